@@ -1,0 +1,7 @@
+import { COMMANDS } from '../../views/ids.js';
+import type { HandlerDeps, Registrar } from '../types.js';
+import { ticketCommand } from './ticket.js';
+
+export function register(app: Registrar, deps: HandlerDeps): void {
+  app.command(COMMANDS.ticket, ticketCommand(deps));
+}

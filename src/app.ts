@@ -1,0 +1,93 @@
+/**
+ * Composition root: builds every part from a Config and starts them in order. main.ts runs it as a
+ * process; tests run it in-process (several at once when they play several bot processes).
+ */
+import type http from 'node:http';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/connection.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
+import { createScheduler, type Scheduler } from './jobs/scheduler.js';
+import { createOutbox } from './services/outbox.js';
+import { createServices, type Services } from './services/index.js';
+import { seedRoles } from './services/roles.js';
+import { createSlackApp, type SlackApp } from './slack/app.js';
+import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
+import { createHttpServer, listen } from './http/server.js';
+
+export interface RunningApp {
+  config: Config;
+  port: number;
+  db: Database;
+  services: Services;
+  scheduler: Scheduler;
+  outboxWorker: OutboxWorker;
+  metrics: Metrics;
+  slack: SlackApp | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Distinguishes scheduler processes in job locks (tests run two in one process). */
+  instanceName?: string;
+  defaultMetrics?: boolean;
+}
+
+export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
+  const db = await openDatabase(config, log);
+  const cleanups: (() => Promise<void>)[] = [() => db.close()];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => log.warn({ event: 'app.stop_error', err: err.message }, 'error while stopping'));
+  };
+  try {
+    const { models } = db;
+    const seeded = await seedRoles(models, config.roles);
+    const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
+    const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
+
+    const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = {};
+    if (config.slack.enabled) {
+      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels });
+    } else {
+      log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
+    }
+    const outbox = createOutbox(models, scheduler, new Set(Object.keys(deliverers)));
+    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
+    const services = createServices({ models, outbox, log, metrics });
+
+    const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
+    const server: http.Server = createHttpServer({
+      slackListener: slack?.requestListener,
+      ping: db.ping,
+      backlog: outboxWorker.backlog,
+      metrics,
+      log,
+    });
+    const port = await listen(server, config.http.port, config.http.host);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+
+    await scheduler.start();
+    cleanups.push(() => scheduler.stop());
+    await scheduler.every('1 minute', SWEEP_JOB);
+    if (slack) {
+      await slack.start();
+      cleanups.push(() => slack.stop());
+    }
+    log.info(
+      { event: 'app.started', port, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
+      `listening on port ${port}`,
+    );
+    return { config, port, db, services, scheduler, outboxWorker, metrics, slack, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The one place that reads the environment. Every variable of CONTRACT.md ("Running it") is
+ * parsed here into a typed, nested Config; everything else receives a Config.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const TEAMS = ['sales', 'billing', 'support'] as const;
+export type Team = (typeof TEAMS)[number];
+export const MAILBOXES = ['billing', 'sales', 'support', 'selfserve'] as const;
+export type Mailbox = (typeof MAILBOXES)[number];
+export type Role = Team | 'admin';
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+const optionalUrl = (protocols: string[]) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+      .optional(),
+  );
+const port = (fallback: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+const userIds = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user IDs (U…/W…) separated by commas'),
+);
+const timeZone = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin'),
+);
+const positiveInt = (fallback: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().positive().default(fallback));
+
+const envSchema = z.object({
+  MONGODB_URI: optionalUrl(['mongodb:', 'mongodb+srv:']),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./.data')),
+  EMBEDDED_DB: z.preprocess(blankToUndefined, z.enum(['auto', 'mongodb', 'ferretdb']).default('auto')),
+  PORT: port(3000),
+  HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
+  SLACK_APP_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
+  SLACK_API_URL: optionalUrl(['http:', 'https:']),
+  SLACK_CHANNEL_SALES: optionalString,
+  SLACK_CHANNEL_BILLING: optionalString,
+  SLACK_CHANNEL_SUPPORT: optionalString,
+  ROLE_SALES: userIds,
+  ROLE_BILLING: userIds,
+  ROLE_SUPPORT: userIds,
+  ROLE_ADMIN: userIds,
+  MAIL_DOMAIN: z.preprocess(
+    blankToUndefined,
+    z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain such as example.com').default('example.com'),
+  ),
+  SMTP_INBOUND_PORT: port(2525),
+  SMTP_INBOUND_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
+  SMTP_INBOUND_MAX_BYTES: positiveInt(25 * 1024 * 1024),
+  IMAP_URL_BILLING: optionalUrl(['imap:', 'imaps:']),
+  IMAP_URL_SALES: optionalUrl(['imap:', 'imaps:']),
+  IMAP_URL_SUPPORT: optionalUrl(['imap:', 'imaps:']),
+  IMAP_URL_SELFSERVE: optionalUrl(['imap:', 'imaps:']),
+  SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+  TZ_BILLING: timeZone,
+  BILLING_WEBHOOK_URL: optionalUrl(['http:', 'https:']),
+  BILLING_WEBHOOK_SECRET: optionalString,
+  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  JOBS_PROCESS_EVERY_MS: positiveInt(5000),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export type SlackConfig =
+  | { enabled: false; reason: string }
+  | {
+      enabled: true;
+      mode: 'http' | 'socket';
+      botToken: string;
+      signingSecret: string | undefined;
+      appToken: string | undefined;
+      apiUrl: string | undefined;
+      channels: Record<Team, string>;
+    };
+
+export interface Config {
+  dataDir: string;
+  db: { uri: string | undefined; embedded: 'auto' | 'mongodb' | 'ferretdb' };
+  http: { port: number; host: string };
+  slack: SlackConfig;
+  roles: Record<Role, string[]>;
+  mail: {
+    domain: string;
+    inbound: { host: string; port: number; maxBytes: number };
+    imap: Partial<Record<Mailbox, string>>;
+    smtpUrl: string | undefined;
+    outboxDir: string;
+  };
+  billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined };
+  jobs: { processEveryMs: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+function slackConfig(env: Env, problems: string[]): SlackConfig {
+  const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SLACK_APP_TOKEN: appToken } = env;
+  if (!botToken && !signingSecret && !appToken) {
+    return { enabled: false, reason: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set' };
+  }
+  if (!botToken) problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
+  if (!appToken && !signingSecret) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)');
+  const channels: Partial<Record<Team, string>> = {};
+  for (const team of TEAMS) {
+    const name = `SLACK_CHANNEL_${team.toUpperCase() as Uppercase<Team>}` as const;
+    const value = env[name];
+    if (!value) problems.push(`${name}: required when Slack is on (a channel ID such as C0123456789)`);
+    else if (!/^[CG][A-Z0-9]{2,}$/.test(value)) problems.push(`${name}: must be a channel ID such as C0123456789`);
+    else channels[team] = value;
+  }
+  return {
+    enabled: true,
+    mode: appToken ? 'socket' : 'http',
+    botToken: botToken ?? '',
+    signingSecret,
+    appToken,
+    apiUrl: env.SLACK_API_URL,
+    channels: channels as Record<Team, string>,
+  };
+}
+
+/** Parses an environment (by default the process's) into a Config, or lists every problem. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): ConfigResult {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    return { ok: false, problems };
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const slack = slackConfig(env, problems);
+  if (env.BILLING_WEBHOOK_URL && !env.BILLING_WEBHOOK_SECRET) {
+    problems.push('BILLING_WEBHOOK_SECRET: required when BILLING_WEBHOOK_URL is set (events are signed)');
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const dataDir = path.resolve(env.DATA_DIR);
+  const imap: Partial<Record<Mailbox, string>> = {};
+  for (const mailbox of MAILBOXES) {
+    const url = env[`IMAP_URL_${mailbox.toUpperCase()}` as `IMAP_URL_${Uppercase<Mailbox>}`];
+    if (url) imap[mailbox] = url;
+  }
+  return {
+    ok: true,
+    config: {
+      dataDir,
+      db: { uri: env.MONGODB_URI, embedded: env.EMBEDDED_DB },
+      http: { port: env.PORT, host: env.HTTP_HOST },
+      slack,
+      roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
+      mail: {
+        domain: env.MAIL_DOMAIN.toLowerCase(),
+        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES },
+        imap,
+        smtpUrl: env.SMTP_URL,
+        outboxDir: path.join(dataDir, 'outbox'),
+      },
+      billing: { timeZone: env.TZ_BILLING, webhookUrl: env.BILLING_WEBHOOK_URL, webhookSecret: env.BILLING_WEBHOOK_SECRET },
+      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS },
+      logLevel: env.LOG_LEVEL,
+    },
+  };
+}

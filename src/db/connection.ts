@@ -1,0 +1,58 @@
+/** Opens the database: MONGODB_URI when given, else the embedded server (see embedded.ts). */
+import path from 'node:path';
+import mongoose, { type Connection } from 'mongoose';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { startEmbedded } from './embedded.js';
+import { createModels, ensureIndexes, type Models } from './models.js';
+
+export interface Database {
+  engine: 'external' | 'mongodb' | 'ferretdb';
+  conn: Connection;
+  models: Models;
+  /** Answers whether the server responds now (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Fail fast when the server is away, so requests answer "try again" instead of hanging. */
+const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false } as const;
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  let uri = config.db.uri;
+  let engine: Database['engine'] = 'external';
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!uri) {
+    const embedded = await startEmbedded(config.dataDir, config.db.embedded, log);
+    uri = `${embedded.uri.replace(/\/?$/, '/')}account_requests`;
+    engine = embedded.engine;
+    stopEmbedded = embedded.stop;
+  }
+  const conn = mongoose.createConnection(uri, CONNECTION_OPTIONS);
+  try {
+    await conn.asPromise();
+  } catch (err) {
+    await stopEmbedded?.();
+    throw err;
+  }
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  log.info({ event: 'db.connected', engine, database: conn.name, dataDir: engine === 'external' ? undefined : path.relative(process.cwd(), config.dataDir) || '.' }, `database ready (${engine})`);
+  return {
+    engine,
+    conn,
+    models,
+    ping: async () => {
+      try {
+        await conn.db!.command({ ping: 1 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await conn.close();
+      await stopEmbedded?.();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/**
+ * Side effects waiting to leave the building (Slack posts, emails). Written in the same step as the
+ * change that causes them and delivered by the outbox job, so an outage delays, never loses.
+ */
+const outboxSchema = new Schema(
+  {
+    /** Unique: the same effect enqueued twice (a retried request) is stored once. */
+    key: { type: String, required: true },
+    channel: { type: String, enum: ['slack', 'email'], required: true },
+    /** Slack: `{ method, args }`. Email: the message fields. Never keys with dots or `$`. */
+    payload: { type: Schema.Types.Mixed, required: true },
+    ticketRef: { type: String },
+    status: { type: String, enum: ['pending', 'sent', 'dead'], required: true, default: 'pending' },
+    attempts: { type: Number, required: true, default: 0 },
+    nextAttemptAt: { type: Date, required: true },
+    lastError: { type: String },
+    result: { type: Schema.Types.Mixed },
+    sentAt: { type: Date },
+  },
+  { timestamps: true, collection: 'outbox', minimize: false },
+);
+outboxSchema.index({ key: 1 }, { unique: true });
+outboxSchema.index({ status: 1, nextAttemptAt: 1 });
+
+/** An attempt is claimed by inserting its key: the unique index lets only one process send it. */
+const claimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'outbox_claims', versionKey: false });
+
+export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: import('mongoose').Types.ObjectId };
+const buildOutbox = (conn: Connection) => conn.model('Outbox', outboxSchema);
+export type OutboxModel = ReturnType<typeof buildOutbox>;
+const buildOutboxClaim = (conn: Connection) => conn.model('OutboxClaim', claimSchema);
+export type OutboxClaimModel = ReturnType<typeof buildOutboxClaim>;
+
+export function outboxModel(conn: Connection): OutboxModel {
+  return (conn.models.Outbox as OutboxModel | undefined) ?? buildOutbox(conn);
+}
+export function outboxClaimModel(conn: Connection): OutboxClaimModel {
+  return (conn.models.OutboxClaim as OutboxClaimModel | undefined) ?? buildOutboxClaim(conn);
+}

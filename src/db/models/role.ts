@@ -1,0 +1,23 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/** The role store: which Slack users may act as sales, billing, support or admin. Seeded from ROLE_*. */
+const roleSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // Slack user ID
+    roles: { type: [String], default: [] },
+  },
+  { collection: 'roles', timestamps: true },
+);
+const buildRole = (conn: Connection) => conn.model('Role', roleSchema);
+export type RoleModel = ReturnType<typeof buildRole>;
+export function roleModel(conn: Connection): RoleModel {
+  return (conn.models.Role as RoleModel | undefined) ?? buildRole(conn);
+}
+
+/** Slack deliveries already handled (by event_id): a retry of one changes nothing twice. */
+const deliverySchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'slack_deliveries', versionKey: false });
+const buildSlackDelivery = (conn: Connection) => conn.model('SlackDelivery', deliverySchema);
+export type SlackDeliveryModel = ReturnType<typeof buildSlackDelivery>;
+export function slackDeliveryModel(conn: Connection): SlackDeliveryModel {
+  return (conn.models.SlackDelivery as SlackDeliveryModel | undefined) ?? buildSlackDelivery(conn);
+}

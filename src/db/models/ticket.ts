@@ -1,0 +1,60 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { MAILBOXES } from '../../config.js';
+import { TICKET_KINDS, TICKET_STATUSES } from '../../domain/ticket.js';
+
+/** One line of a ticket's append-only history: who did what, when. */
+const historySchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    actor: { type: String, required: true }, // `slack:U123`, `email:jane@x.com`, `system`
+    action: { type: String, required: true },
+    note: { type: String },
+  },
+  { _id: false },
+);
+
+const ticketSchema = new Schema(
+  {
+    number: { type: Number, required: true },
+    ref: { type: String, required: true },
+    kind: { type: String, enum: TICKET_KINDS, required: true },
+    status: { type: String, enum: TICKET_STATUSES, required: true, default: 'new' },
+    title: { type: String, required: true, maxlength: 300 },
+    description: { type: String, maxlength: 20_000 },
+    accountId: { type: String },
+    team: { type: String, required: true },
+    source: {
+      channel: { type: String, enum: ['slack', 'email'], required: true },
+      mailbox: { type: String, enum: MAILBOXES },
+      slackUserId: { type: String },
+      email: { type: String },
+    },
+    assignee: { type: String },
+    /** Unique per origin (Slack view, email Message-ID): a repeated request finds this ticket. */
+    idempotencyKey: { type: String, required: true },
+    /** Where the ticket card was posted, once the outbox delivered it. */
+    slackPost: { channel: { type: String }, ts: { type: String } },
+    history: { type: [historySchema], default: [] },
+  },
+  { timestamps: true, collection: 'tickets' },
+);
+ticketSchema.index({ number: 1 }, { unique: true });
+ticketSchema.index({ idempotencyKey: 1 }, { unique: true });
+ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
+ticketSchema.index({ accountId: 1 });
+
+export type TicketDoc = InferSchemaType<typeof ticketSchema> & { _id: unknown; createdAt: Date; updatedAt: Date };
+const buildTicket = (conn: Connection) => conn.model('Ticket', ticketSchema);
+export type TicketModel = ReturnType<typeof buildTicket>;
+
+export function ticketModel(conn: Connection): TicketModel {
+  return (conn.models.Ticket as TicketModel | undefined) ?? buildTicket(conn);
+}
+
+/** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */
+const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'counters', versionKey: false });
+const buildCounter = (conn: Connection) => conn.model('Counter', counterSchema);
+export type CounterModel = ReturnType<typeof buildCounter>;
+export function counterModel(conn: Connection): CounterModel {
+  return (conn.models.Counter as CounterModel | undefined) ?? buildCounter(conn);
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics, one registry per app instance (tests run several in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    slackRequests: new Counter({
+      name: 'slack_requests_total',
+      help: 'Slack requests handled, by kind (command, action, view_submission, event, options)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: 'slack_ack_latency_seconds',
+      help: 'Time from receiving a Slack request to acknowledging it',
+      labelNames: ['kind'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    ticketsCreated: new Counter({
+      name: 'tickets_created_total',
+      help: 'Tickets created, by source (slack, email) and kind',
+      labelNames: ['source', 'kind'] as const,
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'outbox_backlog',
+      help: 'Outbox messages waiting for delivery, by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,42 @@
+/**
+ * Enqueue side effects (Slack posts, emails) durably. The row is written first, then a delivery job
+ * is asked for; if the process dies in between, the outbox sweep job finds the row.
+ */
+import type { Models } from '../db/models.js';
+import { isDuplicateKey } from '../db/models.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+
+export const DELIVER_JOB = 'outbox.deliver';
+
+/** What the Slack notifier knows how to render and send. */
+export type SlackIntent =
+  | { type: 'ticket_card'; ref: string }
+  | { type: 'direct_message'; user: string; text: string };
+
+export type OutboxEntry =
+  | { key: string; channel: 'slack'; payload: SlackIntent; ticketRef?: string }
+  | { key: string; channel: 'email'; payload: Record<string, unknown>; ticketRef?: string };
+
+export interface Outbox {
+  /** Stores the entry once (by key) and asks for delivery. Returns false if it was already there. */
+  enqueue(entry: OutboxEntry): Promise<boolean>;
+}
+
+export function createOutbox(models: Models, scheduler: Pick<Scheduler, 'now'>, channelsOn: ReadonlySet<string>): Outbox {
+  return {
+    async enqueue(entry) {
+      let inserted = true;
+      let id: unknown;
+      try {
+        const row = await models.Outbox.create({ ...entry, status: 'pending', attempts: 0, nextAttemptAt: new Date() });
+        id = row._id;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        inserted = false;
+      }
+      // A channel that is off (Slack without credentials) keeps its rows until it is on.
+      if (inserted && channelsOn.has(entry.channel)) await scheduler.now(DELIVER_JOB, { id: String(id) });
+      return inserted;
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Who may do what. Checked on the server for every action and submission, not only by hiding buttons. */
+import type { Role } from '../config.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../errors.js';
+
+/** Adds the ROLE_* users to the role store; roles granted later in the store are kept. */
+export async function seedRoles(models: Models, seed: Record<Role, string[]>): Promise<number> {
+  let count = 0;
+  for (const [role, users] of Object.entries(seed) as [Role, string[]][]) {
+    for (const userId of users) {
+      await models.Role.updateOne({ _id: userId }, { $addToSet: { roles: role } }, { upsert: true });
+      count += 1;
+    }
+  }
+  return count;
+}
+
+export async function rolesOf(models: Models, userId: string): Promise<Role[]> {
+  const doc = await models.Role.findById(userId).lean();
+  return (doc?.roles ?? []) as Role[];
+}
+
+/** Admins may do everything a team member may. */
+export async function requireRole(models: Models, userId: string, allowed: Role[], what: string): Promise<void> {
+  const roles = await rolesOf(models, userId);
+  if (roles.includes('admin') || allowed.some((r) => roles.includes(r))) return;
+  throw new AppError('forbidden', `Only ${allowed.join(' or ')} team members can ${what}. Ask an admin to add you.`);
+}

@@ -1,0 +1,143 @@
+/** Opening, reading and moving tickets. Every change appends to the ticket's history. */
+import type { Mailbox } from '../config.js';
+import type { Models } from '../db/models.js';
+import { isDuplicateKey } from '../db/models.js';
+import type { TicketDoc } from '../db/models/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Outbox } from './outbox.js';
+import { requireRole } from './roles.js';
+
+export interface TicketDeps {
+  models: Models;
+  outbox: Outbox;
+  log: Logger;
+  metrics?: Metrics;
+  now?: () => Date;
+}
+
+export interface OpenTicketInput {
+  kind: TicketKind;
+  title: string;
+  description?: string | undefined;
+  accountId?: string | undefined;
+  source: { channel: 'slack'; slackUserId: string } | { channel: 'email'; mailbox: Mailbox; email: string };
+  /** Same key, same ticket: `slack:view:<id>`, `email:<mailbox>:<message-id>`. */
+  idempotencyKey: string;
+  actor: string;
+}
+
+export type Ticket = TicketDoc;
+
+const MAX_NUMBER_ATTEMPTS = 100;
+
+/**
+ * The next AR number. The counter's $inc is a hint (not atomic on every engine); the unique index
+ * on tickets.number is the guard, and a collision simply asks again.
+ */
+async function nextNumber(models: Models): Promise<number> {
+  for (let i = 0; i < 5; i += 1) {
+    try {
+      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, new: true }).lean();
+      return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // two first-ever upserts raced; the loser tries again
+    }
+  }
+  throw new Error('could not allocate a ticket number');
+}
+
+export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
+  const { models } = deps;
+  const now = deps.now?.() ?? new Date();
+  let ticket = (await models.Ticket.findOne({ idempotencyKey: input.idempotencyKey }).lean()) as Ticket | null;
+  let created = false;
+  for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
+    const number = await nextNumber(models);
+    try {
+      const doc = await models.Ticket.create({
+        number,
+        ref: formatRef(number),
+        kind: input.kind,
+        status: 'new',
+        title: input.title,
+        description: input.description,
+        accountId: input.accountId,
+        team: teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined),
+        source: input.source,
+        idempotencyKey: input.idempotencyKey,
+        history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
+      });
+      ticket = doc.toObject() as Ticket;
+      created = true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Either the same request won a race (idempotency key) or the number was taken: look, then retry.
+      ticket = (await models.Ticket.findOne({ idempotencyKey: input.idempotencyKey }).lean()) as Ticket | null;
+    }
+  }
+  if (!ticket) throw new Error('could not allocate a ticket number after many attempts');
+  // Enqueued even for an existing ticket: if a crash fell between the two writes, the retry repairs it.
+  await deps.outbox.enqueue({ key: `ticket-card:${ticket.ref}:opened`, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref });
+  if (created) {
+    deps.metrics?.ticketsCreated.inc({ source: input.source.channel, kind: input.kind });
+    deps.log.info({ event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel }, 'ticket opened');
+  }
+  return { ticket, created };
+}
+
+export async function findTicket(models: Models, refText: string): Promise<Ticket> {
+  const number = parseRef(refText);
+  if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
+  const ticket = (await models.Ticket.findOne({ number }).lean()) as Ticket | null;
+  if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
+  return ticket;
+}
+
+/** Tickets the user opened or has claimed, newest first. */
+export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
+  return (await models.Ticket.find({ $or: [{ 'source.slackUserId': slackUserId }, { assignee: slackUserId }] })
+    .sort({ number: -1 })
+    .limit(limit)
+    .lean()) as Ticket[];
+}
+
+async function changeTicket(
+  deps: TicketDeps,
+  ref: string,
+  userId: string,
+  change: { set: Record<string, unknown>; action: string; note?: string },
+): Promise<Ticket> {
+  const now = deps.now?.() ?? new Date();
+  const updated = (await deps.models.Ticket.findOneAndUpdate(
+    { ref },
+    { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
+    { new: true },
+  ).lean()) as Ticket | null;
+  if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
+  await deps.outbox.enqueue({
+    key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
+    channel: 'slack',
+    payload: { type: 'ticket_card', ref },
+    ticketRef: ref,
+  });
+  deps.log.info({ event: `ticket.${change.action}`, ref, actor: userId }, `ticket ${change.action}`);
+  return updated;
+}
+
+export async function claimTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `claim ${ticket.ref}`);
+  if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
+  if (ticket.assignee === userId) return ticket; // a repeated click changes nothing
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed' }, action: 'claimed' });
+}
+
+export async function closeTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
+  if (ticket.status === 'closed') return ticket;
+  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
+}

@@ -1,0 +1,55 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { trimReply } from '../../src/mail/trim.js';
+
+const FIXTURES = path.resolve(process.cwd(), '../shared/corpus/email/reply-trimmer');
+// The count reached when this test was written; a change that lowers it is a regression.
+const EXPECTED_MATCHES = 64;
+
+const ends = (s: string) => s.replace(/\r\n?/g, '\n').trim();
+
+describe('trimReply', () => {
+  it('when run over the reply-trimmer fixtures, then the trimmed replies match', () => {
+    const names = readdirSync(path.join(FIXTURES, 'emails')).sort();
+    const mismatched = names.filter((name) => {
+      const body = readFileSync(path.join(FIXTURES, 'emails', name), 'utf8');
+      const expected = readFileSync(path.join(FIXTURES, 'trimmed', name), 'utf8');
+      return ends(trimReply(body)) !== ends(expected);
+    });
+    const matched = names.length - mismatched.length;
+    console.log(`reply-trimmer fixtures: ${matched}/${names.length} match${mismatched.length ? `; not: ${mismatched.join(', ')}` : ''}`);
+    expect(names.length).toBeGreaterThan(50);
+    expect(matched).toBeGreaterThanOrEqual(EXPECTED_MATCHES);
+  });
+
+  it('when a reply is top-posted above a quoted message, then only the reply stays', () => {
+    const text = 'Yes, please upgrade us.\n\nOn Mon, 6 May 2024 at 10:00, Billing <billing@example.com> wrote:\n> Which tier?\n';
+    expect(trimReply(text)).toBe('Yes, please upgrade us.');
+  });
+
+  it('when an Outlook header block follows the reply, then the block and everything below go', () => {
+    const text = 'Thanks!\n\nFrom: Billing <billing@example.com>\nSent: Monday, May 6, 2024 10:00 AM\nTo: Ada\nSubject: [AR-1001] Your request\n\nOld text';
+    expect(trimReply(text)).toBe('Thanks!');
+  });
+
+  it('when a signature and a phone footer follow the reply, then they are removed', () => {
+    expect(trimReply('Pause it please.\n\nSent from my iPhone')).toBe('Pause it please.');
+    expect(trimReply('Pause it please.\n-- \nAda Lovelace\nCTO')).toBe('Pause it please.');
+  });
+
+  it('when the customer answers inline below quotes, then the quotes they answer stay', () => {
+    const text = 'On Mon, 6 May 2024, Billing <billing@example.com> wrote:\n> Which tier?\n\nThe 50k tier.\n\n> And when?\n\nToday.';
+    expect(trimReply(text)).toBe('The 50k tier.\n\n> And when?\n\nToday.');
+  });
+
+  it('when prose merely mentions writing to an address, then nothing is cut', () => {
+    const text = 'Our CFO wrote to billing@example.com last week about this:\nwe were charged twice.';
+    expect(trimReply(text)).toBe(text);
+  });
+
+  it('when the message is only a quote or empty, then it is left as it is', () => {
+    expect(trimReply('> only a quote')).toBe('> only a quote');
+    expect(trimReply('\n\n')).toBe('');
+  });
+});

@@ -1,0 +1,330 @@
+/**
+ * A fake Slack Web API on loopback, so tests run the real WebClient and Bolt app end to end
+ * without the internet. It answers the methods this bot uses the way Slack does (HTTP 200 with
+ * `ok: false` for API errors, 429 + Retry-After for rate limits), records every call, and
+ * rejects Block Kit that Slack would reject (see block-kit-limits.ts).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { messageProblems, viewProblems } from './block-kit-limits.js';
+
+export interface RecordedCall {
+  method: string;
+  args: Record<string, unknown>;
+  token?: string;
+  at: number;
+  ok: boolean;
+  error?: string;
+  /** Slack's `response_metadata.messages`, when it explains an error. */
+  messages?: string[];
+  /** For method `response_url`: the id given to `responseUrl(id)`. */
+  responseUrlId?: string;
+}
+
+export interface Failure {
+  status?: number;
+  retryAfter?: number;
+  error?: string;
+}
+
+export interface UserProfile {
+  email?: string;
+  real_name?: string;
+  display_name?: string;
+  [field: string]: unknown;
+}
+
+export interface FakeSlack {
+  /** Pass as `slackApiUrl` to Bolt or WebClient. */
+  apiUrl: string;
+  responseUrl(id?: string): string;
+  calls: RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  waitFor(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** Queues one failure for the next call to `method` (or `response_url`); queue several for several. */
+  failNext(method: string, failure: Failure): void;
+  /** While down, every call gets HTTP 503, as in a Slack outage. */
+  setDown(down: boolean): void;
+  setUser(id: string, profile: UserProfile): void;
+  /** Forgets calls, queued failures, outage and users; ids keep counting so they stay unique. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+type Args = Record<string, unknown>;
+type Outcome = { ok: true; body: Args } | { ok: false; error: string; messages?: string[] };
+
+export const BOT = { userId: 'U0BOT', teamId: 'T0TEST', botId: 'B0BOT', appId: 'A0TEST' } as const;
+
+/** The WebClient sends these as JSON strings inside a form body. */
+const JSON_FIELDS = ['blocks', 'view', 'attachments'];
+
+const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+
+const ok = (body: Args = {}): Outcome => ({ ok: true, body });
+
+/** Each requirement is a field name, or `a|b` when either will do. */
+function missing(args: Args, ...required: string[]): Outcome | undefined {
+  const absent = required.filter((r) => !r.split('|').some((field) => present(args[field])));
+  if (absent.length === 0) return undefined;
+  const messages = absent.map((r) => `[ERROR] missing required field: ${r.split('|').join(' or ')}`);
+  return { ok: false, error: 'invalid_arguments', messages };
+}
+
+function invalidBlocks(messages: string[]): Outcome | undefined {
+  return messages.length > 0 ? { ok: false, error: 'invalid_blocks', messages } : undefined;
+}
+
+async function readArgs(req: IncomingMessage, url: URL): Promise<Args | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  const args: Args = Object.fromEntries(url.searchParams);
+  if ((req.headers['content-type'] ?? '').includes('application/json')) {
+    try {
+      const parsed: unknown = raw === '' ? {} : JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null) return undefined;
+      Object.assign(args, parsed);
+    } catch {
+      return undefined;
+    }
+  } else {
+    Object.assign(args, Object.fromEntries(new URLSearchParams(raw)));
+  }
+  for (const field of JSON_FIELDS) {
+    const value = args[field];
+    if (typeof value !== 'string') continue;
+    // Left as a string when unparseable, so Block Kit validation reports it.
+    try {
+      args[field] = JSON.parse(value);
+    } catch {
+      /* keep the string */
+    }
+  }
+  return args;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: RecordedCall[] = [];
+  const failures = new Map<string, Failure[]>();
+  const users = new Map<string, UserProfile>();
+  const viewsByExternalId = new Map<string, string>();
+  const waiters = new Set<{ matches: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void; reject: (e: Error) => void }>();
+  let down = false;
+  let serial = 0;
+
+  const nextTs = (): string => {
+    serial += 1;
+    const micros = 1_700_000_000_000_000 + serial * 100;
+    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+  };
+  const nextViewId = (): string => `V${String(++serial).padStart(10, '0')}`;
+
+  const viewResult = (view: unknown, id: string): Args => ({
+    ...(view as Args),
+    id,
+    team_id: BOT.teamId,
+    app_id: BOT.appId,
+    bot_id: BOT.botId,
+    hash: `${Date.now()}.${id}`,
+    state: { values: {} },
+    root_view_id: id,
+    previous_view_id: null,
+  });
+
+  const openView = (args: Args, allowHome: boolean): Outcome => {
+    const bad = invalidBlocks(viewProblems(args.view, allowHome));
+    if (bad) return bad;
+    const externalId = (args.view as Args).external_id;
+    const id = nextViewId();
+    if (typeof externalId === 'string') viewsByExternalId.set(externalId, id);
+    return ok({ view: viewResult(args.view, id) });
+  };
+
+  const methods: Record<string, (args: Args) => Outcome> = {
+    'auth.test': () =>
+      ok({
+        url: 'https://fake-slack.test/',
+        team: 'Test Team',
+        user: 'bot',
+        team_id: BOT.teamId,
+        user_id: BOT.userId,
+        bot_id: BOT.botId,
+        is_enterprise_install: false,
+      }),
+    'chat.postMessage': (a) => {
+      const ts = nextTs();
+      return (
+        missing(a, 'channel', 'text|blocks') ??
+        invalidBlocks(messageProblems(a.blocks)) ??
+        ok({
+          channel: a.channel,
+          ts,
+          message: { type: 'message', text: a.text, blocks: a.blocks, user: BOT.userId, bot_id: BOT.botId, ts, thread_ts: a.thread_ts },
+        })
+      );
+    },
+    'chat.postEphemeral': (a) =>
+      missing(a, 'channel', 'user', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? ok({ message_ts: nextTs() }),
+    'chat.update': (a) =>
+      missing(a, 'channel', 'ts') ??
+      invalidBlocks(messageProblems(a.blocks)) ??
+      ok({ channel: a.channel, ts: a.ts, text: a.text, message: { text: a.text, blocks: a.blocks } }),
+    'views.open': (a) => missing(a, 'trigger_id', 'view') ?? openView(a, false),
+    'views.push': (a) => missing(a, 'trigger_id', 'view') ?? openView(a, false),
+    'views.publish': (a) => missing(a, 'user_id', 'view') ?? openView(a, true),
+    'views.update': (a) => {
+      const bad = missing(a, 'view_id|external_id', 'view') ?? invalidBlocks(viewProblems(a.view, false));
+      if (bad) return bad;
+      const id = typeof a.view_id === 'string' ? a.view_id : viewsByExternalId.get(String(a.external_id));
+      return id === undefined ? { ok: false, error: 'not_found' } : ok({ view: viewResult(a.view, id) });
+    },
+    'users.info': (a) => {
+      const bad = missing(a, 'user');
+      if (bad) return bad;
+      const id = String(a.user);
+      const profile: UserProfile = { email: `${id.toLowerCase()}@example.com`, real_name: `User ${id}`, display_name: id.toLowerCase(), ...users.get(id) };
+      return ok({
+        user: { id, team_id: BOT.teamId, name: profile.display_name, real_name: profile.real_name, deleted: false, is_bot: false, profile },
+      });
+    },
+    'conversations.open': (a) => {
+      const bad = missing(a, 'users');
+      if (bad) return bad;
+      const ids = Array.isArray(a.users) ? a.users.map(String) : String(a.users).split(',');
+      const id = ids.length === 1 ? `D${ids[0]}` : `G${ids.join('')}`;
+      return ok({ channel: { id } });
+    },
+  };
+
+  function record(call: RecordedCall): void {
+    calls.push(call);
+    if (!call.ok) return;
+    for (const waiter of waiters) if (waiter.matches(call)) waiter.resolve(call);
+  }
+
+  function reply(res: ServerResponse, status: number, body: Args, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  /** Outage and injected failures come before anything else, as they would from Slack's edge. */
+  function interrupt(call: RecordedCall, res: ServerResponse): boolean {
+    const failure = down ? { status: 503, error: 'service_unavailable' } : failures.get(call.method)?.shift();
+    if (!failure) return false;
+    const status = failure.status ?? 200;
+    const headers: Record<string, string> = {};
+    if (status === 429) headers['retry-after'] = String(failure.retryAfter ?? 1);
+    else if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+    const error = failure.error ?? (status === 429 ? 'ratelimited' : status >= 500 ? 'service_unavailable' : 'fatal_error');
+    record({ ...call, ok: false, error });
+    reply(res, status, { ok: false, error }, headers);
+    return true;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake-slack');
+    const [, area, name = ''] = url.pathname.split('/');
+    if (area !== 'api' && area !== 'response') return reply(res, 404, { ok: false, error: 'not_found' });
+    const parsed = await readArgs(req, url);
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const args = parsed ?? {};
+    const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
+    delete args.token;
+
+    if (area === 'response') {
+      const call: RecordedCall = { method: 'response_url', args, at: Date.now(), ok: true, responseUrlId: decodeURIComponent(name) };
+      if (interrupt(call, res)) return;
+      // Slack answers a bad response_url post with 400, which Bolt's respond() turns into an error.
+      const problems = parsed ? messageProblems(args.blocks) : ['[ERROR] body must be JSON'];
+      if (problems.length > 0) {
+        record({ ...call, ok: false, error: 'invalid_blocks', messages: problems });
+        return reply(res, 400, { ok: false, error: 'invalid_blocks', response_metadata: { messages: problems } });
+      }
+      record(call);
+      return reply(res, 200, { ok: true });
+    }
+
+    const method = decodeURIComponent(name);
+    const call: RecordedCall = { method, args, at: Date.now(), ok: false, ...(token ? { token } : {}) };
+    if (interrupt(call, res)) return;
+    const handler = methods[method];
+    const outcome: Outcome = !parsed
+      ? { ok: false, error: 'invalid_json' }
+      : !handler
+        ? { ok: false, error: 'unknown_method' }
+        : !token
+          ? { ok: false, error: 'not_authed' }
+          : handler(args);
+    if (outcome.ok) {
+      record({ ...call, ok: true });
+      return reply(res, 200, { ok: true, ...outcome.body });
+    }
+    const { error, messages } = outcome;
+    record({ ...call, error, ...(messages ? { messages } : {}) });
+    reply(res, 200, { ok: false, error, ...(messages ? { response_metadata: { messages } } : {}) });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => reply(res, 500, { ok: false, error: 'fake_slack_crashed', detail: String(err) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let responseSerial = 0;
+
+  const summary = (): string =>
+    calls.length === 0
+      ? '(no calls)'
+      : calls.map((c) => (c.ok ? c.method : `${c.method} ✗ ${c.error}${c.messages ? ` ${c.messages.join('; ')}` : ''}`)).join(', ');
+
+  return {
+    apiUrl: `${base}/api/`,
+    responseUrl: (id) => `${base}/response/${encodeURIComponent(id ?? `r${++responseSerial}`)}`,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    waitFor(method, predicate = () => true, timeoutMs = 5000) {
+      const matches = (c: RecordedCall): boolean => c.method === method && c.ok && predicate(c);
+      const already = calls.find(matches);
+      if (already) return Promise.resolve(already);
+      return new Promise<RecordedCall>((resolve, reject) => {
+        const waiter = {
+          matches,
+          resolve: (c: RecordedCall) => settle(() => resolve(c)),
+          reject: (e: Error) => settle(() => reject(e)),
+        };
+        const settle = (finish: () => void): void => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          finish();
+        };
+        const timer = setTimeout(
+          () => waiter.reject(new Error(`fake Slack: no successful ${method} call matched within ${timeoutMs} ms. Recorded: ${summary()}`)),
+          timeoutMs,
+        );
+        waiters.add(waiter);
+      });
+    },
+    failNext(method, failure) {
+      failures.set(method, [...(failures.get(method) ?? []), failure]);
+    },
+    setDown(value) {
+      down = value;
+    },
+    setUser(id, profile) {
+      users.set(id, { ...users.get(id), ...profile });
+    },
+    reset() {
+      calls.length = 0;
+      failures.clear();
+      users.clear();
+      viewsByExternalId.clear();
+      down = false;
+    },
+    async close() {
+      for (const waiter of waiters) waiter.reject(new Error('fake Slack closed while waiting'));
+      // Clients keep connections alive; without this, close() would wait for them to time out.
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}

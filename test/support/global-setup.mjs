@@ -1,0 +1,28 @@
+/**
+ * One database server for the whole test run, chosen like the app chooses: MONGODB_URI if the
+ * runner has one, else the embedded engine (mongod if it can be had, else FerretDB). Every test
+ * file then works in a database of its own on it (see test-app.ts).
+ *
+ * Plain ESM because Jest loads global setup outside its module system; tsx loads the app's
+ * TypeScript so the selection code is the app's own.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { tsImport } from 'tsx/esm/api';
+
+export default async function globalSetup() {
+  if (process.env.MONGODB_URI) {
+    process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
+    return;
+  }
+  const { startEmbedded } = await tsImport('../../src/db/embedded.ts', import.meta.url);
+  const { createLogger } = await tsImport('../../src/logger.ts', import.meta.url);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-testdb-'));
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn');
+  const server = await startEmbedded(dir, process.env.EMBEDDED_DB ?? 'auto', log);
+  globalThis.__embeddedDb = { server, dir };
+  process.env.TEST_MONGODB_URI = server.uri;
+  process.env.TEST_DB_ENGINE = server.engine;
+  process.stderr.write(`\ntest database: ${server.engine} at ${server.uri}\n`);
+}

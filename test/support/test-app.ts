@@ -1,0 +1,96 @@
+/**
+ * Starts the real app in-process against the run's database (a fresh database per call), with
+ * Slack pointed at a fake Web API on loopback. Tests talk to it over HTTP like Slack does.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import { postSigned, type PostOptions, type PostResult, type SlackRequest } from './slack-requests.js';
+import type { FakeSlack } from './fake-slack.js';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const CHANNELS = { sales: 'C0SALES', billing: 'C0BILLING', support: 'C0SUPPORT' } as const;
+export const USERS = { rep: 'U0REP', billing: 'U0BILL', support: 'U0SUPP', admin: 'U0ADMIN', outsider: 'U0OUT' } as const;
+
+export function testDatabaseUri(name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`): string {
+  const base = process.env.TEST_MONGODB_URI;
+  if (!base) throw new Error('TEST_MONGODB_URI is not set: run tests through `npm test` (global setup starts the database)');
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestApp {
+  app: RunningApp;
+  config: Config;
+  eventsUrl: string;
+  baseUrl: string;
+  post(req: SlackRequest, opts?: Omit<PostOptions, 'secret'>): Promise<PostResult>;
+  stop(opts?: { dropDatabase?: boolean }): Promise<void>;
+}
+
+export async function startTestApp(opts: {
+  slack?: FakeSlack;
+  env?: Record<string, string>;
+  databaseUri?: string;
+  start?: StartOptions;
+} = {}): Promise<TestApp> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
+  const env: Record<string, string> = {
+    MONGODB_URI: opts.databaseUri ?? testDatabaseUri(),
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    SMTP_INBOUND_PORT: '0',
+    JOBS_PROCESS_EVERY_MS: '100',
+    LOG_LEVEL: 'warn',
+    ROLE_SALES: USERS.rep,
+    ROLE_BILLING: USERS.billing,
+    ROLE_SUPPORT: USERS.support,
+    ROLE_ADMIN: USERS.admin,
+    ...(opts.slack
+      ? {
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_BOT_TOKEN: 'xoxb-test-token',
+          SLACK_API_URL: opts.slack.apiUrl,
+          SLACK_CHANNEL_SALES: CHANNELS.sales,
+          SLACK_CHANNEL_BILLING: CHANNELS.billing,
+          SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+        }
+      : {}),
+    ...opts.env,
+  };
+  const result = loadConfig(env);
+  if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const app = await startApp(result.config, log, opts.start);
+  const baseUrl = `http://127.0.0.1:${app.port}`;
+  const eventsUrl = `${baseUrl}/slack/events`;
+  return {
+    app,
+    config: result.config,
+    baseUrl,
+    eventsUrl,
+    post: (req, postOpts = {}) => postSigned(eventsUrl, req, { secret: SIGNING_SECRET, ...postOpts }),
+    stop: async ({ dropDatabase = true } = {}) => {
+      if (dropDatabase) await app.db.conn.dropDatabase().catch(() => undefined);
+      await app.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails with `what`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false && value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

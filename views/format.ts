@@ -1,0 +1,17 @@
+/** Small text helpers shared by the builders. Slack mrkdwn needs &, < and > escaped. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function plain(text: string, max = 75) {
+  return { type: 'plain_text' as const, text: truncate(text, max), emoji: true };
+}
+
+export function slackDate(date: Date): string {
+  const seconds = Math.floor(date.getTime() / 1000);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${date.toISOString()}>`;
+}

@@ -1,0 +1,65 @@
+import type { KnownBlock } from '@slack/types';
+import { KIND_LABELS, type TicketKind } from '../src/domain/ticket.js';
+import { TICKET_CARD } from './ids.js';
+import { escapeText, plain, slackDate, truncate } from './format.js';
+
+/** What a card needs to know of a ticket (a plain shape, so views stay free of the database). */
+export interface TicketView {
+  ref: string;
+  kind: string;
+  status: string;
+  title: string;
+  description?: string | null | undefined;
+  accountId?: string | null | undefined;
+  assignee?: string | null | undefined;
+  source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
+  createdAt: Date;
+}
+
+const STATUS_LABELS: Record<string, string> = {
+  new: ':new: New',
+  claimed: ':raising_hand: Claimed',
+  waiting_on_customer: ':hourglass: Waiting on customer',
+  closed: ':white_check_mark: Closed',
+};
+
+function from(t: TicketView): string {
+  const source = t.source;
+  if (!source) return 'unknown';
+  if (source.channel === 'slack' && source.slackUserId) return `<@${source.slackUserId}> in Slack`;
+  return `${escapeText(source.email ?? 'unknown sender')} to ${source.mailbox ?? '?'}@`;
+}
+
+export function ticketSummaryText(t: TicketView): string {
+  return `${t.ref} · ${KIND_LABELS[t.kind as TicketKind] ?? t.kind} · ${truncate(t.title, 150)}`;
+}
+
+/** The card posted to a team channel; it is re-rendered and updated in place as the ticket moves. */
+export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] } {
+  const fields = [
+    { type: 'mrkdwn' as const, text: `*Status*\n${STATUS_LABELS[t.status] ?? t.status}` },
+    { type: 'mrkdwn' as const, text: `*Kind*\n${KIND_LABELS[t.kind as TicketKind] ?? t.kind}` },
+    { type: 'mrkdwn' as const, text: `*From*\n${from(t)}` },
+    { type: 'mrkdwn' as const, text: `*Account*\n${t.accountId ? escapeText(t.accountId) : '—'}` },
+    { type: 'mrkdwn' as const, text: `*Owner*\n${t.assignee ? `<@${t.assignee}>` : 'nobody yet'}` },
+    { type: 'mrkdwn' as const, text: `*Opened*\n${slackDate(t.createdAt)}` },
+  ];
+  const blocks: KnownBlock[] = [
+    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${t.title}`, 150) },
+    { type: 'section', fields },
+  ];
+  if (t.description) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeText(t.description), 2900) } });
+  }
+  if (t.status !== 'closed') {
+    blocks.push({
+      type: 'actions',
+      block_id: TICKET_CARD.actionsBlock,
+      elements: [
+        ...(t.assignee ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.claim, text: plain('Claim'), value: t.ref, style: 'primary' as const }]),
+        { type: 'button', action_id: TICKET_CARD.actions.close, text: plain('Close'), value: t.ref },
+      ],
+    });
+  }
+  return { text: ticketSummaryText(t), blocks };
+}
