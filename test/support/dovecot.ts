@@ -35,7 +35,7 @@ const DEFAULT_USERS: DovecotUser[] = ['billing', 'sales', 'support', 'selfserve'
   user,
   password: 'secret',
 }));
-// Dovecot refuses to deliver mail as uid 0, so as root the mailboxes belong to nobody:nogroup.
+// Dovecot refuses uid 0 for mail access, so the test mailboxes belong to nobody:nogroup.
 const NOBODY = 65534;
 const INSTALL_HINT = 'install it with: apt-get update && apt-get install -y dovecot-imapd';
 
@@ -55,13 +55,12 @@ async function findDovecot(): Promise<string> {
 }
 
 // The generated configuration uses 2.3 setting names; 2.4 renamed and reshaped many of them.
-async function checkVersion(binary: string): Promise<string> {
+async function checkVersion(binary: string): Promise<void> {
   const { stdout } = await promisify(execFile)(binary, ['--version']);
   const version = stdout.trim().split(/\s+/)[0] ?? '';
   if (!version.startsWith('2.3.')) {
     throw new Error(`test/support/dovecot.ts writes Dovecot 2.3 configuration, but found Dovecot ${version}`);
   }
-  return version;
 }
 
 async function freePort(): Promise<number> {
@@ -212,7 +211,7 @@ export async function startDovecot(opts: { users?: DovecotUser[] } = {}): Promis
   let child: ChildProcess;
   let port: number;
   try {
-    // Login and auth processes run as other users and must reach the sockets under run/.
+    // mkdtemp's 0700 would lock out the auth (dovecot) and login (dovenull) processes.
     await chmod(dir, 0o755);
     await mkdir(path.join(dir, 'mail'));
     await chown(path.join(dir, 'mail'), NOBODY, NOBODY);

@@ -1,0 +1,52 @@
+/**
+ * The bench's database server, chosen the way test/support/global-setup.mjs chooses: MONGODB_URI
+ * when set, else the embedded engine (mongod if one is on this machine, else FerretDB) in a
+ * temporary directory that is removed on stop.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbedded, type EmbeddedEngine } from '../../src/db/embedded.js';
+import type { Logger } from '../../src/logger.js';
+
+export interface BenchDatabase {
+  /** For the report: `mongodb`, `ferretdb` or `external (MONGODB_URI)`. */
+  engine: string;
+  /** Server URI; each user picks its own database name on it. */
+  uri: string;
+  stop(): Promise<void>;
+}
+
+const PREFERENCES = ['auto', 'mongodb', 'ferretdb'] as const;
+
+export async function startBenchDatabase(log: Logger): Promise<BenchDatabase> {
+  const external = process.env.MONGODB_URI;
+  if (external) return { engine: 'external (MONGODB_URI)', uri: external, stop: async () => undefined };
+
+  const prefer = process.env.EMBEDDED_DB ?? 'auto';
+  if (!(PREFERENCES as readonly string[]).includes(prefer)) throw new Error(`EMBEDDED_DB must be one of ${PREFERENCES.join(', ')}`);
+  // A bench stays on loopback: use a mongod already on this machine, never download one.
+  process.env.MONGOMS_RUNTIME_DOWNLOAD ??= 'false';
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-benchdb-'));
+  try {
+    const server = await startEmbedded(dir, prefer as 'auto' | EmbeddedEngine, log);
+    return {
+      engine: server.engine,
+      uri: server.uri,
+      stop: async () => {
+        await server.stop();
+        await fs.rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The server URI with its path set to `name`, keeping any query options. */
+export function databaseUri(serverUri: string, name: string): string {
+  const url = new URL(serverUri);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
