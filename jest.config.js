@@ -17,4 +17,7 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   maxWorkers: 2,
   testTimeout: 30000,
+  // Agenda leaves a lock-watchdog timer per finished job that outlives agenda.stop() (up to half a
+  // job's lock lifetime); every resource we own is closed in the tests, so don't wait for those.
+  forceExit: true,
 };

@@ -116,7 +116,7 @@ export function createOutboxWorker(deps: {
     return result;
   }
 
-  scheduler.define(DELIVER_JOB, async (data) => void (await deliver(String(data.id))), { concurrency: 10 });
-  scheduler.define(SWEEP_JOB, async () => void (await sweep()), { concurrency: 1 });
+  scheduler.define(DELIVER_JOB, async (data) => void (await deliver(String(data.id))), { concurrency: 10, lockLifetimeMs: 60_000 });
+  scheduler.define(SWEEP_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 120_000 });
   return { deliver, sweep, backlog };
 }

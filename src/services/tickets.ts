@@ -40,7 +40,7 @@ const MAX_NUMBER_ATTEMPTS = 100;
 async function nextNumber(models: Models): Promise<number> {
   for (let i = 0; i < 5; i += 1) {
     try {
-      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, new: true }).lean();
+      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
       return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err; // two first-ever upserts raced; the loser tries again
@@ -114,7 +114,7 @@ async function changeTicket(
   const updated = (await deps.models.Ticket.findOneAndUpdate(
     { ref },
     { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean()) as Ticket | null;
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   await deps.outbox.enqueue({

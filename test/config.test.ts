@@ -1,0 +1,68 @@
+/** Configuration: defaults, Slack on/off, and one line per problem naming the variable. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('when nothing is set, then it boots with the documented defaults and Slack off', () => {
+    const r = loadConfig({});
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.http.port).toBe(3000);
+    expect(r.config.mail.domain).toBe('example.com');
+    expect(r.config.mail.inbound).toMatchObject({ host: '127.0.0.1', port: 2525 });
+    expect(r.config.billing.timeZone).toBe('UTC');
+    expect(r.config.db.uri).toBeUndefined();
+    expect(r.config.dataDir.endsWith('.data')).toBe(true);
+    expect(r.config.slack.enabled).toBe(false);
+    expect(r.config.logLevel).toBe('info');
+  });
+
+  it('when Slack credentials and channels are set, then Slack is on over HTTP with roles parsed', () => {
+    const r = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_CHANNEL_SALES: 'C01',
+      SLACK_CHANNEL_BILLING: 'C02',
+      SLACK_CHANNEL_SUPPORT: 'C03',
+      ROLE_BILLING: 'U0001, U0002',
+    });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.slack).toMatchObject({ enabled: true, mode: 'http', channels: { sales: 'C01', billing: 'C02', support: 'C03' } });
+    expect(r.config.roles.billing).toEqual(['U0001', 'U0002']);
+  });
+
+  it('when SLACK_APP_TOKEN is set, then Slack uses Socket Mode', () => {
+    const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_CHANNEL_SALES: 'C01', SLACK_CHANNEL_BILLING: 'C02', SLACK_CHANNEL_SUPPORT: 'C03' });
+    expect(r.ok && r.config.slack.enabled && r.config.slack.mode).toBe('socket');
+  });
+
+  it('when several values are bad, then every problem is listed once, naming its variable', () => {
+    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
+  });
+
+  it('when Slack is half configured, then the missing variables are named', () => {
+    const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_CHANNEL_SALES: 'general' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const names = r.problems.map((p) => p.split(':')[0]);
+    expect(names).toEqual(expect.arrayContaining(['SLACK_SIGNING_SECRET', 'SLACK_CHANNEL_SALES', 'SLACK_CHANNEL_BILLING', 'SLACK_CHANNEL_SUPPORT']));
+  });
+});
+
+describe('the process with bad configuration', () => {
+  it('when started with bad values, then it exits 1 printing one line per problem', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env.PATH ?? '', PORT: '-5', SMTP_URL: 'ftp://relay', DATA_DIR: '/tmp/arb-never-used' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n').filter((l) => l.startsWith('config error:'));
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => l.startsWith('config error: PORT:'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('config error: SMTP_URL:'))).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+/** The database going away mid-run: a short "try again", /readyz 503, no crash; back when it returns. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startFerret, type FerretHandle } from '../src/db/ferretdb.js';
+import { createLogger } from '../src/logger.js';
+import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { slashCommand } from './support/slack-requests.js';
+import { startTestApp, USERS, type TestApp } from './support/test-app.js';
+
+let slack: FakeSlack;
+let t: TestApp;
+let ferret: FerretHandle;
+let dir: string;
+const log = createLogger('silent');
+
+beforeAll(async () => {
+  // A database server of this test's own, so stopping it harms no other test.
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-down-'));
+  ferret = await startFerret(dir, log);
+  slack = await startFakeSlack();
+  t = await startTestApp({ slack, databaseUri: `${ferret.uri.replace(/\/?$/, '/')}down_test` });
+});
+afterAll(async () => {
+  await t.stop({ dropDatabase: false });
+  await slack.close();
+  await ferret.stop();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('when the database is down', () => {
+  it('then /readyz is 503, /healthz stays 200, a command gets a short try-again answer, and nothing crashes', async () => {
+    expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(200);
+    await ferret.stop();
+
+    const ready = await fetch(`${t.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);
+
+    const res = await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.rep, channelId: 'C0X', responseUrl: slack.responseUrl('down') }));
+    expect(res.status).toBe(200);
+    const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'down', 10_000);
+    expect(answer.args.text).toBe('The ticket store is not answering right now. Please try again in a minute.');
+    expect(JSON.stringify(answer.args)).not.toMatch(/Mongo|Error:|at .*\.ts/);
+
+    // Still serving: the usage answer needs no database.
+    const usage = await t.post(slashCommand({ command: '/ticket', text: 'what', userId: USERS.rep, channelId: 'C0X' }));
+    expect(usage.status).toBe(200);
+    expect((usage.json as { text: string }).text).toMatch(/^Usage:/);
+  });
+});
