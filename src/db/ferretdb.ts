@@ -60,7 +60,7 @@ export async function ensureFerretBinary(log: Logger): Promise<string> {
     });
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim().split('\n').slice(-5).join(' | ') ?? String(err);
-    throw new Error(`building tools/ferretdb failed (is Go installed?): ${detail}`);
+    throw new Error(`building tools/ferretdb failed (is Go installed?): ${detail}`, { cause: err });
   }
   await fs.rename(tmp, binary);
   log.info({ event: 'ferretdb.built', ms: Date.now() - started }, 'FerretDB launcher built');

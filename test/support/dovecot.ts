@@ -197,7 +197,7 @@ async function launch(binary: string, dir: string): Promise<{ child: ChildProces
   } catch (err) {
     await kill(child);
     const log = [stderr.trim(), await tail(path.join(dir, 'dovecot.log'))].filter(Boolean).join('\n');
-    throw new Error(`${(err as Error).message}\n--- dovecot output ---\n${log || '(empty)'}`);
+    throw new Error(`${(err as Error).message}\n--- dovecot output ---\n${log || '(empty)'}`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 
 /** The role store: which Slack users may act as sales, billing, support or admin. Seeded from ROLE_*. */
 const roleSchema = new Schema(
