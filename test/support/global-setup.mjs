@@ -12,6 +12,9 @@ import path from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 
 export default async function globalSetup() {
+  // No test reaches the internet: use a mongod that is already here (cache or MONGOMS_SYSTEM_BINARY),
+  // never download one. Child processes the tests start inherit this.
+  process.env.MONGOMS_RUNTIME_DOWNLOAD ??= 'false';
   if (process.env.MONGODB_URI) {
     process.env.TEST_MONGODB_URI = process.env.MONGODB_URI;
     return;
