@@ -15,6 +15,11 @@ import { seedRoles } from './services/roles.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
+import { createInboundStore, rawStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createMailIngest, type MailIngest } from './mail/ingest.js';
+import { createEmailDeliverer, createMailer } from './mail/mailer.js';
+import { createSmtpListener } from './mail/smtp-listener.js';
+import { createImapIngestors } from './mail/imap-jobs.js';
 
 export interface RunningApp {
   config: Config;
@@ -25,6 +30,9 @@ export interface RunningApp {
   outboxWorker: OutboxWorker;
   metrics: Metrics;
   slack: SlackApp | undefined;
+  mail: MailIngest;
+  smtpPort: number;
+  imap: ReturnType<typeof createImapIngestors>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +54,9 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
     const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
 
-    const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = {};
+    const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir, log });
+    cleanups.push(() => mailer.close());
+    const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
       const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
       deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels });
@@ -55,7 +65,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     }
     const outbox = createOutbox(models, scheduler, new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
-    const services = createServices({ models, outbox, log, metrics });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain });
+    const raw = rawStore(db.conn.db!);
+    const inbound = createInboundStore({ models, raw, scheduler });
+    const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, tickets: { models, outbox, log, metrics } });
+    const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
     const server: http.Server = createHttpServer({
@@ -74,18 +88,25 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
         }),
     );
 
+    const smtp = createSmtpListener({ ...config.mail.inbound, domain: config.mail.domain, store: inbound.store, log });
+    const smtpPort = await smtp.listen();
+    cleanups.push(() => smtp.close());
+
     await scheduler.start();
     cleanups.push(() => scheduler.stop());
     await scheduler.every('1 minute', SWEEP_JOB);
+    await scheduler.every('1 minute', SWEEP_MAIL_JOB);
+    await imap.start();
+    cleanups.push(() => imap.stop());
     if (slack) {
       await slack.start();
       cleanups.push(() => slack.stop());
     }
     log.info(
-      { event: 'app.started', port, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
+      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, db, services, scheduler, outboxWorker, metrics, slack, stop };
+    return { config, port, db, services, scheduler, outboxWorker, metrics, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -10,7 +10,7 @@ import { DeliveryError } from '../src/jobs/outbox.js';
 import { createLogger } from '../src/logger.js';
 import { composeEmail, createEmailDeliverer, createMailer, toEmailDeliveryError, type Mailer } from '../src/mail/mailer.js';
 import type { EmailPayload } from '../src/domain/email.js';
-import { acknowledgement, ourMessageId, staffReply, ticketSubject } from '../src/mail/templates.js';
+import { acknowledgement, ourMessageId, staffReply, ticketSubject } from '../src/domain/email-templates.js';
 import { readMail, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -74,10 +74,10 @@ describe('mailer over SMTP', () => {
     const sent = await mailer.send(p);
     expect(sent.messageId).toBe(p.messageId);
     expect(sent.response).toMatch(/^250/);
-    const mail = await sink.waitFor((m) => m.messageId === `<${p.messageId}>`);
+    const mail = await sink.waitFor((m) => m.messageId === p.messageId);
     expect(mail.subject).toBe('[AR-1001] Re: Invoice question');
-    expect(mail.inReplyTo).toBe('<original-1@client.test>');
-    expect(mail.references).toEqual(['<thread-0@client.test>', '<original-1@client.test>']);
+    expect(mail.inReplyTo).toBe('original-1@client.test');
+    expect(mail.references).toEqual(['thread-0@client.test', 'original-1@client.test']);
     expect(mail.autoSubmitted).toBe('auto-replied');
     expect(mail.autoResponseSuppress).toBe('All');
     expect(mail.from).toEqual({ address: 'billing@example.com', name: 'Example Billing' });
@@ -89,7 +89,7 @@ describe('mailer over SMTP', () => {
     const reply = staffReply({ ref: 'AR-1001', subject: 'Re: Invoice question', body: 'Your credit is applied.', staffName: 'Dana' });
     const p = payload({ subject: reply.subject, text: reply.text, automatic: false, inReplyTo: undefined, references: undefined });
     await mailer.send(p);
-    const mail = await sink.waitFor((m) => m.messageId === `<${p.messageId}>`);
+    const mail = await sink.waitFor((m) => m.messageId === p.messageId);
     expect(mail.subject).toBe('[AR-1001] Re: Invoice question');
     expect(mail.autoSubmitted).toBeUndefined();
     expect(mail.autoResponseSuppress).toBeUndefined();
@@ -100,7 +100,7 @@ describe('mailer over SMTP', () => {
   it('when the subject and display name carry CRLF and a Bcc header, then no Bcc header or extra recipient is created', async () => {
     const p = payload({ subject: `[AR-1001] Re: Hello${INJECTION}`, fromName: `Billing${INJECTION}`, inReplyTo: `original-1@client.test${INJECTION}` });
     await mailer.send(p);
-    const mail = await sink.waitFor((m) => m.messageId === `<${p.messageId}>`);
+    const mail = await sink.waitFor((m) => m.messageId === p.messageId);
     const head = mail.raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
     expect(head).not.toMatch(/^bcc:/im);
     expect(mail.bcc).toEqual([]);
@@ -138,10 +138,10 @@ describe('mailer without a relay', () => {
     const raw = await fs.readFile(sent.file!);
     expect(raw.toString('latin1')).toContain('\r\n');
     const mail = await readMail(raw, { from: '', to: [] });
-    expect(mail.messageId).toBe(`<${p.messageId}>`);
+    expect(mail.messageId).toBe(p.messageId);
     expect(mail.subject).toBe('[AR-1001] Re: Hello Bcc: victim@evil.test');
-    expect(mail.inReplyTo).toBe('<original-1@client.test>');
-    expect(mail.references).toEqual(['<thread-0@client.test>', '<original-1@client.test>']);
+    expect(mail.inReplyTo).toBe('original-1@client.test');
+    expect(mail.references).toEqual(['thread-0@client.test', 'original-1@client.test']);
     expect(mail.autoSubmitted).toBe('auto-replied');
     expect(mail.autoResponseSuppress).toBe('All');
     expect(mail.bcc).toEqual([]);

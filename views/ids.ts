@@ -21,8 +21,15 @@ export const TICKET_CARD = {
   actionsBlock: 'ticket_actions',
   actions: {
     claim: 'ticket_claim',
+    reply: 'ticket_reply',
+    changeKind: 'ticket_change_kind',
     close: 'ticket_close',
   },
+} as const;
+
+export const TICKET_REPLY = {
+  callbackId: 'ticket_reply',
+  fields: { body: 'body' },
 } as const;
 
 export const HOME = {

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { KIND_LABELS, type TicketKind } from '../src/domain/ticket.js';
+import { KIND_LABELS, TICKET_KINDS, type TicketKind } from '../src/domain/ticket.js';
 import { TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 
@@ -12,6 +12,8 @@ export interface TicketView {
   description?: string | null | undefined;
   accountId?: string | null | undefined;
   assignee?: string | null | undefined;
+  rule?: string | null | undefined;
+  citesRef?: string | null | undefined;
   source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
   createdAt: Date;
 }
@@ -49,14 +51,30 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
     { type: 'section', fields },
   ];
   if (t.description) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeText(t.description), 2900) } });
+    // A card shows an excerpt; the whole message stays on the ticket.
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeText(t.description), t.source?.channel === 'email' ? 600 : 2900) } });
   }
+  const notes = [
+    t.rule ? `kind chosen by rule \`${t.rule}\`` : undefined,
+    t.citesRef ? `cites ${t.citesRef} from an address not on that ticket` : undefined,
+  ].filter(Boolean);
+  if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
   if (t.status !== 'closed') {
+    const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: `${t.ref}|${kind}` });
+    const current = TICKET_KINDS.includes(t.kind as TicketKind) ? kindOption(t.kind as TicketKind) : undefined;
     blocks.push({
       type: 'actions',
       block_id: TICKET_CARD.actionsBlock,
       elements: [
         ...(t.assignee ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.claim, text: plain('Claim'), value: t.ref, style: 'primary' as const }]),
+        ...(t.source?.channel === 'email' ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }] : []),
+        {
+          type: 'static_select',
+          action_id: TICKET_CARD.actions.changeKind,
+          placeholder: plain('Change kind'),
+          options: TICKET_KINDS.map(kindOption),
+          ...(current ? { initial_option: current } : {}),
+        },
         { type: 'button', action_id: TICKET_CARD.actions.close, text: plain('Close'), value: t.ref },
       ],
     });

@@ -4,12 +4,14 @@ import { userFacing } from '../../src/errors.js';
 import { ticketNewModal } from '../../views/ticket-new-modal.js';
 import { ticketDetail, ticketList } from '../../views/ticket-list.js';
 import { TICKET_USAGE } from '../../views/usage.js';
+import { reviewList } from '../../views/review-notice.js';
 import type { HandlerDeps } from '../types.js';
 
 /** `/ticket new | mine | AR-n`: one enum of subcommands; anything else is answered with usage. */
 const TicketArgs = z.union([
   z.object({ sub: z.literal('new') }),
   z.object({ sub: z.literal('mine') }),
+  z.object({ sub: z.literal('review') }),
   z.object({ sub: z.literal('show'), ref: z.string().regex(/^AR-\d+$/i) }),
 ]);
 
@@ -17,7 +19,7 @@ function parseArgs(text: string): z.infer<typeof TicketArgs> | undefined {
   const words = text.trim().split(/\s+/).filter(Boolean);
   if (words.length !== 1) return undefined;
   const word = words[0]!.toLowerCase();
-  const candidate = word === 'new' || word === 'mine' ? { sub: word } : { sub: 'show', ref: words[0] };
+  const candidate = word === 'new' || word === 'mine' || word === 'review' ? { sub: word } : { sub: 'show', ref: words[0] };
   const parsed = TicketArgs.safeParse(candidate);
   return parsed.success ? parsed.data : undefined;
 }
@@ -42,6 +44,11 @@ export function ticketCommand(deps: HandlerDeps) {
         case 'mine': {
           const tickets = await deps.services.tickets.mine(command.user_id);
           await respond({ response_type: 'ephemeral', ...ticketList(tickets, 'Your tickets') });
+          return;
+        }
+        case 'review': {
+          const rows = await deps.services.mail.awaitingReview();
+          await respond({ response_type: 'ephemeral', ...reviewList(rows) });
           return;
         }
         case 'show': {

@@ -1,7 +1,9 @@
-import { TICKET_NEW } from '../../views/ids.js';
+import { TICKET_NEW, TICKET_REPLY } from '../../views/ids.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketNewSubmission } from './ticket-new.js';
+import { ticketReplySubmission } from './ticket-reply.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.view(TICKET_NEW.callbackId, ticketNewSubmission(deps));
+  app.view(TICKET_REPLY.callbackId, ticketReplySubmission(deps));
 }

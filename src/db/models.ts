@@ -3,6 +3,8 @@ import type { Connection } from 'mongoose';
 import { counterModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel } from './models/role.js';
+import { imapStateModel, leaseModel } from './models/imap.js';
+import { ackSlotModel, inboundMailModel, mailMessageModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
   return {
@@ -12,6 +14,12 @@ export function createModels(conn: Connection) {
     OutboxClaim: outboxClaimModel(conn),
     Role: roleModel(conn),
     SlackDelivery: slackDeliveryModel(conn),
+    InboundMail: inboundMailModel(conn),
+    MailMessage: mailMessageModel(conn),
+    Undeliverable: undeliverableModel(conn),
+    AckSlot: ackSlotModel(conn),
+    ImapState: imapStateModel(conn),
+    Lease: leaseModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

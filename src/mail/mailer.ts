@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { DeliveryError, type Deliverer } from '../jobs/outbox.js';
 import type { Logger } from '../logger.js';
 import type { EmailPayload } from '../domain/email.js';
-import { oneLine } from './templates.js';
+import { oneLine } from '../domain/email-templates.js';
 
 export interface SentMail {
   messageId: string;

@@ -5,17 +5,20 @@
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
 import type { Scheduler } from '../jobs/scheduler.js';
+import type { EmailPayload } from '../domain/email.js';
 
 export const DELIVER_JOB = 'outbox.deliver';
 
 /** What the Slack notifier knows how to render and send. */
 export type SlackIntent =
   | { type: 'ticket_card'; ref: string }
+  | { type: 'thread_reply'; ref: string; text: string }
+  | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
   | { type: 'direct_message'; user: string; text: string };
 
 export type OutboxEntry =
   | { key: string; channel: 'slack'; payload: SlackIntent; ticketRef?: string }
-  | { key: string; channel: 'email'; payload: Record<string, unknown>; ticketRef?: string };
+  | { key: string; channel: 'email'; payload: EmailPayload; ticketRef?: string };
 
 export interface Outbox {
   /** Stores the entry once (by key) and asks for delivery. Returns false if it was already there. */

@@ -27,6 +27,9 @@ export interface OpenTicketInput {
   /** Same key, same ticket: `slack:view:<id>`, `email:<mailbox>:<message-id>`. */
   idempotencyKey: string;
   actor: string;
+  participants?: string[];
+  rule?: string | undefined;
+  citesRef?: string | undefined;
 }
 
 export type Ticket = TicketDoc;
@@ -68,6 +71,9 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         team: teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined),
         source: input.source,
         idempotencyKey: input.idempotencyKey,
+        participants: input.participants ?? [],
+        rule: input.rule,
+        citesRef: input.citesRef,
         history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
       });
       ticket = doc.toObject() as Ticket;
@@ -83,7 +89,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   await deps.outbox.enqueue({ key: `ticket-card:${ticket.ref}:opened`, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref });
   if (created) {
     deps.metrics?.ticketsCreated.inc({ source: input.source.channel, kind: input.kind });
-    deps.log.info({ event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel }, 'ticket opened');
+    deps.log.info({ event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel, rule: input.rule }, 'ticket opened');
   }
   return { ticket, created };
 }
@@ -140,4 +146,54 @@ export async function closeTicket(deps: TicketDeps, refText: string, userId: str
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
   return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
+}
+
+/** Appends one line to a ticket's history (and optionally more changes); the card is re-rendered. */
+export async function recordOnTicket(
+  deps: TicketDeps,
+  ref: string,
+  entry: { actor: string; action: string; note?: string | undefined; messageId?: string | undefined },
+  change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean } = {},
+): Promise<Ticket> {
+  const now = deps.now?.() ?? new Date();
+  const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
+  if (change.set) update.$set = change.set;
+  if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
+  const updated = (await deps.models.Ticket.findOneAndUpdate({ ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
+  if (change.updateCard) {
+    await deps.outbox.enqueue({ key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  }
+  return updated;
+}
+
+/** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread. */
+export async function addCustomerReply(
+  deps: TicketDeps,
+  ref: string,
+  reply: { from: string; messageId: string; excerpt: string },
+): Promise<Ticket> {
+  const current = (await deps.models.Ticket.findOne({ ref }).lean()) as Ticket | null;
+  if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
+  const reopen = current.status === 'closed' || current.status === 'waiting_on_customer';
+  const ticket = await recordOnTicket(
+    deps,
+    ref,
+    { actor: `email:${reply.from}`, action: 'customer_replied', note: reply.excerpt, messageId: reply.messageId },
+    { addParticipant: reply.from, updateCard: reopen, ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
+  );
+  await deps.outbox.enqueue({
+    key: `thread:${ref}:${reply.messageId}`,
+    channel: 'slack',
+    payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${reply.from}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${reply.excerpt.replace(/\n/g, '\n>')}` },
+    ticketRef: ref,
+  });
+  return ticket;
+}
+
+export async function changeKind(deps: TicketDeps, refText: string, userId: string, kind: TicketKind): Promise<Ticket> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, ['sales', 'billing', 'support'], `change the kind of ${ticket.ref}`);
+  if (ticket.kind === kind) return ticket;
+  return changeTicket(deps, ticket.ref, userId, { set: { kind }, action: 'kind_changed', note: `${ticket.kind} → ${kind}` });
 }

@@ -9,6 +9,7 @@ import type { OutboxDoc } from '../db/models/outbox.js';
 import { DeliveryError, type Deliverer } from '../jobs/outbox.js';
 import type { SlackIntent } from '../services/outbox.js';
 import { ticketCard } from '../../views/ticket-card.js';
+import { reviewNotice } from '../../views/review-notice.js';
 
 const PERMANENT_ERRORS = new Set([
   'invalid_blocks',
@@ -81,6 +82,19 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     switch (intent.type) {
       case 'ticket_card':
         return ticketCardDelivery(row, intent.ref);
+      case 'thread_reply': {
+        const ticket = await models.Ticket.findOne({ ref: intent.ref }).select({ slackPost: 1 }).lean();
+        if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
+        const post = ticket.slackPost;
+        if (!post?.ts || !post.channel) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        const res = await call(() => client.chat.postMessage({ channel: post.channel!, thread_ts: post.ts!, text: intent.text.slice(0, 3900), unfurl_links: false }));
+        return { channel: res.channel, ts: res.ts };
+      }
+      case 'review_notice': {
+        const notice = reviewNotice(intent);
+        const res = await call(() => client.chat.postMessage({ channel: channels.support, ...notice, unfurl_links: false }));
+        return { channel: res.channel, ts: res.ts };
+      }
       case 'direct_message': {
         const res = await call(() => client.chat.postMessage({ channel: intent.user, text: intent.text }));
         return { channel: res.channel, ts: res.ts };

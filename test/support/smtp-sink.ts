@@ -37,6 +37,9 @@ export interface SmtpSink {
 const addresses = (o: AddressObject | AddressObject[] | undefined) =>
   ([] as AddressObject[]).concat(o ?? []).flatMap((a) => a.value.map((v) => v.address ?? ''));
 
+/** Message-IDs without their angle brackets, as the app stores them. */
+const bare = (id: string | undefined) => id?.trim().replace(/^<|>$/g, '');
+
 /** Parses a received message into the fields tests look at; exported for .eml files too. */
 export async function readMail(raw: Buffer, envelope: ReceivedMail['envelope']): Promise<ReceivedMail> {
   const parsed = await simpleParser(raw);
@@ -49,9 +52,9 @@ export async function readMail(raw: Buffer, envelope: ReceivedMail['envelope']):
     envelope,
     raw,
     subject: parsed.subject,
-    messageId: parsed.messageId,
-    inReplyTo: parsed.inReplyTo,
-    references: ([] as string[]).concat(parsed.references ?? []),
+    messageId: bare(parsed.messageId),
+    inReplyTo: bare(parsed.inReplyTo),
+    references: ([] as string[]).concat(parsed.references ?? []).map((r) => bare(r) ?? r),
     autoSubmitted: header('auto-submitted'),
     autoResponseSuppress: header('x-auto-response-suppress'),
     from: from ? { address: from.address ?? '', name: from.name } : undefined,

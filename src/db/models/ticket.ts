@@ -9,6 +9,8 @@ const historySchema = new Schema(
     actor: { type: String, required: true }, // `slack:U123`, `email:jane@x.com`, `system`
     action: { type: String, required: true },
     note: { type: String },
+    /** For lines about an email: its Message-ID, so processing it again can see it was applied. */
+    messageId: { type: String },
   },
   { _id: false },
 );
@@ -30,6 +32,12 @@ const ticketSchema = new Schema(
       email: { type: String },
     },
     assignee: { type: String },
+    /** Email addresses taking part (the customer who wrote, anyone we answered): `[AR-n]` in a subject joins only for them. */
+    participants: { type: [String], default: [] },
+    /** Which classification rule chose the kind (email tickets), for staff to check and correct. */
+    rule: { type: String },
+    /** A new email that cited `[AR-n]` from an address not on that ticket. */
+    citesRef: { type: String },
     /** Unique per origin (Slack view, email Message-ID): a repeated request finds this ticket. */
     idempotencyKey: { type: String, required: true },
     /** Where the ticket card was posted, once the outbox delivered it. */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Mailbox } from '../config.js';
-import { teamFor, type TicketKind } from '../domain/ticket.js';
+import { teamFor, type TicketKind } from './ticket.js';
 
 export interface RenderedMail {
   subject: string;

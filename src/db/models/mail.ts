@@ -1,0 +1,80 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { MAILBOXES } from '../../config.js';
+
+/**
+ * Every message that reached a mailbox, stored (raw bytes in GridFS) before the sender is told
+ * 250, and what became of it. Nothing a customer sent is dropped: an unreadable message ends in
+ * `review` with the reason.
+ */
+const inboundSchema = new Schema(
+  {
+    /** `<mailbox>:<message-id>`, or `<mailbox>:sha256:<hash>` without one: a redelivery is stored once. */
+    key: { type: String, required: true },
+    mailbox: { type: String, enum: MAILBOXES, required: true },
+    via: { type: String, enum: ['smtp', 'imap'], required: true },
+    recipient: { type: String },
+    /** The `+tag` of a plus-addressed recipient (`support+AR-1001@`). */
+    plusTag: { type: String },
+    envelopeFrom: { type: String },
+    size: { type: Number, required: true },
+    rawFileId: { type: Schema.Types.ObjectId, required: true },
+    status: { type: String, enum: ['received', 'ticket', 'reply', 'bounce', 'auto-reply', 'review'], required: true, default: 'received' },
+    reason: { type: String },
+    ticketRef: { type: String },
+    messageId: { type: String },
+    from: { type: String },
+    subject: { type: String },
+    rule: { type: String },
+    attempts: { type: Number, default: 0 },
+    processedAt: { type: Date },
+  },
+  { timestamps: true, collection: 'inbound_mail' },
+);
+inboundSchema.index({ key: 1 }, { unique: true });
+inboundSchema.index({ status: 1, createdAt: 1 });
+const buildInbound = (conn: Connection) => conn.model('InboundMail', inboundSchema);
+export type InboundMailModel = ReturnType<typeof buildInbound>;
+export type InboundMailDoc = InferSchemaType<typeof inboundSchema> & { _id: import('mongoose').Types.ObjectId; createdAt: Date };
+export function inboundMailModel(conn: Connection): InboundMailModel {
+  return (conn.models.InboundMail as InboundMailModel | undefined) ?? buildInbound(conn);
+}
+
+/**
+ * Message-IDs we know, ours and the customers', with their ticket: threading looks replies up
+ * here. Inserting an inbound message's ID is also the claim that it has been applied once.
+ */
+const messageSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    ticketRef: { type: String, required: true },
+    direction: { type: String, enum: ['in', 'out'], required: true },
+    address: { type: String },
+    at: { type: Date, required: true },
+  },
+  { collection: 'mail_messages', versionKey: false },
+);
+messageSchema.index({ ticketRef: 1, at: 1 });
+const buildMessage = (conn: Connection) => conn.model('MailMessage', messageSchema);
+export type MailMessageModel = ReturnType<typeof buildMessage>;
+export function mailMessageModel(conn: Connection): MailMessageModel {
+  return (conn.models.MailMessage as MailMessageModel | undefined) ?? buildMessage(conn);
+}
+
+/** Addresses a bounce said cannot receive mail; they get no further automatic answers. */
+const undeliverableSchema = new Schema(
+  { _id: { type: String, required: true }, reason: { type: String }, ticketRef: { type: String }, at: { type: Date, required: true } },
+  { collection: 'undeliverable_addresses', versionKey: false },
+);
+const buildUndeliverable = (conn: Connection) => conn.model('Undeliverable', undeliverableSchema);
+export type UndeliverableModel = ReturnType<typeof buildUndeliverable>;
+export function undeliverableModel(conn: Connection): UndeliverableModel {
+  return (conn.models.Undeliverable as UndeliverableModel | undefined) ?? buildUndeliverable(conn);
+}
+
+/** Acknowledgement budget: a few slots per recipient per hour, each taken by a unique insert. */
+const ackSlotSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'ack_slots', versionKey: false });
+const buildAckSlot = (conn: Connection) => conn.model('AckSlot', ackSlotSchema);
+export type AckSlotModel = ReturnType<typeof buildAckSlot>;
+export function ackSlotModel(conn: Connection): AckSlotModel {
+  return (conn.models.AckSlot as AckSlotModel | undefined) ?? buildAckSlot(conn);
+}

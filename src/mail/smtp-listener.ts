@@ -1,0 +1,103 @@
+/**
+ * The bot's own SMTP listener for the four mailboxes. A message is stored (raw, in MongoDB) before
+ * 250 is answered; a database outage answers 451 so the sender's server tries again later.
+ */
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { MAILBOXES, type Mailbox } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { InboundInput } from './inbound-store.js';
+
+export interface SmtpListenerDeps {
+  host: string;
+  port: number;
+  domain: string;
+  maxBytes: number;
+  store: (input: InboundInput) => Promise<{ id: string; duplicate: boolean }>;
+  log: Logger;
+}
+
+/** `support@domain` or `support+AR-1001@domain` → the mailbox and its tag; anything else is not ours. */
+export function parseRecipient(address: string, domain: string): { mailbox: Mailbox; plusTag?: string } | undefined {
+  const match = /^([a-z]+)(?:\+([^@\s]{1,64}))?@(.+)$/i.exec(address.trim());
+  if (!match) return undefined;
+  const [, local = '', tag, host = ''] = match;
+  if (host.toLowerCase() !== domain.toLowerCase()) return undefined;
+  const mailbox = local.toLowerCase() as Mailbox;
+  if (!MAILBOXES.includes(mailbox)) return undefined;
+  return tag ? { mailbox, plusTag: tag } : { mailbox };
+}
+
+class SmtpReply extends Error {
+  constructor(readonly responseCode: number, message: string) {
+    super(message);
+  }
+}
+
+function readAll(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Keep reading to the end (the client expects it) but stop keeping bytes past the limit.
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    stream.once('error', reject);
+    stream.once('end', () => resolve(stream.sizeExceeded || size > maxBytes ? undefined : Buffer.concat(chunks)));
+  });
+}
+
+export function createSmtpListener(deps: SmtpListenerDeps) {
+  const log = deps.log.child({ component: 'smtp' });
+  const server = new SMTPServer({
+    name: deps.domain,
+    banner: 'account requests',
+    size: deps.maxBytes,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback: (err?: Error) => void) {
+      if (parseRecipient(address.address, deps.domain)) return callback();
+      callback(new SmtpReply(550, `5.1.1 <${address.address.slice(0, 100)}>: no such mailbox here`));
+    },
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      void (async () => {
+        const body = await readAll(stream, deps.maxBytes);
+        if (!body) throw new SmtpReply(552, `5.3.4 message larger than ${deps.maxBytes} bytes`);
+        const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        // As a final delivery agent would, record the envelope sender: an empty one marks a bounce.
+        const raw = Buffer.concat([Buffer.from(`Return-Path: <${envelopeFrom}>\r\n`), body]);
+        for (const rcpt of session.envelope.rcptTo) {
+          const target = parseRecipient(rcpt.address, deps.domain);
+          if (!target) continue;
+          const { id, duplicate } = await deps.store({ mailbox: target.mailbox, plusTag: target.plusTag, raw, via: 'smtp', recipient: rcpt.address.toLowerCase(), envelopeFrom });
+          log.info({ event: 'smtp.stored', id, mailbox: target.mailbox, size: body.length, duplicate }, 'message stored');
+        }
+      })().then(
+        () => callback(),
+        (err: unknown) => {
+          if (err instanceof SmtpReply) return callback(err);
+          log.error({ event: 'smtp.store_failed', err: (err as Error).message }, 'could not store message; sender will retry');
+          callback(new SmtpReply(451, '4.3.0 temporary failure, please try again later'));
+        },
+      );
+    },
+  });
+  server.on('error', (err: Error) => log.warn({ event: 'smtp.error', err: err.message }, 'SMTP connection error'));
+
+  return {
+    listen(): Promise<number> {
+      return new Promise((resolve, reject) => {
+        server.server.once('error', reject);
+        server.listen(deps.port, deps.host, () => {
+          server.server.off('error', reject);
+          resolve((server.server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close(): Promise<void> {
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

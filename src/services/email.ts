@@ -1,0 +1,111 @@
+/**
+ * Email to customers, through the outbox. The Message-ID is fixed when the email is enqueued and
+ * recorded with its ticket at once, so a reply to it threads even if it arrives before delivery
+ * finishes, and a retry sends the very same message.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Mailbox } from '../config.js';
+import type { Models } from '../db/models.js';
+import { isDuplicateKey } from '../db/models.js';
+import type { EmailPayload } from '../domain/email.js';
+import { staffReply } from '../domain/email-templates.js';
+import { AppError } from '../errors.js';
+import type { Outbox } from './outbox.js';
+import { requireRole } from './roles.js';
+import { findTicket, recordOnTicket, type TicketDeps } from './tickets.js';
+
+/** How many automatic answers one address may get per hour: enough for real people, too few for a loop. */
+export const ACKS_PER_HOUR = 3;
+
+export interface EmailDeps {
+  models: Models;
+  outbox: Outbox;
+  domain: string;
+  now?: () => Date;
+}
+
+export interface TicketEmail {
+  /** Unique per email intent (e.g. `ack:<inbound key>`): the same intent enqueues one email. */
+  key: string;
+  ref: string;
+  mailbox: Mailbox;
+  to: string;
+  subject: string;
+  text: string;
+  inReplyTo?: string | undefined;
+  references?: string[] | undefined;
+  automatic: boolean;
+}
+
+export function mailboxAddress(mailbox: Mailbox, domain: string): string {
+  return `${mailbox}@${domain}`;
+}
+
+const MAILBOX_NAMES: Record<Mailbox, string> = { billing: 'Billing', sales: 'Sales', support: 'Support', selfserve: 'Self-serve' };
+
+export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): Promise<string> {
+  const existing = await deps.models.Outbox.findOne({ key: `email:${email.key}` }).lean();
+  if (existing) return (existing.payload as EmailPayload).messageId;
+  const messageId = `${randomUUID()}@${deps.domain}`;
+  const payload: EmailPayload = {
+    from: mailboxAddress(email.mailbox, deps.domain),
+    fromName: MAILBOX_NAMES[email.mailbox],
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+    messageId,
+    ...(email.inReplyTo ? { inReplyTo: email.inReplyTo } : {}),
+    ...(email.references?.length ? { references: email.references } : {}),
+    automatic: email.automatic,
+  };
+  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now?.() ?? new Date() });
+  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', payload, ticketRef: email.ref });
+  return messageId;
+}
+
+/** Takes one of the address's acknowledgement slots for this hour; false when all are used. */
+export async function takeAckSlot(deps: Pick<EmailDeps, 'models' | 'now'>, address: string): Promise<boolean> {
+  const hour = Math.floor((deps.now?.() ?? new Date()).getTime() / 3_600_000);
+  for (let slot = 0; slot < ACKS_PER_HOUR; slot += 1) {
+    try {
+      await deps.models.AckSlot.create({ _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now?.() ?? new Date() });
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  return false;
+}
+
+/** Message-IDs of a ticket's conversation, oldest first, for the References header. */
+export async function conversationIds(models: Models, ref: string): Promise<string[]> {
+  const rows = await models.MailMessage.find({ ticketRef: ref }).sort({ at: 1 }).limit(50).lean();
+  return rows.map((r) => r._id);
+}
+
+/** Staff answer the customer from Slack: threaded on the conversation, recorded on the ticket. */
+export async function replyByEmail(
+  deps: EmailDeps & { tickets: TicketDeps },
+  input: { ref: string; userId: string; body: string; requestKey: string },
+): Promise<{ to: string; messageId: string }> {
+  const ticket = await findTicket(deps.models, input.ref);
+  await requireRole(deps.models, input.userId, [ticket.team as 'sales' | 'billing' | 'support'], `reply on ${ticket.ref}`);
+  const to = ticket.source?.channel === 'email' ? ticket.source.email : undefined;
+  const mailbox = ticket.source?.mailbox as Mailbox | undefined;
+  if (!to || !mailbox) throw new AppError('rule_refused', `${ticket.ref} did not come by email, so there is no one to email.`);
+  const ids = await conversationIds(deps.models, ticket.ref);
+  const rendered = staffReply({ ref: ticket.ref, subject: ticket.title, body: input.body });
+  const messageId = await enqueueTicketEmail(deps, {
+    key: `reply:${ticket.ref}:${input.requestKey}`,
+    ref: ticket.ref,
+    mailbox,
+    to,
+    subject: rendered.subject,
+    text: rendered.text,
+    inReplyTo: ids.at(-1),
+    references: ids,
+    automatic: false,
+  });
+  await recordOnTicket(deps.tickets, ticket.ref, { actor: `slack:${input.userId}`, action: 'emailed', note: `Reply emailed to ${to}`, messageId }, { updateCard: true, set: { status: 'waiting_on_customer' } });
+  return { to, messageId };
+}
