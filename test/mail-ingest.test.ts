@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { sendMail, sendRaw } from './support/send-mail.js';
-import { slashCommand } from './support/slack-requests.js';
+import { blockActions, slashCommand, viewSubmission } from './support/slack-requests.js';
+import { TICKET_CARD, TICKET_REPLY } from '../views/ids.js';
 import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
@@ -247,5 +248,59 @@ describe('IMAP mailboxes', () => {
       await imapSlack.close();
       await dovecot.stop();
     }
+  });
+});
+
+describe('staff working an email ticket in Slack', () => {
+  async function emailTicket(from: string) {
+    const id = uniqueId('staff');
+    await sendMail({ port: t.app.smtpPort, from, to: 'billing@example.com', subject: 'Card declined', text: 'Our card was declined.', messageId: id });
+    const row = await inbound(id);
+    await sink.waitFor((m) => m.inReplyTo === id);
+    return { ref: row.ticketRef!, id };
+  }
+
+  it('when billing presses Reply and submits, then the customer gets the email threaded on their conversation and the ticket waits on them', async () => {
+    const { ref, id } = await emailTicket('kim@customer.test');
+    await t.post(blockActions({ actionId: TICKET_CARD.actions.reply, value: ref, userId: USERS.billing, channelId: CHANNELS.billing, triggerId: 'trig-reply' }));
+    const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trig-reply');
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(TICKET_REPLY.callbackId);
+    const res = await t.post(viewSubmission({ callbackId: TICKET_REPLY.callbackId, userId: USERS.billing, viewId: 'VREPLY1', privateMetadata: view.private_metadata, values: { [TICKET_REPLY.fields.body]: { type: 'plain_text_input', value: 'We retried the charge; it went through.' } } }));
+    expect(res.status).toBe(200);
+    const mail = await sink.waitFor((m) => m.envelope.to.includes('kim@customer.test') && m.autoSubmitted === undefined);
+    expect(mail.subject).toBe(`[${ref}] Re: Card declined`);
+    expect(mail.text).toContain('We retried the charge');
+    expect(mail.references).toContain(id);
+    const ticket = await eventually(async () => {
+      const tk = await t.app.db.models.Ticket.findOne({ ref }).lean();
+      return tk?.status === 'waiting_on_customer' ? tk : undefined;
+    }, 'ticket waiting on customer');
+    expect(ticket.history.find((h) => h.action === 'emailed')?.actor).toBe(`slack:${USERS.billing}`);
+  });
+
+  it('when someone outside billing submits a reply, then no email is sent and they are told why', async () => {
+    const { ref } = await emailTicket('lee@customer.test');
+    sink.reset();
+    await t.post(viewSubmission({ callbackId: TICKET_REPLY.callbackId, userId: USERS.outsider, viewId: 'VREPLY2', privateMetadata: JSON.stringify({ ref }), values: { [TICKET_REPLY.fields.body]: { type: 'plain_text_input', value: 'Sneaky reply' } } }));
+    const told = await slack.waitFor('chat.postMessage', (c) => c.args.channel === USERS.outsider);
+    expect(String(told.args.text)).toMatch(/Only billing team members can reply/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('when the reply is empty, then the modal shows an inline error', async () => {
+    const res = await t.post(viewSubmission({ callbackId: TICKET_REPLY.callbackId, userId: USERS.billing, viewId: 'VREPLY3', privateMetadata: JSON.stringify({ ref: 'AR-1001' }), values: { [TICKET_REPLY.fields.body]: { type: 'plain_text_input', value: null } } }));
+    expect(res.json).toEqual({ response_action: 'errors', errors: { [TICKET_REPLY.fields.body]: 'Write the reply to send.' } });
+  });
+
+  it('when staff change the kind, then the ticket and its history say so', async () => {
+    const { ref } = await emailTicket('max@customer.test');
+    await t.post(blockActions({ actionId: TICKET_CARD.actions.changeKind, userId: USERS.billing, channelId: CHANNELS.billing, action: { type: 'static_select', selected_option: { value: `${ref}|upgrade`, text: { type: 'plain_text', text: 'x' } } } }));
+    const ticket = await eventually(async () => {
+      const tk = await t.app.db.models.Ticket.findOne({ ref }).lean();
+      return tk?.kind === 'upgrade' ? tk : undefined;
+    }, 'kind changed');
+    expect(ticket.history.find((h) => h.action === 'kind_changed')?.note).toBe('billing → upgrade');
   });
 });

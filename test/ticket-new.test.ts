@@ -69,7 +69,7 @@ describe('/ticket new', () => {
     const blocks = post.args.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[];
     expect(blocks.find((b) => b.block_id === TICKET_CARD.blockId('AR-1001'))).toBeDefined();
     const actions = blocks.find((b) => b.block_id === TICKET_CARD.actionsBlock);
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual([TICKET_CARD.actions.claim, TICKET_CARD.actions.close]);
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual([TICKET_CARD.actions.claim, TICKET_CARD.actions.changeKind, TICKET_CARD.actions.close]);
     expect(actions?.elements?.[0]?.value).toBe('AR-1001');
     await eventually(async () => (await t.app.db.models.Ticket.findOne({ ref: 'AR-1001' }).lean())?.slackPost?.ts, 'card ts stored');
 
