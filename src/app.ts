@@ -15,6 +15,7 @@ import { seedRoles } from './services/roles.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
+import pLimit from 'p-limit';
 import { createInboundStore, rawStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
@@ -63,12 +64,18 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
-    const outbox = createOutbox(models, scheduler, new Set(Object.keys(deliverers)));
+    // New work starts at once in this process, a few at a time; the jobs retry and sweep.
+    const soon = pLimit(4);
+    const later = (what: string, work: () => Promise<unknown>) =>
+      void soon(work).catch((err: Error) => log.warn({ event: `${what}.deferred`, err: err.message }, 'will be retried by its sweep job'));
+    const worker: { current?: OutboxWorker } = {};
+    const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
+    worker.current = outboxWorker;
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain });
-    const raw = rawStore(db.conn.db!);
-    const inbound = createInboundStore({ models, raw, scheduler });
+    const raw = rawStore(models);
     const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, tickets: { models, outbox, log, metrics } });
+    const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
@@ -96,6 +103,9 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => scheduler.stop());
     await scheduler.every('1 minute', SWEEP_JOB);
     await scheduler.every('1 minute', SWEEP_MAIL_JOB);
+    // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
+    later('mail', () => mail.sweep(0));
+    later('outbox', () => outboxWorker.sweep(0));
     await imap.start();
     cleanups.push(() => imap.stop());
     if (slack) {

@@ -1,20 +1,22 @@
 /** Every model, bound to one connection (tests run several "processes" against one database). */
 import type { Connection } from 'mongoose';
-import { counterModel, ticketModel } from './models/ticket.js';
+import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
-import { ackSlotModel, inboundMailModel, mailMessageModel, undeliverableModel } from './models/mail.js';
+import { ackSlotModel, inboundMailModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
   return {
     Ticket: ticketModel(conn),
+    TicketKey: ticketKeyModel(conn),
     Counter: counterModel(conn),
     Outbox: outboxModel(conn),
     OutboxClaim: outboxClaimModel(conn),
     Role: roleModel(conn),
     SlackDelivery: slackDeliveryModel(conn),
     InboundMail: inboundMailModel(conn),
+    RawMailChunk: rawMailChunkModel(conn),
     MailMessage: mailMessageModel(conn),
     Undeliverable: undeliverableModel(conn),
     AckSlot: ackSlotModel(conn),
@@ -34,4 +36,28 @@ export async function ensureIndexes(models: Models): Promise<void> {
 
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+/** Inserts a document unless one with its `_id` exists (inserts are cheap on every engine; updates are not on FerretDB). */
+export async function insertIfAbsent(insert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await insert();
+    return true;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return false;
+  }
+}
+
+/**
+ * Runs an upsert that others may race. An upsert is not atomic on FerretDB: the loser of a race
+ * gets a duplicate-key error although the document now exists, so it simply goes again.
+ */
+export async function racingUpsert<T>(upsert: () => Promise<T>): Promise<T> {
+  try {
+    return await upsert();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return upsert();
+  }
 }

@@ -4,7 +4,6 @@
  * are retried later; Slack's 429 Retry-After sets the delay. Nothing is dropped: a row that can
  * never be delivered is marked dead and kept for review.
  */
-import { Types } from 'mongoose';
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
@@ -36,7 +35,7 @@ export function backoffMs(attempts: number): number {
 
 export interface OutboxWorker {
   deliver(id: string): Promise<'sent' | 'retry' | 'dead' | 'skipped'>;
-  sweep(): Promise<number>;
+  sweep(graceMs?: number): Promise<number>;
   backlog(): Promise<Record<string, number>>;
 }
 
@@ -61,7 +60,6 @@ export function createOutboxWorker(deps: {
   }
 
   async function deliver(id: string): Promise<'sent' | 'retry' | 'dead' | 'skipped'> {
-    if (!Types.ObjectId.isValid(id)) return 'skipped';
     const row = (await models.Outbox.findById(id).lean()) as OutboxDoc | null;
     if (!row || row.status !== 'pending') return 'skipped';
     const deliverer = deliverers[row.channel as 'slack' | 'email'];
@@ -98,10 +96,10 @@ export function createOutboxWorker(deps: {
     }
   }
 
-  /** Picks up rows whose delivery job was lost (a crash between writing the row and the job). */
-  async function sweep(): Promise<number> {
+  /** Picks up rows no process is working on (a crash after writing the row); `graceMs` 0 at start-up. */
+  async function sweep(graceMs = 30_000): Promise<number> {
     const channels = Object.keys(deliverers) as ('slack' | 'email')[];
-    const due = await models.Outbox.find({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: new Date(now().getTime() - 30_000) } })
+    const due = await models.Outbox.find({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: new Date(now().getTime() - graceMs) } })
       .sort({ nextAttemptAt: 1 })
       .limit(200)
       .lean();

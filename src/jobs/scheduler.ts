@@ -30,6 +30,8 @@ export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: num
     processEvery: opts.processEveryMs,
     defaultLockLifetime: 5 * 60 * 1000,
     maxConcurrency: 20,
+    // Done one-time jobs are removed: the collection stays small, which keeps lock queries cheap.
+    removeOnComplete: true,
   });
   const jobLog = log.child({ component: 'jobs' });
   agenda.on('error', (err: Error) => jobLog.error({ event: 'jobs.error', err: err.message }, 'scheduler error'));

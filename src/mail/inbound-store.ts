@@ -4,16 +4,12 @@
  * in the `mail.process` job.
  */
 import { createHash } from 'node:crypto';
-import { GridFSBucket, ObjectId, type Db } from 'mongodb';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
 import { normalizeMessageId } from './message-id.js';
-import type { Scheduler } from '../jobs/scheduler.js';
 
-export const PROCESS_MAIL_JOB = 'mail.process';
 export const SWEEP_MAIL_JOB = 'mail.sweep';
-const RAW_BUCKET = 'raw_mail';
 
 export interface InboundInput {
   mailbox: Mailbox;
@@ -39,26 +35,30 @@ export function inboundKey(mailbox: Mailbox, raw: Buffer): { key: string; messag
   return { key: `${mailbox}:sha256:${createHash('sha256').update(raw).digest('hex')}`, messageId: undefined };
 }
 
-export function rawStore(db: Db) {
-  const bucket = new GridFSBucket(db, { bucketName: RAW_BUCKET });
+/**
+ * Raw bytes in 4 MiB pieces keyed `<key>#<n>`. GridFS would do, but its chunk lookups by
+ * `files_id` scan the whole collection on FerretDB's SQLite backend; `_id` lookups do not.
+ */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+export function rawStore(models: Models) {
   return {
-    async put(name: string, raw: Buffer): Promise<ObjectId> {
-      const id = new ObjectId();
-      await new Promise<void>((resolve, reject) => {
-        const upload = bucket.openUploadStreamWithId(id, name);
-        upload.once('error', reject);
-        upload.once('finish', () => resolve());
-        upload.end(raw);
-      });
-      return id;
+    async put(key: string, raw: Buffer): Promise<number> {
+      const count = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
+      for (let n = 0; n < count; n += 1) {
+        const data = raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES);
+        // Same key, same bytes: a piece left by an interrupted earlier attempt is already right.
+        await insertIfAbsent(() => models.RawMailChunk.create({ _id: `${key}#${n}`, data }));
+      }
+      return count;
     },
-    async get(id: ObjectId): Promise<Buffer> {
-      const chunks: Buffer[] = [];
-      for await (const chunk of bucket.openDownloadStream(id)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    },
-    async remove(id: ObjectId): Promise<void> {
-      await bucket.delete(id).catch(() => undefined);
+    async get(key: string, count: number): Promise<Buffer> {
+      const parts: Buffer[] = [];
+      for (let n = 0; n < count; n += 1) {
+        const chunk = await models.RawMailChunk.findById(`${key}#${n}`);
+        if (!chunk) throw new Error(`raw mail ${key} is missing piece ${n}`);
+        parts.push(Buffer.from(chunk.data));
+      }
+      return Buffer.concat(parts);
     },
   };
 }
@@ -68,16 +68,18 @@ export interface InboundStore {
   store(input: InboundInput): Promise<{ id: string; duplicate: boolean }>;
 }
 
-export function createInboundStore(deps: { models: Models; raw: RawStore; scheduler: Pick<Scheduler, 'now'> }): InboundStore {
+/** `onStored` starts processing in this process; the mail sweep job catches what a crash interrupted. */
+export function createInboundStore(deps: { models: Models; raw: RawStore; onStored: (id: string) => void }): InboundStore {
   const { models, raw } = deps;
   return {
     async store(input) {
       const { key, messageId } = inboundKey(input.mailbox, input.raw);
-      const existing = await models.InboundMail.findOne({ key }).select({ _id: 1 }).lean();
+      const existing = await models.InboundMail.findById(key).select({ _id: 1 }).lean();
       if (existing) return { id: String(existing._id), duplicate: true };
-      const rawFileId = await raw.put(key, input.raw);
+      const rawChunks = await raw.put(key, input.raw);
       try {
         const doc = await models.InboundMail.create({
+          _id: key,
           key,
           mailbox: input.mailbox,
           via: input.via,
@@ -85,17 +87,16 @@ export function createInboundStore(deps: { models: Models; raw: RawStore; schedu
           plusTag: input.plusTag,
           envelopeFrom: input.envelopeFrom,
           size: input.raw.length,
-          rawFileId,
+          rawChunks,
           messageId,
           status: 'received',
         });
-        // Best effort: if this is lost, the mail sweep job finds the row.
-        await deps.scheduler.now(PROCESS_MAIL_JOB, { id: String(doc._id) }).catch(() => undefined);
+        deps.onStored(String(doc._id));
         return { id: String(doc._id), duplicate: false };
       } catch (err) {
-        await raw.remove(rawFileId);
+        // The pieces stay: they are the same bytes under the same key as the winner's.
         if (!isDuplicateKey(err)) throw err;
-        const winner = await models.InboundMail.findOne({ key }).select({ _id: 1 }).lean();
+        const winner = await models.InboundMail.findById(key).select({ _id: 1 }).lean();
         return { id: String(winner?._id), duplicate: true };
       }
     },

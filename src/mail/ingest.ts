@@ -3,19 +3,18 @@
  * answer a machine), a reply on its ticket, a bounce or auto-reply record, or a row kept for staff
  * review. Runs in the `mail.process` job; running it twice changes nothing twice.
  */
-import type { Types } from 'mongoose';
 import type { Config, Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
 import type { InboundMailDoc } from '../db/models/mail.js';
-import { parseRef } from '../domain/ticket.js';
+import { formatRef, parseRef } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
-import { PROCESS_MAIL_JOB, SWEEP_MAIL_JOB, type RawStore } from './inbound-store.js';
+import { SWEEP_MAIL_JOB, type RawStore } from './inbound-store.js';
 import { classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
 import { acknowledgement } from '../domain/email-templates.js';
@@ -54,19 +53,22 @@ export function createMailIngest(deps: MailIngestDeps) {
   async function findThread(doc: InboundMailDoc, mail: ParsedMail): Promise<{ ref?: string; citesRef?: string }> {
     const ids = [mail.inReplyTo, ...mail.references].filter((id): id is string => Boolean(id));
     if (ids.length > 0) {
-      const own = mail.messageId;
-      const known = await models.MailMessage.findOne({ _id: { $in: ids.filter((id) => id !== own) } }).lean();
-      if (known) return { ref: known.ticketRef };
+      // Newest first, one `_id` lookup each (cheap everywhere), at most 20.
+      for (const id of [...new Set(ids)].reverse().slice(0, 20)) {
+        if (id === mail.messageId) continue;
+        const known = await models.MailMessage.findById(id).lean();
+        if (known) return { ref: known.ticketRef };
+      }
     }
     const plusNumber = doc.plusTag ? parseRef(doc.plusTag) : undefined;
     if (plusNumber !== undefined) {
-      const ticket = await models.Ticket.findOne({ number: plusNumber }).select({ ref: 1 }).lean();
+      const ticket = await models.Ticket.findById(formatRef(plusNumber)).select({ ref: 1 }).lean();
       if (ticket) return { ref: ticket.ref };
     }
     const cited = /\[(AR-\d+)\]/i.exec(mail.subject)?.[1];
     const citedNumber = cited ? parseRef(cited) : undefined;
     if (citedNumber !== undefined) {
-      const ticket = await models.Ticket.findOne({ number: citedNumber }).select({ ref: 1, participants: 1 }).lean();
+      const ticket = await models.Ticket.findById(formatRef(citedNumber)).select({ ref: 1, participants: 1 }).lean();
       if (ticket && mail.from && ticket.participants.includes(mail.from.address)) return { ref: ticket.ref };
       if (ticket) return { citesRef: ticket.ref };
     }
@@ -77,10 +79,9 @@ export function createMailIngest(deps: MailIngestDeps) {
     const original = mail.originalMessageId ? await models.MailMessage.findById(mail.originalMessageId).lean() : null;
     const ref = original?.ticketRef;
     for (const address of mail.failedRecipients) {
-      await models.Undeliverable.updateOne(
-        { _id: address.toLowerCase() },
-        { $set: { reason: excerpt(mail.subject, 200), at: deps.now?.() ?? new Date(), ...(ref ? { ticketRef: ref } : {}) } },
-        { upsert: true },
+      // The first bounce for an address is the one kept.
+      await insertIfAbsent(() =>
+        models.Undeliverable.create({ _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now?.() ?? new Date(), ...(ref ? { ticketRef: ref } : {}) }),
       );
     }
     if (ref) {
@@ -102,7 +103,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       await models.MailMessage.create({ _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now?.() ?? new Date() });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const ticket = await models.Ticket.findOne({ ref }).select({ history: 1 }).lean();
+      const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
       const applied = ticket?.history.some((h) => h.action === 'customer_replied' && h.messageId === messageId);
       if (applied) return { status: 'reply', ticketRef: ref };
     }
@@ -127,11 +128,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       rule: decided.rule,
       citesRef,
     });
-    await models.MailMessage.updateOne(
-      { _id: messageId },
-      { $setOnInsert: { ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now?.() ?? new Date() } },
-      { upsert: true },
-    );
+    await insertIfAbsent(() => models.MailMessage.create({ _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now?.() ?? new Date() }));
     await acknowledge(doc, mail, ticket.ref, messageId, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
@@ -163,14 +160,19 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function decide(doc: InboundMailDoc): Promise<Outcome> {
-    const raw = await deps.raw.get(doc.rawFileId as Types.ObjectId);
+    const raw = await deps.raw.get(doc._id, doc.rawChunks);
     const parsed = await parseMail(raw, { maxBytes: config.mail.inbound.maxBytes });
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
     const mail = parsed.mail;
     const kind = classifyInbound(mail);
     if (kind === 'bounce') return handleBounce(mail);
     if (kind === 'auto-reply') return handleAutoReply(doc, mail);
-    if (!mail.from) return { status: 'review', reason: 'no sender address' };
+    if (!mail.from) {
+      // No From header: the envelope sender is who to answer, if there is one.
+      const sender = doc.envelopeFrom?.trim().toLowerCase();
+      if (!sender || !/^[^\s@<>,]+@[^\s@<>,]+$/.test(sender)) return { status: 'review', reason: 'no sender address' };
+      mail.from = { address: sender, name: '' };
+    }
     const messageId = mail.messageId ?? doc.key;
     const thread = await findThread(doc, mail);
     if (thread.ref) return handleReply(thread.ref, doc, mail, messageId);
@@ -180,12 +182,12 @@ export function createMailIngest(deps: MailIngestDeps) {
   async function process(id: string): Promise<Outcome | undefined> {
     const doc = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
     if (!doc || doc.status !== 'received') return undefined;
-    await models.InboundMail.updateOne({ _id: doc._id }, { $inc: { attempts: 1 } });
     let outcome: Outcome;
     try {
       outcome = await decide(doc);
     } catch (err) {
       // A message we cannot process after several tries is kept for people, not retried forever.
+      await models.InboundMail.updateOne({ _id: doc._id }, { $inc: { attempts: 1 } });
       if ((doc.attempts ?? 0) + 1 < 5) throw err;
       outcome = { status: 'review', reason: `processing failed: ${(err as Error).message.slice(0, 200)}` };
     }
@@ -204,8 +206,9 @@ export function createMailIngest(deps: MailIngestDeps) {
     return outcome;
   }
 
-  async function sweep(): Promise<number> {
-    const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - STALE_MS);
+  /** Processes rows left `received` (a crash, a failure); `staleMs` 0 at start-up takes them all. */
+  async function sweep(staleMs = STALE_MS): Promise<number> {
+    const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - staleMs);
     const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
     let done = 0;
     for (const row of stale) {
@@ -218,7 +221,6 @@ export function createMailIngest(deps: MailIngestDeps) {
     return done;
   }
 
-  deps.scheduler.define(PROCESS_MAIL_JOB, async (data) => void (await process(String(data.id))), { concurrency: 4, lockLifetimeMs: 120_000 });
   deps.scheduler.define(SWEEP_MAIL_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
   return { process, sweep };
 }

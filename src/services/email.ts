@@ -44,7 +44,7 @@ export function mailboxAddress(mailbox: Mailbox, domain: string): string {
 const MAILBOX_NAMES: Record<Mailbox, string> = { billing: 'Billing', sales: 'Sales', support: 'Support', selfserve: 'Self-serve' };
 
 export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): Promise<string> {
-  const existing = await deps.models.Outbox.findOne({ key: `email:${email.key}` }).lean();
+  const existing = await deps.models.Outbox.findById(`email:${email.key}`).lean();
   if (existing) return (existing.payload as EmailPayload).messageId;
   const messageId = `${randomUUID()}@${deps.domain}`;
   const payload: EmailPayload = {

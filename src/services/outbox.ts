@@ -4,7 +4,6 @@
  */
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
-import type { Scheduler } from '../jobs/scheduler.js';
 import type { EmailPayload } from '../domain/email.js';
 
 export const DELIVER_JOB = 'outbox.deliver';
@@ -25,20 +24,24 @@ export interface Outbox {
   enqueue(entry: OutboxEntry): Promise<boolean>;
 }
 
-export function createOutbox(models: Models, scheduler: Pick<Scheduler, 'now'>, channelsOn: ReadonlySet<string>): Outbox {
+/**
+ * `deliverSoon` hands a new row to this process's delivery worker at once; retries and rows this
+ * process never got to are the outbox jobs' business (see jobs/outbox.ts).
+ */
+export function createOutbox(models: Models, deliverSoon: (id: string) => void, channelsOn: ReadonlySet<string>): Outbox {
   return {
     async enqueue(entry) {
       let inserted = true;
       let id: unknown;
       try {
-        const row = await models.Outbox.create({ ...entry, status: 'pending', attempts: 0, nextAttemptAt: new Date() });
+        const row = await models.Outbox.create({ _id: entry.key, ...entry, status: 'pending', attempts: 0, nextAttemptAt: new Date() });
         id = row._id;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         inserted = false;
       }
       // A channel that is off (Slack without credentials) keeps its rows until it is on.
-      if (inserted && channelsOn.has(entry.channel)) await scheduler.now(DELIVER_JOB, { id: String(id) });
+      if (inserted && channelsOn.has(entry.channel)) deliverSoon(String(id));
       return inserted;
     },
   };

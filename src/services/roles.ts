@@ -1,6 +1,6 @@
 /** Who may do what. Checked on the server for every action and submission, not only by hiding buttons. */
 import type { Role } from '../config.js';
-import type { Models } from '../db/models.js';
+import { racingUpsert, type Models } from '../db/models.js';
 import { AppError } from '../errors.js';
 
 /** Adds the ROLE_* users to the role store; roles granted later in the store are kept. */
@@ -8,7 +8,7 @@ export async function seedRoles(models: Models, seed: Record<Role, string[]>): P
   let count = 0;
   for (const [role, users] of Object.entries(seed) as [Role, string[]][]) {
     for (const userId of users) {
-      await models.Role.updateOne({ _id: userId }, { $addToSet: { roles: role } }, { upsert: true });
+      await racingUpsert(() => models.Role.updateOne({ _id: userId }, { $addToSet: { roles: role } }, { upsert: true }));
       count += 1;
     }
   }

@@ -52,17 +52,29 @@ async function nextNumber(models: Models): Promise<number> {
   throw new Error('could not allocate a ticket number');
 }
 
+async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
+  const row = await models.TicketKey.findById(key).lean();
+  return row ? ((await models.Ticket.findById(row.ref).lean()) as Ticket | null) : null;
+}
+
+/**
+ * Opens a ticket once per idempotency key. The ticket is inserted first (its unique `_id` AR-n
+ * settles number races), then its key (whose unique `_id` settles request races); the loser of a
+ * key race deletes its unannounced ticket and returns the winner's. The number it took is never reused.
+ */
 export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
   const { models } = deps;
   const now = deps.now?.() ?? new Date();
-  let ticket = (await models.Ticket.findOne({ idempotencyKey: input.idempotencyKey }).lean()) as Ticket | null;
+  let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
     const number = await nextNumber(models);
+    const ref = formatRef(number);
     try {
-      const doc = await models.Ticket.create({
+      await models.Ticket.create({
+        _id: ref,
         number,
-        ref: formatRef(number),
+        ref,
         kind: input.kind,
         status: 'new',
         title: input.title,
@@ -76,15 +88,22 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         citesRef: input.citesRef,
         history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
       });
-      ticket = doc.toObject() as Ticket;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
+      continue;
+    }
+    try {
+      await models.TicketKey.create({ _id: input.idempotencyKey, ref });
+      ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
       created = true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      // Either the same request won a race (idempotency key) or the number was taken: look, then retry.
-      ticket = (await models.Ticket.findOne({ idempotencyKey: input.idempotencyKey }).lean()) as Ticket | null;
+      await models.Ticket.deleteOne({ _id: ref });
+      ticket = await ticketForKey(models, input.idempotencyKey);
     }
   }
-  if (!ticket) throw new Error('could not allocate a ticket number after many attempts');
+  if (!ticket) throw new Error('could not open the ticket after many attempts');
   // Enqueued even for an existing ticket: if a crash fell between the two writes, the retry repairs it.
   await deps.outbox.enqueue({ key: `ticket-card:${ticket.ref}:opened`, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref });
   if (created) {
@@ -97,7 +116,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
   const number = parseRef(refText);
   if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
-  const ticket = (await models.Ticket.findOne({ number }).lean()) as Ticket | null;
+  const ticket = (await models.Ticket.findById(formatRef(number)).lean()) as Ticket | null;
   if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
   return ticket;
 }
@@ -118,7 +137,7 @@ async function changeTicket(
 ): Promise<Ticket> {
   const now = deps.now?.() ?? new Date();
   const updated = (await deps.models.Ticket.findOneAndUpdate(
-    { ref },
+    { _id: ref },
     { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
     { returnDocument: 'after' },
   ).lean()) as Ticket | null;
@@ -159,7 +178,7 @@ export async function recordOnTicket(
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
   if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
-  const updated = (await deps.models.Ticket.findOneAndUpdate({ ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
     await deps.outbox.enqueue({ key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
@@ -173,7 +192,7 @@ export async function addCustomerReply(
   ref: string,
   reply: { from: string; messageId: string; excerpt: string },
 ): Promise<Ticket> {
-  const current = (await deps.models.Ticket.findOne({ ref }).lean()) as Ticket | null;
+  const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
   if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const reopen = current.status === 'closed' || current.status === 'waiting_on_customer';
   const ticket = await recordOnTicket(

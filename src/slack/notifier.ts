@@ -61,7 +61,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
   }
 
   async function ticketCardDelivery(row: OutboxDoc, ref: string): Promise<Record<string, unknown>> {
-    const ticket = await models.Ticket.findOne({ ref }).lean();
+    const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket) throw new DeliveryError(`ticket ${ref} not found`, { permanent: true });
     const card = ticketCard(ticket);
     const posted = ticket.slackPost?.ts ? ticket.slackPost : undefined;
@@ -73,7 +73,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     if (!row.key.endsWith(':opened')) throw new DeliveryError(`card for ${ref} not posted yet`, { retryAfterMs: 2000 });
     const channel = channels[ticket.team as Team];
     const res = await call(() => client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }));
-    await models.Ticket.updateOne({ ref }, { $set: { slackPost: { channel: res.channel ?? channel, ts: res.ts } } });
+    await models.Ticket.updateOne({ _id: ref }, { $set: { slackPost: { channel: res.channel ?? channel, ts: res.ts } } });
     return { channel: res.channel ?? channel, ts: res.ts };
   }
 
@@ -83,7 +83,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
       case 'ticket_card':
         return ticketCardDelivery(row, intent.ref);
       case 'thread_reply': {
-        const ticket = await models.Ticket.findOne({ ref: intent.ref }).select({ slackPost: 1 }).lean();
+        const ticket = await models.Ticket.findById(intent.ref).select({ slackPost: 1 }).lean();
         if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
         const post = ticket.slackPost;
         if (!post?.ts || !post.channel) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });

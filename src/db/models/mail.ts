@@ -9,6 +9,7 @@ import { MAILBOXES } from '../../config.js';
 const inboundSchema = new Schema(
   {
     /** `<mailbox>:<message-id>`, or `<mailbox>:sha256:<hash>` without one: a redelivery is stored once. */
+    _id: { type: String, required: true },
     key: { type: String, required: true },
     mailbox: { type: String, enum: MAILBOXES, required: true },
     via: { type: String, enum: ['smtp', 'imap'], required: true },
@@ -17,7 +18,8 @@ const inboundSchema = new Schema(
     plusTag: { type: String },
     envelopeFrom: { type: String },
     size: { type: Number, required: true },
-    rawFileId: { type: Schema.Types.ObjectId, required: true },
+    /** The raw bytes are in `raw_mail_chunks` as `<_id>#0`, `<_id>#1`, …; this many of them. */
+    rawChunks: { type: Number, required: true },
     status: { type: String, enum: ['received', 'ticket', 'reply', 'bounce', 'auto-reply', 'review'], required: true, default: 'received' },
     reason: { type: String },
     ticketRef: { type: String },
@@ -34,9 +36,17 @@ inboundSchema.index({ key: 1 }, { unique: true });
 inboundSchema.index({ status: 1, createdAt: 1 });
 const buildInbound = (conn: Connection) => conn.model('InboundMail', inboundSchema);
 export type InboundMailModel = ReturnType<typeof buildInbound>;
-export type InboundMailDoc = InferSchemaType<typeof inboundSchema> & { _id: import('mongoose').Types.ObjectId; createdAt: Date };
+export type InboundMailDoc = InferSchemaType<typeof inboundSchema> & { createdAt: Date };
 export function inboundMailModel(conn: Connection): InboundMailModel {
   return (conn.models.InboundMail as InboundMailModel | undefined) ?? buildInbound(conn);
+}
+
+/** Raw message bytes in pieces under the 16 MB document limit, fetched by `_id` (fast on every engine). */
+const rawChunkSchema = new Schema({ _id: { type: String, required: true }, data: { type: Buffer, required: true } }, { collection: 'raw_mail_chunks', versionKey: false });
+const buildRawChunk = (conn: Connection) => conn.model('RawMailChunk', rawChunkSchema);
+export type RawMailChunkModel = ReturnType<typeof buildRawChunk>;
+export function rawMailChunkModel(conn: Connection): RawMailChunkModel {
+  return (conn.models.RawMailChunk as RawMailChunkModel | undefined) ?? buildRawChunk(conn);
 }
 
 /**

@@ -6,7 +6,8 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
  */
 const outboxSchema = new Schema(
   {
-    /** Unique: the same effect enqueued twice (a retried request) is stored once. */
+    /** Also `_id`: the same effect enqueued twice (a retried request) is stored once. */
+    _id: { type: String, required: true },
     key: { type: String, required: true },
     channel: { type: String, enum: ['slack', 'email'], required: true },
     /** Slack: `{ method, args }`. Email: the message fields. Never keys with dots or `$`. */
@@ -27,7 +28,7 @@ outboxSchema.index({ status: 1, nextAttemptAt: 1 });
 /** An attempt is claimed by inserting its key: the unique index lets only one process send it. */
 const claimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'outbox_claims', versionKey: false });
 
-export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: import('mongoose').Types.ObjectId };
+export type OutboxDoc = InferSchemaType<typeof outboxSchema>;
 const buildOutbox = (conn: Connection) => conn.model('Outbox', outboxSchema);
 export type OutboxModel = ReturnType<typeof buildOutbox>;
 const buildOutboxClaim = (conn: Connection) => conn.model('OutboxClaim', claimSchema);

@@ -15,8 +15,13 @@ const historySchema = new Schema(
   { _id: false },
 );
 
+/**
+ * `_id` is the reference `AR-n`: on FerretDB's SQLite backend only `_id` lookups use an index, and
+ * tickets are looked up by reference everywhere.
+ */
 const ticketSchema = new Schema(
   {
+    _id: { type: String, required: true },
     number: { type: Number, required: true },
     ref: { type: String, required: true },
     kind: { type: String, enum: TICKET_KINDS, required: true },
@@ -38,7 +43,7 @@ const ticketSchema = new Schema(
     rule: { type: String },
     /** A new email that cited `[AR-n]` from an address not on that ticket. */
     citesRef: { type: String },
-    /** Unique per origin (Slack view, email Message-ID): a repeated request finds this ticket. */
+    /** The request that opened it (Slack view, email Message-ID); see ticket_keys for the guard. */
     idempotencyKey: { type: String, required: true },
     /** Where the ticket card was posted, once the outbox delivered it. */
     slackPost: { channel: { type: String }, ts: { type: String } },
@@ -47,16 +52,27 @@ const ticketSchema = new Schema(
   { timestamps: true, collection: 'tickets' },
 );
 ticketSchema.index({ number: 1 }, { unique: true });
-ticketSchema.index({ idempotencyKey: 1 }, { unique: true });
+ticketSchema.index({ idempotencyKey: 1 });
 ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
 ticketSchema.index({ accountId: 1 });
 
-export type TicketDoc = InferSchemaType<typeof ticketSchema> & { _id: unknown; createdAt: Date; updatedAt: Date };
+export type TicketDoc = InferSchemaType<typeof ticketSchema> & { createdAt: Date; updatedAt: Date };
 const buildTicket = (conn: Connection) => conn.model('Ticket', ticketSchema);
 export type TicketModel = ReturnType<typeof buildTicket>;
 
 export function ticketModel(conn: Connection): TicketModel {
   return (conn.models.Ticket as TicketModel | undefined) ?? buildTicket(conn);
+}
+
+/**
+ * One row per request that opened a ticket (Slack view, email): `_id` is the idempotency key, so
+ * "is there a ticket for this request?" is an `_id` lookup, and the unique `_id` is the guard.
+ */
+const ticketKeySchema = new Schema({ _id: { type: String, required: true }, ref: { type: String, required: true } }, { collection: 'ticket_keys', versionKey: false });
+const buildTicketKey = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
+export type TicketKeyModel = ReturnType<typeof buildTicketKey>;
+export function ticketKeyModel(conn: Connection): TicketKeyModel {
+  return (conn.models.TicketKey as TicketKeyModel | undefined) ?? buildTicketKey(conn);
 }
 
 /** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */

@@ -1,0 +1,95 @@
+/** Nothing a customer sent is lost: not when the bot dies right after 250, not when the database is down. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import mongoose from 'mongoose';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { startFerret } from '../src/db/ferretdb.js';
+import { createLogger } from '../src/logger.js';
+import { sendMail } from './support/send-mail.js';
+import { eventually, startTestApp, testDatabaseUri } from './support/test-app.js';
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+/** The bot as a separate process, so it can really be killed. Resolves once it listens. */
+async function bootProcess(env: Record<string, string>): Promise<{ child: ChildProcess; smtpPort: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', MONGOMS_RUNTIME_DOWNLOAD: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bot did not start in 60 s')), 60_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.includes('"app.started"')) return;
+      clearTimeout(timer);
+      resolve({ child, smtpPort: (JSON.parse(line) as { smtpPort: number }).smtpPort });
+    });
+    child.once('exit', (code) => reject(new Error(`bot exited early with ${code}`)));
+  });
+}
+
+describe('durability of inbound mail', () => {
+  it('when the bot is killed right after answering 250, then the message is ingested after restart', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-crash-'));
+    dirs.push(dataDir);
+    const uri = testDatabaseUri();
+    const first = await bootProcess({ MONGODB_URI: uri, DATA_DIR: dataDir, JOBS_PROCESS_EVERY_MS: '600000' });
+    const id = `crash.${Date.now()}@customer.test`;
+    const sent = await sendMail({ port: first.smtpPort, from: 'nina@customer.test', to: 'support@example.com', subject: 'Do not lose me', text: 'Important.', messageId: id });
+    first.child.kill('SIGKILL');
+    expect(sent.response).toMatch(/^250/);
+
+    const conn = await mongoose.createConnection(uri).asPromise();
+    try {
+      // Stored before the 250; whether processing had begun when the kill came is up to chance.
+      expect(await conn.collection('inbound_mail').countDocuments({ messageId: id })).toBe(1);
+
+      const second = await bootProcess({ MONGODB_URI: uri, DATA_DIR: dataDir, JOBS_PROCESS_EVERY_MS: '200' });
+      const row = await eventually(async () => {
+        const r = await conn.collection('inbound_mail').findOne({ messageId: id });
+        return r?.status === 'ticket' ? r : undefined;
+      }, 'message processed after restart', 30_000);
+      const ticket = await conn.collection('tickets').findOne({ ref: row.ticketRef });
+      expect(ticket?.title).toBe('Do not lose me');
+      expect(await conn.collection('tickets').countDocuments()).toBe(1);
+      second.child.kill('SIGTERM');
+    } finally {
+      await conn.dropDatabase().catch(() => undefined);
+      await conn.close();
+    }
+  }, 120_000);
+
+  it('when the database is down, then SMTP answers 451 so the sender retries, and accepts again once it is back', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-451-'));
+    dirs.push(dir);
+    const log = createLogger('silent');
+    const listen = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
+    let ferret = await startFerret(dir, log, listen);
+    const t = await startTestApp({ databaseUri: `${ferret.uri.replace(/\/?$/, '/')}smtp_down` });
+    try {
+      await ferret.stop();
+      await expect(sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'During outage', text: 'x', messageId: `down.${Date.now()}@customer.test` })).rejects.toMatchObject({ responseCode: 451 });
+
+      ferret = await startFerret(dir, log, listen);
+      const id = `up.${Date.now()}@customer.test`;
+      const sent = await eventually(
+        () => sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'After outage', text: 'x', messageId: id }).catch(() => undefined),
+        'accepted after the database is back',
+        30_000,
+      );
+      expect(sent.response).toMatch(/^250/);
+      expect(await t.app.db.models.InboundMail.countDocuments({ messageId: id })).toBe(1);
+    } finally {
+      await t.stop({ dropDatabase: false });
+      await ferret.stop();
+    }
+  }, 90_000);
+});
