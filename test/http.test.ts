@@ -32,10 +32,13 @@ describe('operator endpoints', () => {
   it('when requests are handled, then /metrics counts them by kind, times the ack, and counts tickets', async () => {
     await t.post(slashCommand({ command: '/ticket', text: 'nonsense', userId: USERS.rep, channelId: 'C0X' }));
     await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VMETRICS', values: { kind: { type: 'static_select', selected_option: { value: 'sales' } }, title: { type: 'plain_text_input', value: 'Metrics ticket' } } }));
-    await eventually(() => t.app.db.models.Ticket.findOne({ idempotencyKey: 'slack:view:VMETRICS' }).lean(), 'ticket');
-    const res = await fetch(`${t.baseUrl}/metrics`);
-    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
-    const text = await res.text();
+    // The ticket counter moves after the ack, with the ticket: wait for it rather than race it.
+    const text = await eventually(async () => {
+      const res = await fetch(`${t.baseUrl}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+      const body = await res.text();
+      return metric(body, 'tickets_created_total{source="slack",kind="sales"}') === 1 ? body : undefined;
+    }, 'tickets_created_total to move');
     expect(metric(text, 'slack_requests_total{kind="command"}')).toBe(1);
     expect(metric(text, 'slack_requests_total{kind="view_submission"}')).toBe(1);
     expect(metric(text, 'slack_ack_latency_seconds_count{kind="command"}')).toBe(1);
