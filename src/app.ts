@@ -72,7 +72,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
     worker.current = outboxWorker;
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone });
     const raw = rawStore(models);
     const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, tickets: { models, outbox, log, metrics } });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });

@@ -5,7 +5,7 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { sendMail, sendRaw } from './support/send-mail.js';
 import { blockActions, slashCommand, viewSubmission } from './support/slack-requests.js';
 import { TICKET_CARD, TICKET_REPLY } from '../views/ids.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
 let sink: SmtpSink;
@@ -90,7 +90,7 @@ describe('replies and threading', () => {
     await sendMail({ port: t.app.smtpPort, from, to: 'support@example.com', subject, text: 'First message.', messageId: id });
     const row = await inbound(id);
     const ack = await sink.waitFor((m) => m.inReplyTo === id);
-    await eventually(async () => (await t.app.db.models.Ticket.findOne({ ref: row.ticketRef }).lean())?.slackPost?.ts, 'card posted');
+    await eventually(async () => (await postOf(t, row.ticketRef!))?.ts, 'card posted');
     return { ref: row.ticketRef!, firstId: id, ack };
   }
 
@@ -103,8 +103,8 @@ describe('replies and threading', () => {
     const ticket = await t.app.db.models.Ticket.findOne({ ref }).lean();
     const reply = ticket?.history.find((h) => h.action === 'customer_replied');
     expect(reply?.note).toBe('Still failing today.');
-    const posted = await t.app.db.models.Ticket.findOne({ ref }).lean();
-    const thread = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === posted?.slackPost?.ts);
+    const posted = await postOf(t, ref);
+    const thread = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === posted?.ts);
     expect(String(thread.args.text)).toContain('Still failing today.');
     expect(await t.app.db.models.Ticket.countDocuments({ 'source.email': 'carol@customer.test' })).toBe(1);
   });

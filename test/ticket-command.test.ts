@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { blockActions, eventCallback, slashCommand } from './support/slack-requests.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_CARD } from '../views/ids.js';
 import { TICKET_USAGE } from '../views/usage.js';
 
@@ -17,7 +17,7 @@ async function openTicket(title: string, kind: 'billing' | 'support' = 'billing'
     idempotencyKey: `test:${title}`,
     actor: `slack:${userId}`,
   });
-  await eventually(async () => (await t.app.db.models.Ticket.findOne({ ref: ticket.ref }).lean())?.slackPost?.ts, `card of ${ticket.ref}`);
+  await eventually(async () => (await postOf(t, ticket.ref))?.ts, `card of ${ticket.ref}`);
   return ticket;
 }
 
@@ -81,10 +81,10 @@ describe('card buttons and roles', () => {
 
   it('when a billing user presses Claim, then the ticket is theirs, the history says so and the card is updated in place', async () => {
     const ticket = await openTicket('Claim me too: upgrade question');
-    const posted = await t.app.db.models.Ticket.findOne({ ref: ticket.ref }).lean();
+    const posted = await postOf(t, ticket.ref);
     slack.reset();
     await t.post(blockActions({ actionId: TICKET_CARD.actions.claim, value: ticket.ref, userId: USERS.billing, channelId: CHANNELS.billing }));
-    const update = await slack.waitFor('chat.update', (c) => c.args.ts === posted?.slackPost?.ts);
+    const update = await slack.waitFor('chat.update', (c) => c.args.ts === posted?.ts);
     expect(update.args.channel).toBe(CHANNELS.billing);
     expect(JSON.stringify(update.args.blocks)).toContain(`<@${USERS.billing}>`);
     const after = await t.app.db.models.Ticket.findOne({ ref: ticket.ref }).lean();

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { slashCommand, staleTimestamp, viewSubmission } from './support/slack-requests.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_NEW, TICKET_CARD } from '../views/ids.js';
 
 const F = TICKET_NEW.fields;
@@ -71,7 +71,7 @@ describe('/ticket new', () => {
     const actions = blocks.find((b) => b.block_id === TICKET_CARD.actionsBlock);
     expect(actions?.elements?.map((e) => e.action_id)).toEqual([TICKET_CARD.actions.claim, TICKET_CARD.actions.changeKind, TICKET_CARD.actions.close]);
     expect(actions?.elements?.[0]?.value).toBe('AR-1001');
-    await eventually(async () => (await t.app.db.models.Ticket.findOne({ ref: 'AR-1001' }).lean())?.slackPost?.ts, 'card ts stored');
+    await eventually(async () => (await postOf(t, 'AR-1001'))?.ts, 'card ts stored');
 
     const told = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.rep);
     expect(String(told.args.text)).toContain('AR-1001');

@@ -4,6 +4,7 @@
  */
 export const COMMANDS = {
   ticket: '/ticket',
+  migrate: '/migrate',
 } as const;
 
 export const TICKET_NEW = {
@@ -24,6 +25,33 @@ export const TICKET_CARD = {
     reply: 'ticket_reply',
     changeKind: 'ticket_change_kind',
     close: 'ticket_close',
+    /** On migration tickets: opens the handoff modal. */
+    startHandoff: 'migration_start_handoff',
+  },
+} as const;
+
+/** The sales-to-billing handoff modal; block and action IDs are fixed by CONTRACT.md. */
+export const MIGRATION_HANDOFF = {
+  callbackId: 'migration_handoff',
+  fields: {
+    customerName: 'customer_name',
+    accountId: 'account_id',
+    salespersonEmail: 'salesperson_email',
+    enterprisePlan: 'enterprise_plan',
+    enterpriseStartDate: 'enterprise_start_date',
+    notes: 'notes',
+  },
+} as const;
+
+/** The handoff as posted to the billing channel, with billing's buttons. */
+export const HANDOFF_CARD = {
+  blockId: (ref: string) => `handoff_card_${ref}`,
+  fieldsBlock: 'handoff_fields',
+  notesBlock: 'handoff_notes',
+  actionsBlock: 'handoff_actions',
+  actions: {
+    confirm: 'migration_confirm',
+    withdraw: 'migration_withdraw',
   },
 } as const;
 

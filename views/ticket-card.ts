@@ -15,6 +15,7 @@ export interface TicketView {
   rule?: string | null | undefined;
   citesRef?: string | null | undefined;
   source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
+  migration?: { stage?: string | null | undefined } | null | undefined;
   createdAt: Date;
 }
 
@@ -68,6 +69,10 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
       elements: [
         ...(t.assignee ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.claim, text: plain('Claim'), value: t.ref, style: 'primary' as const }]),
         ...(t.source?.channel === 'email' ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }] : []),
+        // Once handed off, a second handoff would only be refused, so the button goes away.
+        ...(t.kind === 'migration' && t.migration?.stage !== 'handed_off'
+          ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: `${t.ref}|${t.accountId ?? ''}` }]
+          : []),
         {
           type: 'static_select',
           action_id: TICKET_CARD.actions.changeKind,

@@ -1,7 +1,9 @@
 import { COMMANDS } from '../../views/ids.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketCommand } from './ticket.js';
+import { migrateCommand } from './migrate.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.command(COMMANDS.ticket, ticketCommand(deps));
+  app.command(COMMANDS.migrate, migrateCommand(deps));
 }

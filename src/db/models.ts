@@ -2,8 +2,9 @@
 import type { Connection } from 'mongoose';
 import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
-import { roleModel, slackDeliveryModel } from './models/role.js';
+import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
+import { migrationHandoffModel } from './models/migration.js';
 import { ackSlotModel, inboundMailModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
@@ -15,6 +16,7 @@ export function createModels(conn: Connection) {
     OutboxClaim: outboxClaimModel(conn),
     Role: roleModel(conn),
     SlackDelivery: slackDeliveryModel(conn),
+    SlackPost: slackPostModel(conn),
     InboundMail: inboundMailModel(conn),
     RawMailChunk: rawMailChunkModel(conn),
     MailMessage: mailMessageModel(conn),
@@ -22,6 +24,7 @@ export function createModels(conn: Connection) {
     AckSlot: ackSlotModel(conn),
     ImapState: imapStateModel(conn),
     Lease: leaseModel(conn),
+    MigrationHandoff: migrationHandoffModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

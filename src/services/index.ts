@@ -10,10 +10,12 @@ import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { rolesOf } from './roles.js';
+import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 
-export function createServices(deps: { models: Models; outbox: Outbox; log: Logger; domain: string; metrics?: Metrics; now?: () => Date }) {
+export function createServices(deps: { models: Models; outbox: Outbox; log: Logger; domain: string; timeZone?: string; metrics?: Metrics; now?: () => Date }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
+  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC' };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
@@ -23,6 +25,16 @@ export function createServices(deps: { models: Models; outbox: Outbox; log: Logg
       close: (ref: string, userId: string) => closeTicket(ticketDeps, ref, userId),
       changeKind: (ref: string, userId: string, kind: TicketKind) => changeKind(ticketDeps, ref, userId, kind),
       replyByEmail: (input: { ref: string; userId: string; body: string; requestKey: string }) => replyByEmail(emailDeps, input),
+    },
+    migrations: {
+      /** TZ_BILLING, for the modal's hint. */
+      timeZone: migrationDeps.timeZone,
+      /** Today as a billing day (`YYYY-MM-DD` in TZ_BILLING): the earliest start date allowed. */
+      today: () => billingToday(migrationDeps),
+      /** The fast checks a handoff must pass before its modal is acknowledged (role, account not yet handed off). */
+      checkHandoff: (input: { userId: string; accountId: string; viewId: string }) => checkHandoff(migrationDeps, input),
+      handOff: (input: HandoffInput) => handOff(migrationDeps, input),
+      billingAction: (ref: string, userId: string, verb: 'confirm' | 'withdraw') => billingAction(migrationDeps, ref, userId, verb),
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first. */
@@ -41,3 +53,4 @@ export function createServices(deps: { models: Models; outbox: Outbox; log: Logg
 }
 export type Services = ReturnType<typeof createServices>;
 export type { Ticket, OpenTicketInput } from './tickets.js';
+export type { HandoffInput } from './migrations.js';

@@ -11,6 +11,8 @@ export const DELIVER_JOB = 'outbox.deliver';
 /** What the Slack notifier knows how to render and send. */
 export type SlackIntent =
   | { type: 'ticket_card'; ref: string }
+  /** A migration's handoff, posted to the billing channel (the ticket card stays in sales). */
+  | { type: 'handoff_card'; ref: string }
   | { type: 'thread_reply'; ref: string; text: string }
   | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
   | { type: 'direct_message'; user: string; text: string };

@@ -4,12 +4,13 @@
  */
 import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { Team } from '../config.js';
-import type { Models } from '../db/models.js';
+import { insertIfAbsent, type Models } from '../db/models.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
 import { DeliveryError, type Deliverer } from '../jobs/outbox.js';
 import type { SlackIntent } from '../services/outbox.js';
 import { ticketCard } from '../../views/ticket-card.js';
 import { reviewNotice } from '../../views/review-notice.js';
+import { handoffCard } from '../../views/handoff-card.js';
 
 const PERMANENT_ERRORS = new Set([
   'invalid_blocks',
@@ -64,17 +65,30 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket) throw new DeliveryError(`ticket ${ref} not found`, { permanent: true });
     const card = ticketCard(ticket);
-    const posted = ticket.slackPost?.ts ? ticket.slackPost : undefined;
-    if (posted?.ts && posted.channel) {
-      await call(() => client.chat.update({ channel: posted.channel!, ts: posted.ts!, text: card.text, blocks: card.blocks }));
+    const posted = await models.SlackPost.findById(`card:${ref}`).lean();
+    if (posted) {
+      await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
       return { channel: posted.channel, ts: posted.ts, updated: true };
     }
     // Only the "opened" row posts the card; later updates wait for it so a ticket never gets two cards.
     if (!row.key.endsWith(':opened')) throw new DeliveryError(`card for ${ref} not posted yet`, { retryAfterMs: 2000 });
     const channel = channels[ticket.team as Team];
     const res = await call(() => client.chat.postMessage({ channel, text: card.text, blocks: card.blocks, unfurl_links: false }));
-    await models.Ticket.updateOne({ _id: ref }, { $set: { slackPost: { channel: res.channel ?? channel, ts: res.ts } } });
+    await insertIfAbsent(() => models.SlackPost.create({ _id: `card:${ref}`, channel: res.channel ?? channel, ts: res.ts, at: new Date() }));
     return { channel: res.channel ?? channel, ts: res.ts };
+  }
+
+  /** The handoff posts once to billing; a redelivery after the post was stored returns where it went. */
+  async function handoffCardDelivery(ref: string): Promise<Record<string, unknown>> {
+    const ticket = await models.Ticket.findById(ref).lean();
+    if (!ticket?.migration) throw new DeliveryError(`no handoff on ${ref}`, { permanent: true });
+    const posted = await models.SlackPost.findById(`handoff:${ref}`).lean();
+    if (posted) return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
+    const card = handoffCard({ ref: ticket.ref, migration: ticket.migration });
+    const res = await call(() => client.chat.postMessage({ channel: channels.billing, text: card.text, blocks: card.blocks, unfurl_links: false }));
+    const channel = res.channel ?? channels.billing;
+    await insertIfAbsent(() => models.SlackPost.create({ _id: `handoff:${ref}`, channel, ts: res.ts, at: new Date() }));
+    return { channel, ts: res.ts };
   }
 
   return async (row) => {
@@ -82,12 +96,12 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     switch (intent.type) {
       case 'ticket_card':
         return ticketCardDelivery(row, intent.ref);
+      case 'handoff_card':
+        return handoffCardDelivery(intent.ref);
       case 'thread_reply': {
-        const ticket = await models.Ticket.findById(intent.ref).select({ slackPost: 1 }).lean();
-        if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
-        const post = ticket.slackPost;
-        if (!post?.ts || !post.channel) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
-        const res = await call(() => client.chat.postMessage({ channel: post.channel!, thread_ts: post.ts!, text: intent.text.slice(0, 3900), unfurl_links: false }));
+        const post = await models.SlackPost.findById(`card:${intent.ref}`).lean();
+        if (!post) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        const res = await call(() => client.chat.postMessage({ channel: post.channel, thread_ts: post.ts, text: intent.text.slice(0, 3900), unfurl_links: false }));
         return { channel: res.channel, ts: res.ts };
       }
       case 'review_notice': {

@@ -84,6 +84,11 @@ export async function startTestApp(opts: {
   };
 }
 
+/** Where the bot posted a ticket's card (`card`) or its billing handoff (`handoff`), once it has. */
+export async function postOf(t: TestApp, ref: string, what: 'card' | 'handoff' = 'card') {
+  return t.app.db.models.SlackPost.findById(`${what}:${ref}`).lean();
+}
+
 /** Polls until `check` returns a value (not undefined/false), or fails with `what`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -14,6 +14,19 @@ export function roleModel(conn: Connection): RoleModel {
   return (conn.models.Role as RoleModel | undefined) ?? buildRole(conn);
 }
 
+/**
+ * Where the bot posted about a ticket: `card:<ref>` (the team channel card) and `handoff:<ref>`
+ * (the billing handoff). Kept apart from the ticket and written by insert, because on FerretDB two
+ * updates to one document at once can lose one of them, and deliveries run beside people's clicks.
+ */
+const slackPostSchema = new Schema(
+  { _id: { type: String, required: true }, channel: { type: String, required: true }, ts: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'slack_posts', versionKey: false },
+);
+export const slackPostModel = (conn: Connection) => (conn.models.SlackPost as ReturnType<typeof buildSlackPost> | undefined) ?? buildSlackPost(conn);
+const buildSlackPost = (conn: Connection) => conn.model('SlackPost', slackPostSchema);
+export type SlackPostModel = ReturnType<typeof buildSlackPost>;
+
 /** Slack deliveries already handled (by event_id): a retry of one changes nothing twice. */
 const deliverySchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'slack_deliveries', versionKey: false });
 const buildSlackDelivery = (conn: Connection) => conn.model('SlackDelivery', deliverySchema);

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { MAILBOXES } from '../../config.js';
 import { TICKET_KINDS, TICKET_STATUSES } from '../../domain/ticket.js';
+import { MIGRATION_STAGES } from '../../domain/migration.js';
 
 /** One line of a ticket's append-only history: who did what, when. */
 const historySchema = new Schema(
@@ -11,6 +12,25 @@ const historySchema = new Schema(
     note: { type: String },
     /** For lines about an email: its Message-ID, so processing it again can see it was applied. */
     messageId: { type: String },
+  },
+  { _id: false },
+);
+
+/** A migration ticket's handoff from sales to billing (absent until the rep submits it). */
+const migrationSchema = new Schema(
+  {
+    stage: { type: String, enum: MIGRATION_STAGES, required: true },
+    customerName: { type: String, maxlength: 200 },
+    accountId: { type: String },
+    salespersonEmail: { type: String },
+    salesUserId: { type: String },
+    enterprisePlan: { type: String, maxlength: 200 },
+    /** `YYYY-MM-DD` in TZ_BILLING: a billing day, not an instant. */
+    enterpriseStartDate: { type: String },
+    notes: { type: String, maxlength: 3000 },
+    handedOffAt: { type: Date },
+    /** The modal that handed it off, so a retried submission is recognised as the same one. */
+    viewId: { type: String },
   },
   { _id: false },
 );
@@ -45,8 +65,7 @@ const ticketSchema = new Schema(
     citesRef: { type: String },
     /** The request that opened it (Slack view, email Message-ID); see ticket_keys for the guard. */
     idempotencyKey: { type: String, required: true },
-    /** Where the ticket card was posted, once the outbox delivered it. */
-    slackPost: { channel: { type: String }, ts: { type: String } },
+    migration: { type: migrationSchema },
     history: { type: [historySchema], default: [] },
   },
   { timestamps: true, collection: 'tickets' },

@@ -1,0 +1,24 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/**
+ * One row per account whose open migration has been handed off to billing: `_id` is the account ID,
+ * so "is this account already handed off?" is an `_id` lookup, and the unique `_id` lets only one
+ * handoff win when two race. A row whose ticket was closed since is stale and gets replaced.
+ */
+const migrationHandoffSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    ref: { type: String, required: true },
+    /** The modal submission that won; the same view retried is the same handoff. */
+    viewId: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'migration_handoffs', versionKey: false },
+);
+
+export type MigrationHandoffDoc = InferSchemaType<typeof migrationHandoffSchema>;
+const build = (conn: Connection) => conn.model('MigrationHandoff', migrationHandoffSchema);
+export type MigrationHandoffModel = ReturnType<typeof build>;
+export function migrationHandoffModel(conn: Connection): MigrationHandoffModel {
+  return (conn.models.MigrationHandoff as MigrationHandoffModel | undefined) ?? build(conn);
+}
