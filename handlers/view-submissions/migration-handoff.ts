@@ -5,6 +5,7 @@ import { isIsoDate, isPastDay } from '../../src/domain/migration.js';
 import { isAppError, userFacing } from '../../src/errors.js';
 import { MIGRATION_HANDOFF } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
+import { originChannel, tellSubmitter } from './tell-submitter.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const F = MIGRATION_HANDOFF.fields;
@@ -26,7 +27,6 @@ function handoffForm(today: string) {
   });
 }
 
-const Metadata = z.object({ channel: z.string().optional() }).catch({});
 
 /**
  * The sales rep's handoff. Field errors, the role and "already handed off" are answered inline
@@ -50,20 +50,7 @@ export function migrationHandoffSubmission(deps: HandlerDeps) {
       return;
     }
     await ack();
-    let meta: { channel?: string | undefined } = {};
-    try {
-      meta = Metadata.parse(JSON.parse(view.private_metadata || '{}'));
-    } catch {
-      meta = {};
-    }
-    const tell = async (text: string) => {
-      // Ephemeral where the modal was opened from; a DM when the bot cannot post there.
-      if (meta.channel) {
-        const ok = await client.chat.postEphemeral({ channel: meta.channel, user: userId, text }).then(() => true, () => false);
-        if (ok) return;
-      }
-      await client.chat.postMessage({ channel: userId, text }).catch((err: Error) => deps.log.warn({ event: 'notify.failed', err: err.message }, 'could not tell user'));
-    };
+    const tell = tellSubmitter(client, deps.log, userId, originChannel(view.private_metadata));
     try {
       const { ticket, first } = await deps.services.migrations.handOff({
         userId,

@@ -5,6 +5,7 @@ import { TICKET_KINDS } from '../../src/domain/ticket.js';
 import { userFacing } from '../../src/errors.js';
 import { TICKET_NEW } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
+import { originChannel, tellSubmitter } from './tell-submitter.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const F = TICKET_NEW.fields;
@@ -20,7 +21,6 @@ const TicketNewForm = z.object({
   [F.description]: z.string().max(3000).optional(),
 });
 
-const Metadata = z.object({ channel: z.string().optional() }).catch({});
 
 export function ticketNewSubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -32,20 +32,7 @@ export function ticketNewSubmission(deps: HandlerDeps) {
     await ack();
     const userId = body.user.id;
     const form = parsed.data;
-    let meta: { channel?: string | undefined } = {};
-    try {
-      meta = Metadata.parse(JSON.parse(view.private_metadata || '{}'));
-    } catch {
-      meta = {};
-    }
-    const tell = async (text: string) => {
-      // Ephemeral where /ticket was typed; a DM when the bot cannot post there.
-      if (meta.channel) {
-        const ok = await client.chat.postEphemeral({ channel: meta.channel, user: userId, text }).then(() => true, () => false);
-        if (ok) return;
-      }
-      await client.chat.postMessage({ channel: userId, text }).catch((err: Error) => deps.log.warn({ event: 'notify.failed', err: err.message }, 'could not tell user'));
-    };
+    const tell = tellSubmitter(client, deps.log, userId, originChannel(view.private_metadata));
     try {
       const { ticket, created } = await deps.services.tickets.open({
         kind: form[F.kind],

@@ -1,4 +1,7 @@
-/** Every model, bound to one connection (tests run several "processes" against one database). */
+/**
+ * Every model, bound to one connection (tests run several "processes" against one database).
+ * Binding a schema again on the same connection returns the model already bound.
+ */
 import type { Connection } from 'mongoose';
 import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';

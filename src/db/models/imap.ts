@@ -11,11 +11,8 @@ const imapStateSchema = new Schema(
   },
   { collection: 'imap_state', versionKey: false },
 );
-const buildImapState = (conn: Connection) => conn.model('ImapState', imapStateSchema);
-export type ImapStateModel = ReturnType<typeof buildImapState>;
-export function imapStateModel(conn: Connection): ImapStateModel {
-  return (conn.models.ImapState as ImapStateModel | undefined) ?? buildImapState(conn);
-}
+export const imapStateModel = (conn: Connection) => conn.model('ImapState', imapStateSchema);
+export type ImapStateModel = ReturnType<typeof imapStateModel>;
 
 /**
  * One document per claimed time window (`imap:billing:<window>`): whoever inserted it first holds
@@ -29,11 +26,8 @@ const leaseSchema = new Schema(
   },
   { collection: 'leases', versionKey: false },
 );
-const buildLease = (conn: Connection) => conn.model('Lease', leaseSchema);
-export type LeaseModel = ReturnType<typeof buildLease>;
-export function leaseModel(conn: Connection): LeaseModel {
-  return (conn.models.Lease as LeaseModel | undefined) ?? buildLease(conn);
-}
+export const leaseModel = (conn: Connection) => conn.model('Lease', leaseSchema);
+export type LeaseModel = ReturnType<typeof leaseModel>;
 
 export function createImapModels(conn: Connection) {
   return { ImapState: imapStateModel(conn), Lease: leaseModel(conn) };

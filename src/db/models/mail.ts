@@ -32,22 +32,15 @@ const inboundSchema = new Schema(
   },
   { timestamps: true, collection: 'inbound_mail' },
 );
-inboundSchema.index({ key: 1 }, { unique: true });
 inboundSchema.index({ status: 1, createdAt: 1 });
-const buildInbound = (conn: Connection) => conn.model('InboundMail', inboundSchema);
-export type InboundMailModel = ReturnType<typeof buildInbound>;
+export const inboundMailModel = (conn: Connection) => conn.model('InboundMail', inboundSchema);
+export type InboundMailModel = ReturnType<typeof inboundMailModel>;
 export type InboundMailDoc = InferSchemaType<typeof inboundSchema> & { createdAt: Date };
-export function inboundMailModel(conn: Connection): InboundMailModel {
-  return (conn.models.InboundMail as InboundMailModel | undefined) ?? buildInbound(conn);
-}
 
 /** Raw message bytes in pieces under the 16 MB document limit, fetched by `_id` (fast on every engine). */
 const rawChunkSchema = new Schema({ _id: { type: String, required: true }, data: { type: Buffer, required: true } }, { collection: 'raw_mail_chunks', versionKey: false });
-const buildRawChunk = (conn: Connection) => conn.model('RawMailChunk', rawChunkSchema);
-export type RawMailChunkModel = ReturnType<typeof buildRawChunk>;
-export function rawMailChunkModel(conn: Connection): RawMailChunkModel {
-  return (conn.models.RawMailChunk as RawMailChunkModel | undefined) ?? buildRawChunk(conn);
-}
+export const rawMailChunkModel = (conn: Connection) => conn.model('RawMailChunk', rawChunkSchema);
+export type RawMailChunkModel = ReturnType<typeof rawMailChunkModel>;
 
 /**
  * Message-IDs we know, ours and the customers', with their ticket: threading looks replies up
@@ -64,27 +57,18 @@ const messageSchema = new Schema(
   { collection: 'mail_messages', versionKey: false },
 );
 messageSchema.index({ ticketRef: 1, at: 1 });
-const buildMessage = (conn: Connection) => conn.model('MailMessage', messageSchema);
-export type MailMessageModel = ReturnType<typeof buildMessage>;
-export function mailMessageModel(conn: Connection): MailMessageModel {
-  return (conn.models.MailMessage as MailMessageModel | undefined) ?? buildMessage(conn);
-}
+export const mailMessageModel = (conn: Connection) => conn.model('MailMessage', messageSchema);
+export type MailMessageModel = ReturnType<typeof mailMessageModel>;
 
 /** Addresses a bounce said cannot receive mail; they get no further automatic answers. */
 const undeliverableSchema = new Schema(
   { _id: { type: String, required: true }, reason: { type: String }, ticketRef: { type: String }, at: { type: Date, required: true } },
   { collection: 'undeliverable_addresses', versionKey: false },
 );
-const buildUndeliverable = (conn: Connection) => conn.model('Undeliverable', undeliverableSchema);
-export type UndeliverableModel = ReturnType<typeof buildUndeliverable>;
-export function undeliverableModel(conn: Connection): UndeliverableModel {
-  return (conn.models.Undeliverable as UndeliverableModel | undefined) ?? buildUndeliverable(conn);
-}
+export const undeliverableModel = (conn: Connection) => conn.model('Undeliverable', undeliverableSchema);
+export type UndeliverableModel = ReturnType<typeof undeliverableModel>;
 
 /** Acknowledgement budget: a few slots per recipient per hour, each taken by a unique insert. */
 const ackSlotSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'ack_slots', versionKey: false });
-const buildAckSlot = (conn: Connection) => conn.model('AckSlot', ackSlotSchema);
-export type AckSlotModel = ReturnType<typeof buildAckSlot>;
-export function ackSlotModel(conn: Connection): AckSlotModel {
-  return (conn.models.AckSlot as AckSlotModel | undefined) ?? buildAckSlot(conn);
-}
+export const ackSlotModel = (conn: Connection) => conn.model('AckSlot', ackSlotSchema);
+export type AckSlotModel = ReturnType<typeof ackSlotModel>;

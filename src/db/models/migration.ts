@@ -17,8 +17,5 @@ const migrationHandoffSchema = new Schema(
 );
 
 export type MigrationHandoffDoc = InferSchemaType<typeof migrationHandoffSchema>;
-const build = (conn: Connection) => conn.model('MigrationHandoff', migrationHandoffSchema);
-export type MigrationHandoffModel = ReturnType<typeof build>;
-export function migrationHandoffModel(conn: Connection): MigrationHandoffModel {
-  return (conn.models.MigrationHandoff as MigrationHandoffModel | undefined) ?? build(conn);
-}
+export const migrationHandoffModel = (conn: Connection) => conn.model('MigrationHandoff', migrationHandoffSchema);
+export type MigrationHandoffModel = ReturnType<typeof migrationHandoffModel>;

@@ -22,21 +22,14 @@ const outboxSchema = new Schema(
   },
   { timestamps: true, collection: 'outbox', minimize: false },
 );
-outboxSchema.index({ key: 1 }, { unique: true });
 outboxSchema.index({ status: 1, nextAttemptAt: 1 });
 
 /** An attempt is claimed by inserting its key: the unique index lets only one process send it. */
 const claimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'outbox_claims', versionKey: false });
 
 export type OutboxDoc = InferSchemaType<typeof outboxSchema>;
-const buildOutbox = (conn: Connection) => conn.model('Outbox', outboxSchema);
-export type OutboxModel = ReturnType<typeof buildOutbox>;
-const buildOutboxClaim = (conn: Connection) => conn.model('OutboxClaim', claimSchema);
-export type OutboxClaimModel = ReturnType<typeof buildOutboxClaim>;
+export const outboxModel = (conn: Connection) => conn.model('Outbox', outboxSchema);
+export type OutboxModel = ReturnType<typeof outboxModel>;
+export const outboxClaimModel = (conn: Connection) => conn.model('OutboxClaim', claimSchema);
+export type OutboxClaimModel = ReturnType<typeof outboxClaimModel>;
 
-export function outboxModel(conn: Connection): OutboxModel {
-  return (conn.models.Outbox as OutboxModel | undefined) ?? buildOutbox(conn);
-}
-export function outboxClaimModel(conn: Connection): OutboxClaimModel {
-  return (conn.models.OutboxClaim as OutboxClaimModel | undefined) ?? buildOutboxClaim(conn);
-}

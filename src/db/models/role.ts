@@ -8,11 +8,8 @@ const roleSchema = new Schema(
   },
   { collection: 'roles', timestamps: true },
 );
-const buildRole = (conn: Connection) => conn.model('Role', roleSchema);
-export type RoleModel = ReturnType<typeof buildRole>;
-export function roleModel(conn: Connection): RoleModel {
-  return (conn.models.Role as RoleModel | undefined) ?? buildRole(conn);
-}
+export const roleModel = (conn: Connection) => conn.model('Role', roleSchema);
+export type RoleModel = ReturnType<typeof roleModel>;
 
 /**
  * Where the bot posted about a ticket: `card:<ref>` (the team channel card) and `handoff:<ref>`
@@ -23,14 +20,10 @@ const slackPostSchema = new Schema(
   { _id: { type: String, required: true }, channel: { type: String, required: true }, ts: { type: String, required: true }, at: { type: Date, required: true } },
   { collection: 'slack_posts', versionKey: false },
 );
-export const slackPostModel = (conn: Connection) => (conn.models.SlackPost as ReturnType<typeof buildSlackPost> | undefined) ?? buildSlackPost(conn);
-const buildSlackPost = (conn: Connection) => conn.model('SlackPost', slackPostSchema);
-export type SlackPostModel = ReturnType<typeof buildSlackPost>;
+export const slackPostModel = (conn: Connection) => conn.model('SlackPost', slackPostSchema);
+export type SlackPostModel = ReturnType<typeof slackPostModel>;
 
 /** Slack deliveries already handled (by event_id): a retry of one changes nothing twice. */
 const deliverySchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'slack_deliveries', versionKey: false });
-const buildSlackDelivery = (conn: Connection) => conn.model('SlackDelivery', deliverySchema);
-export type SlackDeliveryModel = ReturnType<typeof buildSlackDelivery>;
-export function slackDeliveryModel(conn: Connection): SlackDeliveryModel {
-  return (conn.models.SlackDelivery as SlackDeliveryModel | undefined) ?? buildSlackDelivery(conn);
-}
+export const slackDeliveryModel = (conn: Connection) => conn.model('SlackDelivery', deliverySchema);
+export type SlackDeliveryModel = ReturnType<typeof slackDeliveryModel>;

@@ -76,28 +76,18 @@ ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
 ticketSchema.index({ accountId: 1 });
 
 export type TicketDoc = InferSchemaType<typeof ticketSchema> & { createdAt: Date; updatedAt: Date };
-const buildTicket = (conn: Connection) => conn.model('Ticket', ticketSchema);
-export type TicketModel = ReturnType<typeof buildTicket>;
-
-export function ticketModel(conn: Connection): TicketModel {
-  return (conn.models.Ticket as TicketModel | undefined) ?? buildTicket(conn);
-}
+export const ticketModel = (conn: Connection) => conn.model('Ticket', ticketSchema);
+export type TicketModel = ReturnType<typeof ticketModel>;
 
 /**
  * One row per request that opened a ticket (Slack view, email): `_id` is the idempotency key, so
  * "is there a ticket for this request?" is an `_id` lookup, and the unique `_id` is the guard.
  */
 const ticketKeySchema = new Schema({ _id: { type: String, required: true }, ref: { type: String, required: true } }, { collection: 'ticket_keys', versionKey: false });
-const buildTicketKey = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
-export type TicketKeyModel = ReturnType<typeof buildTicketKey>;
-export function ticketKeyModel(conn: Connection): TicketKeyModel {
-  return (conn.models.TicketKey as TicketKeyModel | undefined) ?? buildTicketKey(conn);
-}
+export const ticketKeyModel = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
+export type TicketKeyModel = ReturnType<typeof ticketKeyModel>;
 
 /** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */
 const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'counters', versionKey: false });
-const buildCounter = (conn: Connection) => conn.model('Counter', counterSchema);
-export type CounterModel = ReturnType<typeof buildCounter>;
-export function counterModel(conn: Connection): CounterModel {
-  return (conn.models.Counter as CounterModel | undefined) ?? buildCounter(conn);
-}
+export const counterModel = (conn: Connection) => conn.model('Counter', counterSchema);
+export type CounterModel = ReturnType<typeof counterModel>;
