@@ -1,20 +1,12 @@
 /** Operator endpoints: health, readiness and Prometheus metrics that move with traffic. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from '@jest/globals';
+import { useSlackApp } from './support/slack-app-fixture.js';
 import { slashCommand, viewSubmission } from './support/slack-requests.js';
-import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { eventually, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_NEW } from '../views/ids.js';
 
-let slack: FakeSlack;
 let t: TestApp;
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  t = await startTestApp({ slack });
-});
-afterAll(async () => {
-  await t.stop();
-  await slack.close();
-});
+useSlackApp((c) => ({ t } = c));
 
 const metric = (text: string, name: string) => {
   const line = text.split('\n').find((l) => l.startsWith(name));

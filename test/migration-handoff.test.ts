@@ -1,8 +1,9 @@
 /** Migration to Enterprise, the sales handoff: `/migrate`, the modal, routing to a ticket, the billing post, and every refusal. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { FakeSlack } from './support/fake-slack.js';
+import { useSlackApp } from './support/slack-app-fixture.js';
 import { blockActions, slashCommand, viewSubmission } from './support/slack-requests.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp, postOf } from './support/test-app.js';
+import { CHANNELS, eventually, USERS, type TestApp, postOf } from './support/test-app.js';
 import { HANDOFF_CARD, MIGRATION_HANDOFF, TICKET_CARD } from '../views/ids.js';
 import { MIGRATE_USAGE } from '../views/usage.js';
 import { dayIn, isPastDay } from '../src/domain/migration.js';
@@ -12,14 +13,7 @@ const REP_EMAIL = 'rep@sales.example.com';
 let slack: FakeSlack;
 let t: TestApp;
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  t = await startTestApp({ slack });
-});
-afterAll(async () => {
-  await t.stop();
-  await slack.close();
-});
+useSlackApp((c) => ({ slack, t } = c));
 beforeEach(() => {
   slack.reset();
   slack.setUser(USERS.rep, { email: REP_EMAIL });

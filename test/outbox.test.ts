@@ -1,20 +1,13 @@
 /** Slack posts go through the persisted outbox: an outage delays them, a 429 is honoured, nothing is lost. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { describe, expect, it } from '@jest/globals';
+import type { FakeSlack } from './support/fake-slack.js';
+import { useSlackApp } from './support/slack-app-fixture.js';
+import { CHANNELS, eventually, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
 let t: TestApp;
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  t = await startTestApp({ slack });
-});
-afterAll(async () => {
-  await t.stop();
-  await slack.close();
-});
-beforeEach(() => slack.reset());
+useSlackApp((c) => ({ slack, t } = c));
 
 const open = (title: string) =>
   t.app.services.tickets.open({ kind: 'support', title, source: { channel: 'slack', slackUserId: USERS.rep }, idempotencyKey: `outbox:${title}`, actor: 'test' });

@@ -1,8 +1,9 @@
 /** `/ticket AR-n`, `/ticket mine`, bad arguments, card buttons with roles, and Slack retries. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from '@jest/globals';
+import type { FakeSlack } from './support/fake-slack.js';
+import { useSlackApp } from './support/slack-app-fixture.js';
 import { blockActions, eventCallback, slashCommand } from './support/slack-requests.js';
-import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_CARD } from '../views/ids.js';
 import { TICKET_USAGE } from '../views/usage.js';
 
@@ -21,15 +22,7 @@ async function openTicket(title: string, kind: 'billing' | 'support' = 'billing'
   return ticket;
 }
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  t = await startTestApp({ slack });
-});
-afterAll(async () => {
-  await t.stop();
-  await slack.close();
-});
-beforeEach(() => slack.reset());
+useSlackApp((c) => ({ slack, t } = c));
 
 describe('/ticket subcommands', () => {
   it('when /ticket AR-n names a ticket, then its details come back ephemerally', async () => {

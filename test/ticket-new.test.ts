@@ -1,23 +1,16 @@
 /** The foundation slice: `/ticket new`, the modal, AR-1001 in MongoDB and the card in its channel. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { describe, expect, it } from '@jest/globals';
+import type { FakeSlack } from './support/fake-slack.js';
+import { useSlackApp } from './support/slack-app-fixture.js';
 import { slashCommand, staleTimestamp, viewSubmission } from './support/slack-requests.js';
-import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_NEW, TICKET_CARD } from '../views/ids.js';
 
 const F = TICKET_NEW.fields;
 let slack: FakeSlack;
 let t: TestApp;
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  t = await startTestApp({ slack });
-});
-afterAll(async () => {
-  await t.stop();
-  await slack.close();
-});
-beforeEach(() => slack.reset());
+useSlackApp((c) => ({ slack, t } = c));
 
 function form(values: { kind?: string; title?: string; accountId?: string; description?: string }) {
   const v: Record<string, { type: string; [k: string]: unknown }> = {
