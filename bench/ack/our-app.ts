@@ -3,16 +3,11 @@
  * of its own, with Slack pointed at the fake. A few tickets are opened first so `/ticket mine`
  * reads a real list; the bench waits until their cards are delivered, so the outbox is quiet.
  */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startApp, type RunningApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import type { RunningApp } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Ticket } from '../../src/services/index.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
-import { databaseUri } from './database.js';
+import { startBenchApp } from '../common/app.js';
 
 export const CHANNELS = { sales: 'C0SALES', billing: 'C0BILLING', support: 'C0SUPPORT' } as const;
 
@@ -33,38 +28,21 @@ export async function startOurApp(o: {
   seedTickets: number;
   log: Logger;
 }): Promise<OurApp> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-bench-app-'));
-  const result = loadConfig({
-    MONGODB_URI: databaseUri(o.serverUri, `bench_ack_${randomUUID().replace(/-/g, '').slice(0, 12)}`),
-    DATA_DIR: dataDir,
-    PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    SMTP_INBOUND_PORT: '0',
-    LOG_LEVEL: 'error',
-    ROLE_SALES: o.userId,
-    SLACK_SIGNING_SECRET: o.signingSecret,
-    SLACK_BOT_TOKEN: o.token,
-    SLACK_API_URL: o.slack.apiUrl,
-    SLACK_CHANNEL_SALES: CHANNELS.sales,
-    SLACK_CHANNEL_BILLING: CHANNELS.billing,
-    SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+  const { app, stop } = await startBenchApp({
+    name: 'ack',
+    serverUri: o.serverUri,
+    log: o.log,
+    env: {
+      LOG_LEVEL: 'error',
+      ROLE_SALES: o.userId,
+      SLACK_SIGNING_SECRET: o.signingSecret,
+      SLACK_BOT_TOKEN: o.token,
+      SLACK_API_URL: o.slack.apiUrl,
+      SLACK_CHANNEL_SALES: CHANNELS.sales,
+      SLACK_CHANNEL_BILLING: CHANNELS.billing,
+      SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+    },
   });
-  if (!result.ok) {
-    await fs.rm(dataDir, { recursive: true, force: true });
-    throw new Error(`bench config invalid: ${result.problems.join('; ')}`);
-  }
-  let app: RunningApp;
-  try {
-    app = await startApp(result.config, o.log);
-  } catch (err) {
-    await fs.rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
-  const stop = async () => {
-    await app.db.conn.dropDatabase().catch(() => undefined);
-    await app.stop();
-    await fs.rm(dataDir, { recursive: true, force: true });
-  };
   try {
     for (let i = 1; i <= o.seedTickets; i += 1) {
       await app.services.tickets.open({
@@ -76,7 +54,7 @@ export async function startOurApp(o: {
       });
     }
     await outboxDrained(app, 30_000);
-    return { app, eventsUrl: `http://127.0.0.1:${app.port}/slack/events`, tickets: await app.services.tickets.mine(o.userId), stop };
+    return { app, eventsUrl: `http://127.0.0.1:${app.port}/slack/events`, tickets: await app.services.tickets.mine(o.userId), stop: () => stop() };
   } catch (err) {
     await stop();
     throw err;

@@ -20,6 +20,7 @@ import { startBenchDatabase } from './database.js';
 import { abortLoad, runLoadIn, type LoadThread } from './load-runner.js';
 import { startOurApp } from './our-app.js';
 import { ratio, summarize, table, type CaseReport, type FollowUps, type Summary } from './report.js';
+import { runBench, type Cleanups } from '../common/run.js';
 
 const SIGNING_SECRET = 'bench-signing-secret';
 const BOT_TOKEN = 'xoxb-bench-token';
@@ -126,7 +127,7 @@ function machine() {
   };
 }
 
-async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
+async function main(cleanups: Cleanups): Promise<void> {
   const s = settings();
   const logSink = stderrCounting();
   const db = await startBenchDatabase(createLogger('warn', logSink));
@@ -200,31 +201,4 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), RESULTS)}\n`);
 }
 
-async function cleanUp(cleanups: (() => Promise<void>)[]): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await cleanup().catch((err: Error) => process.stderr.write(`bench: cleanup failed: ${err.message}\n`));
-  }
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-process.once('SIGINT', () => {
-  process.stderr.write('bench: interrupted, cleaning up\n');
-  void abortLoad()
-    .then(() => cleanUp(cleanups))
-    .finally(() => process.exit(130));
-});
-try {
-  await main(cleanups);
-} catch (err) {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp(cleanups);
-}
-// Everything we started is stopped. Agenda leaves a watchdog timer (lockLifetime / 2, 5 min by
-// default) per job it ran, even after stop; do not wait for those.
-setTimeout(() => {
-  const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap');
-  process.stderr.write(`bench: ${pending.length} handles still pending after cleanup (${[...new Set(pending)].join(', ')}); exiting\n`);
-  process.exit();
-}, 1000).unref();
+await runBench(main, { onInterrupt: abortLoad });

@@ -23,6 +23,7 @@ import { startRssSampler, type RssMark, type RssSampler } from './rss.js';
 import { startSender, type LoadThread } from './sender.js';
 import type { SendResult } from './send.js';
 import { startSink } from './sink.js';
+import { runBench, type Cleanups } from '../common/run.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..', '..');
@@ -143,7 +144,7 @@ async function countEml(dir: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
+async function main(cleanups: Cleanups): Promise<void> {
   const s = settings();
   const gc = collector();
   const logSink = stderrTally();
@@ -299,29 +300,4 @@ async function main(cleanups: (() => Promise<void>)[]): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), RESULTS)}\n`);
 }
 
-async function cleanUp(cleanups: (() => Promise<void>)[]): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await cleanup().catch((err: Error) => process.stderr.write(`bench: cleanup failed: ${err.message}\n`));
-  }
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-process.once('SIGINT', () => {
-  process.stderr.write('bench: interrupted, cleaning up\n');
-  void cleanUp(cleanups).finally(() => process.exit(130));
-});
-try {
-  await main(cleanups);
-} catch (err) {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp(cleanups);
-}
-// Everything we started is stopped. Agenda leaves a watchdog timer (lockLifetime / 2) per job it
-// ran, even after stop; do not wait for those.
-setTimeout(() => {
-  const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap');
-  process.stderr.write(`bench: ${pending.length} handles still pending after cleanup (${[...new Set(pending)].join(', ')}); exiting\n`);
-  process.exit();
-}, 1000).unref();
+await runBench(main);

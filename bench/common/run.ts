@@ -1,0 +1,36 @@
+/**
+ * Runs a bench's main with its clean-ups: on success, failure or Ctrl-C everything it started is
+ * stopped, newest first, and the process exits by itself.
+ */
+export type Cleanups = (() => Promise<void>)[];
+
+async function cleanUp(cleanups: Cleanups): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup().catch((err: Error) => process.stderr.write(`bench: cleanup failed: ${err.message}\n`));
+  }
+}
+
+export async function runBench(main: (cleanups: Cleanups) => Promise<void>, opts: { onInterrupt?: () => Promise<void> } = {}): Promise<void> {
+  const cleanups: Cleanups = [];
+  process.once('SIGINT', () => {
+    process.stderr.write('bench: interrupted, cleaning up\n');
+    void (opts.onInterrupt?.() ?? Promise.resolve())
+      .then(() => cleanUp(cleanups))
+      .finally(() => process.exit(130));
+  });
+  try {
+    await main(cleanups);
+  } catch (err) {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cleanUp(cleanups);
+  }
+  // Everything we started is stopped. Agenda leaves a watchdog timer (half a job's lock lifetime)
+  // per job it ran, even after stop; do not wait for those.
+  setTimeout(() => {
+    const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap');
+    process.stderr.write(`bench: ${pending.length} handles still pending after cleanup (${[...new Set(pending)].join(', ')}); exiting\n`);
+    process.exit();
+  }, 1000).unref();
+}
