@@ -167,7 +167,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     const kind = classifyInbound(mail);
     if (kind === 'bounce') return handleBounce(mail);
     if (kind === 'auto-reply') return handleAutoReply(doc, mail);
-    if (!mail.subject.trim() && !mail.text.trim() && mail.attachments.length === 0) return { status: 'review', reason: 'empty message' };
+    if (!mail.subject.trim() && !mail.text.trim() && mail.attachments.length === 0) return { status: 'review', reason: 'no subject, text or attachment could be read' };
     if (!mail.from) {
       // No From header: the envelope sender is who to answer, if there is one.
       const sender = doc.envelopeFrom?.trim().toLowerCase();
