@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
+import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
 import { seedRoles } from './services/roles.js';
@@ -29,6 +30,8 @@ export interface RunningApp {
   services: Services;
   scheduler: Scheduler;
   outboxWorker: OutboxWorker;
+  /** The C4S cancellation job of migrations (scheduled by billing, run by any process). */
+  migrationCancel: MigrationCancelJob;
   metrics: Metrics;
   slack: SlackApp | undefined;
   mail: MailIngest;
@@ -72,7 +75,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
     worker.current = outboxWorker;
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel });
     const raw = rawStore(models);
     const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, tickets: { models, outbox, log, metrics } });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
@@ -116,7 +120,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, db, services, scheduler, outboxWorker, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, db, services, scheduler, outboxWorker, migrationCancel, metrics, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

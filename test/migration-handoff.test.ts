@@ -288,14 +288,17 @@ describe('billing buttons on the handoff card', () => {
     expect((await ticketOf(ref))?.history).toHaveLength(before!.history.length);
   });
 
-  it('when a billing user presses Confirm & schedule or Withdraw, then they are told it is not built yet and nothing is scheduled', async () => {
+  it('when billing presses Withdraw with nothing scheduled, or Confirm for a start today (its cancellation time has passed), then both are refused and nothing changes', async () => {
     const ref = await handedOff('BIL-AAA-0009', 'VBILL2');
     const before = await ticketOf(ref);
-    for (const actionId of [HANDOFF_CARD.actions.confirm, HANDOFF_CARD.actions.withdraw]) {
+    for (const [actionId, reason] of [
+      [HANDOFF_CARD.actions.withdraw, /Nothing is scheduled/],
+      [HANDOFF_CARD.actions.confirm, /already passed/],
+    ] as const) {
       slack.reset();
       await t.post(blockActions({ actionId, blockId: HANDOFF_CARD.actionsBlock, value: ref, userId: USERS.billing, channelId: CHANNELS.billing }));
       const answer = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.billing);
-      expect(String(answer.args.text)).toMatch(/not built yet/);
+      expect(String(answer.args.text)).toMatch(reason);
     }
     const after = await ticketOf(ref);
     expect(after?.history).toHaveLength(before!.history.length);

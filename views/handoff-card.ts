@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { HANDOFF_CARD } from './ids.js';
-import { escapeText, plain, truncate } from './format.js';
+import { escapeText, plain, slackDate, truncate } from './format.js';
 
 /** What the billing channel is told of a handoff (a plain shape, so views stay free of the database). */
 export interface HandoffView {
@@ -13,7 +13,17 @@ export interface HandoffView {
     enterprisePlan?: string | null | undefined;
     enterpriseStartDate?: string | null | undefined;
     notes?: string | null | undefined;
+    stage?: string | null | undefined;
+    cancelAt?: Date | null | undefined;
+    c4sCancelledAt?: Date | null | undefined;
   };
+}
+
+/** Where the C4S plan's cancellation stands, for billing; undefined before billing has acted. */
+function cancellationLine(m: HandoffView['migration']): string | undefined {
+  if (m.stage === 'scheduled' && m.cancelAt) return `:calendar: C4S plan cancellation scheduled for ${slackDate(m.cancelAt)}`;
+  if (m.stage === 'c4s_cancelled') return `:white_check_mark: C4S plan cancellation recorded${m.c4sCancelledAt ? ` ${slackDate(m.c4sCancelledAt)}` : ''}`;
+  return undefined;
 }
 
 const text = (v: string | null | undefined) => (v ? escapeText(v) : '—');
@@ -37,7 +47,10 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
     },
   ];
   if (m.notes) blocks.push({ type: 'section', block_id: HANDOFF_CARD.notesBlock, text: { type: 'mrkdwn', text: `*Notes*\n${truncate(escapeText(m.notes), 2900)}` } });
-  blocks.push({
+  const cancellation = cancellationLine(m);
+  if (cancellation) blocks.push({ type: 'section', block_id: HANDOFF_CARD.scheduleBlock, text: { type: 'mrkdwn', text: cancellation } });
+  // Once the C4S plan is cancelled there is nothing left to confirm or withdraw.
+  if (m.stage !== 'c4s_cancelled') blocks.push({
     type: 'actions',
     block_id: HANDOFF_CARD.actionsBlock,
     elements: [

@@ -48,6 +48,8 @@ export const HANDOFF_CARD = {
   blockId: (ref: string) => `handoff_card_${ref}`,
   fieldsBlock: 'handoff_fields',
   notesBlock: 'handoff_notes',
+  /** Where the C4S cancellation stands (scheduled for / recorded). */
+  scheduleBlock: 'handoff_schedule',
   actionsBlock: 'handoff_actions',
   actions: {
     confirm: 'migration_confirm',

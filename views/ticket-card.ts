@@ -15,7 +15,7 @@ export interface TicketView {
   rule?: string | null | undefined;
   citesRef?: string | null | undefined;
   source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
-  migration?: { stage?: string | null | undefined } | null | undefined;
+  migration?: { stage?: string | null | undefined; cancelAt?: Date | null | undefined } | null | undefined;
   createdAt: Date;
 }
 
@@ -58,6 +58,8 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
   const notes = [
     t.rule ? `kind chosen by rule \`${t.rule}\`` : undefined,
     t.citesRef ? `cites ${t.citesRef} from an address not on that ticket` : undefined,
+    t.migration?.stage === 'scheduled' && t.migration.cancelAt ? `C4S plan cancellation scheduled for ${slackDate(t.migration.cancelAt)}` : undefined,
+    t.migration?.stage === 'c4s_cancelled' ? 'C4S plan cancellation recorded' : undefined,
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
   if (t.status !== 'closed') {
@@ -70,7 +72,7 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
         ...(t.assignee ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.claim, text: plain('Claim'), value: t.ref, style: 'primary' as const }]),
         ...(t.source?.channel === 'email' ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }] : []),
         // Once handed off, a second handoff would only be refused, so the button goes away.
-        ...(t.kind === 'migration' && t.migration?.stage !== 'handed_off'
+        ...(t.kind === 'migration' && (!t.migration?.stage || t.migration.stage === 'requested')
           ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: `${t.ref}|${t.accountId ?? ''}` }]
           : []),
         {

@@ -7,7 +7,7 @@ import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
-import { migrationHandoffModel } from './models/migration.js';
+import { migrationEffectModel, migrationHandoffModel } from './models/migration.js';
 import { ackSlotModel, inboundMailModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
@@ -28,6 +28,7 @@ export function createModels(conn: Connection) {
     ImapState: imapStateModel(conn),
     Lease: leaseModel(conn),
     MigrationHandoff: migrationHandoffModel(conn),
+    MigrationEffect: migrationEffectModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

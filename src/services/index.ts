@@ -6,16 +6,26 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
+import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 
-export function createServices(deps: { models: Models; outbox: Outbox; log: Logger; domain: string; timeZone?: string; metrics?: Metrics; now?: () => Date }) {
+export function createServices(deps: {
+  models: Models;
+  outbox: Outbox;
+  log: Logger;
+  domain: string;
+  timeZone?: string;
+  migrationJobs?: MigrationJobs;
+  metrics?: Metrics;
+  now?: () => Date;
+}) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
-  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC' };
+  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),

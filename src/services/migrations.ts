@@ -5,7 +5,8 @@
  */
 import { isDuplicateKey } from '../db/models.js';
 import type { MigrationHandoffDoc } from '../db/models/migration.js';
-import { dayIn, type IsoDate } from '../domain/migration.js';
+import { c4sCancellationAt, dayIn, type IsoDate } from '../domain/migration.js';
+import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';
@@ -13,6 +14,8 @@ import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.
 export interface MigrationDeps extends TicketDeps {
   /** TZ_BILLING: the zone in which billing days (start dates) fall. */
   timeZone: string;
+  /** The C4S cancellation job (absent where no scheduler runs: billing's buttons then refuse). */
+  jobs?: MigrationJobs | undefined;
 }
 
 export interface HandoffInput {
@@ -134,14 +137,89 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
   return updated;
 }
 
+/** `2030-03-30T23:00:00.000Z` as billing reads it: `00:00 Europe/Berlin on 2030-03-31`. */
+function describeCancelAt(at: Date, timeZone: string): string {
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return `${time} ${timeZone} on ${dayIn(timeZone, at)} (${at.toISOString()})`;
+}
+
+/** The migration as billing may act on it, or a refusal saying why not. */
+function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpriseStartDate: string } {
+  const m = ticket.migration;
+  if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
+  if (!m || m.stage === 'requested' || !m.enterpriseStartDate) throw new AppError('conflict', `${ticket.ref} has no handoff from sales yet; nothing was changed.`);
+  if (m.stage === 'c4s_cancelled') throw new AppError('conflict', `The C4S plan on ${ticket.ref} was already cancelled; nothing was changed.`);
+  return m as NonNullable<Ticket['migration']> & { enterpriseStartDate: string };
+}
+
+/** Stores one billing step on the ticket (a single write) and has both cards updated. */
+async function recordBillingStep(deps: MigrationDeps, ref: string, set: Record<string, unknown>, unset: Record<string, ''>, line: { at: Date; actor: string; action: string; note: string }): Promise<void> {
+  const update = { $set: set, $push: { history: line }, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) };
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean();
+  if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
+  const key = `${line.action}:${line.at.getTime()}`;
+  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+}
+
 /**
- * Billing's buttons on the handoff card. Only billing may press them; what they do (scheduling the
- * C4S cancellation, withdrawing) is the next slice, so for now they say so and change nothing.
- * Returns what to tell the person.
+ * Confirm & schedule: the C4S plan's cancellation at 00:00 TZ_BILLING on the day before the
+ * Enterprise start, as a persistent job (an earlier one for the ticket is replaced). The job is
+ * written before the ticket, so a crash in between leaves a job the ticket does not name, which
+ * the job skips; pressing again repairs it. A time already past is refused and changes nothing.
  */
+async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
+  const m = billable(ticket);
+  const jobs = requireJobs(deps);
+  const now = deps.now?.() ?? new Date();
+  const cancelAt = c4sCancellationAt(m.enterpriseStartDate, deps.timeZone);
+  const when = describeCancelAt(cancelAt, deps.timeZone);
+  if (cancelAt.getTime() <= now.getTime()) {
+    throw new AppError(
+      'rule_refused',
+      `Not scheduled: the C4S plan would be cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}, and that time has already passed. Ask sales to correct the start date on ${ticket.ref}; nothing was changed.`,
+    );
+  }
+  await jobs.schedule(ticket.ref, cancelAt);
+  const again = m.stage === 'scheduled';
+  await recordBillingStep(
+    deps,
+    ticket.ref,
+    { 'migration.stage': 'scheduled', 'migration.cancelAt': cancelAt },
+    {},
+    { at: now, actor: `slack:${userId}`, action: 'scheduled', note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}` },
+  );
+  deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId }, 'C4S cancellation scheduled');
+  return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}.${again ? ' This replaces the earlier time.' : ''}`;
+}
+
+/** Withdraw: removes the scheduled cancellation; the migration is back to handed off. */
+async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
+  const m = billable(ticket);
+  if (m.stage !== 'scheduled') throw new AppError('conflict', `Nothing is scheduled on ${ticket.ref}; nothing was changed.`);
+  const jobs = requireJobs(deps);
+  const now = deps.now?.() ?? new Date();
+  await jobs.unschedule(ticket.ref);
+  const was = m.cancelAt ? ` (was ${describeCancelAt(m.cancelAt, deps.timeZone)})` : '';
+  await recordBillingStep(
+    deps,
+    ticket.ref,
+    { 'migration.stage': 'handed_off' },
+    { 'migration.cancelAt': '' },
+    { at: now, actor: `slack:${userId}`, action: 'withdrawn', note: `C4S plan cancellation withdrawn${was}` },
+  );
+  deps.log.info({ event: 'migration.withdrawn', ref: ticket.ref, actor: userId }, 'C4S cancellation withdrawn');
+  return `Withdrawn: the C4S plan cancellation on ${ticket.ref} is no longer scheduled${was}.`;
+}
+
+function requireJobs(deps: MigrationDeps): MigrationJobs {
+  if (!deps.jobs) throw new AppError('unavailable', 'Scheduling is not available in this process; nothing was changed.');
+  return deps.jobs;
+}
+
+/** Billing's buttons on the handoff card: only billing (or an admin) may press them. Returns what to tell the person. */
 export async function billingAction(deps: MigrationDeps, refText: string, userId: string, verb: 'confirm' | 'withdraw'): Promise<string> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], verb === 'confirm' ? `confirm ${ticket.ref}` : `withdraw ${ticket.ref}`);
-  const what = verb === 'confirm' ? 'Confirm & schedule' : 'Withdraw';
-  return `${what} is not built yet: nothing was scheduled or changed on ${ticket.ref}.`;
+  return verb === 'confirm' ? confirm(deps, ticket, userId) : withdraw(deps, ticket, userId);
 }

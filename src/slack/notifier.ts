@@ -78,13 +78,21 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     return { channel: res.channel ?? channel, ts: res.ts };
   }
 
-  /** The handoff posts once to billing; a redelivery after the post was stored returns where it went. */
-  async function handoffCardDelivery(ref: string): Promise<Record<string, unknown>> {
+  /**
+   * The handoff posts once to billing (rows keyed `handoff-card:`); later rows (scheduled, withdrawn,
+   * cancelled) update that post in place and wait for it, so billing never gets two cards.
+   */
+  async function handoffCardDelivery(row: OutboxDoc, ref: string): Promise<Record<string, unknown>> {
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket?.migration) throw new DeliveryError(`no handoff on ${ref}`, { permanent: true });
     const posted = await models.SlackPost.findById(`handoff:${ref}`).lean();
-    if (posted) return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
     const card = handoffCard({ ref: ticket.ref, migration: ticket.migration });
+    if (posted) {
+      if (row.key.startsWith('handoff-card:')) return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
+      await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
+      return { channel: posted.channel, ts: posted.ts, updated: true };
+    }
+    if (!row.key.startsWith('handoff-card:')) throw new DeliveryError(`handoff for ${ref} not posted yet`, { retryAfterMs: 2000 });
     const res = await call(() => client.chat.postMessage({ channel: channels.billing, text: card.text, blocks: card.blocks, unfurl_links: false }));
     const channel = res.channel ?? channels.billing;
     await insertIfAbsent(() => models.SlackPost.create({ _id: `handoff:${ref}`, channel, ts: res.ts, at: new Date() }));
@@ -97,7 +105,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
       case 'ticket_card':
         return ticketCardDelivery(row, intent.ref);
       case 'handoff_card':
-        return handoffCardDelivery(intent.ref);
+        return handoffCardDelivery(row, intent.ref);
       case 'thread_reply': {
         const post = await models.SlackPost.findById(`card:${intent.ref}`).lean();
         if (!post) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });

@@ -19,3 +19,21 @@ const migrationHandoffSchema = new Schema(
 export type MigrationHandoffDoc = InferSchemaType<typeof migrationHandoffSchema>;
 export const migrationHandoffModel = (conn: Connection) => conn.model('MigrationHandoff', migrationHandoffSchema);
 export type MigrationHandoffModel = ReturnType<typeof migrationHandoffModel>;
+
+/**
+ * One row per migration side effect that must happen exactly once (`cancel:AR-n`, the C4S plan's
+ * cancellation): the job inserts it before acting, and a duplicate `_id` means it ran already.
+ */
+const migrationEffectSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    ref: { type: String, required: true },
+    at: { type: Date, required: true },
+    /** Which process claimed it (Agenda's name), for the record. */
+    by: { type: String },
+  },
+  { collection: 'migration_effects', versionKey: false },
+);
+
+export const migrationEffectModel = (conn: Connection) => conn.model('MigrationEffect', migrationEffectSchema);
+export type MigrationEffectModel = ReturnType<typeof migrationEffectModel>;

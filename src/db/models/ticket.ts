@@ -31,6 +31,10 @@ const migrationSchema = new Schema(
     handedOffAt: { type: Date },
     /** The modal that handed it off, so a retried submission is recognised as the same one. */
     viewId: { type: String },
+    /** When billing's confirmation scheduled the C4S plan's cancellation (00:00 TZ_BILLING the day before the start). */
+    cancelAt: { type: Date },
+    /** When the cancellation job ran. */
+    c4sCancelledAt: { type: Date },
   },
   { _id: false },
 );

@@ -1,0 +1,98 @@
+/**
+ * The C4S plan's cancellation on a migration, scheduled by billing's "Confirm & schedule" for 00:00
+ * TZ_BILLING on the day before the Enterprise start. It is a persistent Agenda job, so it survives
+ * restarts and, when the bot was down at its time, runs as soon as a process starts (its nextRunAt
+ * is then in the past). Every process defines it; the effect is guarded by inserting
+ * `cancel:<ref>` into `migration_effects` (unique `_id`), so it happens once however many run it.
+ */
+import { isDuplicateKey } from '../db/models.js';
+import type { Models } from '../db/models.js';
+import type { Logger } from '../logger.js';
+import type { Outbox } from '../services/outbox.js';
+import type { JobData, Scheduler } from './scheduler.js';
+
+export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
+
+/** What the migration service needs of the scheduler: one job per ticket, replaced or removed. */
+export interface MigrationJobs {
+  /** Schedules the cancellation for `ref` at `runAt`, replacing any earlier one for that ticket. */
+  schedule(ref: string, runAt: Date): Promise<void>;
+  /** Removes the ticket's scheduled cancellation; returns how many jobs were removed. */
+  unschedule(ref: string): Promise<number>;
+}
+
+export type CancelOutcome = 'cancelled' | 'already_done' | 'stale';
+
+export interface MigrationCancelJob extends MigrationJobs {
+  /** The job's handler, exposed so tests can run it as several processes would. */
+  run(data: JobData): Promise<CancelOutcome>;
+}
+
+/** `90061000` → `1d 1h 1m 1s`; under a second → `0s`. */
+export function formatDuration(ms: number): string {
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
+  }
+  if (s > 0 || parts.length === 0) parts.push(`${s}s`);
+  return parts.join(' ');
+}
+
+export function createMigrationCancelJob(deps: {
+  models: Models;
+  scheduler: Scheduler;
+  outbox: Outbox;
+  log: Logger;
+  /** This process's name in job locks, recorded on the claim. */
+  processName?: string;
+  now?: () => Date;
+}): MigrationCancelJob {
+  const { models, scheduler, outbox } = deps;
+  const log = deps.log.child({ component: 'migration-cancel' });
+  const now = () => deps.now?.() ?? new Date();
+
+  async function unschedule(ref: string): Promise<number> {
+    return scheduler.agenda.cancel({ name: CANCEL_C4S_JOB, data: { ref } });
+  }
+
+  async function schedule(ref: string, runAt: Date): Promise<void> {
+    await unschedule(ref);
+    await scheduler.at(runAt, CANCEL_C4S_JOB, { ref, runAt: runAt.toISOString() });
+  }
+
+  async function run(data: JobData): Promise<CancelOutcome> {
+    const ref = String(data.ref);
+    const runAt = new Date(String(data.runAt));
+    const ticket = await models.Ticket.findById(ref).lean();
+    const m = ticket?.migration;
+    // A job left by a confirmation that lost a race, or one withdrawn meanwhile, is not the ticket's plan.
+    if (!m || m.stage !== 'scheduled' || m.cancelAt?.getTime() !== runAt.getTime()) {
+      if (m?.stage !== 'c4s_cancelled') log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
+      return m?.stage === 'c4s_cancelled' ? 'already_done' : 'stale';
+    }
+    const at = now();
+    try {
+      await models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return 'already_done'; // ran already, or another process is running it
+    }
+    // TODO(issue 5): call the billing port to cancel the C4S plan here. The billing system's API
+    // does not exist yet, so the cancellation is only recorded on the ticket.
+    const lateMs = at.getTime() - runAt.getTime();
+    const timing = lateMs >= 0 ? `${formatDuration(lateMs)} after` : `${formatDuration(lateMs)} before`;
+    const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancellation recorded (billing system call not built yet), ${timing} its time ${runAt.toISOString()}` };
+    await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.stage': 'c4s_cancelled', 'migration.c4sCancelledAt': at }, $push: { history: line } });
+    await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+    await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+    log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs }, 'C4S plan cancellation recorded');
+    return 'cancelled';
+  }
+
+  scheduler.define(CANCEL_C4S_JOB, async (data) => void (await run(data)), { concurrency: 5, lockLifetimeMs: 60_000 });
+  return { schedule, unschedule, run };
+}

@@ -1,0 +1,250 @@
+/**
+ * Migration to Enterprise, billing's step: Confirm & schedule creates the persistent job that
+ * cancels the C4S plan at 00:00 TZ_BILLING on the day before the Enterprise start; Withdraw removes
+ * it; the job's effect happens once with two bot processes on one database. Real HTTP receiver,
+ * fake Slack Web API, real scheduler (Agenda polling every 100 ms).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { blockActions, viewSubmission } from './support/slack-requests.js';
+import { CHANNELS, eventually, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
+import { HANDOFF_CARD, MIGRATION_HANDOFF } from '../views/ids.js';
+import { handoffCard } from '../views/handoff-card.js';
+import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
+import { CANCEL_C4S_JOB, formatDuration } from '../src/jobs/migration-cancel.js';
+
+const TZ = 'Europe/Berlin';
+const F = MIGRATION_HANDOFF.fields;
+const REP_EMAIL = 'rep@sales.example.com';
+let slack: FakeSlack;
+/** Bot process A (with Slack) and B (no Slack), sharing one database as two deployed processes would. */
+let t: TestApp;
+let t2: TestApp;
+
+beforeAll(async () => {
+  const databaseUri = testDatabaseUri();
+  slack = await startFakeSlack();
+  t = await startTestApp({ slack, databaseUri, env: { TZ_BILLING: TZ }, start: { instanceName: 'bot-a' } });
+  t2 = await startTestApp({ databaseUri, env: { TZ_BILLING: TZ }, start: { instanceName: 'bot-b' } });
+});
+afterAll(async () => {
+  await t2?.stop({ dropDatabase: false });
+  await t?.stop();
+  await slack?.close();
+});
+beforeEach(() => {
+  slack.reset();
+  slack.setUser(USERS.rep, { email: REP_EMAIL });
+});
+
+/** A billing day `days` after today in TZ_BILLING. */
+const berlinDay = (days: number) => dayIn(TZ, new Date(Date.now() + days * 86_400_000));
+
+type Block = { block_id?: string; type: string; text?: { text: string }; elements?: { action_id: string; value?: string }[] };
+interface JobDoc {
+  name: string;
+  nextRunAt: Date | null;
+  data: { ref: string; runAt: string };
+}
+
+const jobsOf = (ref: string) => t.app.db.conn.collection<JobDoc>('jobs').find({ name: CANCEL_C4S_JOB, 'data.ref': ref }).toArray();
+const ticketOf = (ref: string) => t.app.db.models.Ticket.findById(ref).lean();
+
+/** Sales hands `accountId` off with the given start date; returns the ticket's ref once billing has the card. */
+async function handedOff(accountId: string, startDate: string): Promise<string> {
+  const values = {
+    [F.customerName]: { type: 'plain_text_input', value: 'Acme GmbH' },
+    [F.accountId]: { type: 'plain_text_input', value: accountId },
+    [F.salespersonEmail]: { type: 'email_text_input', value: REP_EMAIL },
+    [F.enterprisePlan]: { type: 'plain_text_input', value: 'Enterprise 250k MAU' },
+    [F.enterpriseStartDate]: { type: 'datepicker', selected_date: startDate },
+    [F.notes]: { type: 'plain_text_input', value: null },
+  };
+  const res = await t.post(viewSubmission({ callbackId: MIGRATION_HANDOFF.callbackId, userId: USERS.rep, viewId: `V${accountId}`, privateMetadata: '{}', values }));
+  expect(res.text).toBe('');
+  const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && String(c.args.text).includes(accountId));
+  const ref = String((post.args.blocks as Block[]).find((b) => b.block_id === HANDOFF_CARD.actionsBlock)?.elements?.[0]?.value);
+  await eventually(async () => (await t.app.db.models.SlackPost.findById(`handoff:${ref}`).lean())?.ts, 'handoff post stored');
+  await eventually(async () => (await ticketOf(ref))?.migration?.stage === 'handed_off', 'handoff recorded');
+  return ref;
+}
+
+/** Billing presses a button on the handoff card; returns the ephemeral answer. */
+async function press(ref: string, verb: 'confirm' | 'withdraw', userId: string = USERS.billing): Promise<string> {
+  slack.reset();
+  const actionId = verb === 'confirm' ? HANDOFF_CARD.actions.confirm : HANDOFF_CARD.actions.withdraw;
+  const res = await t.post(blockActions({ actionId, blockId: HANDOFF_CARD.actionsBlock, value: ref, userId, channelId: CHANNELS.billing }));
+  expect(res.status).toBe(200);
+  const answer = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === userId);
+  expect(answer.args.channel).toBe(CHANNELS.billing);
+  return String(answer.args.text);
+}
+
+describe('Confirm & schedule', () => {
+  it('when billing confirms a start 10 days ahead, then one job runs at 00:00 Berlin the day before, the ticket says scheduled, and the card shows it', async () => {
+    const start = berlinDay(10);
+    const ref = await handedOff('SCH-AAA-0001', start);
+    const cancelAt = localMidnight(dayBefore(start), TZ);
+
+    const answer = await press(ref, 'confirm');
+    expect(answer).toContain('Scheduled');
+    expect(answer).toContain(`00:00 ${TZ} on ${dayBefore(start)}`);
+
+    const jobs = await jobsOf(ref);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.nextRunAt?.toISOString()).toBe(cancelAt.toISOString());
+    expect(jobs[0]!.data).toEqual({ ref, runAt: cancelAt.toISOString() });
+
+    const ticket = await ticketOf(ref);
+    expect(ticket?.migration?.stage).toBe('scheduled');
+    expect(ticket?.migration?.cancelAt?.toISOString()).toBe(cancelAt.toISOString());
+    const line = ticket!.history.at(-1)!;
+    expect(line).toMatchObject({ action: 'scheduled', actor: `slack:${USERS.billing}` });
+    expect(line.note).toContain(dayBefore(start));
+
+    // The billing card is updated in place, and the sales card says it too.
+    const updated = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.billing);
+    expect(JSON.stringify(updated.args.blocks)).toContain(HANDOFF_CARD.scheduleBlock);
+    const card = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref));
+    expect(JSON.stringify(card.args.blocks)).toContain('C4S plan cancellation scheduled');
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNELS.billing)).toHaveLength(0);
+  });
+
+  it('when billing confirms again, then the earlier job is replaced: exactly one job; Withdraw then removes it', async () => {
+    const ref = await handedOff('SCH-AAA-0002', berlinDay(12));
+    await press(ref, 'confirm');
+    const again = await press(ref, 'confirm');
+    expect(again).toMatch(/replaces the earlier time/);
+    expect(await jobsOf(ref)).toHaveLength(1);
+
+    const withdrawn = await press(ref, 'withdraw');
+    expect(withdrawn).toMatch(/^Withdrawn/);
+    expect(await jobsOf(ref)).toHaveLength(0);
+    const ticket = await ticketOf(ref);
+    expect(ticket?.migration?.stage).toBe('handed_off');
+    expect(ticket?.migration?.cancelAt).toBeUndefined();
+    expect(ticket!.history.map((h) => h.action)).toEqual(['opened', 'handed_off', 'scheduled', 'scheduled', 'withdrawn']);
+
+    // Nothing left to withdraw.
+    expect(await press(ref, 'withdraw')).toMatch(/Nothing is scheduled/);
+    expect((await ticketOf(ref))!.history).toHaveLength(5);
+  });
+
+  it('when the start is today or tomorrow, then the cancellation time has passed: refused with the reason, nothing scheduled or recorded', async () => {
+    for (const [account, start] of [['PST-AAA-0003', berlinDay(0)], ['PST-AAA-0004', berlinDay(1)]] as const) {
+      const ref = await handedOff(account, start);
+      const answer = await press(ref, 'confirm');
+      expect(answer).toMatch(/already passed/);
+      expect(answer).toContain(start);
+      expect(await jobsOf(ref)).toHaveLength(0);
+      const ticket = await ticketOf(ref);
+      expect(ticket?.migration?.stage).toBe('handed_off');
+      expect(ticket!.history.map((h) => h.action)).toEqual(['opened', 'handed_off']);
+    }
+  });
+
+  it('when someone outside billing presses Confirm & schedule, then it is refused and no job exists', async () => {
+    const ref = await handedOff('OUT-AAA-0005', berlinDay(10));
+    expect(await press(ref, 'confirm', USERS.rep)).toMatch(/Only billing/);
+    expect(await jobsOf(ref)).toHaveLength(0);
+    expect((await ticketOf(ref))?.migration?.stage).toBe('handed_off');
+  });
+});
+
+describe('the cancellation job', () => {
+  const cancelledLines = async (ref: string) => (await ticketOf(ref))!.history.filter((h) => h.action === 'c4s_cancelled');
+
+  it('when its time passed while the bots were down, then one of the two processes runs it at once, exactly once, and says how late', async () => {
+    const ref = await handedOff('RUN-AAA-0006', berlinDay(10));
+    await press(ref, 'confirm');
+    // As if the bots had been down over the cancellation time: the ticket's time and the job's are an hour ago.
+    const past = new Date(Date.now() - 3_600_000);
+    await t.app.db.models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.cancelAt': past } });
+    await t.app.db.conn.collection('jobs').updateOne({ name: CANCEL_C4S_JOB, 'data.ref': ref }, { $set: { nextRunAt: past, 'data.runAt': past.toISOString() } });
+
+    const done = await eventually(async () => {
+      const tk = await ticketOf(ref);
+      return tk?.migration?.stage === 'c4s_cancelled' ? tk : undefined;
+    }, 'cancellation recorded');
+    await new Promise((r) => setTimeout(r, 500)); // both processes poll every 100 ms
+    const lines = await cancelledLines(ref);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ actor: 'system' });
+    expect(lines[0]!.note).toMatch(/1h 0m|1h \d+s|1h/);
+    expect(lines[0]!.note).toContain(`after its time ${past.toISOString()}`);
+    expect(done.migration?.c4sCancelledAt).toBeInstanceOf(Date);
+    expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(1);
+    expect(await jobsOf(ref)).toHaveLength(0);
+
+    const claim = await t.app.db.models.MigrationEffect.findById(`cancel:${ref}`).lean();
+    expect(['bot-a', 'bot-b']).toContain(claim?.by);
+
+    // The billing card is queued for an update (process B has no Slack: A's outbox sweep sends it), and loses its buttons.
+    expect(await t.app.db.models.Outbox.findById(`handoff-update:${ref}:c4s_cancelled`).lean()).not.toBeNull();
+    const card = handoffCard({ ref, migration: done.migration! });
+    expect(JSON.stringify(card.blocks)).toContain('C4S plan cancellation recorded');
+    expect(JSON.stringify(card.blocks)).not.toContain(HANDOFF_CARD.actions.confirm);
+    // Neither button changes anything any more.
+    expect(await press(ref, 'confirm')).toMatch(/already cancelled/);
+    expect(await press(ref, 'withdraw')).toMatch(/already cancelled/);
+    expect(await jobsOf(ref)).toHaveLength(0);
+  });
+
+  it('when both processes run the handler at the same moment (twice each), then the effect is recorded exactly once', async () => {
+    const ref = await handedOff('RUN-AAA-0007', berlinDay(10));
+    await press(ref, 'confirm');
+    const [job] = await jobsOf(ref);
+    const data = { ref, runAt: job!.data.runAt };
+    const outcomes = await Promise.all([t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data), t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data)]);
+    expect(outcomes.filter((o) => o === 'cancelled')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'cancelled').every((o) => o === 'already_done')).toBe(true);
+    await eventually(async () => (await ticketOf(ref))?.migration?.stage === 'c4s_cancelled', 'cancellation recorded');
+    const lines = await cancelledLines(ref);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.note).toMatch(/before its time/); // it ran 10 days early here
+    expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(1);
+    // And once more, later: still once.
+    expect(await t2.app.migrationCancel.run(data)).toBe('already_done');
+    expect(await cancelledLines(ref)).toHaveLength(1);
+  });
+
+  it('when a job does not match the ticket (withdrawn meanwhile), then it does nothing', async () => {
+    const ref = await handedOff('RUN-AAA-0008', berlinDay(10));
+    await press(ref, 'confirm');
+    const [job] = await jobsOf(ref);
+    await press(ref, 'withdraw');
+    expect(await t.app.migrationCancel.run({ ref, runAt: job!.data.runAt })).toBe('stale');
+    expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(0);
+    expect((await ticketOf(ref))?.migration?.stage).toBe('handed_off');
+  });
+});
+
+describe('local midnight in TZ_BILLING', () => {
+  it('when the clocks change, then midnight is still 00:00 local: CET before, CEST after (and back in autumn)', () => {
+    // Europe/Berlin springs forward on 2030-03-31 at 02:00 and falls back on 2030-10-27 at 03:00.
+    expect(localMidnight('2030-03-31', 'Europe/Berlin').toISOString()).toBe('2030-03-30T23:00:00.000Z');
+    expect(localMidnight('2030-04-01', 'Europe/Berlin').toISOString()).toBe('2030-03-31T22:00:00.000Z');
+    expect(localMidnight('2030-10-27', 'Europe/Berlin').toISOString()).toBe('2030-10-26T22:00:00.000Z');
+    expect(localMidnight('2030-10-28', 'Europe/Berlin').toISOString()).toBe('2030-10-27T23:00:00.000Z');
+    expect(localMidnight('2030-03-10', 'America/New_York').toISOString()).toBe('2030-03-10T05:00:00.000Z');
+    expect(localMidnight('2030-03-11', 'America/New_York').toISOString()).toBe('2030-03-11T04:00:00.000Z');
+    expect(localMidnight('2030-06-01', 'Asia/Kolkata').toISOString()).toBe('2030-05-31T18:30:00.000Z');
+    expect(localMidnight('2030-01-01', 'UTC').toISOString()).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  it('when a DST change skips midnight itself, then the day starts at 01:00 local', () => {
+    // Chile sprang forward at 00:00 on 2019-09-08: the day began at 01:00 -03 = 04:00Z.
+    expect(localMidnight('2019-09-08', 'America/Santiago').toISOString()).toBe('2019-09-08T04:00:00.000Z');
+    expect(localMidnight('2019-09-07', 'America/Santiago').toISOString()).toBe('2019-09-07T04:00:00.000Z');
+  });
+
+  it('when the start is the day after the change, then the cancellation is midnight of the change day; bad dates are refused', () => {
+    expect(dayBefore('2030-03-01')).toBe('2030-02-28');
+    expect(dayBefore('2030-01-01')).toBe('2029-12-31');
+    expect(c4sCancellationAt('2030-04-01', 'Europe/Berlin').toISOString()).toBe('2030-03-30T23:00:00.000Z');
+    expect(() => localMidnight('2030-02-30', 'Europe/Berlin')).toThrow();
+    expect(formatDuration(3_600_000)).toBe('1h');
+    expect(formatDuration(90_061_000)).toBe('1d 1h 1m 1s');
+    expect(formatDuration(400)).toBe('0s');
+  });
+});
