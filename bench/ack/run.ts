@@ -20,7 +20,7 @@ import { startBenchDatabase } from './database.js';
 import { abortLoad, runLoadIn, type LoadThread } from './load-runner.js';
 import { startOurApp } from './our-app.js';
 import { ratio, summarize, table, type CaseReport, type FollowUps, type Summary } from './report.js';
-import { runBench, type Cleanups } from '../common/run.js';
+import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 
 const SIGNING_SECRET = 'bench-signing-secret';
 const BOT_TOKEN = 'xoxb-bench-token';
@@ -46,14 +46,6 @@ const CASES: Case[] = [
   { id: 'mine', label: 'b  mine', text: 'mine', expectBody: '', followUp: 'response_url' },
   { id: 'new', label: 'c  new', text: 'new', expectBody: '', followUp: 'views.open' },
 ];
-
-function numberFromEnv(name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!check(value)) throw new Error(`${name} must be ${rule} (got "${raw}")`);
-  return value;
-}
 
 function settings() {
   const seconds = numberFromEnv('BENCH_SECONDS', 10, (n) => n > 0, 'a number of seconds above 0');

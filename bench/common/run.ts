@@ -4,6 +4,15 @@
  */
 export type Cleanups = (() => Promise<void>)[];
 
+/** A numeric bench setting from the environment, or its default; a bad value stops the bench. */
+export function numberFromEnv(name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!check(value)) throw new Error(`${name} must be ${rule} (got "${raw}")`);
+  return value;
+}
+
 async function cleanUp(cleanups: Cleanups): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) {
     await cleanup().catch((err: Error) => process.stderr.write(`bench: cleanup failed: ${err.message}\n`));

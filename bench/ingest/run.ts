@@ -23,7 +23,7 @@ import { startRssSampler, type RssMark, type RssSampler } from './rss.js';
 import { startSender, type LoadThread } from './sender.js';
 import type { SendResult } from './send.js';
 import { startSink } from './sink.js';
-import { runBench, type Cleanups } from '../common/run.js';
+import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..', '..');
@@ -32,14 +32,6 @@ const ENVELOPE_FROM = 'corpus@customer.test';
 const RSS_INTERVAL_MS = 50;
 /** The bot's listener default (SMTP_INBOUND_MAX_BYTES); the sink takes the same. */
 const MAX_BYTES = 25 * 1024 * 1024;
-
-function numberFromEnv(name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!check(value)) throw new Error(`${name} must be ${rule} (got "${raw}")`);
-  return value;
-}
 
 function settings() {
   const connections = numberFromEnv('BENCH_CONNECTIONS', 4, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256');
