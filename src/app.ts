@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/connection.js';
 import type { Logger } from './logger.js';
+import { systemClock, type Clock } from './clock.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
@@ -26,6 +27,7 @@ import { createImapIngestors } from './mail/imap-jobs.js';
 export interface RunningApp {
   config: Config;
   port: number;
+  clock: Clock;
   db: Database;
   services: Services;
   scheduler: Scheduler;
@@ -44,9 +46,13 @@ export interface StartOptions {
   /** Distinguishes scheduler processes in job locks (tests run two in one process). */
   instanceName?: string;
   defaultMetrics?: boolean;
+  /** The app's time (tests set it near a job's due time; the scheduler follows it). */
+  clock?: Clock;
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const db = await openDatabase(config, log);
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
   const stop = async () => {
@@ -56,7 +62,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const { models } = db;
     const seeded = await seedRoles(models, config.roles);
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
-    const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
+    const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, clock, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
 
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir, log });
     cleanups.push(() => mailer.close());
@@ -73,12 +79,12 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       void soon(work).catch((err: Error) => log.warn({ event: `${what}.deferred`, err: err.message }, 'will be retried by its sweep job'));
     const worker: { current?: OutboxWorker } = {};
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
-    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics });
+    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, now });
     const raw = rawStore(models);
-    const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, tickets: { models, outbox, log, metrics } });
+    const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, now, tickets: { models, outbox, log, metrics, now } });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
@@ -120,7 +126,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, db, services, scheduler, outboxWorker, migrationCancel, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, metrics, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

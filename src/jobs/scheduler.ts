@@ -8,6 +8,7 @@ import { Agenda, type Job } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Db } from 'mongodb';
 import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export type JobData = Record<string, string | number | boolean | null>;
 export type JobHandler = (data: JobData, job: { name: string; scheduledFor: Date | undefined }) => Promise<void>;
@@ -16,6 +17,7 @@ export interface Scheduler {
   define(name: string, handler: JobHandler, opts?: { concurrency?: number; lockLifetimeMs?: number }): void;
   /** Runs as soon as a worker is free. */
   now(name: string, data: JobData): Promise<void>;
+  /** Runs at `when` on the app's clock (Agenda itself keeps real time). */
   at(when: Date, name: string, data: JobData): Promise<void>;
   every(interval: string, name: string): Promise<void>;
   start(): Promise<void>;
@@ -23,7 +25,10 @@ export interface Scheduler {
   readonly agenda: Agenda;
 }
 
-export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: number; name?: string }): Scheduler {
+export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: number; name?: string; clock?: Clock }): Scheduler {
+  const clock = opts.clock ?? systemClock;
+  /** How far the app's clock is ahead of real time (0 in production). */
+  const skewMs = () => clock.now().getTime() - Date.now();
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: db, collection: 'jobs' }),
     name: opts.name ?? `bot-${process.pid}`,
@@ -44,7 +49,8 @@ export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: num
         async (job: Job) => {
           const data = (job.attrs.data ?? {}) as JobData;
           try {
-            await handler(data, { name, scheduledFor: job.attrs.nextRunAt ?? undefined });
+            const due = job.attrs.nextRunAt;
+            await handler(data, { name, scheduledFor: due ? new Date(due.getTime() + skewMs()) : undefined });
           } catch (err) {
             jobLog.error({ event: 'jobs.failed', job: name, err: (err as Error).message }, 'job failed');
             throw err;
@@ -57,7 +63,7 @@ export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: num
       await agenda.now(name, data);
     },
     async at(when, name, data) {
-      await agenda.schedule(when, name, data);
+      await agenda.schedule(new Date(when.getTime() - skewMs()), name, data);
     },
     async every(interval, name) {
       await agenda.every(interval, name, {}, { skipImmediate: false });
