@@ -84,7 +84,17 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, now });
     const raw = rawStore(models);
-    const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, now, tickets: { models, outbox, log, metrics, now } });
+    const mail = createMailIngest({
+      config,
+      models,
+      raw,
+      outbox,
+      scheduler,
+      log,
+      now,
+      tickets: { models, outbox, log, metrics, now },
+      onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
+    });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 

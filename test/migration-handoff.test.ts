@@ -136,7 +136,8 @@ describe('handoff submission', () => {
     const shown = JSON.stringify(blocks);
     for (const text of ['Acme GmbH', 'AAA-BBB-0001', REP_EMAIL, 'Enterprise 250k MAU', today(), 'Keeps the EU region.']) expect(shown).toContain(text);
     const actions = blocks.find((b) => b.block_id === HANDOFF_CARD.actionsBlock);
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual([HANDOFF_CARD.actions.confirm, HANDOFF_CARD.actions.withdraw]);
+    // Nothing is scheduled yet, so there is nothing to withdraw.
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual([HANDOFF_CARD.actions.confirm]);
     expect(actions?.elements?.[0]?.value).toBe(ticket.ref);
     await eventually(async () => (await postOf(t, ticket.ref, 'handoff'))?.ts, 'billing post stored');
 

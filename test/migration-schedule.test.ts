@@ -164,7 +164,7 @@ describe('the cancellation job', () => {
 
     const done = await eventually(async () => {
       const tk = await ticketOf(ref);
-      return tk?.migration?.stage === 'c4s_cancelled' ? tk : undefined;
+      return tk?.migration?.c4sCancelledAt ? tk : undefined;
     }, 'cancellation recorded');
     await new Promise((r) => setTimeout(r, 500)); // both processes poll every 100 ms
     const lines = await cancelledLines(ref);
@@ -198,7 +198,7 @@ describe('the cancellation job', () => {
     const outcomes = await Promise.all([t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data), t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data)]);
     expect(outcomes.filter((o) => o === 'cancelled')).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'cancelled').every((o) => o === 'already_done')).toBe(true);
-    await eventually(async () => (await ticketOf(ref))?.migration?.stage === 'c4s_cancelled', 'cancellation recorded');
+    await eventually(async () => !!(await ticketOf(ref))?.migration?.c4sCancelledAt, 'cancellation recorded');
     const lines = await cancelledLines(ref);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.note).toMatch(/before its time/); // it ran 10 days early here

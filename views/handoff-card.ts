@@ -1,6 +1,9 @@
 import type { KnownBlock } from '@slack/types';
 import { HANDOFF_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
+import { reached } from '../src/domain/migration.js';
+import { RECORDABLE_PAYMENTS } from '../src/domain/migration-steps.js';
+import { progressLine, stepLines } from './migration-progress.js';
 
 /** What the billing channel is told of a handoff (a plain shape, so views stay free of the database). */
 export interface HandoffView {
@@ -16,13 +19,13 @@ export interface HandoffView {
     stage?: string | null | undefined;
     cancelAt?: Date | null | undefined;
     c4sCancelledAt?: Date | null | undefined;
-  };
+  } & Parameters<typeof stepLines>[0];
 }
 
 /** Where the C4S plan's cancellation stands, for billing; undefined before billing has acted. */
 function cancellationLine(m: HandoffView['migration']): string | undefined {
-  if (m.stage === 'scheduled' && m.cancelAt) return `:calendar: C4S plan cancellation scheduled for ${slackDate(m.cancelAt)}`;
-  if (m.stage === 'c4s_cancelled') return `:white_check_mark: C4S plan cancellation recorded${m.c4sCancelledAt ? ` ${slackDate(m.c4sCancelledAt)}` : ''}`;
+  if (m.c4sCancelledAt) return `:white_check_mark: C4S plan cancellation recorded ${slackDate(m.c4sCancelledAt)}`;
+  if (m.cancelAt) return `:calendar: C4S plan cancellation scheduled for ${slackDate(m.cancelAt)}`;
   return undefined;
 }
 
@@ -49,15 +52,42 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
   if (m.notes) blocks.push({ type: 'section', block_id: HANDOFF_CARD.notesBlock, text: { type: 'mrkdwn', text: `*Notes*\n${truncate(escapeText(m.notes), 2900)}` } });
   const cancellation = cancellationLine(m);
   if (cancellation) blocks.push({ type: 'section', block_id: HANDOFF_CARD.scheduleBlock, text: { type: 'mrkdwn', text: cancellation } });
-  // Once the C4S plan is cancelled there is nothing left to confirm or withdraw.
-  if (m.stage !== 'c4s_cancelled') blocks.push({
-    type: 'actions',
-    block_id: HANDOFF_CARD.actionsBlock,
-    elements: [
-      { type: 'button', action_id: HANDOFF_CARD.actions.confirm, text: plain('Confirm & schedule'), value: t.ref, style: 'primary' },
-      { type: 'button', action_id: HANDOFF_CARD.actions.withdraw, text: plain('Withdraw'), value: t.ref, style: 'danger' },
-    ],
-  });
+  blocks.push({ type: 'context', block_id: HANDOFF_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(m) }] });
+  const steps = stepLines(m);
+  if (steps.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.stepsBlock, text: { type: 'mrkdwn', text: truncate(steps.join('\n'), 2900) } });
+  const buttons = billingButtons(t.ref, m);
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: HANDOFF_CARD.actionsBlock, elements: buttons });
   const summary = `${t.ref}: ${m.customerName ?? 'a customer'} (${m.accountId ?? 'no account'}) moves to Enterprise, handed off by ${m.salespersonEmail ?? 'sales'}`;
   return { text: truncate(summary, 300), blocks };
+}
+
+/**
+ * Billing's controls for the stage the migration is at. A control stays while its step may come up
+ * even when it is blocked for now: pressing it says why (a failed payment, say).
+ */
+function billingButtons(ref: string, m: HandoffView['migration']) {
+  const A = HANDOFF_CARD.actions;
+  const button = (action_id: string, label: string, style?: 'primary' | 'danger') => ({ type: 'button' as const, action_id, text: plain(label), value: ref, ...(style ? { style } : {}) });
+  if (m.stage === 'completed') return [];
+  const scheduled = reached(m.stage, 'scheduled');
+  const migrating = reached(m.stage, 'migrating');
+  return [
+    // Until the C4S plan is cancelled, billing may (re)schedule; withdrawing only before the customer's steps.
+    ...(!m.c4sCancelledAt ? [button(A.confirm, scheduled ? 'Change schedule' : 'Confirm & schedule', scheduled ? undefined : 'primary')] : []),
+    ...(!m.c4sCancelledAt && m.stage === 'scheduled' ? [button(A.withdraw, 'Withdraw', 'danger')] : []),
+    ...(scheduled && !migrating && m.payment?.status !== 'succeeded' ? [button(A.summary, m.billing?.outcome ? 'Change billing summary' : 'Billing summary')] : []),
+    ...(m.billing?.outcome === 'dues' && !migrating
+      ? [
+          {
+            type: 'static_select' as const,
+            action_id: A.payment,
+            placeholder: plain('Record payment'),
+            options: RECORDABLE_PAYMENTS.map((status) => ({ text: plain(`Payment ${status}`), value: `${ref}|${status}` })),
+          },
+        ]
+      : []),
+    ...(m.billing?.outcome && !migrating ? [button(A.projects, m.projects?.live?.length ? 'Change projects' : 'Projects')] : []),
+    ...(m.projects?.live?.length && !migrating ? [button(A.start, 'Start migration', 'primary')] : []),
+    ...(m.stage === 'migrating' ? [button(A.complete, 'Complete migration', 'primary')] : []),
+  ];
 }

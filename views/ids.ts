@@ -19,6 +19,8 @@ export const TICKET_NEW = {
 
 export const TICKET_CARD = {
   blockId: (ref: string) => `ticket_card_${ref}`,
+  /** Migration tickets: requested → … → completed. */
+  progressBlock: 'ticket_progress',
   actionsBlock: 'ticket_actions',
   actions: {
     claim: 'ticket_claim',
@@ -39,6 +41,8 @@ export const MIGRATION_HANDOFF = {
     salespersonEmail: 'salesperson_email',
     enterprisePlan: 'enterprise_plan',
     enterpriseStartDate: 'enterprise_start_date',
+    /** Optional addition: where the migration emails go when the ticket did not come by email. */
+    customerEmail: 'customer_email',
     notes: 'notes',
   },
 } as const;
@@ -51,10 +55,47 @@ export const HANDOFF_CARD = {
   /** Where the C4S cancellation stands (scheduled for / recorded). */
   scheduleBlock: 'handoff_schedule',
   actionsBlock: 'handoff_actions',
+  /** Billing summary, payment, projects and account team as recorded. */
+  progressBlock: 'handoff_progress',
+  stepsBlock: 'handoff_steps',
   actions: {
     confirm: 'migration_confirm',
     withdraw: 'migration_withdraw',
+    /** Opens MIGRATION_SUMMARY. */
+    summary: 'migration_summary',
+    /** A select: pending / failed / succeeded. */
+    payment: 'migration_payment',
+    /** Opens MIGRATION_PROJECTS. */
+    projects: 'migration_projects',
+    start: 'migration_start',
+    /** Opens MIGRATION_COMPLETE. */
+    complete: 'migration_complete',
   },
+} as const;
+
+/** Billing's summary of the C4S plan: credits, or dues and how they are paid. */
+export const MIGRATION_SUMMARY = {
+  callbackId: 'migration_billing_summary',
+  fields: {
+    outcome: 'billing_outcome',
+    amount: 'amount',
+    currency: 'currency',
+    method: 'payment_method',
+    payNow: 'pay_now_by_card',
+    note: 'billing_note',
+  },
+} as const;
+
+/** The live and test projects to migrate. */
+export const MIGRATION_PROJECTS = {
+  callbackId: 'migration_projects',
+  fields: { live: 'live_projects', test: 'test_projects' },
+} as const;
+
+/** Completion, with the account team the salesperson introduces. */
+export const MIGRATION_COMPLETE = {
+  callbackId: 'migration_complete',
+  fields: { csm: 'csm', tam: 'tam', kam: 'kam' },
 } as const;
 
 export const TICKET_REPLY = {
@@ -64,4 +105,8 @@ export const TICKET_REPLY = {
 
 export const HOME = {
   ticketsBlock: 'home_tickets',
+  billingAwaitingBlock: 'home_billing_awaiting',
+  billingBlockedBlock: 'home_billing_blocked',
+  billingCancellationsBlock: 'home_billing_cancellations',
+  salesHandoffsBlock: 'home_sales_handoffs',
 } as const;

@@ -57,6 +57,14 @@ export function migrationHandoffModal(opts: HandoffModalOptions): View {
       },
       {
         type: 'input',
+        block_id: F.customerEmail,
+        optional: true,
+        label: plain('Customer email'),
+        hint: plain('Where the migration emails go. Leave empty when the customer wrote in: they are answered where they wrote from.', 150),
+        element: { type: 'email_text_input', action_id: F.customerEmail },
+      },
+      {
+        type: 'input',
         block_id: F.notes,
         optional: true,
         label: plain('Notes for billing'),

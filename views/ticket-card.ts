@@ -2,6 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import { KIND_LABELS, TICKET_KINDS, type TicketKind } from '../src/domain/ticket.js';
 import { TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
+import type { MigrationState } from '../src/domain/migration-steps.js';
+import { progressLine } from './migration-progress.js';
 
 /** What a card needs to know of a ticket (a plain shape, so views stay free of the database). */
 export interface TicketView {
@@ -15,7 +17,7 @@ export interface TicketView {
   rule?: string | null | undefined;
   citesRef?: string | null | undefined;
   source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
-  migration?: { stage?: string | null | undefined; cancelAt?: Date | null | undefined } | null | undefined;
+  migration?: MigrationState | null | undefined;
   createdAt: Date;
 }
 
@@ -58,10 +60,11 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
   const notes = [
     t.rule ? `kind chosen by rule \`${t.rule}\`` : undefined,
     t.citesRef ? `cites ${t.citesRef} from an address not on that ticket` : undefined,
-    t.migration?.stage === 'scheduled' && t.migration.cancelAt ? `C4S plan cancellation scheduled for ${slackDate(t.migration.cancelAt)}` : undefined,
-    t.migration?.stage === 'c4s_cancelled' ? 'C4S plan cancellation recorded' : undefined,
+    t.migration?.cancelAt && !t.migration.c4sCancelledAt ? `C4S plan cancellation scheduled for ${slackDate(t.migration.cancelAt)}` : undefined,
+    t.migration?.c4sCancelledAt ? 'C4S plan cancellation recorded' : undefined,
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
+  if (t.kind === 'migration') blocks.push({ type: 'context', block_id: TICKET_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }] });
   if (t.status !== 'closed') {
     const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: `${t.ref}|${kind}` });
     const current = TICKET_KINDS.includes(t.kind as TicketKind) ? kindOption(t.kind as TicketKind) : undefined;

@@ -8,7 +8,8 @@ export function readFields(values: StateValues, fields: readonly string[]): Reco
   const out: Record<string, string | undefined> = {};
   for (const field of fields) {
     const el = values[field]?.[field];
-    const raw = el?.value ?? el?.selected_option?.value ?? el?.selected_date ?? undefined;
+    // Text, select/radio, date, user; checkboxes read as their first ticked value.
+    const raw = el?.value ?? el?.selected_option?.value ?? el?.selected_date ?? el?.selected_user ?? el?.selected_options?.[0]?.value ?? undefined;
     out[field] = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
   }
   return out;

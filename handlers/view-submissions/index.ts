@@ -1,11 +1,15 @@
-import { MIGRATION_HANDOFF, TICKET_NEW, TICKET_REPLY } from '../../views/ids.js';
+import { MIGRATION_COMPLETE, MIGRATION_HANDOFF, MIGRATION_PROJECTS, MIGRATION_SUMMARY, TICKET_NEW, TICKET_REPLY } from '../../views/ids.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketNewSubmission } from './ticket-new.js';
 import { ticketReplySubmission } from './ticket-reply.js';
 import { migrationHandoffSubmission } from './migration-handoff.js';
+import { migrationCompleteSubmission, migrationProjectsSubmission, migrationSummarySubmission } from './migration-steps.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.view(TICKET_NEW.callbackId, ticketNewSubmission(deps));
   app.view(TICKET_REPLY.callbackId, ticketReplySubmission(deps));
   app.view(MIGRATION_HANDOFF.callbackId, migrationHandoffSubmission(deps));
+  app.view(MIGRATION_SUMMARY.callbackId, migrationSummarySubmission(deps));
+  app.view(MIGRATION_PROJECTS.callbackId, migrationProjectsSubmission(deps));
+  app.view(MIGRATION_COMPLETE.callbackId, migrationCompleteSubmission(deps));
 }

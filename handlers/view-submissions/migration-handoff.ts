@@ -24,6 +24,7 @@ function handoffForm(today: string) {
       .refine(isIsoDate, 'Pick the date with the date picker.')
       .refine((d) => !isPastDay(d, today), `The start date cannot be in the past (today is ${today}).`),
     [F.notes]: z.string().max(3000).optional(),
+    [F.customerEmail]: z.email('That is not an email address.').optional(),
   });
 }
 
@@ -61,6 +62,7 @@ export function migrationHandoffSubmission(deps: HandlerDeps) {
         enterprisePlan: form[F.enterprisePlan],
         enterpriseStartDate: form[F.enterpriseStartDate],
         notes: form[F.notes],
+        customerEmail: form[F.customerEmail],
       });
       if (first) await tell(`Handed off *${ticket.ref}* (${form[F.customerName]}, ${form[F.accountId]}) to billing, starting ${form[F.enterpriseStartDate]}.`);
     } catch (err) {

@@ -1,8 +1,26 @@
 /** Migration to Enterprise: its stages and the date rules, free of I/O. */
 
-/** Where a migration stands. Later slices add payment, projects and completion. */
-export const MIGRATION_STAGES = ['requested', 'handed_off', 'scheduled', 'c4s_cancelled'] as const;
+/**
+ * Where a migration stands, in order. The C4S plan's cancellation is not a stage: it happens on its
+ * own date (the day before the Enterprise start), whatever step the customer has reached by then.
+ */
+export const MIGRATION_STAGES = ['requested', 'handed_off', 'scheduled', 'payment', 'projects_confirmed', 'migrating', 'completed'] as const;
 export type MigrationStage = (typeof MIGRATION_STAGES)[number];
+
+export const STAGE_LABELS: Record<MigrationStage, string> = {
+  requested: 'requested',
+  handed_off: 'handed off',
+  scheduled: 'scheduled',
+  payment: 'payment',
+  projects_confirmed: 'projects confirmed',
+  migrating: 'migrating',
+  completed: 'completed',
+};
+
+/** True when `stage` is `than` or beyond it. */
+export function reached(stage: string | null | undefined, than: MigrationStage): boolean {
+  return MIGRATION_STAGES.indexOf((stage ?? 'requested') as MigrationStage) >= MIGRATION_STAGES.indexOf(than);
+}
 
 /** A calendar date as `YYYY-MM-DD`; billing dates are days in TZ_BILLING, not instants. */
 export type IsoDate = string;

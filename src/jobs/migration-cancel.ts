@@ -69,10 +69,11 @@ export function createMigrationCancelJob(deps: {
     const runAt = new Date(String(data.runAt));
     const ticket = await models.Ticket.findById(ref).lean();
     const m = ticket?.migration;
+    if (m?.c4sCancelledAt) return 'already_done';
     // A job left by a confirmation that lost a race, or one withdrawn meanwhile, is not the ticket's plan.
-    if (!m || m.stage !== 'scheduled' || m.cancelAt?.getTime() !== runAt.getTime()) {
-      if (m?.stage !== 'c4s_cancelled') log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
-      return m?.stage === 'c4s_cancelled' ? 'already_done' : 'stale';
+    if (!m || m.cancelAt?.getTime() !== runAt.getTime()) {
+      log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
+      return 'stale';
     }
     const at = now();
     try {
@@ -86,7 +87,7 @@ export function createMigrationCancelJob(deps: {
     const lateMs = at.getTime() - runAt.getTime();
     const timing = lateMs >= 0 ? `${formatDuration(lateMs)} after` : `${formatDuration(lateMs)} before`;
     const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancellation recorded (billing system call not built yet), ${timing} its time ${runAt.toISOString()}` };
-    await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.stage': 'c4s_cancelled', 'migration.c4sCancelledAt': at }, $push: { history: line } });
+    await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $push: { history: line } });
     await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
     await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
     log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs }, 'C4S plan cancellation recorded');

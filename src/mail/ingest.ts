@@ -35,6 +35,8 @@ export interface MailIngestDeps {
   log: Logger;
   tickets: TicketDeps;
   now?: () => Date;
+  /** A customer's reply joined a ticket (migration replies may name the projects to move). Idempotent per Message-ID. */
+  onReply?: (ref: string, reply: { from: string; text: string; messageId: string }) => Promise<unknown>;
 }
 
 function excerpt(text: string, max = EXCERPT_CHARS): string {
@@ -105,9 +107,13 @@ export function createMailIngest(deps: MailIngestDeps) {
       if (!isDuplicateKey(err)) throw err;
       const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
       const applied = ticket?.history.some((h) => h.action === 'customer_replied' && h.messageId === messageId);
-      if (applied) return { status: 'reply', ticketRef: ref };
+      if (applied) {
+        await deps.onReply?.(ref, { from: mail.from?.address ?? 'unknown', text: mail.replyText || mail.text, messageId });
+        return { status: 'reply', ticketRef: ref };
+      }
     }
     await addCustomerReply(deps.tickets, ref, { from: mail.from?.address ?? 'unknown', messageId, excerpt: excerpt(mail.replyText || mail.text) });
+    await deps.onReply?.(ref, { from: mail.from?.address ?? 'unknown', text: mail.replyText || mail.text, messageId });
     return { status: 'reply', ticketRef: ref };
   }
 

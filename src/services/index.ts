@@ -12,6 +12,19 @@ import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
+import {
+  checkStep,
+  completeMigration,
+  confirmProjects,
+  migrationHome,
+  projectsFromReply,
+  recordPayment,
+  recordSummary,
+  startMigration,
+  type AccountTeam,
+  type SummaryInput,
+} from './migration-steps.js';
+import type { RecordablePayment, Step } from '../domain/migration-steps.js';
 
 export function createServices(deps: {
   models: Models;
@@ -45,6 +58,16 @@ export function createServices(deps: {
       checkHandoff: (input: { userId: string; accountId: string; viewId: string }) => checkHandoff(migrationDeps, input),
       handOff: (input: HandoffInput) => handOff(migrationDeps, input),
       billingAction: (ref: string, userId: string, verb: 'confirm' | 'withdraw') => billingAction(migrationDeps, ref, userId, verb),
+      /** Role and step rules, before a modal is opened or a submission acknowledged; throws the reason. */
+      checkStep: async (ref: string, userId: string, step: Step) => (await checkStep(migrationDeps, ref, userId, step)).ticket,
+      recordSummary: (input: SummaryInput) => recordSummary(migrationDeps, input),
+      recordPayment: (input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string }) => recordPayment(migrationDeps, input),
+      confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) => confirmProjects(migrationDeps, input),
+      projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) => projectsFromReply(migrationDeps, ref, reply),
+      start: (input: { ref: string; userId: string }) => startMigration(migrationDeps, input),
+      complete: (input: { ref: string; userId: string; team: AccountTeam }) => completeMigration(migrationDeps, input),
+      /** App Home: billing's queues and sales' own handoffs. */
+      home: (userId: string) => migrationHome(migrationDeps, userId),
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first. */

@@ -5,13 +5,18 @@
  */
 import { isDuplicateKey } from '../db/models.js';
 import type { MigrationHandoffDoc } from '../db/models/migration.js';
-import { c4sCancellationAt, dayIn, type IsoDate } from '../domain/migration.js';
+import { c4sCancellationAt, dayIn, STAGE_LABELS, type IsoDate } from '../domain/migration.js';
+import { advance } from '../domain/migration-steps.js';
+import { migrationScheduledMail } from '../domain/migration-emails.js';
 import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';
+import { emailCustomer, recordBillingStep } from './migration-record.js';
 
 export interface MigrationDeps extends TicketDeps {
+  /** MAIL_DOMAIN: the customer emails come from its mailboxes. */
+  domain: string;
   /** TZ_BILLING: the zone in which billing days (start dates) fall. */
   timeZone: string;
   /** The C4S cancellation job (absent where no scheduler runs: billing's buttons then refuse). */
@@ -28,6 +33,8 @@ export interface HandoffInput {
   enterprisePlan: string;
   enterpriseStartDate: IsoDate;
   notes?: string | undefined;
+  /** Where the migration emails go when the ticket did not come by email. */
+  customerEmail?: string | undefined;
 }
 
 export function billingToday(deps: Pick<MigrationDeps, 'timeZone' | 'now'>): IsoDate {
@@ -122,6 +129,7 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
     enterprisePlan: input.enterprisePlan,
     enterpriseStartDate: input.enterpriseStartDate,
     notes: input.notes,
+    customerEmail: input.customerEmail,
     handedOffAt: guard.at,
     viewId: input.viewId,
   };
@@ -148,18 +156,9 @@ function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpri
   const m = ticket.migration;
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
   if (!m || m.stage === 'requested' || !m.enterpriseStartDate) throw new AppError('conflict', `${ticket.ref} has no handoff from sales yet; nothing was changed.`);
-  if (m.stage === 'c4s_cancelled') throw new AppError('conflict', `The C4S plan on ${ticket.ref} was already cancelled; nothing was changed.`);
+  if (m.c4sCancelledAt) throw new AppError('conflict', `The C4S plan on ${ticket.ref} was already cancelled; nothing was changed.`);
+  if (m.stage === 'completed') throw new AppError('conflict', `The migration on ${ticket.ref} is completed; nothing was changed.`);
   return m as NonNullable<Ticket['migration']> & { enterpriseStartDate: string };
-}
-
-/** Stores one billing step on the ticket (a single write) and has both cards updated. */
-async function recordBillingStep(deps: MigrationDeps, ref: string, set: Record<string, unknown>, unset: Record<string, ''>, line: { at: Date; actor: string; action: string; note: string }): Promise<void> {
-  const update = { $set: set, $push: { history: line }, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) };
-  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean();
-  if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
-  const key = `${line.action}:${line.at.getTime()}`;
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
-  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
 }
 
 /**
@@ -181,22 +180,27 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
     );
   }
   await jobs.schedule(ticket.ref, cancelAt);
-  const again = m.stage === 'scheduled';
-  await recordBillingStep(
+  const again = !!m.cancelAt;
+  const updated = await recordBillingStep(
     deps,
     ticket.ref,
-    { 'migration.stage': 'scheduled', 'migration.cancelAt': cancelAt },
+    { 'migration.stage': advance(m.stage, 'scheduled'), 'migration.cancelAt': cancelAt },
     {},
     { at: now, actor: `slack:${userId}`, action: 'scheduled', note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}` },
   );
-  deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId }, 'C4S cancellation scheduled');
-  return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}.${again ? ' This replaces the earlier time.' : ''}`;
+  // One email per schedule: a re-confirmation with the same time does not write again.
+  const c4sEndsOn = dayIn(deps.timeZone, new Date(cancelAt.getTime() - 1));
+  const mail = migrationScheduledMail({ ref: ticket.ref, subject: ticket.title, customerName: m.customerName, enterprisePlan: m.enterprisePlan, enterpriseStartDate: m.enterpriseStartDate, c4sEndsOn });
+  const sent = await emailCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
+  deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId, emailed: sent.startsWith('emailed') }, 'C4S cancellation scheduled');
+  return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;
 }
 
 /** Withdraw: removes the scheduled cancellation; the migration is back to handed off. */
 async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
   const m = billable(ticket);
-  if (m.stage !== 'scheduled') throw new AppError('conflict', `Nothing is scheduled on ${ticket.ref}; nothing was changed.`);
+  if (!m.cancelAt) throw new AppError('conflict', `Nothing is scheduled on ${ticket.ref}; nothing was changed.`);
+  if (m.stage !== 'scheduled') throw new AppError('conflict', `The customer's steps on ${ticket.ref} have begun (${STAGE_LABELS[m.stage]}); confirm again to change the time instead. Nothing was changed.`);
   const jobs = requireJobs(deps);
   const now = deps.now?.() ?? new Date();
   await jobs.unschedule(ticket.ref);

@@ -2,6 +2,7 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { MAILBOXES } from '../../config.js';
 import { TICKET_KINDS, TICKET_STATUSES } from '../../domain/ticket.js';
 import { MIGRATION_STAGES } from '../../domain/migration.js';
+import { BILLING_OUTCOMES, CURRENCIES, PAYMENT_METHODS, PAYMENT_STATUSES } from '../../domain/migration-steps.js';
 
 /** One line of a ticket's append-only history: who did what, when. */
 const historySchema = new Schema(
@@ -12,6 +13,17 @@ const historySchema = new Schema(
     note: { type: String },
     /** For lines about an email: its Message-ID, so processing it again can see it was applied. */
     messageId: { type: String },
+  },
+  { _id: false },
+);
+
+const projectsSchema = new Schema(
+  {
+    live: { type: [String], default: [] },
+    test: { type: [String], default: [] },
+    at: { type: Date },
+    /** `email:<customer>` when the customer's reply named them, `slack:<user>` when billing did. */
+    by: { type: String },
   },
   { _id: false },
 );
@@ -35,6 +47,39 @@ const migrationSchema = new Schema(
     cancelAt: { type: Date },
     /** When the cancellation job ran. */
     c4sCancelledAt: { type: Date },
+    /** Where the migration emails go (the customer who wrote, or the address sales gave). */
+    customerEmail: { type: String },
+    /** Billing's summary: credits (no overages) or dues, and how the dues are paid. */
+    billing: {
+      type: new Schema(
+        {
+          outcome: { type: String, enum: BILLING_OUTCOMES, required: true },
+          amountCents: { type: Number, min: 0 },
+          currency: { type: String, enum: CURRENCIES },
+          method: { type: String, enum: PAYMENT_METHODS },
+          /** eMandate accounts may pay now by card instead of waiting for the collection. */
+          payNowByCard: { type: Boolean },
+          note: { type: String, maxlength: 1000 },
+          at: { type: Date, required: true },
+          by: { type: String, required: true },
+        },
+        { _id: false },
+      ),
+    },
+    payment: {
+      type: new Schema(
+        { status: { type: String, enum: PAYMENT_STATUSES, required: true }, reason: { type: String, maxlength: 500 }, at: { type: Date, required: true }, by: { type: String } },
+        { _id: false },
+      ),
+    },
+    /** Confirmed projects to migrate. */
+    projects: { type: projectsSchema },
+    /** Projects a customer named while a step was blocked, for billing to confirm. */
+    proposedProjects: { type: projectsSchema },
+    /** The account team sales introduces at completion (Slack user IDs). */
+    accountTeam: { type: new Schema({ csm: String, tam: String, kam: String }, { _id: false }) },
+    migratingAt: { type: Date },
+    completedAt: { type: Date },
   },
   { _id: false },
 );

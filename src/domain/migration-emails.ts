@@ -1,0 +1,100 @@
+/**
+ * The emails that walk a customer through a migration to Enterprise, one per step, each ending
+ * with what happens next. Pure functions; subjects carry `[AR-n]` through ticketSubject.
+ */
+import { oneLine, ticketSubject, type RenderedMail } from './email-templates.js';
+import { formatAmount } from './migration-steps.js';
+
+export interface MigrationMailContext {
+  ref: string;
+  /** The conversation's subject, so the customer's client threads it with their own mail. */
+  subject: string;
+  customerName?: string | null | undefined;
+  enterprisePlan?: string | null | undefined;
+  enterpriseStartDate?: string | null | undefined;
+}
+
+function mail(ctx: MigrationMailContext, paragraphs: string[]): RenderedMail {
+  const name = ctx.customerName ? oneLine(ctx.customerName) : '';
+  const text = [name ? `Hello ${name},` : 'Hello,', '', ...paragraphs.flatMap((p) => [p, '']), `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
+  return { subject: ticketSubject(ctx.ref, ctx.subject), text };
+}
+
+const plan = (ctx: MigrationMailContext) => (ctx.enterprisePlan ? `the Enterprise plan "${oneLine(ctx.enterprisePlan)}"` : 'Enterprise');
+
+/** After billing confirms: the dates, and that the billing summary comes next. */
+export function migrationScheduledMail(ctx: MigrationMailContext & { c4sEndsOn: string }): RenderedMail {
+  return mail(ctx, [
+    `Your move to ${plan(ctx)} is scheduled to start on ${ctx.enterpriseStartDate ?? 'the agreed date'}. Your account, projects and data stay as they are: nothing needs to be recreated.`,
+    `Your current startup (C4S) plan ends on ${ctx.c4sEndsOn}, the day before, so you are never billed for both.`,
+    'Next step: we will send you a billing summary for your current plan.',
+  ]);
+}
+
+export interface SummaryFacts {
+  outcome: 'credits' | 'dues';
+  amountCents?: number | undefined;
+  currency?: string | undefined;
+  method?: 'card' | 'emandate' | undefined;
+  payNowByCard?: boolean | undefined;
+}
+
+/** Billing's summary: credits carried to the next invoice, or what is due and how to pay it. */
+export function billingSummaryMail(ctx: MigrationMailContext, facts: SummaryFacts): RenderedMail {
+  const amount = facts.amountCents !== undefined ? formatAmount(facts.amountCents, facts.currency ?? 'EUR') : undefined;
+  if (facts.outcome === 'credits') {
+    return mail(ctx, [
+      'Billing summary: your current plan has no overages.',
+      `${amount && facts.amountCents ? `Your remaining credit of ${amount} goes` : 'Any remaining credit goes'} to your next invoice; there is nothing to pay now.`,
+      'Next step: please reply with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging',
+    ]);
+  }
+  const how =
+    facts.method === 'emandate'
+      ? facts.payNowByCard
+        ? `It will be collected by your eMandate, or you can pay it now by card from the Billing page of your dashboard.`
+        : 'It will be collected by your eMandate; you do not need to do anything.'
+      : 'It will be charged to the card on file; you can also pay it from the Billing page of your dashboard.';
+  return mail(ctx, [
+    `Billing summary: ${amount ?? 'an amount'} is due for usage above your current plan.`,
+    how,
+    'Next step: once the payment has gone through we will ask you which projects to move.',
+  ]);
+}
+
+/** A payment did not go through: the migration waits until it does. */
+export function paymentFailedMail(ctx: MigrationMailContext, reason?: string): RenderedMail {
+  return mail(ctx, [
+    `The payment for your move to Enterprise did not go through${reason ? ` (${oneLine(reason)})` : ''}.`,
+    'The migration is on hold until it does. Please check the payment method on the Billing page of your dashboard, or pay by card there, and reply to this email if you need help.',
+  ]);
+}
+
+/** The payment succeeded: ask for the projects (unless they are already confirmed). */
+export function paymentSucceededMail(ctx: MigrationMailContext, projectsKnown: boolean): RenderedMail {
+  return mail(ctx, [
+    'Thank you: your payment has gone through.',
+    projectsKnown
+      ? 'We have your list of projects to move; we will write again when the migration starts.'
+      : 'Next step: please reply with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging',
+  ]);
+}
+
+const list = (names: string[]) => (names.length ? names.map((n) => `  - ${oneLine(n)}`).join('\n') : '  (none)');
+
+/** The projects as confirmed, so the customer can check them. */
+export function projectsConfirmedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
+  return mail(ctx, [
+    `These projects will move to Enterprise:\n\nLive:\n${list(projects.live)}\n\nTest:\n${list(projects.test)}`,
+    'If anything is missing, reply before the start date. Next step: we start the migration and tell you when it is done.',
+  ]);
+}
+
+/** The migration is done. */
+export function migrationCompletedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
+  const count = projects.live.length + projects.test.length;
+  return mail(ctx, [
+    `Your account is now on ${plan(ctx)}. ${count === 1 ? 'Your project has' : `All ${count} projects have`} moved, with their data and settings.`,
+    'Your account team will introduce themselves shortly. Thank you for choosing Enterprise.',
+  ]);
+}

@@ -1,0 +1,53 @@
+/**
+ * How a migration step is written down: one ticket update with its history line (both Slack cards
+ * refreshed through the outbox), and the customer's email on the ticket's conversation.
+ */
+import type { Mailbox } from '../config.js';
+import type { RenderedMail } from '../domain/email-templates.js';
+import type { MigrationMailContext } from '../domain/migration-emails.js';
+import { AppError } from '../errors.js';
+import { conversationIds, enqueueTicketEmail, type EmailDeps } from './email.js';
+import type { Outbox } from './outbox.js';
+import type { Ticket } from './tickets.js';
+import type { Models } from '../db/models.js';
+
+/** Stores one billing step on the ticket (a single write) and has both cards updated. */
+export async function recordBillingStep(
+  deps: { models: Models; outbox: Outbox },
+  ref: string,
+  set: Record<string, unknown>,
+  unset: Record<string, ''>,
+  line: { at: Date; actor: string; action: string; note: string },
+): Promise<Ticket> {
+  const update = { $set: set, $push: { history: line }, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) };
+  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
+  const key = `${line.action}:${line.at.getTime()}`;
+  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+  return updated;
+}
+
+/** Where a migration's emails go: the address sales gave, else the customer who wrote. */
+export function customerEmailOf(ticket: Ticket): string | undefined {
+  return ticket.migration?.customerEmail ?? (ticket.source?.channel === 'email' ? (ticket.source.email ?? undefined) : undefined) ?? ticket.participants[0];
+}
+
+export function mailContext(ticket: Ticket): MigrationMailContext {
+  const m = ticket.migration;
+  return { ref: ticket.ref, subject: ticket.title, customerName: m?.customerName, enterprisePlan: m?.enterprisePlan, enterpriseStartDate: m?.enterpriseStartDate };
+}
+
+/**
+ * Emails the customer, threaded on the ticket's conversation; says in words what happened for the
+ * history line. Without an address nothing is sent, and the line says so.
+ */
+export async function emailCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
+  const to = customerEmailOf(ticket);
+  if (!to) return 'no customer email on file, so no email was sent';
+  const mailbox = (ticket.source?.mailbox as Mailbox | undefined) ?? 'billing';
+  const ids = await conversationIds(deps.models, ticket.ref);
+  await enqueueTicketEmail(deps, { key: `migration:${ticket.ref}:${key}`, ref: ticket.ref, mailbox, to, subject: rendered.subject, text: rendered.text, inReplyTo: ids.at(-1), references: ids, automatic: false });
+  return `emailed ${to}`;
+}
+

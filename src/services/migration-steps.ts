@@ -1,0 +1,305 @@
+/**
+ * A migration after billing has scheduled it: the billing summary, the payment, the projects, the
+ * migration itself and its completion. Each step checks the role and the step rules
+ * (domain/migration-steps.ts: a failed payment blocks what follows), claims its effect under a
+ * unique `_id` in `migration_effects` (so the same submission retried changes nothing), writes the
+ * ticket once, updates both cards, and emails the customer the next step.
+ */
+import { isDuplicateKey } from '../db/models.js';
+import type { RenderedMail } from '../domain/email-templates.js';
+import { reached, type MigrationStage } from '../domain/migration.js';
+import {
+  billingSummaryMail,
+  migrationCompletedMail,
+  paymentFailedMail,
+  paymentSucceededMail,
+  projectsConfirmedMail,
+  type SummaryFacts,
+} from '../domain/migration-emails.js';
+import { advance, blockedReason, formatAmount, nextAction, projectsInReply, type RecordablePayment, type Step } from '../domain/migration-steps.js';
+import { AppError } from '../errors.js';
+import { customerEmailOf, emailCustomer, mailContext, recordBillingStep } from './migration-record.js';
+import type { MigrationDeps } from './migrations.js';
+import { requireRole, rolesOf } from './roles.js';
+import { findTicket, type Ticket } from './tickets.js';
+
+export type StepDeps = MigrationDeps;
+type Migration = NonNullable<Ticket['migration']>;
+
+const STEP_WHAT: Record<Step, string> = {
+  summary: 'record the billing summary',
+  payment: 'record payments',
+  projects: 'confirm the projects',
+  start: 'start the migration',
+  complete: 'complete the migration',
+};
+
+/** The migration as `userId` may take `step` on it now, or a refusal saying why not. */
+export async function checkStep(deps: StepDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
+  return { ticket, m: stepAllowed(ticket, step) };
+}
+
+function stepAllowed(ticket: Ticket, step: Step): Migration {
+  const m = ticket.migration;
+  if (ticket.kind !== 'migration' || !m) throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
+  if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
+  const why = blockedReason(m, step, ticket.ref);
+  if (why) throw new AppError('rule_refused', `${why} Nothing was changed.`);
+  return m;
+}
+
+/** Claims a step's effect; false when this key was taken already (the same request again). */
+async function claim(deps: StepDeps, key: string, ref: string): Promise<boolean> {
+  try {
+    await deps.models.MigrationEffect.create({ _id: key, ref, at: deps.now?.() ?? new Date() });
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+/** Writes the step (one ticket update, both cards refreshed), then emails the customer. */
+async function applyStep(
+  deps: StepDeps,
+  ticket: Ticket,
+  step: { action: string; actor: string; note: string; set: Record<string, unknown>; unset?: Record<string, ''>; email?: { key: string; mail: RenderedMail } },
+): Promise<Ticket> {
+  const at = deps.now?.() ?? new Date();
+  const line = { at, actor: step.actor, action: step.action, note: step.note };
+  const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, line);
+  if (step.email) {
+    const sent = await emailCustomer(deps, updated, step.email.key, step.email.mail);
+    deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, email: sent.startsWith('emailed') }, `migration ${step.action}`);
+  } else {
+    deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor }, `migration ${step.action}`);
+  }
+  return updated;
+}
+
+const already = (ref: string) => `That was already recorded on ${ref}; nothing changed.`;
+
+export interface SummaryInput extends SummaryFacts {
+  ref: string;
+  userId: string;
+  /** The modal's view id: the same submission retried is recorded once. */
+  requestKey: string;
+  note?: string | undefined;
+}
+
+/** Billing records the billing summary: credits (nothing to pay) or dues and how they are paid. */
+export async function recordSummary(deps: StepDeps, input: SummaryInput): Promise<string> {
+  const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'summary');
+  if (!(await claim(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now?.() ?? new Date();
+  const dues = input.outcome === 'dues';
+  const billing = {
+    outcome: input.outcome,
+    ...(input.amountCents !== undefined ? { amountCents: input.amountCents, currency: input.currency ?? 'EUR' } : {}),
+    ...(dues ? { method: input.method ?? 'card', payNowByCard: input.method === 'emandate' && !!input.payNowByCard } : {}),
+    ...(input.note ? { note: input.note } : {}),
+    at,
+    by: `slack:${input.userId}`,
+  };
+  const amount = input.amountCents !== undefined ? formatAmount(input.amountCents, input.currency ?? 'EUR') : undefined;
+  const words = dues
+    ? `Billing summary: ${amount} due, ${input.method === 'emandate' ? `eMandate${billing.payNowByCard ? ' (may pay now by card)' : ''}` : 'card'}; payment pending`
+    : `Billing summary: no overages, credits${amount ? ` of ${amount}` : ''} go to the next invoice`;
+  await applyStep(deps, ticket, {
+    action: 'billing_summary',
+    actor: `slack:${input.userId}`,
+    note: words,
+    set: {
+      'migration.stage': advance(m.stage, 'payment'),
+      'migration.billing': billing,
+      'migration.payment': { status: dues ? 'pending' : 'not_needed', at, by: `slack:${input.userId}` },
+    },
+    email: { key: `summary:${input.requestKey}`, mail: billingSummaryMail(mailContext(ticket), input) },
+  });
+  return `${words} on ${ticket.ref}. The customer was sent the summary${dues ? ' and how to pay' : ' and asked for the projects'}.`;
+}
+
+/** Billing records a payment: pending, failed (blocks every later step) or succeeded (unblocks). */
+export async function recordPayment(deps: StepDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
+  const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
+  const was = m.payment?.status;
+  // Pending after a failure would hide the failure: only a success lifts the block.
+  if (was === 'failed' && input.status === 'pending') throw new AppError('rule_refused', `The payment on ${ticket.ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+  if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
+  if (!(await claim(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now?.() ?? new Date();
+  const ctx = mailContext(ticket);
+  const projectsKnown = !!m.projects?.live?.length;
+  const email =
+    input.status === 'failed'
+      ? { key: `payment-failed:${input.requestKey}`, mail: paymentFailedMail(ctx, input.reason) }
+      : input.status === 'succeeded'
+        ? { key: `payment-succeeded:${input.requestKey}`, mail: paymentSucceededMail(ctx, projectsKnown) }
+        : undefined;
+  await applyStep(deps, ticket, {
+    action: `payment_${input.status}`,
+    actor: `slack:${input.userId}`,
+    note: `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
+    set: { 'migration.payment': { status: input.status, at, by: `slack:${input.userId}`, ...(input.reason ? { reason: input.reason } : {}) } },
+    ...(email ? { email } : {}),
+  });
+  if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded; the customer was told.`;
+  if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. The customer was told${projectsKnown ? '' : ' and asked for the projects'}.`;
+  return `Recorded: the payment on ${ticket.ref} is pending.`;
+}
+
+/** Billing confirms the live and test projects to migrate. */
+export async function confirmProjects(deps: StepDeps, input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+  const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'projects');
+  return applyProjects(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, live: input.live, test: input.test });
+}
+
+async function applyProjects(deps: StepDeps, ticket: Ticket, m: Migration, input: { actor: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+  if (input.live.length === 0) throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
+  if (!(await claim(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const projects = { live: input.live, test: input.test, at: deps.now?.() ?? new Date(), by: input.actor };
+  const words = `Projects confirmed: live ${input.live.join(', ')}; test ${input.test.length ? input.test.join(', ') : 'none'}`;
+  await applyStep(deps, ticket, {
+    action: 'projects_confirmed',
+    actor: input.actor,
+    note: words,
+    set: { 'migration.stage': advance(m.stage, 'projects_confirmed'), 'migration.projects': projects },
+    unset: { 'migration.proposedProjects': '' },
+    email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket), input) },
+  });
+  return `${words} on ${ticket.ref}. The customer was sent the list.`;
+}
+
+/**
+ * A customer's reply on a migration ticket that names projects (`Live: a, b` / `Test: c`): they
+ * are confirmed at once when nothing blocks it, otherwise kept as proposed for billing, and the
+ * card's thread says which.
+ */
+export async function projectsFromReply(deps: StepDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
+  const named = projectsInReply(reply.text);
+  if (!named) return 'none';
+  const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off')) return 'none';
+  const why = ticket.status === 'closed' ? `${ref} is closed` : blockedReason(ticket.migration, 'projects', ref);
+  if (!why) {
+    await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
+    return 'confirmed';
+  }
+  if (!(await claim(deps, `proposed:${ref}:${reply.messageId}`, ref))) return 'proposed';
+  await applyStep(deps, ticket, {
+    action: 'projects_proposed',
+    actor: `email:${reply.from}`,
+    note: `Customer named projects (live ${named.live.join(', ')}; test ${named.test.join(', ') || 'none'}); not confirmed: ${why}`,
+    set: { 'migration.proposedProjects': { ...named, at: deps.now?.() ?? new Date(), by: `email:${reply.from}` } },
+  });
+  await deps.outbox.enqueue({
+    key: `thread:${ref}:proposed:${reply.messageId}`,
+    channel: 'slack',
+    payload: { type: 'thread_reply', ref, text: `:card_index_dividers: The customer named projects, but they are not confirmed: ${why}` },
+    ticketRef: ref,
+  });
+  return 'proposed';
+}
+
+/** Billing starts the migration: payment settled and projects confirmed. */
+export async function startMigration(deps: StepDeps, input: { ref: string; userId: string }): Promise<string> {
+  const { ticket } = await checkStep(deps, input.ref, input.userId, 'start');
+  if (!(await claim(deps, `start:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now?.() ?? new Date();
+  await applyStep(deps, ticket, { action: 'migrating', actor: `slack:${input.userId}`, note: 'Migration started', set: { 'migration.stage': 'migrating' satisfies MigrationStage, 'migration.migratingAt': at } });
+  return `Started: ${ticket.ref} is migrating. Complete it once the projects are on Enterprise.`;
+}
+
+export interface AccountTeam {
+  csm: string;
+  tam?: string | undefined;
+  kam?: string | undefined;
+}
+
+/** Introductions the salesperson is asked to make, with the roles spelled out. */
+export function introductionText(ticket: Ticket, team: AccountTeam): string {
+  const m = ticket.migration;
+  const who = [
+    `Customer Success Manager <@${team.csm}>`,
+    ...(team.tam ? [`Technical Account Manager <@${team.tam}>`] : []),
+    ...(team.kam ? [`Key Account Manager <@${team.kam}>`] : []),
+  ];
+  const contact = customerEmailOf(ticket);
+  return `:tada: ${ticket.ref}: ${m?.customerName ?? 'The customer'} (${m?.accountId ?? 'no account'}) is now on Enterprise${m?.enterprisePlan ? ` (${m.enterprisePlan})` : ''}. Please introduce their account team${contact ? ` to ${contact}` : ''}: ${who.join(', ')}.`;
+}
+
+/** Billing completes the migration: the customer gets the confirmation, the salesperson the introductions to make. */
+export async function completeMigration(deps: StepDeps, input: { ref: string; userId: string; team: AccountTeam }): Promise<string> {
+  const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'complete');
+  if (!(await claim(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now?.() ?? new Date();
+  const team = { csm: input.team.csm, ...(input.team.tam ? { tam: input.team.tam } : {}), ...(input.team.kam ? { kam: input.team.kam } : {}) };
+  const projects = { live: m.projects?.live ?? [], test: m.projects?.test ?? [] };
+  const updated = await applyStep(deps, ticket, {
+    action: 'completed',
+    actor: `slack:${input.userId}`,
+    note: `Migration completed; account team: CSM ${team.csm}${team.tam ? `, TAM ${team.tam}` : ''}${team.kam ? `, KAM ${team.kam}` : ''}`,
+    set: { 'migration.stage': 'completed' satisfies MigrationStage, 'migration.completedAt': at, 'migration.accountTeam': team },
+    email: { key: 'completed', mail: migrationCompletedMail(mailContext(ticket), projects) },
+  });
+  const text = introductionText(updated, team);
+  if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
+  await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
+  return `Completed: ${ticket.ref} is on Enterprise. The customer was sent the confirmation${m.salesUserId ? ` and <@${m.salesUserId}> was asked to introduce the account team` : ''}.`;
+}
+
+/** One migration as App Home lists it. */
+export interface MigrationListItem {
+  ref: string;
+  customerName: string;
+  accountId: string;
+  stage: string;
+  next: ReturnType<typeof nextAction>;
+  paymentReason?: string | undefined;
+  cancelAt?: Date | undefined;
+  salesUserId?: string | undefined;
+}
+
+export interface MigrationHome {
+  billing?: { awaiting: MigrationListItem[]; paymentsBlocked: MigrationListItem[]; cancellationsThisWeek: MigrationListItem[] };
+  sales?: { handoffs: MigrationListItem[] };
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** What App Home shows `userId` of migrations, by role: billing's queues, sales' own handoffs. */
+export async function migrationHome(deps: StepDeps, userId: string): Promise<MigrationHome> {
+  const roles = await rolesOf(deps.models, userId);
+  const isBilling = roles.includes('billing') || roles.includes('admin');
+  const isSales = roles.includes('sales') || roles.includes('admin');
+  if (!isBilling && !isSales) return {};
+  const rows = (await deps.models.Ticket.find({ kind: 'migration', status: { $ne: 'closed' }, 'migration.stage': { $exists: true } }).sort({ number: 1 }).limit(200).lean()) as Ticket[];
+  const items = rows.map((t): MigrationListItem & { m: Migration } => {
+    const m = t.migration!;
+    return {
+      m,
+      ref: t.ref,
+      customerName: m.customerName ?? t.title,
+      accountId: m.accountId ?? t.accountId ?? '—',
+      stage: m.stage,
+      next: nextAction(m),
+      ...(m.payment?.reason ? { paymentReason: m.payment.reason } : {}),
+      ...(m.cancelAt && !m.c4sCancelledAt ? { cancelAt: m.cancelAt } : {}),
+      ...(m.salesUserId ? { salesUserId: m.salesUserId } : {}),
+    };
+  });
+  const strip = ({ m: _m, ...item }: MigrationListItem & { m: Migration }) => item;
+  const now = (deps.now?.() ?? new Date()).getTime();
+  const home: MigrationHome = {};
+  if (isBilling) {
+    home.billing = {
+      awaiting: items.filter((i) => i.next.who === 'billing' && i.m.payment?.status !== 'failed').map(strip),
+      paymentsBlocked: items.filter((i) => i.m.payment?.status === 'failed').map(strip),
+      cancellationsThisWeek: items.filter((i) => i.cancelAt && i.cancelAt.getTime() >= now && i.cancelAt.getTime() < now + WEEK_MS).map(strip),
+    };
+  }
+  if (isSales) home.sales = { handoffs: items.filter((i) => i.salesUserId === userId).map(strip) };
+  return home;
+}

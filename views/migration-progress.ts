@@ -1,0 +1,41 @@
+import { MIGRATION_STAGES, STAGE_LABELS, type MigrationStage } from '../src/domain/migration.js';
+import { formatAmount, type MigrationState } from '../src/domain/migration-steps.js';
+import { escapeText } from './format.js';
+
+/**
+ * The migration's stages in one line, done ones ticked: `✓ requested → ✓ handed off → … → completed`.
+ * The payment stage says how the payment stands, and a failed one is marked as the block it is.
+ */
+export function progressLine(m: MigrationState): string {
+  const at = MIGRATION_STAGES.indexOf((m.stage ?? 'requested') as MigrationStage);
+  return MIGRATION_STAGES.map((stage, i) => {
+    let label = STAGE_LABELS[stage];
+    if (stage === 'payment' && m.payment?.status) label = `payment ${m.payment.status.replace('_', ' ')}`;
+    if (stage === 'payment' && m.payment?.status === 'failed') return `:no_entry: *${label}*`;
+    if (i < at || (i === at && stage === 'completed')) return `:white_check_mark: ${label}`;
+    return i === at ? `:arrow_right: *${label}*` : `:white_small_square: ${label}`;
+  }).join('  ');
+}
+
+/** What billing recorded, in short lines, for the handoff card. */
+export function stepLines(m: MigrationState & {
+  billing?: { outcome?: string | null; amountCents?: number | null; currency?: string | null; method?: string | null; payNowByCard?: boolean | null } | null | undefined;
+  projects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
+  proposedProjects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
+}): string[] {
+  const lines: string[] = [];
+  const b = m.billing;
+  if (b?.outcome) {
+    const amount = b.amountCents != null ? formatAmount(b.amountCents, b.currency ?? 'EUR') : undefined;
+    lines.push(
+      b.outcome === 'credits'
+        ? `*Billing summary:* no overages; credits${amount ? ` of ${amount}` : ''} to the next invoice`
+        : `*Billing summary:* ${amount ?? 'amount'} due by ${b.method === 'emandate' ? `eMandate${b.payNowByCard ? ' (may pay now by card)' : ''}` : 'card'}`,
+    );
+  }
+  if (m.payment?.status && m.payment.status !== 'not_needed') lines.push(`*Payment:* ${m.payment.status}${m.payment.reason ? ` (${escapeText(m.payment.reason)})` : ''}`);
+  const list = (p: { live?: string[] | null; test?: string[] | null }) => `live ${p.live?.join(', ') || 'none'}; test ${p.test?.join(', ') || 'none'}`;
+  if (m.projects?.live?.length) lines.push(`*Projects:* ${list(m.projects)}`);
+  if (m.proposedProjects?.live?.length) lines.push(`*Projects named by the customer, not confirmed:* ${list(m.proposedProjects)}`);
+  return lines;
+}
