@@ -6,16 +6,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
-import { blockActions, viewSubmission } from './support/slack-requests.js';
+import { handOff, press as pressButton, REP_EMAIL } from './support/migration.js';
 import { CHANNELS, eventually, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
-import { HANDOFF_CARD, MIGRATION_HANDOFF } from '../views/ids.js';
+import { HANDOFF_CARD } from '../views/ids.js';
 import { handoffCard } from '../views/handoff-card.js';
 import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
 import { CANCEL_C4S_JOB, formatDuration } from '../src/jobs/migration-cancel.js';
 
 const TZ = 'Europe/Berlin';
-const F = MIGRATION_HANDOFF.fields;
-const REP_EMAIL = 'rep@sales.example.com';
 let slack: FakeSlack;
 /** Bot process A (with Slack) and B (no Slack), sharing one database as two deployed processes would. */
 let t: TestApp;
@@ -40,7 +38,6 @@ beforeEach(() => {
 /** A billing day `days` after today in TZ_BILLING. */
 const berlinDay = (days: number) => dayIn(TZ, new Date(Date.now() + days * 86_400_000));
 
-type Block = { block_id?: string; type: string; text?: { text: string }; elements?: { action_id: string; value?: string }[] };
 interface JobDoc {
   name: string;
   nextRunAt: Date | null;
@@ -51,34 +48,11 @@ const jobsOf = (ref: string) => t.app.db.conn.collection<JobDoc>('jobs').find({ 
 const ticketOf = (ref: string) => t.app.db.models.Ticket.findById(ref).lean();
 
 /** Sales hands `accountId` off with the given start date; returns the ticket's ref once billing has the card. */
-async function handedOff(accountId: string, startDate: string): Promise<string> {
-  const values = {
-    [F.customerName]: { type: 'plain_text_input', value: 'Acme GmbH' },
-    [F.accountId]: { type: 'plain_text_input', value: accountId },
-    [F.salespersonEmail]: { type: 'email_text_input', value: REP_EMAIL },
-    [F.enterprisePlan]: { type: 'plain_text_input', value: 'Enterprise 250k MAU' },
-    [F.enterpriseStartDate]: { type: 'datepicker', selected_date: startDate },
-    [F.notes]: { type: 'plain_text_input', value: null },
-  };
-  const res = await t.post(viewSubmission({ callbackId: MIGRATION_HANDOFF.callbackId, userId: USERS.rep, viewId: `V${accountId}`, privateMetadata: '{}', values }));
-  expect(res.text).toBe('');
-  const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && String(c.args.text).includes(accountId));
-  const ref = String((post.args.blocks as Block[]).find((b) => b.block_id === HANDOFF_CARD.actionsBlock)?.elements?.[0]?.value);
-  await eventually(async () => (await t.app.db.models.SlackPost.findById(`handoff:${ref}`).lean())?.ts, 'handoff post stored');
-  await eventually(async () => (await ticketOf(ref))?.migration?.stage === 'handed_off', 'handoff recorded');
-  return ref;
-}
+const handedOff = (accountId: string, startDate: string) => handOff({ t, slack }, { accountId, startDate });
 
-/** Billing presses a button on the handoff card; returns the ephemeral answer. */
-async function press(ref: string, verb: 'confirm' | 'withdraw', userId: string = USERS.billing): Promise<string> {
-  slack.reset();
-  const actionId = verb === 'confirm' ? HANDOFF_CARD.actions.confirm : HANDOFF_CARD.actions.withdraw;
-  const res = await t.post(blockActions({ actionId, blockId: HANDOFF_CARD.actionsBlock, value: ref, userId, channelId: CHANNELS.billing }));
-  expect(res.status).toBe(200);
-  const answer = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === userId);
-  expect(answer.args.channel).toBe(CHANNELS.billing);
-  return String(answer.args.text);
-}
+/** Billing presses Confirm & schedule or Withdraw on the handoff card; returns the ephemeral answer. */
+const press = (ref: string, verb: 'confirm' | 'withdraw', userId: string = USERS.billing) =>
+  pressButton({ t, slack }, verb === 'confirm' ? HANDOFF_CARD.actions.confirm : HANDOFF_CARD.actions.withdraw, ref, userId);
 
 describe('Confirm & schedule', () => {
   it('when billing confirms a start 10 days ahead, then one job runs at 00:00 Berlin the day before, the ticket says scheduled, and the card shows it', async () => {
