@@ -183,6 +183,26 @@ describe('the cancellation job', () => {
     expect(await cancelledLines(ref)).toHaveLength(1);
   });
 
+  it('when a process died after claiming the cancellation but before recording it, then the next run finishes it once; a fresh claim is left alone', async () => {
+    const ref = await handedOff('RUN-AAA-0009', berlinDay(10));
+    await press(ref, 'confirm');
+    const [job] = await jobsOf(ref);
+    const data = { ref, runAt: job!.data.runAt };
+    // A claim made a moment ago belongs to a run still at work: nothing to do.
+    await t.app.db.models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at: new Date(), by: 'bot-dead' });
+    expect(await t.app.migrationCancel.run(data)).toBe('already_done');
+    expect((await ticketOf(ref))?.migration?.c4sCancelledAt).toBeUndefined();
+    // Two minutes on (past the job's lock), the claim is abandoned: the run completes it with the claim's time.
+    const claimedAt = new Date(Date.now() - 120_000);
+    await t.app.db.models.MigrationEffect.updateOne({ _id: `cancel:${ref}` }, { $set: { at: claimedAt } });
+    const outcomes = await Promise.all([t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data)]);
+    expect(outcomes).toContain('cancelled');
+    const ticket = await ticketOf(ref);
+    expect(ticket?.migration?.c4sCancelledAt?.toISOString()).toBe(claimedAt.toISOString());
+    expect(await cancelledLines(ref)).toHaveLength(1);
+    expect(await t.app.migrationCancel.run(data)).toBe('already_done');
+  });
+
   it('when a job does not match the ticket (withdrawn meanwhile), then it does nothing', async () => {
     const ref = await handedOff('RUN-AAA-0008', berlinDay(10));
     await press(ref, 'confirm');

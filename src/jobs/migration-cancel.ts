@@ -12,6 +12,8 @@ import type { Outbox } from '../services/outbox.js';
 import type { JobData, Scheduler } from './scheduler.js';
 
 export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
+/** How long a run may hold the job; a claim older than this with no result was abandoned. */
+const LOCK_LIFETIME_MS = 60_000;
 
 /** What the migration service needs of the scheduler: one job per ticket, replaced or removed. */
 export interface MigrationJobs {
@@ -64,6 +66,24 @@ export function createMigrationCancelJob(deps: {
     await scheduler.at(runAt, CANCEL_C4S_JOB, { ref, runAt: runAt.toISOString() });
   }
 
+  /**
+   * Claims the effect for this run. A claim already there means it ran or is running, unless it is
+   * older than a job's lock and its ticket was never written: then the process that made it died
+   * half-way (Agenda hands the job on once the lock expires), and this run finishes the work.
+   */
+  async function claim(ref: string, at: Date): Promise<{ at: Date; repair: boolean } | undefined> {
+    try {
+      await models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
+      return { at, repair: false };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const existing = await models.MigrationEffect.findById(`cancel:${ref}`).lean();
+    if (!existing || at.getTime() - existing.at.getTime() < LOCK_LIFETIME_MS) return undefined;
+    log.warn({ event: 'migration.cancel_repair', ref, claimedAt: existing.at.toISOString(), by: existing.by }, 'finishing a cancellation an earlier run left half-done');
+    return { at: existing.at, repair: true };
+  }
+
   async function run(data: JobData): Promise<CancelOutcome> {
     const ref = String(data.ref);
     const runAt = new Date(String(data.runAt));
@@ -75,25 +95,22 @@ export function createMigrationCancelJob(deps: {
       log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
       return 'stale';
     }
-    const at = now();
-    try {
-      await models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return 'already_done'; // ran already, or another process is running it
-    }
+    const claimed = await claim(ref, now());
+    if (!claimed) return 'already_done';
+    const { at, repair } = claimed;
     // TODO(issue 5): call the billing port to cancel the C4S plan here. The billing system's API
     // does not exist yet, so the cancellation is only recorded on the ticket.
     const lateMs = at.getTime() - runAt.getTime();
     const timing = lateMs >= 0 ? `${formatDuration(lateMs)} after` : `${formatDuration(lateMs)} before`;
     const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancellation recorded (billing system call not built yet), ${timing} its time ${runAt.toISOString()}` };
-    await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $push: { history: line } });
+    // The line is built from the claim alone, so a repair and a late original write add it once.
+    await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $addToSet: { history: line } });
     await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
     await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
-    log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs }, 'C4S plan cancellation recorded');
+    log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs, repair }, 'C4S plan cancellation recorded');
     return 'cancelled';
   }
 
-  scheduler.define(CANCEL_C4S_JOB, async (data) => void (await run(data)), { concurrency: 5, lockLifetimeMs: 60_000 });
+  scheduler.define(CANCEL_C4S_JOB, async (data) => void (await run(data)), { concurrency: 5, lockLifetimeMs: LOCK_LIFETIME_MS });
   return { schedule, unschedule, run };
 }
