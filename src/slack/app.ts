@@ -62,7 +62,8 @@ function retryGuard(models: Models, log: Logger): Middleware<AnyMiddlewareArgs> 
           throw err;
         }
       }
-    } else if (retryNum !== undefined && (kind === 'command' || kind === 'action')) {
+    } else if (retryNum !== undefined && retryNum > 0 && (kind === 'command' || kind === 'action')) {
+      // Socket Mode numbers the first delivery 0 (retry_attempt); HTTP sends X-Slack-Retry-Num only on retries.
       if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
       log.info({ event: 'slack.retry_dropped', kind, retryNum }, 'retried request ignored');
       return;
@@ -89,7 +90,8 @@ export function createSlackApp(opts: {
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (config.mode === 'socket') {
-    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions });
+    // installerOptions.clientOptions is where Bolt's Socket Mode client reads the API URL for apps.connections.open.
+    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions } });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret ?? '',

@@ -46,6 +46,8 @@ export interface FakeSlack {
   /** While down, every call gets HTTP 503, as in a Slack outage. */
   setDown(down: boolean): void;
   setUser(id: string, profile: UserProfile): void;
+  /** Where `apps.connections.open` sends a Socket Mode app (see fake-socket-mode.ts). */
+  setSocketUrl(url: string): void;
   /** Forgets calls, queued failures, outage and users; ids keep counting so they stay unique. */
   reset(): void;
   close(): Promise<void>;
@@ -112,6 +114,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const waiters = new Set<{ matches: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void; reject: (e: Error) => void }>();
   let down = false;
   let serial = 0;
+  let socketUrl: string | undefined;
 
   const nextTs = (): string => {
     serial += 1;
@@ -141,7 +144,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     return ok({ view: viewResult(args.view, id) });
   };
 
-  const methods: Record<string, (args: Args) => Outcome> = {
+  const methods: Record<string, (args: Args, token: string) => Outcome> = {
     'auth.test': () =>
       ok({
         url: 'https://fake-slack.test/',
@@ -188,6 +191,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         user: { id, team_id: BOT.teamId, name: profile.display_name, real_name: profile.real_name, deleted: false, is_bot: false, profile },
       });
     },
+    // Needs an app-level token (xapp-); a bot token gets Slack's refusal.
+    'apps.connections.open': (_a, token) => (token.startsWith('xapp-') && socketUrl ? ok({ url: socketUrl }) : { ok: false, error: 'not_allowed_token_type' }),
     'conversations.open': (a) => {
       const bad = missing(a, 'users');
       if (bad) return bad;
@@ -255,7 +260,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         ? { ok: false, error: 'unknown_method' }
         : !token
           ? { ok: false, error: 'not_authed' }
-          : handler(args);
+          : handler(args, token);
     if (outcome.ok) {
       record({ ...call, ok: true });
       return reply(res, 200, { ok: true, ...outcome.body });
@@ -309,6 +314,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     setDown(value) {
       down = value;
+    },
+    setSocketUrl(url) {
+      socketUrl = url;
     },
     setUser(id, profile) {
       users.set(id, { ...users.get(id), ...profile });
