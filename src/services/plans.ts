@@ -351,8 +351,6 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     await deps.models.Account.updateOne({ _id: account._id }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
   }
   const lateMs = Math.max(0, at.getTime() - change.dueAt.getTime());
-  await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { status: 'applied', appliedAt: at, lateMs, ...(deps.processName ? { appliedBy: deps.processName } : {}) } });
-  await freeSlot(deps, change);
 
   // Follow-ups the rules attach (deletion on day 60 of a pause, backup purge after a deletion).
   const follows = ((change.follows ?? []) as { type: SystemChange; dueAt: Date; day: string }[]).slice();
@@ -383,6 +381,9 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
   await noteOnTicket(deps, change.ticketRef, { at: got.won ? at : got.existing!.at, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
   const applied = { ...change, status: 'applied' } as PlanChange;
   if (isRequested(change.type) || change.type === 'pause_delete') await emailCustomer(deps, applied, account, 'applied');
+  // Marked applied last: "applied" means every step above is done (a takeover redoes only idempotent steps).
+  await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { status: 'applied', appliedAt: at, lateMs, ...(deps.processName ? { appliedBy: deps.processName } : {}) } });
+  await freeSlot(deps, change);
   log.info({ event: 'plan.applied', changeId, type: change.type, accountId: change.accountId, lateMs, by: deps.processName }, 'plan change applied');
   return 'applied';
 }
