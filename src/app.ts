@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
-import { createPlanJobs, type PlanJobs } from './jobs/plan-changes.js';
+import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
@@ -89,7 +89,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const planJobs = createPlanJobs(scheduler);
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
-    planJobs.handle((changeId) => services.plans.apply(changeId));
+    planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     const raw = rawStore(models);
     const mail = createMailIngest({ config, models, raw, outbox, scheduler, log, now, tickets: { models, outbox, log, metrics, now } });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
@@ -120,6 +120,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => scheduler.stop());
     await scheduler.every('1 minute', SWEEP_JOB);
     await scheduler.every('1 minute', SWEEP_MAIL_JOB);
+    await scheduler.every('1 minute', PLAN_SWEEP_JOB);
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');

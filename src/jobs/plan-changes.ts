@@ -8,6 +8,8 @@
 import type { JobData, Scheduler } from './scheduler.js';
 
 export const PLAN_APPLY_JOB = 'plan.apply';
+/** Every minute: changes overdue by more than a grace period are applied (a job lost or failed). */
+export const PLAN_SWEEP_JOB = 'plan.sweep';
 
 export interface PlanJobs {
   /** Schedules the change at `at` (app clock). `replace` first removes a job already there for it. */
@@ -15,18 +17,22 @@ export interface PlanJobs {
   /** Removes the change's job; returns how many were removed. */
   unschedule(changeId: string): Promise<number>;
   /** Sets what a due job does (bound once the plan service exists; before the scheduler starts). */
-  handle(run: (changeId: string, due: Date | undefined) => Promise<unknown>): void;
+  handle(run: (changeId: string, due: Date | undefined) => Promise<unknown>, sweep: () => Promise<unknown>): void;
 }
 
 export function createPlanJobs(scheduler: Scheduler, opts: { concurrency?: number } = {}): PlanJobs {
   let runner: ((changeId: string, due: Date | undefined) => Promise<unknown>) | undefined;
+  let sweeper: (() => Promise<unknown>) | undefined;
+  scheduler.define(PLAN_SWEEP_JOB, async () => void (await sweeper?.()), { concurrency: 1, lockLifetimeMs: 5 * 60_000 });
   scheduler.define(
     PLAN_APPLY_JOB,
     async (data: JobData, job) => {
       if (!runner) throw new Error('plan.apply ran before the plan service was bound');
       await runner(String(data.changeId), job.scheduledFor);
     },
-    { concurrency: opts.concurrency ?? 10, lockLifetimeMs: 60_000 },
+    // A process locks only what it can run at once: jobs locked but waiting in a local queue would
+    // outlive their lock when many fall due together, and the other process could not take them.
+    { concurrency: opts.concurrency ?? 5, lockLimit: opts.concurrency ?? 5, lockLifetimeMs: 5 * 60_000 },
   );
   const unschedule = (changeId: string) => scheduler.agenda.cancel({ name: PLAN_APPLY_JOB, data: { changeId } });
   return {
@@ -35,8 +41,9 @@ export function createPlanJobs(scheduler: Scheduler, opts: { concurrency?: numbe
       await scheduler.at(at, PLAN_APPLY_JOB, { changeId });
     },
     unschedule,
-    handle(run) {
+    handle(run, sweep) {
       runner = run;
+      sweeper = sweep;
     },
   };
 }

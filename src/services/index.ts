@@ -14,7 +14,7 @@ import { rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import type { BillingPort } from '../billing/port.js';
 import type { PlanJobs } from '../jobs/plan-changes.js';
-import { applyChange, approveReactivation, cancelC4sPlan, cancelScheduled, previewRequest, requestChange, type PlanDeps, type PlanRequestInput } from './plans.js';
+import { applyChange, approveReactivation, cancelC4sPlan, cancelScheduled, previewRequest, requestChange, sweepOverdue, type PlanDeps, type PlanRequestInput } from './plans.js';
 import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
@@ -75,6 +75,8 @@ export function createServices(deps: {
       approveReactivation: (ref: string, userId: string) => approveReactivation(planDeps, ref, userId),
       /** The `plan.apply` job's work (exposed so tests can run it as several processes would). */
       apply: (changeId: string) => applyChange(planDeps, changeId),
+      /** The `plan.sweep` job's work: overdue changes applied late rather than never. */
+      sweep: () => sweepOverdue(planDeps),
       /** For the migration flow: cancels the C4S plan through the billing port, once per key. */
       cancelC4sPlan: (input: { key: string; accountId: string; at: Date; ref?: string }) => cancelC4sPlan(planDeps, input),
     },

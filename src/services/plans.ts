@@ -141,11 +141,18 @@ const CHANGE_LABEL_BY_KIND: Partial<Record<TicketKind, string>> = {
   cancellation: 'Cancellation',
 };
 
-/** One history line, added once however often this runs (the line's value is deterministic). */
-async function noteOnTicket(deps: PlanDeps, ref: string | null | undefined, line: { at: Date; actor: string; action: string; note: string }): Promise<void> {
+/**
+ * One history line per change and step: the line names the change, and a line already there (a
+ * retry or takeover after a crash) is not added again. Only the guard's holder writes it.
+ */
+async function noteOnTicket(deps: PlanDeps, ref: string | null | undefined, changeId: string, line: { at: Date; actor: string; action: string; note: string }): Promise<void> {
   if (!ref) return;
-  await deps.models.Ticket.updateOne({ _id: ref }, { $addToSet: { history: line } });
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:plan:${line.action}:${line.at.getTime()}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  const tag = `(change ${changeId})`;
+  const ticket = await deps.models.Ticket.findById(ref).select({ history: 1 }).lean();
+  if (!ticket) return;
+  if (ticket.history.some((h) => h.action === line.action && h.note?.endsWith(tag))) return;
+  await deps.models.Ticket.updateOne({ _id: ref }, { $push: { history: { ...line, note: `${line.note} ${tag}` } } });
+  await deps.outbox.enqueue({ key: `ticket-card:${ref}:plan:${changeId}:${line.action}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
 }
 
 type MailKind = 'scheduled' | 'cancelled' | 'applied';
@@ -315,35 +322,44 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     return 'missing';
   }
 
+  const claimedAt = got.won ? at : got.existing!.at;
+  try {
+    return await carryOut(deps, change, account, at, claimedAt);
+  } catch (err) {
+    // Billing said "later", or the database stumbled half-way: free the guard (so the retry, or a
+    // cancellation meanwhile, can take it) and try again later. Every step is idempotent.
+    const attempts = (change.billingAttempts ?? 0) + 1;
+    const retryAt = new Date(at.getTime() + Math.min(15 * 60_000, 1000 * 2 ** Math.min(attempts, 10)));
+    await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
+    await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } });
+    await deps.jobs.schedule(changeId, retryAt, { replace: false });
+    const event = err instanceof BillingUnavailable ? 'plan.billing_retry' : 'plan.apply_retry';
+    log.warn({ event, changeId, attempts, retryAt: retryAt.toISOString(), err: (err as Error).message }, 'change not applied yet; will be retried');
+    return 'retry';
+  }
+}
+
+/** The steps of applying a change, each idempotent; throws to have the change retried. */
+async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc, at: Date, claimedAt: Date): Promise<ApplyOutcome> {
+  const log = deps.log.child({ component: 'plans' });
+  const changeId = change._id;
   const billingType = BILLING_TYPE[change.type as ChangeType];
   if (billingType) {
-    try {
-      await deps.billing.apply({
-        key: change._id,
-        accountId: change.accountId,
-        type: billingType,
-        at: change.dueAt,
-        amountCents: change.amountCents ?? undefined,
-        details: {
-          change: change.type,
-          effectiveDay: change.effectiveDay,
-          fromTier: change.fromTier ?? null,
-          tier: typeof change.set?.tier === 'string' ? change.set.tier : null,
-          addons: Array.isArray(change.set?.addons) ? (change.set.addons as string[]) : null,
-          reason: change.reason ?? null,
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof BillingUnavailable)) throw err;
-      const attempts = (change.billingAttempts ?? 0) + 1;
-      const retryAt = new Date(at.getTime() + Math.min(15 * 60_000, 1000 * 2 ** Math.min(attempts, 10)));
-      // Free the guard first, so the retry (or a cancellation meanwhile) can take it.
-      await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
-      await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: err.message } });
-      await deps.jobs.schedule(changeId, retryAt, { replace: false });
-      log.warn({ event: 'plan.billing_retry', changeId, attempts, retryAt: retryAt.toISOString(), err: err.message }, 'billing system unavailable; change will be retried');
-      return 'retry';
-    }
+    await deps.billing.apply({
+      key: change._id,
+      accountId: change.accountId,
+      type: billingType,
+      at: change.dueAt,
+      amountCents: change.amountCents ?? undefined,
+      details: {
+        change: change.type,
+        effectiveDay: change.effectiveDay,
+        fromTier: change.fromTier ?? null,
+        tier: typeof change.set?.tier === 'string' ? change.set.tier : null,
+        addons: Array.isArray(change.set?.addons) ? (change.set.addons as string[]) : null,
+        reason: change.reason ?? null,
+      },
+    });
   }
 
   const { set, unset } = effectOf(change, account, at);
@@ -378,7 +394,7 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
   }
 
   const timing = lateMs >= 1000 ? `${formatDuration(lateMs)} after its time ${change.dueAt.toISOString()}` : 'on time';
-  await noteOnTicket(deps, change.ticketRef, { at: got.won ? at : got.existing!.at, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
+  await noteOnTicket(deps, change.ticketRef, changeId, { at: claimedAt, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
   const applied = { ...change, status: 'applied' } as PlanChange;
   if (isRequested(change.type) || change.type === 'pause_delete') await emailCustomer(deps, applied, account, 'applied');
   // Marked applied last: "applied" means every step above is done (a takeover redoes only idempotent steps).
@@ -386,6 +402,19 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
   await freeSlot(deps, change);
   log.info({ event: 'plan.applied', changeId, type: change.type, accountId: change.accountId, lateMs, by: deps.processName }, 'plan change applied');
   return 'applied';
+}
+
+/**
+ * The safety net behind the jobs: changes still scheduled well after their time (their job failed,
+ * was lost, or its process died holding the guard) are applied now, late rather than never.
+ */
+export async function sweepOverdue(deps: PlanDeps, graceMs = 2 * 60_000): Promise<number> {
+  const cutoff = new Date(nowOf(deps).getTime() - graceMs);
+  const overdue = (await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1 }).lean()) as { _id: string }[];
+  let applied = 0;
+  for (const { _id } of overdue) if ((await applyChange(deps, _id)) === 'applied') applied += 1;
+  if (overdue.length > 0) deps.log.info({ event: 'plan.sweep', overdue: overdue.length, applied }, 'overdue plan changes swept');
+  return applied;
 }
 
 /** Backups of a deleted account are purged at 00:00 TZ_BILLING on the 60th day after the deletion day: within 60 days. */
@@ -406,7 +435,7 @@ export async function cancelChange(deps: PlanDeps, change: PlanChange, actor: st
   await deps.models.PlanChange.updateOne({ _id: change._id }, { $set: { status: 'cancelled', cancelledAt: got.won ? at : got.existing!.at, cancelledBy: actor } });
   await freeSlot(deps, change);
   if (!got.won) return 'already_cancelled';
-  await noteOnTicket(deps, change.ticketRef, { at, actor, action: `plan_${change.type}_cancelled`, note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}` });
+  await noteOnTicket(deps, change.ticketRef, change._id, { at, actor, action: `plan_${change.type}_cancelled`, note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}` });
   const account = (await deps.models.Account.findById(change.accountId).lean()) as AccountDoc | null;
   if (account && (isRequested(change.type) || change.type === 'pause_delete')) await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', { why });
   deps.log.info({ event: 'plan.cancelled', changeId: change._id, type: change.type, accountId: change.accountId, actor }, 'plan change cancelled');
@@ -494,11 +523,14 @@ export interface RequestResult {
  * AppError (changing nothing), passed to sales as an Enterprise lead, applied at once or scheduled.
  */
 export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Promise<RequestResult> {
+  // The same request again (a Slack retry, a second click) is answered from the change it made.
+  const earlier = (await deps.models.PlanChange.findById(`${input.request.type}:${input.requestKey}`).lean()) as PlanChange | null;
+  if (earlier) return repeatOf(deps, earlier);
   const { account, pending, decision } = await evaluate(deps, input);
   const type = input.request.type;
   if (decision.outcome === 'lead') {
     const ticket = await ticketFor(deps, account, 'sales', input.requestKey, input.userId);
-    await noteOnTicket(deps, ticket.ref, { at: ticket.createdAt ?? nowOf(deps), actor: `slack:${input.userId}`, action: 'enterprise_lead', note: `${CHANGE_LABELS[type]} asked for ${account._id}: ${decision.message}` });
+    await noteOnTicket(deps, ticket.ref, `lead:${input.requestKey}`, { at: ticket.createdAt ?? nowOf(deps), actor: `slack:${input.userId}`, action: 'enterprise_lead', note: `${CHANGE_LABELS[type]} asked for ${account._id}: ${decision.message}` });
     deps.log.info({ event: 'plan.enterprise_lead', accountId: account._id, type, ref: ticket.ref, actor: input.userId }, 'not self-serve: Enterprise lead for sales');
     return { outcome: 'lead', message: `${decision.message} Lead: ${ticket.ref}.`, ticketRef: ticket.ref };
   }
@@ -534,7 +566,7 @@ export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Pr
   );
   if (created) {
     const asked = `${CHANGE_LABELS[type]} requested in Slack: ${decision.summary}${input.request.reason ? ` Reason: ${input.request.reason}.` : ''}`;
-    await noteOnTicket(deps, ticket.ref, { at: now, actor: `slack:${input.userId}`, action: `plan_${type}_requested`, note: asked });
+    await noteOnTicket(deps, ticket.ref, changeId, { at: now, actor: `slack:${input.userId}`, action: `plan_${type}_requested`, note: asked });
   }
   if (decision.cancelsPendingDowngrade && pending) await cancelChange(deps, pending, `slack:${input.userId}`, `replaced by the upgrade to ${tierLabel(String(decision.set.tier))}`);
 
@@ -548,6 +580,18 @@ export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Pr
     return { outcome: 'pending_billing', message: `Accepted on ${ticket.ref}, but the billing system did not answer; it is retried automatically and applied once billing takes it. ${decision.summary}`, ticketRef: ticket.ref, changeId };
   }
   return { outcome: 'applied', message: `Done on ${ticket.ref}: ${decision.summary}`, ticketRef: ticket.ref, changeId };
+}
+
+/** A repeated request: its change is repaired where a crash may have cut it short, then reported. */
+async function repeatOf(deps: PlanDeps, change: PlanChange): Promise<RequestResult> {
+  const base = { ticketRef: String(change.ticketRef ?? ''), changeId: change._id };
+  if (change.status === 'scheduled' && change.dueAt.getTime() > nowOf(deps).getTime() + 1000) {
+    await deps.jobs.schedule(change._id, change.dueAt, { replace: true });
+    return { ...base, outcome: 'scheduled', message: `Already scheduled on ${base.ticketRef}: ${change.summary}` };
+  }
+  const outcome = change.status === 'scheduled' ? await applyChange(deps, change._id) : change.status;
+  if (outcome === 'retry') return { ...base, outcome: 'pending_billing', message: `Accepted on ${base.ticketRef}; waiting for the billing system. ${change.summary}` };
+  return { ...base, outcome: 'applied', message: `Already ${change.status === 'cancelled' ? 'cancelled' : 'done'} on ${base.ticketRef}: ${change.summary}` };
 }
 
 /** Cancel from `/account`: only what the rules let people cancel (a scheduled downgrade). */
