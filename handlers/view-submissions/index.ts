@@ -1,11 +1,13 @@
-import { MIGRATION_HANDOFF, TICKET_NEW, TICKET_REPLY } from '../../views/ids.js';
+import { MIGRATION_HANDOFF, PLAN_MODAL, TICKET_NEW, TICKET_REPLY } from '../../views/ids.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketNewSubmission } from './ticket-new.js';
 import { ticketReplySubmission } from './ticket-reply.js';
 import { migrationHandoffSubmission } from './migration-handoff.js';
+import { planChangeSubmission } from './plan-change.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.view(TICKET_NEW.callbackId, ticketNewSubmission(deps));
   app.view(TICKET_REPLY.callbackId, ticketReplySubmission(deps));
   app.view(MIGRATION_HANDOFF.callbackId, migrationHandoffSubmission(deps));
+  app.view(PLAN_MODAL.callbackId, planChangeSubmission(deps));
 }
