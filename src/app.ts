@@ -11,6 +11,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
+import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
+import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
 import { seedRoles } from './services/roles.js';
@@ -34,6 +36,8 @@ export interface RunningApp {
   outboxWorker: OutboxWorker;
   /** The C4S cancellation job of migrations (scheduled by billing, run by any process). */
   migrationCancel: MigrationCancelJob;
+  /** Scheduled plan changes (`plan.apply`); their work is `services.plans.apply`. */
+  planJobs: PlanJobs;
   metrics: Metrics;
   slack: SlackApp | undefined;
   mail: MailIngest;
@@ -82,7 +86,10 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
     const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, now });
+    const planJobs = createPlanJobs(scheduler);
+    const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
+    planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     const raw = rawStore(models);
     const mail = createMailIngest({
       config,
@@ -123,6 +130,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => scheduler.stop());
     await scheduler.every('1 minute', SWEEP_JOB);
     await scheduler.every('1 minute', SWEEP_MAIL_JOB);
+    await scheduler.every('1 minute', PLAN_SWEEP_JOB);
+    if (config.billing.accountsSeedFile) {
+      const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
+      log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
+    }
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
     later('mail', () => mail.sweep(0));
     later('outbox', () => outboxWorker.sweep(0));
@@ -136,7 +148,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, metrics, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -86,6 +86,7 @@ const envSchema = z.object({
   TZ_BILLING: timeZone,
   BILLING_WEBHOOK_URL: optionalUrl(['http:', 'https:']),
   BILLING_WEBHOOK_SECRET: optionalString,
+  ACCOUNTS_SEED_FILE: optionalString,
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
 });
@@ -117,7 +118,7 @@ export interface Config {
     smtpUrl: string | undefined;
     outboxDir: string;
   };
-  billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined };
+  billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined; accountsSeedFile: string | undefined };
   jobs: { processEveryMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -186,7 +187,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         smtpUrl: env.SMTP_URL,
         outboxDir: path.join(dataDir, 'outbox'),
       },
-      billing: { timeZone: env.TZ_BILLING, webhookUrl: env.BILLING_WEBHOOK_URL, webhookSecret: env.BILLING_WEBHOOK_SECRET },
+      billing: {
+        timeZone: env.TZ_BILLING,
+        webhookUrl: env.BILLING_WEBHOOK_URL,
+        webhookSecret: env.BILLING_WEBHOOK_SECRET,
+        accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
+      },
       jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS },
       logLevel: env.LOG_LEVEL,
     },

@@ -5,6 +5,8 @@
 export const COMMANDS = {
   ticket: '/ticket',
   migrate: '/migrate',
+  plan: '/plan',
+  account: '/account',
 } as const;
 
 export const TICKET_NEW = {
@@ -109,4 +111,38 @@ export const HOME = {
   billingBlockedBlock: 'home_billing_blocked',
   billingCancellationsBlock: 'home_billing_cancellations',
   salesHandoffsBlock: 'home_sales_handoffs',
+} as const;
+
+/** `/plan`: one modal for every plan change; selects dispatch actions so the preview follows them. */
+export const PLAN_MODAL = {
+  callbackId: 'plan_change',
+  fields: {
+    accountId: 'account_id',
+    change: 'change_type',
+    tier: 'target_tier',
+    addon: 'addon',
+    reason: 'reason',
+    confirm: 'confirm_delete',
+    region: 'region',
+  },
+  /** The "what will happen and when" section, rebuilt on every choice. */
+  previewBlock: 'plan_preview',
+} as const;
+
+/** `/account`: the account, its scheduled changes (with Cancel where allowed) and open tickets. */
+export const ACCOUNT_VIEW = {
+  headerBlock: 'account_header',
+  fieldsBlock: 'account_fields',
+  pendingBlock: (changeId: string) => `account_pending_${changeId}`.slice(0, 255),
+  ticketsBlock: 'account_tickets',
+  actionsBlock: 'account_actions',
+  actions: {
+    cancelChange: 'plan_cancel_change',
+    billingDetailsComplete: 'account_billing_details_complete',
+  },
+} as const;
+
+/** On a reactivation ticket's card: support approves the reactivation of the paused account. */
+export const REACTIVATION_CARD = {
+  actions: { approve: 'plan_approve_reactivation' },
 } as const;

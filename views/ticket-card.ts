@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { KIND_LABELS, TICKET_KINDS, type TicketKind } from '../src/domain/ticket.js';
-import { TICKET_CARD } from './ids.js';
+import { REACTIVATION_CARD, TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 import type { MigrationState } from '../src/domain/migration-steps.js';
 import { progressLine } from './migration-progress.js';
@@ -77,6 +77,10 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
         // Once handed off, a second handoff would only be refused, so the button goes away.
         ...(t.kind === 'migration' && (!t.migration?.stage || t.migration.stage === 'requested')
           ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: `${t.ref}|${t.accountId ?? ''}` }]
+          : []),
+        // Support approves a paused account's reactivation here (the service checks role and day 60).
+        ...(t.kind === 'reactivation' && t.accountId
+          ? [{ type: 'button' as const, action_id: REACTIVATION_CARD.actions.approve, text: plain('Approve reactivation'), value: t.ref, style: 'primary' as const }]
           : []),
         {
           type: 'static_select',

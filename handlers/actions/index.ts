@@ -1,10 +1,12 @@
-import { HANDOFF_CARD, TICKET_CARD } from '../../views/ids.js';
+import { ACCOUNT_VIEW, HANDOFF_CARD, PLAN_MODAL, REACTIVATION_CARD, TICKET_CARD } from '../../views/ids.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketCardAction } from './ticket-card.js';
 import { ticketChangeKind } from './ticket-change-kind.js';
 import { ticketReplyButton } from './ticket-reply.js';
 import { migrationStartHandoff } from './migration-start-handoff.js';
 import { migrationBillingAction, migrationPaymentAction, migrationStartAction, migrationStepModalAction } from './migration-billing.js';
+import { planModalRefresh } from './plan-modal-refresh.js';
+import { AccountIdValue, ChangeId, planButton, TicketRef } from './plan-buttons.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(TICKET_CARD.actions.claim, ticketCardAction(deps, 'claim'));
@@ -19,4 +21,10 @@ export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(HANDOFF_CARD.actions.projects, migrationStepModalAction(deps, 'projects'));
   app.action(HANDOFF_CARD.actions.start, migrationStartAction(deps));
   app.action(HANDOFF_CARD.actions.complete, migrationStepModalAction(deps, 'complete'));
+  // The /plan modal's dispatching inputs; the callback_id keeps same-named fields of other modals out.
+  const F = PLAN_MODAL.fields;
+  for (const field of [F.accountId, F.change, F.tier, F.addon, F.region]) app.action({ type: 'block_actions', action_id: field, callback_id: PLAN_MODAL.callbackId }, planModalRefresh(deps));
+  app.action(ACCOUNT_VIEW.actions.cancelChange, planButton(deps, 'plan_cancel_change', ChangeId, (id, user) => deps.services.plans.cancelScheduled(id, user)));
+  app.action(ACCOUNT_VIEW.actions.billingDetailsComplete, planButton(deps, 'billing_details_complete', AccountIdValue, (id, user) => deps.services.accounts.completeBillingDetails(id, user)));
+  app.action(REACTIVATION_CARD.actions.approve, planButton(deps, 'approve_reactivation', TicketRef, (ref, user) => deps.services.plans.approveReactivation(ref, user)));
 }

@@ -8,6 +8,7 @@ import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
 import { migrationEffectModel, migrationHandoffModel } from './models/migration.js';
+import { accountModel, billingLedgerModel, planChangeModel, planEffectModel, planSlotModel } from './models/account.js';
 import { ackSlotModel, inboundMailModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
@@ -29,6 +30,11 @@ export function createModels(conn: Connection) {
     Lease: leaseModel(conn),
     MigrationHandoff: migrationHandoffModel(conn),
     MigrationEffect: migrationEffectModel(conn),
+    Account: accountModel(conn),
+    PlanChange: planChangeModel(conn),
+    PlanEffect: planEffectModel(conn),
+    PlanSlot: planSlotModel(conn),
+    BillingLedger: billingLedgerModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

@@ -25,6 +25,10 @@ import {
   type SummaryInput,
 } from './migration-steps.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
+import type { BillingPort } from '../billing/port.js';
+import type { PlanJobs } from '../jobs/plan-changes.js';
+import { applyChange, approveReactivation, cancelC4sPlan, cancelScheduled, previewRequest, requestChange, sweepOverdue, type PlanDeps, type PlanRequestInput } from './plans.js';
+import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
   models: Models;
@@ -33,12 +37,15 @@ export function createServices(deps: {
   domain: string;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
+  /** Plan changes: the billing port and the `plan.apply` job (see services/plans.ts). */
+  plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
   now?: () => Date;
 }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
   const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
+  const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
@@ -82,6 +89,27 @@ export function createServices(deps: {
     roles: {
       of: (userId: string) => rolesOf(deps.models, userId),
     },
+    plans: {
+      timeZone: planDeps.timeZone,
+      /** What a `/plan` request would do (the modal's preview), or the refusal; changes nothing. */
+      preview: (input: Omit<PlanRequestInput, 'requestKey'>) => previewRequest(planDeps, input),
+      request: (input: PlanRequestInput) => requestChange(planDeps, input),
+      cancelScheduled: (changeId: string, userId: string) => cancelScheduled(planDeps, changeId, userId),
+      approveReactivation: (ref: string, userId: string) => approveReactivation(planDeps, ref, userId),
+      /** The `plan.apply` job's work (exposed so tests can run it as several processes would). */
+      apply: (changeId: string) => applyChange(planDeps, changeId),
+      /** The `plan.sweep` job's work: overdue changes applied late rather than never. */
+      sweep: () => sweepOverdue(planDeps),
+      /** For the migration flow: cancels the C4S plan through the billing port, once per key. */
+      cancelC4sPlan: (input: { key: string; accountId: string; at: Date; ref?: string }) => cancelC4sPlan(planDeps, input),
+    },
+    accounts: {
+      create: (input: AccountInput) => createAccount(planDeps, input),
+      seed: (file: string) => seedAccounts(planDeps, file),
+      overview: (accountId: string) => accountOverview(planDeps, accountId),
+      completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
+    },
+    billing: deps.plans.billing,
   };
 }
 export type Services = ReturnType<typeof createServices>;
