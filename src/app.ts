@@ -90,6 +90,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
+    migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
     const mail = createMailIngest({
       config,

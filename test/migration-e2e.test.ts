@@ -92,6 +92,7 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   await new Promise((r) => setTimeout(r, 500));
   expect((await ticketOf(ref)).history.filter((h) => h.action === 'c4s_cancelled')).toHaveLength(1);
   expect(await t.app.db.models.MigrationEffect.countDocuments({ _id: `cancel:${ref}` })).toBe(1);
+  expect(await t.app.db.models.BillingLedger.find({ accountId: ACCOUNT }).lean()).toEqual([expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel' })]);
   expect(await t.app.db.conn.collection('jobs').countDocuments({ name: CANCEL_C4S_JOB, 'data.ref': ref })).toBe(0);
 
   // 5. Billing summary: dues by card.

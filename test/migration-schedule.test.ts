@@ -178,6 +178,8 @@ describe('the cancellation job', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.note).toMatch(/before its time/); // it ran 10 days early here
     expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(1);
+    // The billing system (the ledger here) got it once, under the migration's key.
+    expect(await t.app.db.models.BillingLedger.find({ accountId: 'RUN-AAA-0007' }).lean()).toEqual([expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel', via: 'ledger' })]);
     // And once more, later: still once.
     expect(await t2.app.migrationCancel.run(data)).toBe('already_done');
     expect(await cancelledLines(ref)).toHaveLength(1);

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signBody, SIGNATURE_HEADER } from '../src/billing/webhook.js';
 import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { dayIn } from '../src/domain/migration.js';
+import { BILLING_RETRY_MS, CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
 
 const SECRET = 'whsec-test';
 let server: Server;
@@ -63,10 +65,45 @@ describe('billing webhook', () => {
 
   it('when the migration flow cancels a C4S plan through the port, then it is sent and recorded once per key, and the account is marked migrated', async () => {
     const at = new Date('2030-03-30T22:00:00Z');
-    expect(await t.app.services.plans.cancelC4sPlan({ key: 'c4s:AR-1234', accountId: 'WHK-AAA-0001', at, ref: 'AR-1234' })).toEqual({ first: true });
-    expect(await t.app.services.plans.cancelC4sPlan({ key: 'c4s:AR-1234', accountId: 'WHK-AAA-0001', at, ref: 'AR-1234' })).toEqual({ first: false });
+    expect(await t.app.services.plans.cancelC4sPlan({ key: 'c4s:AR-1234', accountId: 'WHK-AAA-0001', at, ref: 'AR-1234' })).toMatchObject({ first: true, via: 'webhook' });
+    expect(await t.app.services.plans.cancelC4sPlan({ key: 'c4s:AR-1234', accountId: 'WHK-AAA-0001', at, ref: 'AR-1234' })).toMatchObject({ first: false });
     expect(received.filter((r) => JSON.parse(r.body).type === 'c4s_cancel')).toHaveLength(1);
     expect(await t.app.db.models.BillingLedger.countDocuments({ _id: 'c4s:AR-1234' })).toBe(1);
     expect((await t.app.db.models.Account.findById('WHK-AAA-0001').lean())?.status).toBe('migrated');
+  });
+
+  it('when the C4S cancellation job meets a billing system answering 503, then it is tried again a minute on, and recorded once when billing says 200', async () => {
+    const m = t.app.services.migrations;
+    const { ticket } = await m.handOff({
+      userId: USERS.rep,
+      viewId: 'VWHK1',
+      customerName: 'Webhook Co',
+      accountId: 'WHK-AAA-0002',
+      salespersonEmail: 'rep@sales.example.com',
+      enterprisePlan: 'Enterprise',
+      enterpriseStartDate: dayIn('UTC', new Date(Date.now() + 10 * 86_400_000)),
+    });
+    expect(await m.billingAction(ticket.ref, USERS.billing, 'confirm')).toMatch(/^Scheduled/);
+    const jobs = () => t.app.db.conn.collection<{ data: { ref: string; runAt: string }; nextRunAt: Date }>('jobs').find({ name: CANCEL_C4S_JOB, 'data.ref': ticket.ref }).toArray();
+    const [job] = await jobs();
+    const sent = () => received.filter((r) => JSON.parse(r.body).type === 'c4s_cancel' && JSON.parse(r.body).accountId === 'WHK-AAA-0002');
+
+    answers.push(503);
+    const before = Date.now();
+    expect(await t.app.migrationCancel.run(job!.data)).toBe('retry_later');
+    expect((await t.app.db.models.Ticket.findById(ticket.ref).lean())?.migration?.c4sCancelledAt).toBeUndefined();
+    expect(await t.app.db.models.MigrationEffect.countDocuments({ ref: ticket.ref })).toBe(0);
+    const retry = (await jobs()).find((j) => j.nextRunAt.getTime() >= before + BILLING_RETRY_MS - 1000);
+    expect(retry?.data).toEqual(job!.data); // same time to measure lateness against
+
+    expect(await t.app.migrationCancel.run(retry!.data)).toBe('cancelled');
+    expect(sent().map((r) => r.answered)).toEqual([503, 200]);
+    expect(sent().map((r) => r.headers['idempotency-key'])).toEqual([`c4s-cancel:${ticket.ref}`, `c4s-cancel:${ticket.ref}`]);
+    expect(await t.app.db.models.BillingLedger.countDocuments({ _id: `c4s-cancel:${ticket.ref}` })).toBe(1);
+    const line = (await t.app.db.models.Ticket.findById(ticket.ref).lean())!.history.filter((h) => h.action === 'c4s_cancelled');
+    expect(line).toHaveLength(1);
+    expect(line[0]!.note).toMatch(/C4S plan cancelled for WHK-AAA-0002 in the billing system \(webhook\)/);
+    expect(await t.app.migrationCancel.run(retry!.data)).toBe('already_done');
+    expect(sent()).toHaveLength(2);
   });
 });

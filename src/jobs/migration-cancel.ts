@@ -9,6 +9,7 @@ import { isDuplicateKey } from '../db/models.js';
 import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../services/outbox.js';
+import { BillingUnavailable } from '../billing/port.js';
 import type { JobData, Scheduler } from './scheduler.js';
 
 export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
@@ -23,11 +24,19 @@ export interface MigrationJobs {
   unschedule(ref: string): Promise<number>;
 }
 
-export type CancelOutcome = 'cancelled' | 'already_done' | 'stale';
+export type CancelOutcome = 'cancelled' | 'already_done' | 'stale' | 'retry_later';
+
+/** Cancels the C4S plan in the billing system, once per key (services.plans.cancelC4sPlan). */
+export type C4sCanceller = (input: { key: string; accountId: string; at: Date; ref: string }) => Promise<{ first: boolean; via?: string }>;
+
+/** How long to wait before asking an unavailable billing system again. */
+export const BILLING_RETRY_MS = 60_000;
 
 export interface MigrationCancelJob extends MigrationJobs {
   /** The job's handler, exposed so tests can run it as several processes would. */
   run(data: JobData): Promise<CancelOutcome>;
+  /** Binds the billing system call (the plan service is built after the job). */
+  useBilling(cancel: C4sCanceller): void;
 }
 
 /** `90061000` → `1d 1h 1m 1s`; under a second → `0s`. */
@@ -56,6 +65,7 @@ export function createMigrationCancelJob(deps: {
   const { models, scheduler, outbox } = deps;
   const log = deps.log.child({ component: 'migration-cancel' });
   const now = () => deps.now?.() ?? new Date();
+  let canceller: C4sCanceller | undefined;
 
   async function unschedule(ref: string): Promise<number> {
     return scheduler.agenda.cancel({ name: CANCEL_C4S_JOB, data: { ref } });
@@ -95,14 +105,28 @@ export function createMigrationCancelJob(deps: {
       log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
       return 'stale';
     }
+    const accountId = m.accountId ?? ticket?.accountId;
+    if (!canceller) throw new Error('the C4S cancellation ran before the billing port was bound');
+    if (!accountId) {
+      log.error({ event: 'migration.cancel_no_account', ref }, 'migration has no account ID; the C4S plan cannot be cancelled');
+      return 'stale';
+    }
+    let via: string | undefined;
+    try {
+      via = (await canceller({ key: `c4s-cancel:${ref}`, accountId, at: runAt, ref })).via;
+    } catch (err) {
+      if (!(err instanceof BillingUnavailable)) throw err;
+      // Late rather than never: the same job again in a minute, still measured against its own time.
+      await scheduler.at(new Date(now().getTime() + BILLING_RETRY_MS), CANCEL_C4S_JOB, { ref, runAt: runAt.toISOString() });
+      log.warn({ event: 'migration.cancel_billing_retry', ref, err: err.message }, 'billing system unavailable; the C4S cancellation will be retried');
+      return 'retry_later';
+    }
     const claimed = await claim(ref, now());
     if (!claimed) return 'already_done';
     const { at, repair } = claimed;
-    // TODO(issue 5): call the billing port to cancel the C4S plan here. The billing system's API
-    // does not exist yet, so the cancellation is only recorded on the ticket.
     const lateMs = at.getTime() - runAt.getTime();
     const timing = lateMs >= 0 ? `${formatDuration(lateMs)} after` : `${formatDuration(lateMs)} before`;
-    const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancellation recorded (billing system call not built yet), ${timing} its time ${runAt.toISOString()}` };
+    const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancelled for ${accountId} in the billing system${via ? ` (${via})` : ''}, ${timing} its time ${runAt.toISOString()}` };
     // The line is built from the claim alone, so a repair and a late original write add it once.
     await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $addToSet: { history: line } });
     await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
@@ -112,5 +136,12 @@ export function createMigrationCancelJob(deps: {
   }
 
   scheduler.define(CANCEL_C4S_JOB, async (data) => void (await run(data)), { concurrency: 5, lockLifetimeMs: LOCK_LIFETIME_MS });
-  return { schedule, unschedule, run };
+  return {
+    schedule,
+    unschedule,
+    run,
+    useBilling(cancel) {
+      canceller = cancel;
+    },
+  };
 }

@@ -626,8 +626,8 @@ export async function approveReactivation(deps: PlanDeps, ref: string, userId: s
  * For the migration flow: the C4S plan's cancellation through the billing port, once per key, and
  * the account marked `migrated` (when the bot knows it). Throws BillingUnavailable to be retried.
  */
-export async function cancelC4sPlan(deps: PlanDeps, input: { key: string; accountId: string; at: Date; ref?: string }): Promise<{ first: boolean }> {
+export async function cancelC4sPlan(deps: PlanDeps, input: { key: string; accountId: string; at: Date; ref?: string }): Promise<{ first: boolean; via: string }> {
   const res = await deps.billing.apply({ key: input.key, accountId: input.accountId, type: 'c4s_cancel', at: input.at, details: { ref: input.ref ?? null } });
   await deps.models.Account.updateOne({ _id: input.accountId }, { $set: { status: 'migrated' } });
-  return { first: res.first };
+  return { first: res.first, via: res.via };
 }
