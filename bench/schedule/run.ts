@@ -20,7 +20,7 @@ import { PLAN_APPLY_JOB } from '../../src/jobs/plan-changes.js';
 import { databaseUri, startBenchDatabase } from '../ack/database.js';
 import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 
-const COUNT = numberFromEnv('BENCH_COUNT', 500, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+const COUNT = numberFromEnv('BENCH_COUNT', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 const EVERY_MS = numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 1000, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 const TIMEOUT_S = numberFromEnv('BENCH_TIMEOUT_SECONDS', 900, (n) => n > 0, 'positive');
 const LEAD_MS = 3000;
@@ -56,7 +56,7 @@ async function bare(serverUri: string, processes: number): Promise<Row> {
         runs.set(id, (runs.get(id) ?? 0) + 1);
         late.push(Date.now() - due);
       },
-      { concurrency: 20, lockLimit: 20 },
+      { concurrency: 5, lockLimit: 5 },
     );
     return agenda;
   });

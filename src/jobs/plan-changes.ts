@@ -32,7 +32,7 @@ export function createPlanJobs(scheduler: Scheduler, opts: { concurrency?: numbe
     },
     // A process locks only what it can run at once: jobs locked but waiting in a local queue would
     // outlive their lock when many fall due together, and the other process could not take them.
-    { concurrency: opts.concurrency ?? 20, lockLimit: opts.concurrency ?? 20, lockLifetimeMs: 5 * 60_000 },
+    { concurrency: opts.concurrency ?? 5, lockLimit: opts.concurrency ?? 5, lockLifetimeMs: 5 * 60_000 },
   );
   const unschedule = (changeId: string) => scheduler.agenda.cancel({ name: PLAN_APPLY_JOB, data: { changeId } });
   return {
