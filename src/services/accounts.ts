@@ -12,7 +12,8 @@ import { addDays, isIsoDate } from '../domain/dates.js';
 import { ACCOUNT_STATUSES, BILLING_PERIODS, PLANS, PRICE_BOOK, tierById, trialDates, addonById } from '../domain/plans.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
-import { cancelChange, loadAccount, pendingOf, scheduleSystemChange, toState, type PlanChange, type PlanDeps } from './plans.js';
+import { loadAccount, pendingOf, toState, type PlanChange, type PlanDeps } from './plan-store.js';
+import { cancelChange, scheduleSystemChange } from './plan-apply.js';
 import type { Ticket } from './tickets.js';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date YYYY-MM-DD');

@@ -27,7 +27,9 @@ import {
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
 import type { BillingPort } from '../billing/port.js';
 import type { PlanJobs } from '../jobs/plan-changes.js';
-import { applyChange, approveReactivation, cancelC4sPlan, cancelScheduled, previewRequest, requestChange, sweepOverdue, type PlanDeps, type PlanRequestInput } from './plans.js';
+import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
+import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
+import type { PlanDeps } from './plan-store.js';
 import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
