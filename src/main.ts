@@ -2,6 +2,7 @@
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startApp, type RunningApp } from './app.js';
+import { installProcessGuards } from './process-guards.js';
 
 const result = loadConfig();
 if (!result.ok) {
@@ -9,6 +10,7 @@ if (!result.ok) {
   process.exit(1);
 }
 const log = createLogger(result.config.logLevel);
+installProcessGuards(log);
 
 let app: RunningApp | undefined;
 let stopping = false;

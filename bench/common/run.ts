@@ -2,6 +2,9 @@
  * Runs a bench's main with its clean-ups: on success, failure or Ctrl-C everything it started is
  * stopped, newest first, and the process exits by itself.
  */
+import { installProcessGuards } from '../../src/process-guards.js';
+import { createLogger } from '../../src/logger.js';
+
 export type Cleanups = (() => Promise<void>)[];
 
 /** A numeric bench setting from the environment, or its default; a bad value stops the bench. */
@@ -21,6 +24,8 @@ async function cleanUp(cleanups: Cleanups): Promise<void> {
 
 export async function runBench(main: (cleanups: Cleanups) => Promise<void>, opts: { onInterrupt?: () => Promise<void> } = {}): Promise<void> {
   const cleanups: Cleanups = [];
+  // As in the bot: a rejection Agenda leaves unawaited (SQLITE_BUSY on FerretDB) is logged, not fatal.
+  installProcessGuards(createLogger('warn'));
   process.once('SIGINT', () => {
     process.stderr.write('bench: interrupted, cleaning up\n');
     void (opts.onInterrupt?.() ?? Promise.resolve())
