@@ -1,20 +1,14 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { z } from 'zod';
-import { isAccountId } from '../../src/domain/account-id.js';
 import { userFacing } from '../../src/errors.js';
 import { accountOverview } from '../../views/account-overview.js';
 import { ACCOUNT_USAGE } from '../../views/usage.js';
 import type { HandlerDeps } from '../types.js';
+import { AccountIdArgs } from './args.js';
 
-/** `/account <accountId>`: exactly one account ID. */
-const AccountArgs = z
-  .string()
-  .transform((text) => text.trim().split(/\s+/).filter(Boolean))
-  .pipe(z.tuple([z.string().transform((s) => s.toUpperCase()).refine(isAccountId)]));
-
+/** `/account <accountId>`: the account's plan, status, scheduled changes and open tickets. */
 export function accountCommand(deps: HandlerDeps) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const args = AccountArgs.safeParse(command.text);
+    const args = AccountIdArgs.safeParse(command.text);
     if (!args.success) {
       await ack({ response_type: 'ephemeral', text: ACCOUNT_USAGE });
       return;

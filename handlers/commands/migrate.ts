@@ -1,19 +1,13 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { z } from 'zod';
-import { isAccountId } from '../../src/domain/account-id.js';
 import { MIGRATE_USAGE } from '../../views/usage.js';
 import { openHandoffModal } from '../open-handoff-modal.js';
 import type { HandlerDeps } from '../types.js';
+import { OptionalAccountIdArgs } from './args.js';
 
-/** `/migrate` or `/migrate <accountId>`; the ID is upper-cased because people type it in lower case. */
-const MigrateArgs = z
-  .string()
-  .transform((text) => text.trim().split(/\s+/).filter(Boolean))
-  .pipe(z.array(z.string().transform((s) => s.toUpperCase()).refine(isAccountId)).max(1));
-
+/** `/migrate` or `/migrate <accountId>`: opens the handoff modal. */
 export function migrateCommand(deps: HandlerDeps) {
   return async ({ command, ack, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const args = MigrateArgs.safeParse(command.text);
+    const args = OptionalAccountIdArgs.safeParse(command.text);
     if (!args.success) {
       await ack({ response_type: 'ephemeral', text: MIGRATE_USAGE });
       return;

@@ -1,20 +1,13 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { z } from 'zod';
-import { isAccountId } from '../../src/domain/account-id.js';
 import { planModal } from '../../views/plan-modal.js';
 import { PLAN_USAGE } from '../../views/usage.js';
 import type { HandlerDeps } from '../types.js';
-
-/** `/plan` or `/plan <accountId>`. */
-const PlanArgs = z
-  .string()
-  .transform((text) => text.trim().split(/\s+/).filter(Boolean))
-  .pipe(z.array(z.string().transform((s) => s.toUpperCase()).refine(isAccountId)).max(1));
+import { OptionalAccountIdArgs } from './args.js';
 
 /** Opens the plan change modal at once (the trigger expires in 3 s); roles are checked on preview and submission. */
 export function planCommand(deps: HandlerDeps) {
   return async ({ command, ack, client, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const args = PlanArgs.safeParse(command.text);
+    const args = OptionalAccountIdArgs.safeParse(command.text);
     if (!args.success) {
       await ack({ response_type: 'ephemeral', text: PLAN_USAGE });
       return;
