@@ -86,7 +86,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
     const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
-    const planJobs = createPlanJobs(scheduler);
+    const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());

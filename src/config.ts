@@ -89,6 +89,7 @@ const envSchema = z.object({
   ACCOUNTS_SEED_FILE: optionalString,
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
+  JOBS_PLAN_CONCURRENCY: positiveInt(5),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -119,7 +120,8 @@ export interface Config {
     outboxDir: string;
   };
   billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined; accountsSeedFile: string | undefined };
-  jobs: { processEveryMs: number };
+  /** planConcurrency: plan changes one process applies at once, and so locks per poll. */
+  jobs: { processEveryMs: number; planConcurrency: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -193,7 +195,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         webhookSecret: env.BILLING_WEBHOOK_SECRET,
         accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
       },
-      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS },
+      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY },
       logLevel: env.LOG_LEVEL,
     },
   };
