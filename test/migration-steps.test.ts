@@ -122,6 +122,17 @@ describe('billing summary', () => {
     expect((await ticketOf(ref)).migration?.billing).toBeUndefined();
   });
 
+  it('when no customer email is on file (a Slack handoff without one), then the step is recorded, nothing is emailed, and billing and the history say so', async () => {
+    const ref = await handOff(d, { accountId: 'STP-AAA-0009', startDate: berlinDay(10) });
+    expect(await press(d, A.confirm, ref)).toMatch(/The customer was not emailed \(no customer email on file/);
+    const { told } = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits' }));
+    expect(told).toMatch(/No email went out: there is no customer email on file\./);
+    const ticket = await ticketOf(ref);
+    expect(ticket.migration?.billing?.outcome).toBe('credits');
+    expect(ticket.history.at(-1)?.note).toMatch(/no email sent: no customer email on file/);
+    expect(await t.app.db.models.Outbox.countDocuments({ _id: { $regex: `^email:migration:${ref}:` } })).toBe(0);
+  });
+
   it('when the same submission is retried, then it is recorded and emailed once', async () => {
     const ref = await scheduled('STP-AAA-0004');
     const values = summaryValues({ outcome: 'dues', amount: '99', method: 'card' });

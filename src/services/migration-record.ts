@@ -39,8 +39,8 @@ export function mailContext(ticket: Ticket): MigrationMailContext {
 }
 
 /**
- * Emails the customer, threaded on the ticket's conversation; says in words what happened for the
- * history line. Without an address nothing is sent, and the line says so.
+ * Emails the customer, threaded on the ticket's conversation. Returns what happened in words:
+ * `emailed <address>`, or why nothing was sent (no address on file).
  */
 export async function emailCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
   const to = customerEmailOf(ticket);

@@ -61,22 +61,27 @@ async function claim(deps: StepDeps, key: string, ref: string): Promise<boolean>
   }
 }
 
-/** Writes the step (one ticket update, both cards refreshed), then emails the customer. */
+/**
+ * Writes the step (one ticket update, both cards refreshed), then emails the customer. Without a
+ * customer address the history line says no email went out; `emailed` is the address or undefined.
+ */
 async function applyStep(
   deps: StepDeps,
   ticket: Ticket,
   step: { action: string; actor: string; note: string; set: Record<string, unknown>; unset?: Record<string, ''>; email?: { key: string; mail: RenderedMail } },
-): Promise<Ticket> {
+): Promise<{ updated: Ticket; emailed: string | undefined }> {
   const at = deps.now?.() ?? new Date();
-  const line = { at, actor: step.actor, action: step.action, note: step.note };
-  const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, line);
-  if (step.email) {
-    const sent = await emailCustomer(deps, updated, step.email.key, step.email.mail);
-    deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, email: sent.startsWith('emailed') }, `migration ${step.action}`);
-  } else {
-    deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor }, `migration ${step.action}`);
-  }
-  return updated;
+  const to = step.email ? customerEmailOf(ticket) : undefined;
+  const note = step.email && !to ? `${step.note}; no email sent: no customer email on file` : step.note;
+  const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, { at, actor: step.actor, action: step.action, note });
+  if (step.email && to) await emailCustomer(deps, updated, step.email.key, step.email.mail);
+  deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, ...(step.email ? { emailed: !!to } : {}) }, `migration ${step.action}`);
+  return { updated, emailed: to };
+}
+
+/** What the person is told about the customer's email: `what` was sent, or why nothing was. */
+function toldCustomer(emailed: string | undefined, what: string): string {
+  return emailed ? `The customer (${emailed}) was ${what}.` : 'No email went out: there is no customer email on file.';
 }
 
 const already = (ref: string) => `That was already recorded on ${ref}; nothing changed.`;
@@ -107,7 +112,7 @@ export async function recordSummary(deps: StepDeps, input: SummaryInput): Promis
   const words = dues
     ? `Billing summary: ${amount} due, ${input.method === 'emandate' ? `eMandate${billing.payNowByCard ? ' (may pay now by card)' : ''}` : 'card'}; payment pending`
     : `Billing summary: no overages, credits${amount ? ` of ${amount}` : ''} go to the next invoice`;
-  await applyStep(deps, ticket, {
+  const { emailed } = await applyStep(deps, ticket, {
     action: 'billing_summary',
     actor: `slack:${input.userId}`,
     note: words,
@@ -118,7 +123,7 @@ export async function recordSummary(deps: StepDeps, input: SummaryInput): Promis
     },
     email: { key: `summary:${input.requestKey}`, mail: billingSummaryMail(mailContext(ticket), input) },
   });
-  return `${words} on ${ticket.ref}. The customer was sent the summary${dues ? ' and how to pay' : ' and asked for the projects'}.`;
+  return `${words} on ${ticket.ref}. ${toldCustomer(emailed, dues ? 'sent the summary and how to pay' : 'sent the summary and asked for the projects')}`;
 }
 
 /** Billing records a payment: pending, failed (blocks every later step) or succeeded (unblocks). */
@@ -138,15 +143,15 @@ export async function recordPayment(deps: StepDeps, input: { ref: string; userId
       : input.status === 'succeeded'
         ? { key: `payment-succeeded:${input.requestKey}`, mail: paymentSucceededMail(ctx, projectsKnown) }
         : undefined;
-  await applyStep(deps, ticket, {
+  const { emailed } = await applyStep(deps, ticket, {
     action: `payment_${input.status}`,
     actor: `slack:${input.userId}`,
     note: `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
     set: { 'migration.payment': { status: input.status, at, by: `slack:${input.userId}`, ...(input.reason ? { reason: input.reason } : {}) } },
     ...(email ? { email } : {}),
   });
-  if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded; the customer was told.`;
-  if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. The customer was told${projectsKnown ? '' : ' and asked for the projects'}.`;
+  if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded. ${toldCustomer(emailed, 'told')}`;
+  if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. ${toldCustomer(emailed, projectsKnown ? 'told' : 'told and asked for the projects')}`;
   return `Recorded: the payment on ${ticket.ref} is pending.`;
 }
 
@@ -161,7 +166,7 @@ async function applyProjects(deps: StepDeps, ticket: Ticket, m: Migration, input
   if (!(await claim(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const projects = { live: input.live, test: input.test, at: deps.now?.() ?? new Date(), by: input.actor };
   const words = `Projects confirmed: live ${input.live.join(', ')}; test ${input.test.length ? input.test.join(', ') : 'none'}`;
-  await applyStep(deps, ticket, {
+  const { emailed } = await applyStep(deps, ticket, {
     action: 'projects_confirmed',
     actor: input.actor,
     note: words,
@@ -169,7 +174,7 @@ async function applyProjects(deps: StepDeps, ticket: Ticket, m: Migration, input
     unset: { 'migration.proposedProjects': '' },
     email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket), input) },
   });
-  return `${words} on ${ticket.ref}. The customer was sent the list.`;
+  return `${words} on ${ticket.ref}. ${toldCustomer(emailed, 'sent the list')}`;
 }
 
 /**
@@ -237,7 +242,7 @@ export async function completeMigration(deps: StepDeps, input: { ref: string; us
   const at = deps.now?.() ?? new Date();
   const team = { csm: input.team.csm, ...(input.team.tam ? { tam: input.team.tam } : {}), ...(input.team.kam ? { kam: input.team.kam } : {}) };
   const projects = { live: m.projects?.live ?? [], test: m.projects?.test ?? [] };
-  const updated = await applyStep(deps, ticket, {
+  const { updated, emailed } = await applyStep(deps, ticket, {
     action: 'completed',
     actor: `slack:${input.userId}`,
     note: `Migration completed; account team: CSM ${team.csm}${team.tam ? `, TAM ${team.tam}` : ''}${team.kam ? `, KAM ${team.kam}` : ''}`,
@@ -247,7 +252,7 @@ export async function completeMigration(deps: StepDeps, input: { ref: string; us
   const text = introductionText(updated, team);
   if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
   await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
-  return `Completed: ${ticket.ref} is on Enterprise. The customer was sent the confirmation${m.salesUserId ? ` and <@${m.salesUserId}> was asked to introduce the account team` : ''}.`;
+  return `Completed: ${ticket.ref} is on Enterprise. ${toldCustomer(emailed, 'sent the confirmation')}${m.salesUserId ? ` <@${m.salesUserId}> was asked to introduce the account team.` : ''}`;
 }
 
 /** One migration as App Home lists it. */
