@@ -24,6 +24,13 @@ afterAll(async () => {
 });
 
 const svc = () => t.app.services;
+
+/** The support ticket a customer's email asking to reactivate `accountId` opens. */
+async function reactivationTicket(accountId: string, title: string, idempotencyKey: string) {
+  const owner = `owner@${accountId.toLowerCase()}.test`;
+  const { ticket } = await svc().tickets.open({ kind: 'reactivation', title, accountId, source: { channel: 'email', mailbox: 'support', email: owner }, idempotencyKey, actor: `email:${owner}` });
+  return ticket;
+}
 const models = () => t.app.db.models;
 let serial = 0;
 const key = () => `k${++serial}`;
@@ -228,14 +235,7 @@ describe('pause and reactivation', () => {
     await account('PAU-AAA-0002');
     await request('PAU-AAA-0002', { type: 'pause' }, { requestKey: 'p2' });
     clock.set(new Date('2030-10-20T10:00:00Z'));
-    const { ticket } = await svc().tickets.open({
-      kind: 'reactivation',
-      title: 'Please reactivate PAU-AAA-0002',
-      accountId: 'PAU-AAA-0002',
-      source: { channel: 'email', mailbox: 'support', email: 'owner@pau-aaa-0002.test' },
-      idempotencyKey: 'email:support:reactivate-2',
-      actor: 'email:owner@pau-aaa-0002.test',
-    });
+    const ticket = await reactivationTicket('PAU-AAA-0002', 'Please reactivate PAU-AAA-0002', 'email:support:reactivate-2');
     await expect(svc().plans.approveReactivation(ticket.ref, USERS.billing)).rejects.toMatchObject({ code: 'forbidden' });
     const msg = await svc().plans.approveReactivation(ticket.ref, USERS.support);
     expect(msg).toMatch(/Reactivate at once/);
@@ -278,14 +278,7 @@ describe('pause and reactivation', () => {
     clock.set(new Date('2030-09-01T10:00:00Z'));
     await account('PAU-AAA-0004');
     await request('PAU-AAA-0004', { type: 'pause' }, { requestKey: 'p4' });
-    const { ticket } = await svc().tickets.open({
-      kind: 'reactivation',
-      title: 'Reactivate please',
-      accountId: 'PAU-AAA-0004',
-      source: { channel: 'email', mailbox: 'support', email: 'owner@pau-aaa-0004.test' },
-      idempotencyKey: 'email:support:reactivate-4',
-      actor: 'email:owner@pau-aaa-0004.test',
-    });
+    const ticket = await reactivationTicket('PAU-AAA-0004', 'Reactivate please', 'email:support:reactivate-4');
     clock.set(new Date('2030-10-31T08:00:00Z'));
     await expect(svc().plans.approveReactivation(ticket.ref, USERS.support)).rejects.toMatchObject({ message: expect.stringMatching(/more than 60 days ago/) });
     expect((await accountOf('PAU-AAA-0004'))?.status).toBe('paused');

@@ -23,7 +23,6 @@ import type { MigrationDeps } from './migrations.js';
 import { requireRole, rolesOf } from './roles.js';
 import { findTicket, type Ticket } from './tickets.js';
 
-export type StepDeps = MigrationDeps;
 type Migration = NonNullable<Ticket['migration']>;
 
 const STEP_WHAT: Record<Step, string> = {
@@ -35,7 +34,7 @@ const STEP_WHAT: Record<Step, string> = {
 };
 
 /** The migration as `userId` may take `step` on it now, or a refusal saying why not. */
-export async function checkStep(deps: StepDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
+export async function checkStep(deps: MigrationDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
   return { ticket, m: stepAllowed(ticket, step) };
@@ -51,7 +50,7 @@ function stepAllowed(ticket: Ticket, step: Step): Migration {
 }
 
 /** Claims a step's effect; false when this key was taken already (the same request again). */
-async function claim(deps: StepDeps, key: string, ref: string): Promise<boolean> {
+async function claim(deps: MigrationDeps, key: string, ref: string): Promise<boolean> {
   try {
     await deps.models.MigrationEffect.create({ _id: key, ref, at: deps.now?.() ?? new Date() });
     return true;
@@ -66,7 +65,7 @@ async function claim(deps: StepDeps, key: string, ref: string): Promise<boolean>
  * customer address the history line says no email went out; `emailed` is the address or undefined.
  */
 async function applyStep(
-  deps: StepDeps,
+  deps: MigrationDeps,
   ticket: Ticket,
   step: { action: string; actor: string; note: string; set: Record<string, unknown>; unset?: Record<string, ''>; email?: { key: string; mail: RenderedMail } },
 ): Promise<{ updated: Ticket; emailed: string | undefined }> {
@@ -95,7 +94,7 @@ export interface SummaryInput extends SummaryFacts {
 }
 
 /** Billing records the billing summary: credits (nothing to pay) or dues and how they are paid. */
-export async function recordSummary(deps: StepDeps, input: SummaryInput): Promise<string> {
+export async function recordSummary(deps: MigrationDeps, input: SummaryInput): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'summary');
   if (!(await claim(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
@@ -127,7 +126,7 @@ export async function recordSummary(deps: StepDeps, input: SummaryInput): Promis
 }
 
 /** Billing records a payment: pending, failed (blocks every later step) or succeeded (unblocks). */
-export async function recordPayment(deps: StepDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
+export async function recordPayment(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
   const was = m.payment?.status;
   // Pending after a failure would hide the failure: only a success lifts the block.
@@ -156,12 +155,12 @@ export async function recordPayment(deps: StepDeps, input: { ref: string; userId
 }
 
 /** Billing confirms the live and test projects to migrate. */
-export async function confirmProjects(deps: StepDeps, input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+export async function confirmProjects(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'projects');
   return applyProjects(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, live: input.live, test: input.test });
 }
 
-async function applyProjects(deps: StepDeps, ticket: Ticket, m: Migration, input: { actor: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+async function applyProjects(deps: MigrationDeps, ticket: Ticket, m: Migration, input: { actor: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
   if (input.live.length === 0) throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
   if (!(await claim(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const projects = { live: input.live, test: input.test, at: deps.now?.() ?? new Date(), by: input.actor };
@@ -182,7 +181,7 @@ async function applyProjects(deps: StepDeps, ticket: Ticket, m: Migration, input
  * are confirmed at once when nothing blocks it, otherwise kept as proposed for billing, and the
  * card's thread says which.
  */
-export async function projectsFromReply(deps: StepDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
+export async function projectsFromReply(deps: MigrationDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
   const named = projectsInReply(reply.text);
   if (!named) return 'none';
   const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
@@ -209,7 +208,7 @@ export async function projectsFromReply(deps: StepDeps, ref: string, reply: { fr
 }
 
 /** Billing starts the migration: payment settled and projects confirmed. */
-export async function startMigration(deps: StepDeps, input: { ref: string; userId: string }): Promise<string> {
+export async function startMigration(deps: MigrationDeps, input: { ref: string; userId: string }): Promise<string> {
   const { ticket } = await checkStep(deps, input.ref, input.userId, 'start');
   if (!(await claim(deps, `start:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
@@ -236,7 +235,7 @@ export function introductionText(ticket: Ticket, team: AccountTeam): string {
 }
 
 /** Billing completes the migration: the customer gets the confirmation, the salesperson the introductions to make. */
-export async function completeMigration(deps: StepDeps, input: { ref: string; userId: string; team: AccountTeam }): Promise<string> {
+export async function completeMigration(deps: MigrationDeps, input: { ref: string; userId: string; team: AccountTeam }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'complete');
   if (!(await claim(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
@@ -275,7 +274,7 @@ export interface MigrationHome {
 const WEEK_MS = 7 * 86_400_000;
 
 /** What App Home shows `userId` of migrations, by role: billing's queues, sales' own handoffs. */
-export async function migrationHome(deps: StepDeps, userId: string): Promise<MigrationHome> {
+export async function migrationHome(deps: MigrationDeps, userId: string): Promise<MigrationHome> {
   const roles = await rolesOf(deps.models, userId);
   const isBilling = roles.includes('billing') || roles.includes('admin');
   const isSales = roles.includes('sales') || roles.includes('admin');

@@ -6,24 +6,40 @@
  * key, history lines by value), so a takeover after a crash repeats nothing visible.
  */
 import type { AccountDoc } from '../db/models/account.js';
-import { BillingUnavailable } from '../billing/port.js';
+import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
 import { addDays, dayIn, localMidnight } from '../domain/dates.js';
 import { CHANGE_LABELS, describeDay, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
 import { formatDuration } from '../jobs/migration-cancel.js';
 import {
   type ApplyOutcome,
-  BILLING_TYPE,
   claim,
   emailCustomer,
   freeSlot,
   isRequested,
   noteOnTicket,
   nowOf,
-  STALE_CLAIM_MS,
   storeChange,
   type PlanChange,
   type PlanDeps,
 } from './plan-store.js';
+
+/** A claim older than this whose change is still not applied belongs to a process that died mid-way. */
+const STALE_CLAIM_MS = 2 * 60_000;
+/** The billing system's event for each change; a region change is not billed. */
+const BILLING_TYPE: Record<ChangeType, BillingEventType | undefined> = {
+  upgrade: 'upgrade',
+  downgrade: 'downgrade',
+  addon_add: 'addon_add',
+  addon_remove: 'addon_remove',
+  pause: 'pause',
+  reactivate: 'reactivate',
+  cancel: 'delete_account',
+  region: undefined,
+  pause_delete: 'delete_account',
+  trial_lock: 'trial_lock',
+  trial_end: 'trial_end',
+  backup_purge: 'backup_purge',
+};
 
 /** What the account becomes when a change is applied, with the rules that depend on its state then. */
 function effectOf(change: PlanChange, account: AccountDoc, at: Date): { set: Record<string, unknown>; unset: Record<string, ''> } {

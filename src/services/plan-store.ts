@@ -7,7 +7,7 @@
 import type { Mailbox } from '../config.js';
 import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
-import { type BillingEventType, type BillingPort } from '../billing/port.js';
+import type { BillingPort } from '../billing/port.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
 import { CHANGE_LABELS, describeDay, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
 import type { TicketKind } from '../domain/ticket.js';
@@ -28,8 +28,6 @@ export interface PlanDeps extends TicketDeps {
 export type PlanChange = PlanChangeDoc;
 export type ApplyOutcome = 'applied' | 'already_done' | 'cancelled' | 'retry' | 'missing';
 
-/** A claim older than this whose change is still not applied belongs to a process that died mid-way. */
-export const STALE_CLAIM_MS = 2 * 60_000;
 /** Changes that at most one may be pending of, per account. */
 const SLOTTED: ReadonlySet<ChangeType> = new Set(['downgrade', 'pause_delete', 'trial_lock', 'trial_end']);
 export const TICKET_KIND: Record<(typeof REQUESTED_CHANGES)[number], TicketKind> = {
@@ -41,20 +39,6 @@ export const TICKET_KIND: Record<(typeof REQUESTED_CHANGES)[number], TicketKind>
   reactivate: 'reactivation',
   cancel: 'cancellation',
   region: 'sales',
-};
-export const BILLING_TYPE: Record<ChangeType, BillingEventType | undefined> = {
-  upgrade: 'upgrade',
-  downgrade: 'downgrade',
-  addon_add: 'addon_add',
-  addon_remove: 'addon_remove',
-  pause: 'pause',
-  reactivate: 'reactivate',
-  cancel: 'delete_account',
-  region: undefined,
-  pause_delete: 'delete_account',
-  trial_lock: 'trial_lock',
-  trial_end: 'trial_end',
-  backup_purge: 'backup_purge',
 };
 
 const slotKey = (accountId: string, type: ChangeType) => `${accountId}:${type}`;
