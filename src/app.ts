@@ -16,6 +16,7 @@ import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
 import { seedRoles } from './services/roles.js';
+import { loadAppKey } from './services/app-key.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -65,6 +66,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
   try {
     const { models } = db;
     const seeded = await seedRoles(models, config.roles);
+    const appKey = await loadAppKey(models, config.appSecret, clock.now());
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
     const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, clock, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
 
@@ -88,7 +90,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
@@ -101,6 +103,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       log,
       now,
       tickets: { models, outbox, log, metrics, now },
+      appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
     const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });

@@ -367,7 +367,7 @@ describe('retention, regions and unknown accounts', () => {
     clock.set(new Date('2030-02-10T10:00:00Z'));
     await account('OVR-AAA-0001', { tier: 'startup-25k' });
     const res = await request('OVR-AAA-0001', { type: 'downgrade', tier: 'startup-10k' }, { requestKey: 'o1' });
-    const o = await svc().accounts.overview('OVR-AAA-0001');
+    const o = await svc().accounts.overview('OVR-AAA-0001', USERS.support);
     expect(o.account).toMatchObject({ tier: 'startup-25k', status: 'active', retentionYears: 3 });
     expect(o.pending.map((c) => c._id)).toEqual(['downgrade:o1']);
     expect(o.tickets.map((x) => x.ref)).toContain(res.ticketRef);

@@ -19,6 +19,7 @@ export interface HandoffView {
     stage?: string | null | undefined;
     cancelAt?: Date | null | undefined;
     c4sCancelledAt?: Date | null | undefined;
+    proposedProjects?: { live?: string[] | null; test?: string[] | null; by?: string | null; trusted?: boolean | null } | null | undefined;
   } & Parameters<typeof stepLines>[0];
 }
 
@@ -36,7 +37,7 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
   const m = t.migration;
   const rep = m.salesUserId ? ` (<@${m.salesUserId}>)` : '';
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: HANDOFF_CARD.blockId(t.ref), text: plain(`${t.ref}: Enterprise handoff for ${m.customerName ?? 'a customer'}`, 150) },
+    { type: 'header', block_id: HANDOFF_CARD.blockId(t.ref), text: plain(`${t.ref}: Enterprise handoff for ${m.customerName ? escapeText(truncate(m.customerName, 100)) : 'a customer'}`, 150) },
     {
       type: 'section',
       block_id: HANDOFF_CARD.fieldsBlock,
@@ -57,8 +58,8 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
   if (steps.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.stepsBlock, text: { type: 'mrkdwn', text: truncate(steps.join('\n'), 2900) } });
   const buttons = billingButtons(t.ref, m);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: HANDOFF_CARD.actionsBlock, elements: buttons });
-  const summary = `${t.ref}: ${m.customerName ?? 'a customer'} (${m.accountId ?? 'no account'}) moves to Enterprise, handed off by ${m.salespersonEmail ?? 'sales'}`;
-  return { text: truncate(summary, 300), blocks };
+  const summary = `${t.ref}: ${text(m.customerName ? truncate(m.customerName, 100) : 'a customer')} (${text(m.accountId ?? 'no account')}) moves to Enterprise, handed off by ${text(m.salespersonEmail ?? 'sales')}`;
+  return { text: summary, blocks };
 }
 
 /**
@@ -87,6 +88,7 @@ function billingButtons(ref: string, m: HandoffView['migration']) {
         ]
       : []),
     ...(m.billing?.outcome && !migrating ? [button(A.projects, m.projects?.live?.length ? 'Change projects' : 'Projects')] : []),
+    ...(m.proposedProjects?.trusted === false && m.proposedProjects.by?.startsWith('email:') && !migrating ? [button(A.trustSender, 'Trust the sender')] : []),
     ...(m.projects?.live?.length && !migrating ? [button(A.start, 'Start migration', 'primary')] : []),
     ...(m.stage === 'migrating' ? [button(A.complete, 'Complete migration', 'primary')] : []),
   ];

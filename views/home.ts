@@ -39,6 +39,17 @@ function section(blockId: string, title: string, items: HomeMigration[], line: (
 
 const stage = (m: HomeMigration) => STAGE_LABELS[m.stage as MigrationStage] ?? m.stage;
 
+/** App Home for someone without a team role: the one line saying whom to ask, nothing else. */
+export function refusedHomeView(line: string): HomeView {
+  return {
+    type: 'home',
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: 'Account requests' } },
+      { type: 'section', block_id: HOME.refusedBlock, text: { type: 'mrkdwn', text: line } },
+    ],
+  };
+}
+
 export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrations }): HomeView {
   const list = ticketList(opts.tickets, 'Your tickets');
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'Account requests' } }];

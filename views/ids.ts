@@ -72,6 +72,8 @@ export const HANDOFF_CARD = {
     start: 'migration_start',
     /** Opens MIGRATION_COMPLETE. */
     complete: 'migration_complete',
+    /** Trusts the address that proposed projects by email (it was not one the ticket trusts). */
+    trustSender: 'migration_trust_sender',
   },
 } as const;
 
@@ -111,6 +113,8 @@ export const HOME = {
   billingBlockedBlock: 'home_billing_blocked',
   billingCancellationsBlock: 'home_billing_cancellations',
   salesHandoffsBlock: 'home_sales_handoffs',
+  /** Shown instead of everything else to someone without a team role. */
+  refusedBlock: 'home_refused',
 } as const;
 
 /** `/plan`: one modal for every plan change; selects dispatch actions so the preview follows them. */

@@ -16,7 +16,13 @@ export interface TicketView {
   assignee?: string | null | undefined;
   rule?: string | null | undefined;
   citesRef?: string | null | undefined;
-  source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
+  source?: {
+    channel: string;
+    mailbox?: string | null | undefined;
+    slackUserId?: string | null | undefined;
+    email?: string | null | undefined;
+    replyTo?: string | null | undefined;
+  } | null;
   migration?: MigrationState | null | undefined;
   createdAt: Date;
 }
@@ -32,11 +38,13 @@ function from(t: TicketView): string {
   const source = t.source;
   if (!source) return 'unknown';
   if (source.channel === 'slack' && source.slackUserId) return `<@${source.slackUserId}> in Slack`;
-  return `${escapeText(source.email ?? 'unknown sender')} to ${source.mailbox ?? '?'}@`;
+  const replyTo = source.replyTo && source.replyTo !== source.email ? ` (Reply-To: ${escapeText(source.replyTo)})` : '';
+  return `${escapeText(source.email ?? 'unknown sender')}${replyTo} to ${source.mailbox ?? '?'}@`;
 }
 
+/** One line naming the ticket, already escaped (the title is the customer's subject). */
 export function ticketSummaryText(t: TicketView): string {
-  return `${t.ref} · ${KIND_LABELS[t.kind as TicketKind] ?? t.kind} · ${truncate(t.title, 150)}`;
+  return `${t.ref} · ${KIND_LABELS[t.kind as TicketKind] ?? t.kind} · ${escapeText(truncate(t.title, 150))}`;
 }
 
 /** The card posted to a team channel; it is re-rendered and updated in place as the ticket moves. */
@@ -50,7 +58,7 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
     { type: 'mrkdwn' as const, text: `*Opened*\n${slackDate(t.createdAt)}` },
   ];
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${t.title}`, 150) },
+    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${escapeText(truncate(t.title, 140))}`, 150) },
     { type: 'section', fields },
   ];
   if (t.description) {

@@ -51,6 +51,11 @@ export function migrationPaymentAction(deps: HandlerDeps) {
   });
 }
 
+/** Trust the sender: the address that named projects by email may confirm them from now on. */
+export function migrationTrustAction(deps: HandlerDeps) {
+  return billingHandler<BlockButtonAction>(deps, 'migration_trust_sender', ({ body, action }) => deps.services.migrations.trustProposer({ ref: Ref.parse(action.value), userId: body.user.id }));
+}
+
 /** Start migration. */
 export function migrationStartAction(deps: HandlerDeps) {
   return billingHandler<BlockButtonAction>(deps, 'migration_start', ({ body, action }) => deps.services.migrations.start({ ref: Ref.parse(action.value), userId: body.user.id }));

@@ -18,8 +18,14 @@ export async function recordBillingStep(
   set: Record<string, unknown>,
   unset: Record<string, ''>,
   line: { at: Date; actor: string; action: string; note: string },
+  more: { addTrusted?: string } = {},
 ): Promise<Ticket> {
-  const update = { $set: set, $push: { history: line }, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) };
+  const update = {
+    $set: set,
+    $push: { history: line },
+    ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+    ...(more.addTrusted ? { $addToSet: { trusted: more.addTrusted } } : {}),
+  };
   const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const key = `${line.action}:${line.at.getTime()}`;

@@ -17,6 +17,8 @@ import { emailCustomer, recordBillingStep } from './migration-record.js';
 export interface MigrationDeps extends TicketDeps {
   /** MAIL_DOMAIN: the customer emails come from its mailboxes. */
   domain: string;
+  /** Signs the reply addresses of the customer's emails. */
+  appKey: Buffer;
   /** TZ_BILLING: the zone in which billing days (start dates) fall. */
   timeZone: string;
   /** The C4S cancellation job (absent where no scheduler runs: billing's buttons then refuse). */

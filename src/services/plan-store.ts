@@ -19,6 +19,8 @@ import { openTicket, type Ticket, type TicketDeps } from './tickets.js';
 export interface PlanDeps extends TicketDeps {
   timeZone: string;
   domain: string;
+  /** Signs the reply addresses of the customer's emails. */
+  appKey: Buffer;
   billing: BillingPort;
   jobs: PlanJobs;
   /** This process's name, recorded on the guards it wins. */
