@@ -334,8 +334,9 @@ describe('trial', () => {
     // 23:59:58 Berlin on day 22 of a trial that began on 2030-03-10.
     clock.set(new Date('2030-04-01T21:59:58Z'));
     await account('TRI-AAA-0002', { status: 'trial', signupDate: '2030-03-10', billingAnchor: undefined, billingDetailsComplete: false });
-    await eventually(async () => (await accountOf('TRI-AAA-0002'))?.status === 'locked', 'dashboard locked on day 23');
-    expect(await changeOf('TRI-AAA-0002:trial_lock:2030-04-02')).toMatchObject({ status: 'applied' });
+    // The change is marked applied last (after the account, the ledger and the history), so wait for that.
+    await eventually(async () => (await changeOf('TRI-AAA-0002:trial_lock:2030-04-02'))?.status === 'applied', 'lock applied on day 23');
+    expect((await accountOf('TRI-AAA-0002'))?.status).toBe('locked');
     expect(await models().BillingLedger.countDocuments({ accountId: 'TRI-AAA-0002', type: 'trial_lock' })).toBe(1);
 
     // Billing details after the lock: unlocked, and at day 30 the account becomes paying.

@@ -225,16 +225,17 @@ export function createMailIngest(deps: MailIngestDeps) {
    * Claims the row's current attempt. A claim held elsewhere is left alone unless it is stale (its
    * process died), in which case the attempt is written off so the next sweep claims a fresh one.
    */
-  async function claimAttempt(doc: InboundMailDoc): Promise<boolean> {
+  async function claimAttempt(doc: InboundMailDoc): Promise<InboundMailDoc | undefined> {
     const now = deps.now?.() ?? new Date();
     const attempt = doc.attempts ?? 0;
     const claim = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt}`, at: now });
-    if (claim.won) return true;
-    if (claim.existing && now.getTime() - claim.existing.at.getTime() > STALE_CLAIM_MS) {
-      await models.InboundMail.updateOne({ _id: doc._id, status: 'received', attempts: doc.attempts }, { $inc: { attempts: 1 } });
-      log.warn({ event: 'mail.claim_recovered', id: String(doc._id), attempt }, 'an interrupted processing attempt will be retried');
-    }
-    return false;
+    if (claim.won) return doc;
+    if (!claim.existing || now.getTime() - claim.existing.at.getTime() <= STALE_CLAIM_MS) return undefined;
+    // The attempt's process died: count it as failed and claim the next one (whoever wins that runs).
+    await models.InboundMail.updateOne({ _id: doc._id, status: 'received', attempts: doc.attempts }, { $set: { attempts: attempt + 1 } });
+    log.warn({ event: 'mail.claim_recovered', id: String(doc._id), attempt }, 'an interrupted processing attempt is retried');
+    const next = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt + 1}`, at: now });
+    return next.won ? { ...doc, attempts: attempt + 1 } : undefined;
   }
 
   async function process(id: string): Promise<Outcome | undefined> {
@@ -248,9 +249,10 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function processClaimed(id: string): Promise<Outcome | undefined> {
-    const doc = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
-    if (!doc || doc.status !== 'received') return undefined;
-    if (!(await claimAttempt(doc))) return undefined;
+    const stored = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
+    if (!stored || stored.status !== 'received') return undefined;
+    const doc = await claimAttempt(stored);
+    if (!doc) return undefined;
     let outcome: Outcome;
     try {
       outcome = await decide(doc);

@@ -107,7 +107,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
  */
 export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
   const { models } = t.app.db;
-  const channels = t.config.slack.enabled ? ['slack', 'email'] : ['email'];
+  const channels: ('slack' | 'email')[] = t.config.slack.enabled ? ['slack', 'email'] : ['email'];
   let quiet = 0;
   await eventually(
     async () => {
