@@ -11,6 +11,23 @@ export const MAILBOXES = ['billing', 'sales', 'support', 'selfserve'] as const;
 export type Mailbox = (typeof MAILBOXES)[number];
 export type Role = Team | 'admin';
 
+/**
+ * The embedded engines. `ferretdb` is the old name of `ferretdb-sqlite` (it was the only FerretDB
+ * engine) and `postgres` is short for `ferretdb-postgres`; both keep working.
+ */
+export const EMBEDDED_ENGINES = ['mongodb', 'ferretdb-postgres', 'ferretdb-sqlite'] as const;
+export type EmbeddedEngine = (typeof EMBEDDED_ENGINES)[number];
+export type EmbeddedChoice = 'auto' | EmbeddedEngine;
+const EMBEDDED_ALIASES: Record<string, EmbeddedChoice> = { ferretdb: 'ferretdb-sqlite', postgres: 'ferretdb-postgres' };
+export const EMBEDDED_NAMES = ['auto', ...EMBEDDED_ENGINES, ...Object.keys(EMBEDDED_ALIASES)] as const;
+
+/** An EMBEDDED_DB value as the engine it names, or undefined when it names none. */
+export function embeddedChoice(value: string | undefined): EmbeddedChoice | undefined {
+  const name = (value ?? '').trim() || 'auto';
+  if (name in EMBEDDED_ALIASES) return EMBEDDED_ALIASES[name];
+  return (['auto', ...EMBEDDED_ENGINES] as string[]).includes(name) ? (name as EmbeddedChoice) : undefined;
+}
+
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 const optionalUrl = (protocols: string[]) =>
@@ -57,7 +74,14 @@ const positiveInt = (fallback: number) =>
 const envSchema = z.object({
   MONGODB_URI: optionalUrl(['mongodb:', 'mongodb+srv:']),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./.data')),
-  EMBEDDED_DB: z.preprocess(blankToUndefined, z.enum(['auto', 'mongodb', 'ferretdb']).default('auto')),
+  EMBEDDED_DB: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('auto')
+      .refine((v) => embeddedChoice(v) !== undefined, `must be one of ${EMBEDDED_NAMES.join(', ')}`)
+      .transform((v) => embeddedChoice(v)!),
+  ),
   PORT: port(3000),
   HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
   SLACK_SIGNING_SECRET: optionalString,
@@ -109,7 +133,7 @@ export type SlackConfig =
 
 export interface Config {
   dataDir: string;
-  db: { uri: string | undefined; embedded: 'auto' | 'mongodb' | 'ferretdb' };
+  db: { uri: string | undefined; embedded: EmbeddedChoice };
   http: { port: number; host: string };
   slack: SlackConfig;
   roles: Record<Role, string[]>;

@@ -4,6 +4,7 @@
  * are retried later; Slack's 429 Retry-After sets the delay. Nothing is dropped: a row that can
  * never be delivered is marked dead and kept for review.
  */
+import { backoff } from '../backoff.js';
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
@@ -30,7 +31,7 @@ const MAX_ATTEMPTS = 200;
 const STALE_CLAIM_MS = 5 * 60 * 1000;
 
 export function backoffMs(attempts: number): number {
-  return Math.min(10 * 60 * 1000, 2000 * 2 ** Math.min(attempts, 10));
+  return backoff(attempts, 2000, 10 * 60 * 1000);
 }
 
 export interface OutboxWorker {

@@ -5,6 +5,7 @@
  * cancellation. Every step after the claim is idempotent (billing by key, `$set`, outbox rows by
  * key, history lines by value), so a takeover after a crash repeats nothing visible.
  */
+import { backoff } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
 import { addDays, dayIn, localMidnight } from '../domain/dates.js';
@@ -105,7 +106,7 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     // Billing said "later", or the database stumbled half-way: free the guard (so the retry, or a
     // cancellation meanwhile, can take it) and try again later. Every step is idempotent.
     const attempts = (change.billingAttempts ?? 0) + 1;
-    const retryAt = new Date(at.getTime() + Math.min(15 * 60_000, 1000 * 2 ** Math.min(attempts, 10)));
+    const retryAt = new Date(at.getTime() + backoff(attempts, 1000, 15 * 60_000));
     await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
     await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } });
     await deps.jobs.schedule(changeId, retryAt, { replace: false });
