@@ -44,6 +44,21 @@ describe('loadConfig', () => {
     expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
   });
 
+  it('when EMBEDDED_DB names an engine, old names included, then it means that engine', () => {
+    const engine = (value?: string) => {
+      const r = loadConfig(value === undefined ? {} : { EMBEDDED_DB: value });
+      return r.ok ? r.config.db.embedded : r.problems;
+    };
+    expect(engine()).toBe('auto');
+    expect(engine('ferretdb-postgres')).toBe('ferretdb-postgres');
+    expect(engine('postgres')).toBe('ferretdb-postgres');
+    expect(engine('ferretdb-sqlite')).toBe('ferretdb-sqlite');
+    // The name from before there were two FerretDB engines: it meant SQLite.
+    expect(engine('ferretdb')).toBe('ferretdb-sqlite');
+    expect(engine('mongodb')).toBe('mongodb');
+    expect(engine('oracle')).toEqual([expect.stringMatching(/^EMBEDDED_DB: must be one of auto, mongodb, ferretdb-postgres, ferretdb-sqlite/)]);
+  });
+
   it('when Slack is half configured, then the missing variables are named', () => {
     const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_CHANNEL_SALES: 'general' });
     expect(r.ok).toBe(false);

@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { startFerret } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/logger.js';
+import { ownEngineBackend } from './support/own-engine.js';
 import { sendMail } from './support/send-mail.js';
 import { eventually, startTestApp, testDatabaseUri } from './support/test-app.js';
 
@@ -72,13 +73,13 @@ describe('durability of inbound mail', () => {
     dirs.push(dir);
     const log = createLogger('silent');
     const listen = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
-    let ferret = await startFerret(dir, log, listen);
+    let ferret = await startFerret(dir, log, listen, { backend: ownEngineBackend() });
     const t = await startTestApp({ databaseUri: `${ferret.uri.replace(/\/?$/, '/')}smtp_down` });
     try {
       await ferret.stop();
       await expect(sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'During outage', text: 'x', messageId: `down.${Date.now()}@customer.test` })).rejects.toMatchObject({ responseCode: 451 });
 
-      ferret = await startFerret(dir, log, listen);
+      ferret = await startFerret(dir, log, listen, { backend: ownEngineBackend() });
       const id = `up.${Date.now()}@customer.test`;
       const sent = await eventually(
         () => sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'After outage', text: 'x', messageId: id }).catch(() => undefined),

@@ -4,13 +4,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 type lineLogger struct {
 	log    *slog.Logger
 	source string
+	// quiet, once set (the child is being stopped), logs lines at info: sessions ended by a
+	// shutdown are expected, not news.
+	quiet atomic.Bool
 
 	mu  sync.Mutex
 	buf []byte
@@ -26,7 +31,11 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 			break
 		}
 		if line := bytes.TrimSpace(l.buf[:i]); len(line) > 0 {
-			l.log.Warn(l.source, slog.String("line", string(line)))
+			level := slog.LevelWarn
+			if l.quiet.Load() {
+				level = slog.LevelInfo
+			}
+			l.log.Log(context.Background(), level, l.source, slog.String("line", string(line)))
 		}
 		l.buf = l.buf[i+1:]
 	}

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -32,14 +33,17 @@ func main() {
 	dataDir := flag.String("data", "", "directory for the SQLite databases, or for the PostgreSQL cluster the launcher runs")
 	pgBin := flag.String("postgres-bin", "", "directory of the postgres and initdb binaries (postgresql backend, no -postgresql-url)")
 	pgURL := flag.String("postgresql-url", "", "an existing PostgreSQL server to use instead of starting one")
-	// FerretDB logs a failing command's whole response at warn: that can hold the customers' data.
-	logLevel := flag.String("log-level", "error", "FerretDB's log level: debug, info, warn, error")
+	// Off by default: FerretDB logs each failed SQL statement with its arguments at error, and the
+	// bot's guards fail statements by design (a duplicate key), so its log would quote customer data.
+	logLevel := flag.String("log-level", "off", "FerretDB's log level: off, debug, info, warn, error")
 	exitOnEOF := flag.Bool("exit-on-stdin-eof", false, "stop when stdin is closed (parent died)")
 	flag.Parse()
 
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fail(2, "-log-level: %v", err)
+	level := slog.Level(100) // above every level FerretDB uses
+	if *logLevel != "off" {
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			fail(2, "-log-level: %v", err)
+		}
 	}
 	// Logs go to stderr so stdout carries only the READY line. The launcher's own records (about
 	// postgres) say src=launcher: the bot passes those on to its log.
@@ -110,7 +114,17 @@ func main() {
 	// MongoDBURI waits for the listener to be bound, so the port is known here.
 	fmt.Printf("READY %s\n", f.MongoDBURI())
 
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// A FerretDB request stuck on the backend can hold Run up indefinitely; postgres is
+		// stopped all the same, since nothing may outlive the launcher.
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			own.Warn("FerretDB did not stop within 15 s; stopping postgres anyway")
+		}
+	}
 	stopPG()
 	<-pgDone
 }

@@ -62,6 +62,7 @@ type postgres struct {
 	tempSock bool   // sockDir was made under the temp dir because root's path is too long
 	runAs    *osUser
 	log      *slog.Logger
+	output   *lineLogger // of the postgres running now
 }
 
 func newPostgres(binDir, root string, log *slog.Logger) (*postgres, error) {
@@ -168,6 +169,7 @@ func (p *postgres) start(ctx context.Context) (*exec.Cmd, <-chan error, error) {
 	}
 	cmd.Stdout = &lineLogger{log: p.log, source: "postgres"}
 	cmd.Stderr = cmd.Stdout
+	p.output = cmd.Stdout.(*lineLogger)
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
@@ -298,6 +300,9 @@ func (p *postgres) supervise(ctx context.Context, cmd *exec.Cmd, exited <-chan e
 // shutdown asks for a fast shutdown (SIGINT: open sessions are ended, the data is checkpointed)
 // and escalates when it takes too long.
 func (p *postgres) shutdown(cmd *exec.Cmd, exited <-chan error) {
+	if p.output != nil {
+		p.output.quiet.Store(true)
+	}
 	steps := []struct {
 		sig  syscall.Signal
 		wait time.Duration
