@@ -15,6 +15,9 @@ export interface BenchDatabase {
   engine: string;
   /** Server URI; each user picks its own database name on it. */
   uri: string;
+  /** The embedded engine's data (DATA_DIR/db) and its process, for disk and memory figures. */
+  dbDir?: string;
+  pid?: () => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -32,6 +35,8 @@ export async function startBenchDatabase(log: Logger): Promise<BenchDatabase> {
     return {
       engine: server.engine,
       uri: server.uri,
+      dbDir: path.join(dir, 'db'),
+      ...(server.pid ? { pid: server.pid } : {}),
       stop: async () => {
         await server.stop();
         await fs.rm(dir, { recursive: true, force: true });

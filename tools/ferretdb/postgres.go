@@ -44,6 +44,10 @@ var pgSettings = []string{
 	"max_wal_senders=0",
 	"max_parallel_workers_per_gather=0",
 	"jit=off",
+	// FerretDB sends the field name as a parameter (_jsonb -> $1 @> $2) of a prepared statement.
+	// A generic plan cannot match that to an index expression, and PostgreSQL keeps using one it
+	// chose while a table was small: a lookup at 50,000 documents took 26 ms instead of 2.
+	"plan_cache_mode=force_custom_plan",
 	"fsync=on",
 	// Statement errors (a duplicate key is how the bot's guards say "done already") would log
 	// customer data; only what stops the server is logged.
