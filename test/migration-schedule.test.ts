@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { handOff, press as pressButton, REP_EMAIL } from './support/migration.js';
-import { CHANNELS, eventually, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, settled, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
 import { HANDOFF_CARD } from '../views/ids.js';
 import { handoffCard } from '../views/handoff-card.js';
 import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
@@ -79,8 +79,12 @@ describe('Confirm & schedule', () => {
     // The billing card is updated in place, and the sales card says it too.
     const updated = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.billing);
     expect(JSON.stringify(updated.args.blocks)).toContain(HANDOFF_CARD.scheduleBlock);
-    const card = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref));
-    expect(JSON.stringify(card.args.blocks)).toContain('C4S plan cancellation scheduled');
+    // The handoff's own update of the sales card may come first (how soon depends on the
+    // engine): wait for the one that says scheduled, then check no older state lands after it.
+    const salesCard = (c: { args: Record<string, unknown> }) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref);
+    await slack.waitFor('chat.update', (c) => salesCard(c) && JSON.stringify(c.args.blocks).includes('C4S plan cancellation scheduled'));
+    await settled(t);
+    expect(JSON.stringify(slack.callsTo('chat.update').filter(salesCard).at(-1)!.args.blocks)).toContain('C4S plan cancellation scheduled');
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNELS.billing)).toHaveLength(0);
   });
 
