@@ -125,7 +125,8 @@ describe('downgrade', () => {
     expect(applied.appliedAt!.getTime()).toBeGreaterThanOrEqual(due.getTime());
     expect(applied.lateMs).toBeLessThan(5000);
     expect((await accountOf('DWN-AAA-0001'))?.tier).toBe('startup-10k');
-    expect(await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()).toBeNull();
+    // The slot is freed just after the change is marked applied: wait for it, not for luck.
+    await eventually(async () => (await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()) === null, 'the downgrade slot freed');
     expect(await models().BillingLedger.countDocuments({ _id: 'downgrade:d1' })).toBe(1);
     expect((await emailOf('downgrade:d1', 'applied'))?.subject).toContain(`[${res.ticketRef}]`);
     await eventually(async () => (await jobsOf('downgrade:d1')).length === 0, 'done job removed');
