@@ -77,7 +77,7 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   // 3. Seconds before midnight (no job exists yet, so the jump moves nothing scheduled), billing
   //    confirms: one job, due at 00:00 Berlin the day before the start; the customer gets the dates.
   clock.set(new Date(cancelAt.getTime() - LEAD_MS));
-  expect(await press(d, A.confirm, ref)).toContain(`00:00 ${TZ} on ${dayBefore(startDate)}`);
+  expect(await press(d, A.confirm, ref)).toContain(`${dayBefore(startDate)} 00:00 (${TZ}), the day before the Enterprise start on ${startDate}`);
   const scheduledMail = await mailWith(ref, 'scheduled to start');
   expect(scheduledMail.references).toContain('first.e2e@bigco.example');
   const jobs = await t.app.db.conn.collection('jobs').find({ name: CANCEL_C4S_JOB, 'data.ref': ref }).toArray();

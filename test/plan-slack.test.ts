@@ -101,7 +101,7 @@ describe('/account', () => {
     const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'acct');
     const blocks = answer.args.blocks as Block[];
     const pending = blocks.find((b) => b.block_id === ACCOUNT_VIEW.pendingBlock('downgrade:VDOWN3'));
-    expect(pending?.text?.text).toContain('2030-02-01 00:00 Europe/Berlin');
+    expect(pending?.text?.text).toContain('2030-02-01 00:00 (Europe/Berlin)');
     expect(pending?.accessory).toMatchObject({ action_id: ACCOUNT_VIEW.actions.cancelChange, value: 'downgrade:VDOWN3' });
     expect(blocks.find((b) => b.block_id === ACCOUNT_VIEW.ticketsBlock)?.text?.text).toMatch(/AR-\d+/);
     expect(blocks.find((b) => b.block_id === ACCOUNT_VIEW.fieldsBlock)).toBeDefined();

@@ -1,13 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { HANDOFF_CARD } from './ids.js';
-import { escapeText, plain, slackDate, truncate } from './format.js';
+import { escapeText, plain, truncate } from './format.js';
+import { formatInstant } from '../src/domain/dates.js';
 import { reached } from '../src/domain/migration.js';
+import { c4sCancellationText } from '../src/domain/migration-dates.js';
 import { RECORDABLE_PAYMENTS } from '../src/domain/migration-steps.js';
 import { progressLine, stepLines } from './migration-progress.js';
 
 /** What the billing channel is told of a handoff (a plain shape, so views stay free of the database). */
 export interface HandoffView {
   ref: string;
+  /** TZ_BILLING: the C4S cancellation is shown as the customer's email names it, not in the viewer's zone. */
+  timeZone: string;
   migration: {
     customerName?: string | null | undefined;
     accountId?: string | null | undefined;
@@ -23,9 +27,9 @@ export interface HandoffView {
 }
 
 /** Where the C4S plan's cancellation stands, for billing; undefined before billing has acted. */
-function cancellationLine(m: HandoffView['migration']): string | undefined {
-  if (m.c4sCancelledAt) return `:white_check_mark: C4S plan cancellation recorded ${slackDate(m.c4sCancelledAt)}`;
-  if (m.cancelAt) return `:calendar: C4S plan cancellation scheduled for ${slackDate(m.cancelAt)}`;
+function cancellationLine(m: HandoffView['migration'], timeZone: string): string | undefined {
+  if (m.c4sCancelledAt) return `:white_check_mark: C4S plan cancellation recorded ${formatInstant(m.c4sCancelledAt, timeZone)}`;
+  if (m.cancelAt) return `:calendar: C4S plan cancellation scheduled for ${c4sCancellationText(m.cancelAt, m.enterpriseStartDate, timeZone)}`;
   return undefined;
 }
 
@@ -50,7 +54,7 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
     },
   ];
   if (m.notes) blocks.push({ type: 'section', block_id: HANDOFF_CARD.notesBlock, text: { type: 'mrkdwn', text: `*Notes*\n${truncate(escapeText(m.notes), 2900)}` } });
-  const cancellation = cancellationLine(m);
+  const cancellation = cancellationLine(m, t.timeZone);
   if (cancellation) blocks.push({ type: 'section', block_id: HANDOFF_CARD.scheduleBlock, text: { type: 'mrkdwn', text: cancellation } });
   blocks.push({ type: 'context', block_id: HANDOFF_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(m) }] });
   const steps = stepLines(m);

@@ -2,6 +2,7 @@
  * The customer's steps of a migration after billing has scheduled it (billing summary, payment,
  * projects, migrating, completion) as pure rules: what may happen next, and why not.
  */
+import { formatInstant } from './dates.js';
 import { reached, STAGE_LABELS, MIGRATION_STAGES, type MigrationStage } from './migration.js';
 
 export const BILLING_OUTCOMES = ['credits', 'dues'] as const;
@@ -33,10 +34,11 @@ export type Step = 'summary' | 'payment' | 'projects' | 'start' | 'complete';
 const settled = (m: MigrationState) => m.payment?.status === 'not_needed' || m.payment?.status === 'succeeded';
 
 /**
- * Why `step` cannot be taken now, in words for the person who tried; undefined when it can.
- * A failed payment blocks everything after it until a success is recorded.
+ * Why `step` cannot be taken now, in words for the person who tried (times in `timeZone`,
+ * TZ_BILLING); undefined when it can. A failed payment blocks everything after it until a success
+ * is recorded.
  */
-export function blockedReason(m: MigrationState, step: Step, ref: string): string | undefined {
+export function blockedReason(m: MigrationState, step: Step, ref: string, timeZone: string): string | undefined {
   const stage = (m.stage ?? 'requested') as MigrationStage;
   if (stage === 'completed') return `The migration on ${ref} is already completed.`;
   if (!reached(stage, 'scheduled')) return `Billing has not confirmed the schedule on ${ref} yet (it is ${STAGE_LABELS[stage] ?? stage}).`;
@@ -64,7 +66,7 @@ export function blockedReason(m: MigrationState, step: Step, ref: string): strin
       return undefined;
     case 'complete':
       if (stage !== 'migrating') return `Start the migration on ${ref} first (it is ${STAGE_LABELS[stage] ?? stage}).`;
-      if (!m.c4sCancelledAt) return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${m.cancelAt.toISOString()})` : ''}; complete the migration after that.`;
+      if (!m.c4sCancelledAt) return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${formatInstant(m.cancelAt, timeZone)})` : ''}; complete the migration after that.`;
       return undefined;
   }
 }

@@ -37,14 +37,14 @@ const STEP_WHAT: Record<Step, string> = {
 export async function checkStep(deps: MigrationDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
-  return { ticket, m: stepAllowed(ticket, step) };
+  return { ticket, m: stepAllowed(ticket, step, deps.timeZone) };
 }
 
-function stepAllowed(ticket: Ticket, step: Step): Migration {
+function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
   const m = ticket.migration;
   if (ticket.kind !== 'migration' || !m) throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
-  const why = blockedReason(m, step, ticket.ref);
+  const why = blockedReason(m, step, ticket.ref, timeZone);
   if (why) throw new AppError('rule_refused', `${why} Nothing was changed.`);
   return m;
 }
@@ -186,7 +186,7 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
   if (!named) return 'none';
   const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
   if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off')) return 'none';
-  const why = ticket.status === 'closed' ? `${ref} is closed` : blockedReason(ticket.migration, 'projects', ref);
+  const why = ticket.status === 'closed' ? `${ref} is closed` : blockedReason(ticket.migration, 'projects', ref, deps.timeZone);
   if (!why) {
     await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
     return 'confirmed';

@@ -9,7 +9,8 @@ import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
 import type { BillingPort } from '../billing/port.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
-import { CHANGE_LABELS, describeDay, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { formatInstant } from '../domain/dates.js';
+import { CHANGE_LABELS, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { PlanJobs } from '../jobs/plan-changes.js';
@@ -184,7 +185,7 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
       const slot = await deps.models.PlanSlot.findById(slotKey(c.account._id, c.type)).lean();
       if (slot && slot.changeId !== c._id) {
         const other = (await deps.models.PlanChange.findById(slot.changeId).lean()) as PlanChange | null;
-        throw new AppError('conflict', `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${describeDay(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`, { field: 'target_tier' });
+        throw new AppError('conflict', `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${formatInstant(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`, { field: 'target_tier' });
       }
     }
   }

@@ -182,7 +182,10 @@ export async function cancelScheduled(deps: PlanDeps, changeId: string, userId: 
     };
     throw new AppError('rule_refused', `${CHANGE_LABELS[change.type as ChangeType]} cannot be cancelled here: ${how[change.type] ?? 'the rules do not allow it'}.`);
   }
-  const result = await cancelChange(deps, change, `slack:${userId}`, `cancelled by <@${userId}> before it took effect`);
+  // The history names the person; the customer is told which team, never a Slack mention.
+  const roles = await rolesOf(deps.models, userId);
+  const team = roles.includes('billing') ? 'our billing team' : roles.includes('support') ? 'our support team' : 'our team';
+  const result = await cancelChange(deps, change, `slack:${userId}`, `cancelled by <@${userId}> before it took effect`, `cancelled by ${team} before it took effect`);
   if (result === 'already_applied') throw new AppError('conflict', `Too late: the ${CHANGE_LABELS[change.type as ChangeType].toLowerCase()} for ${change.accountId} has already been applied.`);
   if (result === 'already_cancelled') return `The ${CHANGE_LABELS[change.type as ChangeType].toLowerCase()} for ${change.accountId} was already cancelled.`;
   return `Cancelled: ${change.summary}`;
