@@ -23,7 +23,20 @@ export interface HandoffView {
     stage?: string | null | undefined;
     cancelAt?: Date | null | undefined;
     c4sCancelledAt?: Date | null | undefined;
+    accountTeam?: { csm?: string | null | undefined; tam?: string | null | undefined; kam?: string | null | undefined } | null | undefined;
   } & Parameters<typeof stepLines>[0];
+}
+
+const SLACK_USER = /^[UW][A-Z0-9]+$/;
+
+/** The account team as recorded at completion, as mentions (only well-formed user IDs become one). */
+function teamLines(team: NonNullable<HandoffView['migration']['accountTeam']>): string[] {
+  const who = (id: string | null | undefined) => (id ? (SLACK_USER.test(id) ? `<@${id}>` : escapeText(id)) : undefined);
+  return [
+    ['Customer Success Manager', who(team.csm)],
+    ['Technical Account Manager', who(team.tam)],
+    ['Key Account Manager', who(team.kam)],
+  ].flatMap(([role, person]) => (person ? [`${role}: ${person}`] : []));
 }
 
 /** Where the C4S plan's cancellation stands, for billing; undefined before billing has acted. */
@@ -59,6 +72,8 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
   blocks.push({ type: 'context', block_id: HANDOFF_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(m) }] });
   const steps = stepLines(m);
   if (steps.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.stepsBlock, text: { type: 'mrkdwn', text: truncate(steps.join('\n'), 2900) } });
+  const team = m.accountTeam ? teamLines(m.accountTeam) : [];
+  if (team.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.teamBlock, text: { type: 'mrkdwn', text: `*Account team*\n${team.join('\n')}` } });
   const buttons = billingButtons(t.ref, m);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: HANDOFF_CARD.actionsBlock, elements: buttons });
   const summary = `${t.ref}: ${m.customerName ?? 'a customer'} (${m.accountId ?? 'no account'}) moves to Enterprise, handed off by ${m.salespersonEmail ?? 'sales'}`;
@@ -80,13 +95,17 @@ function billingButtons(ref: string, m: HandoffView['migration']) {
     ...(!m.c4sCancelledAt ? [button(A.confirm, scheduled ? 'Change schedule' : 'Confirm & schedule', scheduled ? undefined : 'primary')] : []),
     ...(!m.c4sCancelledAt && m.stage === 'scheduled' ? [button(A.withdraw, 'Withdraw', 'danger')] : []),
     ...(scheduled && !migrating && m.payment?.status !== 'succeeded' ? [button(A.summary, m.billing?.outcome ? 'Change billing summary' : 'Billing summary')] : []),
-    ...(m.billing?.outcome === 'dues' && !migrating
+    // Once a payment succeeded there is nothing left to record; after a failure only a success lifts the block.
+    ...(m.billing?.outcome === 'dues' && !migrating && m.payment?.status !== 'succeeded'
       ? [
           {
             type: 'static_select' as const,
             action_id: A.payment,
             placeholder: plain('Record payment'),
-            options: RECORDABLE_PAYMENTS.map((status) => ({ text: plain(`Payment ${status}`), value: `${ref}|${status}` })),
+            options: RECORDABLE_PAYMENTS.filter((status) => status !== m.payment?.status && !(m.payment?.status === 'failed' && status === 'pending')).map((status) => ({
+              text: plain(`Payment ${status}`),
+              value: `${ref}|${status}`,
+            })),
           },
         ]
       : []),

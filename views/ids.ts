@@ -60,12 +60,14 @@ export const HANDOFF_CARD = {
   /** Billing summary, payment, projects and account team as recorded. */
   progressBlock: 'handoff_progress',
   stepsBlock: 'handoff_steps',
+  /** Once completed: the Customer Success, Technical and Key Account Managers. */
+  teamBlock: 'handoff_team',
   actions: {
     confirm: 'migration_confirm',
     withdraw: 'migration_withdraw',
     /** Opens MIGRATION_SUMMARY. */
     summary: 'migration_summary',
-    /** A select: pending / failed / succeeded. */
+    /** A select: pending / failed (opens MIGRATION_PAYMENT_FAILED) / succeeded; gone once a payment succeeded. */
     payment: 'migration_payment',
     /** Opens MIGRATION_PROJECTS. */
     projects: 'migration_projects',
@@ -86,6 +88,12 @@ export const MIGRATION_SUMMARY = {
     payNow: 'pay_now_by_card',
     note: 'billing_note',
   },
+} as const;
+
+/** Why a payment failed: opened by choosing "Payment failed" on the handoff card. */
+export const MIGRATION_PAYMENT_FAILED = {
+  callbackId: 'migration_payment_failed',
+  fields: { reason: 'payment_failure_reason', detail: 'payment_failure_detail' },
 } as const;
 
 /** The live and test projects to migrate. */

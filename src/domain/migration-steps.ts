@@ -18,6 +18,23 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const RECORDABLE_PAYMENTS = ['pending', 'failed', 'succeeded'] as const;
 export type RecordablePayment = (typeof RECORDABLE_PAYMENTS)[number];
 
+/** Why payments commonly fail, offered in billing's modal; `other` asks for the words. */
+export const PAYMENT_FAILURE_REASONS = ['card_declined', 'insufficient_funds', 'card_expired', 'emandate_returned', 'other'] as const;
+export type PaymentFailureReason = (typeof PAYMENT_FAILURE_REASONS)[number];
+export const PAYMENT_FAILURE_LABELS: Record<PaymentFailureReason, string> = {
+  card_declined: 'Card declined',
+  insufficient_funds: 'Insufficient funds',
+  card_expired: 'Card expired',
+  emandate_returned: 'Direct debit (eMandate) returned by the bank',
+  other: 'Other',
+};
+
+/** The reason as stored and shown (card, App Home, the customer's email): the label, with billing's details. */
+export function paymentFailureText(reason: PaymentFailureReason, detail: string | undefined): string {
+  if (reason === 'other') return detail ?? '';
+  return detail ? `${PAYMENT_FAILURE_LABELS[reason]}: ${detail}` : PAYMENT_FAILURE_LABELS[reason];
+}
+
 /** What the step rules read of a migration (the ticket's `migration` subdocument). */
 export interface MigrationState {
   stage?: string | null | undefined;

@@ -13,6 +13,7 @@ import type { TicketKind } from '../domain/ticket.js';
 import { rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import {
+  checkPaymentFailure,
   checkStep,
   completeMigration,
   confirmProjects,
@@ -70,6 +71,8 @@ export function createServices(deps: {
       /** Role and step rules, before a modal is opened or a submission acknowledged; throws the reason. */
       checkStep: async (ref: string, userId: string, step: Step) => (await checkStep(migrationDeps, ref, userId, step)).ticket,
       recordSummary: (input: SummaryInput) => recordSummary(migrationDeps, input),
+      /** Before the "Payment failed" modal opens: role, step rules, not failed already; throws the reason. */
+      checkPaymentFailure: (ref: string, userId: string) => checkPaymentFailure(migrationDeps, ref, userId),
       recordPayment: (input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string }) => recordPayment(migrationDeps, input),
       confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) => confirmProjects(migrationDeps, input),
       projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) => projectsFromReply(migrationDeps, ref, reply),
