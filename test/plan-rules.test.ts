@@ -357,7 +357,10 @@ describe('retention, regions and unknown accounts', () => {
     await account('REG-AAA-0001');
     const res = await request('REG-AAA-0001', { type: 'region', region: 'us' });
     expect(res.outcome).toBe('lead');
-    expect((await models().Ticket.findById(res.ticketRef).lean())?.kind).toBe('sales');
+    const lead = await models().Ticket.findById(res.ticketRef).lean();
+    expect(lead?.kind).toBe('sales');
+    // The lead's card says what was asked and whom to contact.
+    expect(lead?.description).toMatch(/^Data in the .+ region asked in Slack for Company REG-AAA-0001 \(REG-AAA-0001\), now on Startup 10,000 MAU\. C4S data stays in the .+ region, so nothing was changed\.\nContact: Company REG-AAA-0001, owner@reg-aaa-0001\.test$/);
     expect(await accountOf('REG-AAA-0001')).toMatchObject({ region: 'eu', retentionYears: 3 });
     expect(await counts('REG-AAA-0001')).toEqual({ changes: 0, ledger: 0 });
   });

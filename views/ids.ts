@@ -135,6 +135,8 @@ export const PLAN_MODAL = {
   },
   /** The "what will happen and when" section, rebuilt on every choice. */
   previewBlock: 'plan_preview',
+  /** `/plan <accountId>` for an account the bot does not know: the modal is replaced by this notice. */
+  unknownAccountBlock: 'plan_unknown_account',
 } as const;
 
 /** `/account`: the account, its scheduled changes (with Cancel where allowed) and open tickets. */

@@ -1,6 +1,6 @@
 import type { KnownBlock, PlainTextOption, View } from '@slack/types';
 import { addonLabel, CHANGE_LABELS, PRICE_BOOK, REQUESTED_CHANGES, type RequestedChange } from '../src/domain/plans.js';
-import { PLAN_MODAL } from './ids.js';
+import { COMMANDS, PLAN_MODAL } from './ids.js';
 import { escapeText, plain } from './format.js';
 
 const F = PLAN_MODAL.fields;
@@ -87,5 +87,21 @@ export function planModal(o: PlanModalOptions): View {
     submit: plain(change === 'cancel' ? 'Delete account' : 'Apply', 24),
     close: plain('Close', 24),
     blocks,
+  };
+}
+
+/** One line for `/plan <accountId>` when the bot knows no such account: what to do instead. */
+export function unknownAccountText(accountId: string): string {
+  return `No account ${accountId} is known. Check the ID (it is on the customer's tickets and emails) and look it up with \`${COMMANDS.account} ${accountId}\`, then run \`${COMMANDS.plan}\` again.`;
+}
+
+/** Replaces the `/plan` modal when its account is unknown: nothing to submit, only what to do. */
+export function unknownAccountModal(accountId: string): View {
+  return {
+    type: 'modal',
+    callback_id: PLAN_MODAL.callbackId,
+    title: plain('Plan change', 24),
+    close: plain('Close', 24),
+    blocks: [{ type: 'section', block_id: PLAN_MODAL.unknownAccountBlock, text: { type: 'mrkdwn', text: `:no_entry: ${escapeText(unknownAccountText(accountId))}` } }],
   };
 }

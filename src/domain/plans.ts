@@ -349,6 +349,19 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
   }
 }
 
+/**
+ * What sales reads on an Enterprise lead's card: what was asked, for which account, and whom to
+ * contact. Who asked is the ticket's own (its card shows them as the Slack user it came from).
+ */
+export function leadDescription(account: AccountState, request: PlanRequest): string {
+  const of = `${account.name} (${account.id}), now on ${tierLabel(account.tier)}`;
+  const asked =
+    request.type === 'region'
+      ? `Data in the ${reasonLabel(PRICE_BOOK.regions, request.region ?? '')} region asked in Slack for ${of}. C4S data stays in the ${reasonLabel(PRICE_BOOK.regions, PRICE_BOOK.c4sRegion)} region, so nothing was changed.`
+      : `Upgrade to ${PRICE_BOOK.enterprise.label} asked in Slack for ${of}. Self-serve stops at ${PRICE_BOOK.selfServeMaxMau.toLocaleString('en-US')} MAU, so the plan is unchanged.`;
+  return `${asked}\nContact: ${account.name}, ${account.contactEmail}`;
+}
+
 /** The trial's two dates: dashboard lock (day 23, without billing details) and end (day 30), each at 00:00 TZ_BILLING. */
 export function trialDates(signupDate: IsoDate, timeZone: string): { lockDay: IsoDate; lockAt: Date; endDay: IsoDate; endAt: Date } {
   const lockDay = addDays(signupDate, PRICE_BOOK.trialLockDay);

@@ -31,7 +31,7 @@ import type { PlanJobs } from '../jobs/plan-changes.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import type { PlanDeps } from './plan-store.js';
-import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
+import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
   models: Models;
@@ -112,6 +112,7 @@ export function createServices(deps: {
       create: (input: AccountInput) => createAccount(planDeps, input),
       seed: (file: string) => seedAccounts(planDeps, file),
       overview: (accountId: string) => accountOverview(planDeps, accountId),
+      exists: (accountId: string) => accountExists(planDeps, accountId),
       completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
     },
     billing: deps.plans.billing,

@@ -84,12 +84,13 @@ export async function pendingOf(deps: Pick<PlanDeps, 'models'>, accountId: strin
 // Tickets and customer emails
 
 /** The open ticket of this kind for the account (e.g. the customer's own email), else a new one. */
-export async function ticketFor(deps: PlanDeps, account: AccountDoc, kind: TicketKind, requestKey: string, userId: string): Promise<Ticket> {
+export async function ticketFor(deps: PlanDeps, account: AccountDoc, kind: TicketKind, requestKey: string, userId: string, description?: string): Promise<Ticket> {
   const open = (await deps.models.Ticket.findOne({ accountId: account._id, kind, status: { $ne: 'closed' } }).sort({ number: -1 }).lean()) as Ticket | null;
   if (open) return open;
   const { ticket } = await openTicket(deps, {
     kind,
     title: `${kind === 'sales' ? 'Enterprise lead' : CHANGE_LABEL_BY_KIND[kind]} for ${account.name} (${account._id})`,
+    ...(description ? { description } : {}),
     accountId: account._id,
     source: { channel: 'slack', slackUserId: userId },
     idempotencyKey: `plan:${requestKey}`,

@@ -6,6 +6,7 @@
 import {
   CHANGE_LABELS,
   decide,
+  leadDescription,
   PRICE_BOOK,
   tierLabel,
   type ChangeType,
@@ -105,7 +106,7 @@ export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Pr
   const { account, pending, decision } = await evaluate(deps, input);
   const type = input.request.type;
   if (decision.outcome === 'lead') {
-    const ticket = await ticketFor(deps, account, 'sales', input.requestKey, input.userId);
+    const ticket = await ticketFor(deps, account, 'sales', input.requestKey, input.userId, leadDescription(toState(account), input.request));
     await noteOnTicket(deps, ticket.ref, `lead:${input.requestKey}`, { at: ticket.createdAt ?? nowOf(deps), actor: `slack:${input.userId}`, action: 'enterprise_lead', note: `${CHANGE_LABELS[type]} asked for ${account._id}: ${decision.message}` });
     deps.log.info({ event: 'plan.enterprise_lead', accountId: account._id, type, ref: ticket.ref, actor: input.userId }, 'not self-serve: Enterprise lead for sales');
     return { outcome: 'lead', message: `${decision.message} Lead: ${ticket.ref}.`, ticketRef: ticket.ref };
