@@ -75,7 +75,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
       const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels });
+      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
@@ -87,7 +87,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });

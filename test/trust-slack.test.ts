@@ -11,7 +11,7 @@ import { sendMail } from './support/send-mail.js';
 import { blockActions, eventCallback, slashCommand } from './support/slack-requests.js';
 import { CHANNELS, eventually, postOf, settled, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { handOff, press, projectsValues, submitStep, summaryValues, type Driver } from './support/migration.js';
-import { HANDOFF_CARD, HOME, MIGRATION_PROJECTS, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
+import { HANDOFF_CARD, HOME, MIGRATION_PROJECTS, MIGRATION_SUMMARY, PLAN_MODAL, TICKET_CARD } from '../views/ids.js';
 import { dayIn } from '../src/domain/migration.js';
 
 let slack: FakeSlack;
@@ -76,6 +76,19 @@ describe('reading customer data needs a staff role', () => {
     // Staff still read them.
     expect(JSON.stringify((await command('/ticket', ref, USERS.support)).args.blocks)).toContain('Card declined');
     expect(JSON.stringify((await command('/account', 'R74-ZWR-R44Z', USERS.rep)).args.blocks)).toContain('Kim Corp');
+  });
+
+  it('when someone without a plan role runs /plan, then the modal is replaced by the refusal and they are told whom to ask', async () => {
+    for (const userId of [USERS.outsider, USERS.rep]) {
+      slack.reset();
+      const answer = await command('/plan', 'R74-ZWR-R44Z', userId);
+      expect(String(answer.args.text)).toMatch(/^Only support or billing team members can change plans\. Ask an admin \(<@U0ADMIN>\) to add you\.$/);
+      const replaced = await slack.waitFor('views.update');
+      expect(JSON.stringify((replaced.args.view as { blocks: unknown[] }).blocks)).toContain(PLAN_MODAL.refusedBlock);
+    }
+    slack.reset();
+    await t.post(slashCommand({ command: '/plan', text: 'R74-ZWR-R44Z', userId: USERS.support, channelId: 'C0X', responseUrl: slack.responseUrl('plan-ok') }));
+    expect((await slack.waitFor('views.open')).args.view).toMatchObject({ callback_id: PLAN_MODAL.callbackId });
   });
 
   it('when someone without a role opens App Home, then it says whom to ask and lists nothing', async () => {

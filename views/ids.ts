@@ -60,12 +60,14 @@ export const HANDOFF_CARD = {
   /** Billing summary, payment, projects and account team as recorded. */
   progressBlock: 'handoff_progress',
   stepsBlock: 'handoff_steps',
+  /** Once completed: the Customer Success, Technical and Key Account Managers. */
+  teamBlock: 'handoff_team',
   actions: {
     confirm: 'migration_confirm',
     withdraw: 'migration_withdraw',
     /** Opens MIGRATION_SUMMARY. */
     summary: 'migration_summary',
-    /** A select: pending / failed / succeeded. */
+    /** A select: pending / failed (opens MIGRATION_PAYMENT_FAILED) / succeeded; gone once a payment succeeded. */
     payment: 'migration_payment',
     /** Opens MIGRATION_PROJECTS. */
     projects: 'migration_projects',
@@ -88,6 +90,12 @@ export const MIGRATION_SUMMARY = {
     payNow: 'pay_now_by_card',
     note: 'billing_note',
   },
+} as const;
+
+/** Why a payment failed: opened by choosing "Payment failed" on the handoff card. */
+export const MIGRATION_PAYMENT_FAILED = {
+  callbackId: 'migration_payment_failed',
+  fields: { reason: 'payment_failure_reason', detail: 'payment_failure_detail' },
 } as const;
 
 /** The live and test projects to migrate. */
@@ -131,6 +139,10 @@ export const PLAN_MODAL = {
   },
   /** The "what will happen and when" section, rebuilt on every choice. */
   previewBlock: 'plan_preview',
+  /** `/plan <accountId>` for an account the bot does not know: the modal is replaced by this notice. */
+  unknownAccountBlock: 'plan_unknown_account',
+  /** Replaces the modal's content when the person may not change plans. */
+  refusedBlock: 'plan_refused',
 } as const;
 
 /** `/account`: the account, its scheduled changes (with Cancel where allowed) and open tickets. */

@@ -9,7 +9,7 @@ export function appHomeOpened(deps: HandlerDeps) {
     if (event.tab !== 'home') return;
     try {
       const [tickets, migrations] = await Promise.all([deps.services.tickets.mine(event.user), deps.services.migrations.home(event.user)]);
-      await client.views.publish({ user_id: event.user, view: homeView({ tickets, migrations }) });
+      await client.views.publish({ user_id: event.user, view: homeView({ tickets, migrations, timeZone: deps.services.migrations.timeZone }) });
     } catch (err) {
       if (!isAppError(err) || err.code !== 'forbidden') throw err;
       await client.views.publish({ user_id: event.user, view: refusedHomeView(userFacing(err)) });

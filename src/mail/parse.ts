@@ -107,7 +107,8 @@ async function toParsedMail(raw: Buffer, limits: typeof DEFAULTS): Promise<Parse
   const isDeliveryReport = reportType === 'delivery-status' || reportType === 'global-delivery-status';
   const from = firstAddress(parsed.from);
   const xFailedRecipients = header(lines, 'x-failed-recipients');
-  const text = bodyText(parsed.text, parsed.html);
+  const attachmentsFound = parsed.attachments ?? [];
+  const text = bodyText(parsed.text, parsed.html) || (contentType.value.startsWith('multipart/') && attachmentsFound.length === 0 ? brokenMultipartText(raw) : '');
   const headers: LoopHeaders = {
     autoSubmitted: header(lines, 'auto-submitted'),
     precedence: header(lines, 'precedence'),
@@ -140,7 +141,7 @@ async function toParsedMail(raw: Buffer, limits: typeof DEFAULTS): Promise<Parse
     date: dateOf(header(lines, 'date')),
     text,
     replyText: trimReply(text),
-    attachments: budgetAttachments(parsed.attachments ?? [], limits),
+    attachments: budgetAttachments(attachmentsFound, limits),
     headers,
     reportType,
     isDeliveryReport,
@@ -188,6 +189,25 @@ function bodyText(text: string | undefined, html: string | false | undefined): s
   const plain = (text ?? '').replace(/\r\n?/g, '\n');
   if (plain.trim() !== '') return looksLikeHtml(plain) ? htmlAsText(plain) : plain;
   return typeof html === 'string' && html !== '' ? htmlAsText(html) : '';
+}
+
+/** How much of a broken multipart's raw body is kept as its text. */
+const BROKEN_TEXT_CHARS = 20_000;
+
+/**
+ * A multipart whose boundary matches none of its parts (a broken client, a hand-edited message)
+ * parses to nothing. Rather than lose what the customer wrote, keep the body's readable lines:
+ * without delimiter lines, part headers and base64 runs.
+ */
+function brokenMultipartText(raw: Buffer): string {
+  const source = raw.subarray(0, BROKEN_TEXT_CHARS * 4).toString('utf8');
+  const start = source.search(/\r?\n\r?\n/);
+  if (start < 0) return '';
+  const readable = source
+    .slice(start)
+    .split(/\r?\n/)
+    .filter((line) => !/^--/.test(line) && !/^content-[a-z-]+:/i.test(line) && !/^[A-Za-z0-9+/=]{60,}$/.test(line.trim()));
+  return readable.join('\n').replace(/\n{3,}/g, '\n\n').trim().slice(0, BROKEN_TEXT_CHARS);
 }
 
 function budgetAttachments(attachments: Attachment[], limits: typeof DEFAULTS): MailAttachment[] {

@@ -10,9 +10,10 @@ import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
-import { requireStaff, rolesOf } from './roles.js';
+import { requireRole, requireStaff, rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import {
+  checkPaymentFailure,
   checkStep,
   completeMigration,
   confirmProjects,
@@ -31,7 +32,7 @@ import type { PlanJobs } from '../jobs/plan-changes.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import type { PlanDeps } from './plan-store.js';
-import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
+import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
   models: Models;
@@ -81,6 +82,8 @@ export function createServices(deps: {
       /** Role and step rules, before a modal is opened or a submission acknowledged; throws the reason. */
       checkStep: async (ref: string, userId: string, step: Step) => (await checkStep(migrationDeps, ref, userId, step)).ticket,
       recordSummary: (input: SummaryInput) => recordSummary(migrationDeps, input),
+      /** Before the "Payment failed" modal opens: role, step rules, not failed already; throws the reason. */
+      checkPaymentFailure: (ref: string, userId: string) => checkPaymentFailure(migrationDeps, ref, userId),
       recordPayment: (input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string }) => recordPayment(migrationDeps, input),
       confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) => confirmProjects(migrationDeps, input),
       projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) => projectsFromReply(migrationDeps, ref, reply),
@@ -104,6 +107,8 @@ export function createServices(deps: {
     },
     plans: {
       timeZone: planDeps.timeZone,
+      /** `/plan` is for support, billing and admins: throws the one-line refusal for anyone else. */
+      mayChange: (userId: string) => requireRole(deps.models, userId, ['support', 'billing'], 'change plans'),
       /** What a `/plan` request would do (the modal's preview), or the refusal; changes nothing. */
       preview: (input: Omit<PlanRequestInput, 'requestKey'>) => previewRequest(planDeps, input),
       request: (input: PlanRequestInput) => requestChange(planDeps, input),
@@ -124,6 +129,7 @@ export function createServices(deps: {
         await requireStaff(deps.models, userId, 'look at accounts');
         return accountOverview(planDeps, accountId);
       },
+      exists: (accountId: string) => accountExists(planDeps, accountId),
       completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
     },
     billing: deps.plans.billing,

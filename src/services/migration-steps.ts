@@ -39,14 +39,14 @@ const STEP_WHAT: Record<Step, string> = {
 export async function checkStep(deps: MigrationDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
-  return { ticket, m: stepAllowed(ticket, step) };
+  return { ticket, m: stepAllowed(ticket, step, deps.timeZone) };
 }
 
-function stepAllowed(ticket: Ticket, step: Step): Migration {
+function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
   const m = ticket.migration;
   if (ticket.kind !== 'migration' || !m) throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
-  const why = blockedReason(m, step, ticket.ref);
+  const why = blockedReason(m, step, ticket.ref, timeZone);
   if (why) throw new AppError('rule_refused', `${why} Nothing was changed.`);
   return m;
 }
@@ -127,12 +127,30 @@ export async function recordSummary(deps: MigrationDeps, input: SummaryInput): P
   return `${words} on ${ticket.ref}. ${toldCustomer(emailed, dues ? 'sent the summary and how to pay' : 'sent the summary and asked for the projects')}`;
 }
 
-/** Billing records a payment: pending, failed (blocks every later step) or succeeded (unblocks). */
+/** Pending after a failure would hide the failure: only a success lifts the block. */
+function refusePendingOverFailure(ref: string, was: string | null | undefined, status: RecordablePayment): void {
+  if (was === 'failed' && status === 'pending') throw new AppError('rule_refused', `The payment on ${ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+}
+
+/**
+ * Before billing's "Payment failed" modal opens: the role, the step rules, and that the payment is
+ * not failed already, so the form is never one that could only be refused.
+ */
+export async function checkPaymentFailure(deps: MigrationDeps, refText: string, userId: string): Promise<Ticket> {
+  const { ticket, m } = await checkStep(deps, refText, userId, 'payment');
+  if (m.payment?.status === 'failed') throw new AppError('conflict', `The payment on ${ticket.ref} is already recorded as failed${m.payment.reason ? ` (${m.payment.reason})` : ''}; record a successful payment once it goes through.`);
+  return ticket;
+}
+
+/**
+ * Billing records a payment: pending, failed (blocks every later step; the reason is required,
+ * shown on the card and App Home and given to the customer) or succeeded (unblocks).
+ */
 export async function recordPayment(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
   const was = m.payment?.status;
-  // Pending after a failure would hide the failure: only a success lifts the block.
-  if (was === 'failed' && input.status === 'pending') throw new AppError('rule_refused', `The payment on ${ticket.ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+  refusePendingOverFailure(ticket.ref, was, input.status);
+  if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
   if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
   if (!(await claim(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
@@ -195,7 +213,7 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
     ? `${reply.from} is not an address this ticket trusts (the customer's own, or one billing added)`
     : ticket.status === 'closed'
       ? `${ref} is closed`
-      : blockedReason(ticket.migration, 'projects', ref);
+      : blockedReason(ticket.migration, 'projects', ref, deps.timeZone);
   if (!why) {
     await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
     return 'confirmed';

@@ -1,4 +1,5 @@
 /** Opening, reading and moving tickets. Every change appends to the ticket's history. */
+import { randomInt } from 'node:crypto';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
@@ -68,8 +69,12 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   const now = deps.now?.() ?? new Date();
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
+  let taken = 0;
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
-    const number = await nextNumber(models);
+    // Concurrent requests can be handed the same hint (the $inc is not atomic on FerretDB): after a
+    // collision, move past the number seen taken, spread by a random step so contenders part.
+    const hint = await nextNumber(models);
+    const number = taken > 0 ? Math.max(hint, taken + 1 + randomInt(attempt + 1)) : hint;
     const ref = formatRef(number);
     try {
       await models.Ticket.create({
@@ -91,9 +96,12 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
       });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
+      taken = number;
       ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
       continue;
     }
+    // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
+    if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     try {
       await models.TicketKey.create({ _id: input.idempotencyKey, ref });
       ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;

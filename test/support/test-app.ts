@@ -79,7 +79,8 @@ export async function startTestApp(opts: {
     stop: async ({ dropDatabase = true } = {}) => {
       if (dropDatabase) await app.db.conn.dropDatabase().catch(() => undefined);
       await app.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      // A delivery stopped mid-write may still be renaming its .eml: retry rather than fail the file.
+      await fs.rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
