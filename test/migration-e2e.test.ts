@@ -41,7 +41,9 @@ beforeAll(async () => {
   startDate = dayIn(TZ, new Date(cancelAt.getTime() + 36 * 3_600_000)); // the day after tomorrow
   expect(dayBefore(startDate)).toBe(tomorrow);
   // The evening before; billing's confirmation moves the clock to just before midnight.
-  clock = settableClock(new Date(cancelAt.getTime() - 3_600_000));
+  // Never behind real time: rows are stamped in real time and deliveries compare with this clock,
+  // so a clock set before now (a run between 23:00 and midnight Berlin) held every email back.
+  clock = settableClock(new Date(Math.max(Date.now(), cancelAt.getTime() - 3_600_000)));
   slack = await startFakeSlack();
   sink = await startSmtpSink();
   t = await startTestApp({ slack, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, JOBS_PROCESS_EVERY_MS: '100' }, start: { clock } });
