@@ -17,8 +17,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Fail fast when the server is away, so requests answer "try again" instead of hanging. */
-const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false } as const;
+/**
+ * Fail fast when the server is away, so requests answer "try again" instead of hanging. At most
+ * 40 commands at once per process: plenty for the bot, and FerretDB on PostgreSQL needs two
+ * backend connections per concurrent update (see tools/ferretdb/postgres.go), so its pool is
+ * sized from this.
+ */
+const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false, maxPoolSize: 40 } as const;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   let uri = config.db.uri;

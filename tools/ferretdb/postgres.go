@@ -37,7 +37,7 @@ var pgSettings = []string{
 	"listen_addresses=",
 	"unix_socket_permissions=0700",
 	"shared_buffers=64MB",
-	"max_connections=40",
+	"max_connections=120",
 	"max_wal_size=256MB",
 	"min_wal_size=32MB",
 	"wal_level=minimal",
@@ -90,9 +90,14 @@ func (p *postgres) URL(database string) string {
 	return (&url.URL{Scheme: "postgres", User: url.User(pgSuperuser), Path: "/" + database, RawQuery: q.Encode()}).String()
 }
 
-// FerretURL is what FerretDB connects with: its pool sized below max_connections, for a small machine.
+// FerretURL is what FerretDB connects with. Its pool must be large: FerretDB 1.24 holds the
+// connection of an update's query while it takes a second one to write, so N updates at once need
+// 2N connections, and a pool of 20 deadlocked under 50 tickets opened at once (every request
+// waiting for a connection forever). The bot's driver sends at most 40 commands at a time
+// (src/db/connection.ts). Idle connections close after a minute (FerretDB turns any value of
+// pool_max_conn_idle_time into 1m).
 func (p *postgres) FerretURL() string {
-	return p.URL(pgDatabase) + "&pool_max_conns=20"
+	return p.URL(pgDatabase) + "&pool_max_conns=100&pool_max_conn_idle_time=1m"
 }
 
 // prepare finds the user postgres runs as, gives it its directories and initialises the cluster
