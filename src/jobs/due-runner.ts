@@ -41,8 +41,9 @@ export function createDueRunner(deps: {
 }): DueRunner {
   const { models, handlers, now } = deps;
   const log = deps.log.child({ component: 'due' });
-  // Enough rows per query to keep every slot busy while the other processes take their share.
-  const batchSize = Math.max(100, deps.concurrency * 20);
+  // Enough rows per query to keep every slot busy while the other processes take their share; on
+  // FerretDB the query and the delete each read the whole collection, so fewer, larger batches.
+  const batchSize = Math.max(200, deps.concurrency * 50);
   let current: Promise<void> | undefined;
   let again = false;
   let stopping = false;
@@ -61,7 +62,10 @@ export function createDueRunner(deps: {
   /** Runs one row if this process wins its claim; returns it when it is finished (to be deleted). */
   async function runOne(row: DueRow, skip: Set<string>, takenOver = false): Promise<DueRow | undefined> {
     const claimId = `${row._id}#${row.attempt}`;
-    const got = await claimOnce(models.DueClaim, { _id: claimId, at: now(), by: deps.processName });
+    // A claim can only be stale once its row has been due for longer than the lease: only then is
+    // the winner's claim worth reading (two processes on one batch lose many claims to each other).
+    const mayBeStale = now().getTime() - row.runAt.getTime() > DUE_LEASE_MS;
+    const got = await claimOnce(models.DueClaim, { _id: claimId, at: now(), by: deps.processName }, { readExisting: mayBeStale });
     if (!got.won) {
       const stale = got.existing && now().getTime() - got.existing.at.getTime() > DUE_LEASE_MS;
       if (!stale || takenOver) {
@@ -108,14 +112,14 @@ export function createDueRunner(deps: {
   }
 
   async function loop(): Promise<void> {
-    // Runs other processes hold: not fetched again in this drain (a dead holder is found next time).
+    // Runs other processes hold (or finished, their batch not yet deleted): not tried again in this
+    // drain. A batch is large next to what a process has in hand, so new rows are always among it.
     const skip = new Set<string>();
     let askedForHelp = false;
     while (!stopping) {
-      const skipIds = [...skip].map((c) => c.slice(0, c.lastIndexOf('#')));
-      const filter = { runAt: { $lte: now() }, ...(skipIds.length ? { _id: { $nin: skipIds } } : {}) };
-      const rows = (await models.DueWork.find(filter).sort({ runAt: 1 }).limit(batchSize).lean()) as DueRow[];
+      const rows = (await models.DueWork.find({ runAt: { $lte: now() } }).sort({ runAt: 1 }).limit(batchSize).lean()) as DueRow[];
       const runnable = rows.filter((r) => {
+        if (skip.has(`${r._id}#${r.attempt}`)) return false;
         if (handlers.has(r.kind)) return true;
         if (!unknownKinds.has(r.kind)) log.warn({ event: 'due.unknown_kind', kind: r.kind, id: r._id }, 'no handler for this kind of due work in this process; left for another');
         unknownKinds.add(r.kind);
