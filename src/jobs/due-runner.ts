@@ -122,10 +122,10 @@ export function createDueRunner(deps: {
   }
 
   async function loop(): Promise<void> {
-    // Runs other processes hold (or finished, their batch not yet deleted): not tried again in this
-    // drain. A batch is large next to what a process has in hand, so new rows are always among it.
+    // Runs other processes hold (or finished, their batch not yet deleted): not tried again in this drain.
     const skip = new Set<string>();
     let askedForHelp = false;
+    let idleRounds = 0;
     while (!stopping) {
       const rows = (await models.DueWork.find({ runAt: { $lte: now() } }).sort({ runAt: 1 }).limit(batchSize).lean()) as DueRow[];
       const runnable = rows.filter((r) => {
@@ -139,7 +139,14 @@ export function createDueRunner(deps: {
         askedForHelp = true;
         await deps.onBusy();
       }
-      if (runnable.length === 0) return;
+      if (runnable.length === 0) {
+        // Every row in reach is another process's, running or finished and about to be deleted:
+        // look again shortly for the rows behind them (a holder that died is taken over later).
+        if (rows.length < batchSize || ++idleRounds > 20) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      idleRounds = 0;
       await runBatch(rotated(runnable), skip);
       if (rows.length < batchSize) return;
     }
