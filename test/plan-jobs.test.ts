@@ -124,7 +124,9 @@ describe('a restart after a missed due time', () => {
     const first = settableClock(new Date(due.getTime() - 3_600_000));
     let t = await startTestApp({ databaseUri: dbUri, env, start: { clock: first, instanceName: 'before' } });
     await t.app.services.accounts.create({ id: 'RST-AAA-0001', name: 'Restart GmbH', contactEmail: 'owner@restart.test', tier: 'startup-25k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
-    // The bot's scheduler goes down; the downgrade is asked two seconds before its time and stored.
+    // The bot's scheduler goes down (Agenda and the due-work runner it wakes); the downgrade is
+    // asked two seconds before its time and stored.
+    await t.app.due.stop();
     await t.app.scheduler.stop();
     first.set(new Date(due.getTime() - 2000));
     const res = await t.app.services.plans.request({ userId: USERS.billing, accountId: 'RST-AAA-0001', request: { type: 'downgrade', tier: 'startup-10k' }, requestKey: 'rst' });
