@@ -126,6 +126,7 @@ async function ours(serverUri: string, processes: number): Promise<Row> {
   const counter = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) {
+        if (line.includes('"event":"due.batch"')) say(`  ${line}`);
         if (!line.includes('"event":"plan.applied"')) continue;
         const id = /"changeId":"([^"]+)"/.exec(line)?.[1] ?? '?';
         appliedBy.set(id, (appliedBy.get(id) ?? 0) + 1);
@@ -133,7 +134,7 @@ async function ours(serverUri: string, processes: number): Promise<Row> {
       done();
     },
   });
-  const log = createLogger('info', counter);
+  const log = createLogger(process.env.BENCH_LOG_LEVEL ?? 'info', counter);
   // Signup on 2030-01-01 in UTC: every lock is due at 00:00 on 2030-01-24.
   const dueApp = new Date('2030-01-24T00:00:00Z');
   const clock = settableClock(new Date('2030-01-10T00:00:00Z'));

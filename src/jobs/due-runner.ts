@@ -90,6 +90,8 @@ export function createDueRunner(deps: {
   }
 
   async function runBatch(rows: DueRow[], skip: Set<string>): Promise<void> {
+    const started = Date.now();
+    const lostBefore = skip.size;
     const slots = pLimit(deps.concurrency);
     const finished: DueRow[] = [];
     await Promise.all(
@@ -101,7 +103,9 @@ export function createDueRunner(deps: {
         }),
       ),
     );
+    const ran = Date.now();
     if (finished.length > 0) await models.DueWork.deleteMany(finishedFilter(finished));
+    log.debug({ event: 'due.batch', rows: rows.length, done: finished.length, lost: skip.size - lostBefore, runMs: ran - started, deleteMs: Date.now() - ran }, 'due batch finished');
   }
 
   /**
