@@ -43,7 +43,7 @@ export function createDueRunner(deps: {
   const log = deps.log.child({ component: 'due' });
   // Enough rows per query to keep every slot busy while the other processes take their share; on
   // FerretDB the query and the delete each read the whole collection, so fewer, larger batches.
-  const batchSize = Math.max(200, deps.concurrency * 50);
+  const batchSize = Math.max(200, deps.concurrency * 100);
   let current: Promise<void> | undefined;
   let again = false;
   let stopping = false;
