@@ -56,7 +56,9 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
     concurrency: deps.concurrency,
     processName: deps.processName,
     now,
-    // This process's wake holds its only lock on `due.wake`, so another process takes this one.
+    // A drain Agenda woke holds this process's only lock on `due.wake`, so another process takes
+    // this one. (A drain started otherwise, at start or by a tick, may take it itself; the other
+    // processes then join at their next tick.)
     onBusy: () => scheduler.now(DUE_WAKE_JOB, { help: true }),
     onRearmed: (at) => arm(at),
   });
