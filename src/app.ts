@@ -12,6 +12,7 @@ import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
 import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
+import { createDueWork, type DueWork } from './jobs/due-work.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
@@ -37,8 +38,10 @@ export interface RunningApp {
   outboxWorker: OutboxWorker;
   /** The C4S cancellation job of migrations (scheduled by billing, run by any process). */
   migrationCancel: MigrationCancelJob;
-  /** Scheduled plan changes (`plan.apply`); their work is `services.plans.apply`. */
+  /** Scheduled plan changes (due rows of kind `plan`); their work is `services.plans.apply`. */
   planJobs: PlanJobs;
+  /** Everything that falls due at a time, and this process's runner for it. */
+  due: DueWork;
   metrics: Metrics;
   slack: SlackApp | undefined;
   mail: MailIngest;
@@ -87,8 +90,9 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
-    const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
+    const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
@@ -135,6 +139,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     await scheduler.every('1 minute', SWEEP_JOB);
     await scheduler.every('1 minute', SWEEP_MAIL_JOB);
     await scheduler.every('1 minute', PLAN_SWEEP_JOB);
+    await due.start();
+    cleanups.push(() => due.stop());
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
@@ -152,7 +158,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -115,6 +115,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
   JOBS_PLAN_CONCURRENCY: positiveInt(5),
+  JOBS_DUE_CONCURRENCY: positiveInt(8),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -145,8 +146,11 @@ export interface Config {
     outboxDir: string;
   };
   billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined; accountsSeedFile: string | undefined };
-  /** planConcurrency: plan changes one process applies at once, and so locks per poll. */
-  jobs: { processEveryMs: number; planConcurrency: number };
+  /**
+   * dueConcurrency: due rows (plan changes, the C4S cancellation…) one process runs at once.
+   * planConcurrency: the same for `plan.apply` Agenda jobs left in a database by earlier versions.
+   */
+  jobs: { processEveryMs: number; planConcurrency: number; dueConcurrency: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Signs reply addresses (and later links); unset, a key kept in the database is used. */
   appSecret: string | undefined;
@@ -222,7 +226,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         webhookSecret: env.BILLING_WEBHOOK_SECRET,
         accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
       },
-      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY },
+      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
     },

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     expect(r.config.dataDir.endsWith('.data')).toBe(true);
     expect(r.config.slack.enabled).toBe(false);
     expect(r.config.logLevel).toBe('info');
-    expect(r.config.jobs).toEqual({ processEveryMs: 5000, planConcurrency: 5 });
+    expect(r.config.jobs).toEqual({ processEveryMs: 5000, planConcurrency: 5, dueConcurrency: 8 });
   });
 
   it('when Slack credentials and channels are set, then Slack is on over HTTP with roles parsed', () => {
@@ -38,10 +38,10 @@ describe('loadConfig', () => {
   });
 
   it('when several values are bad, then every problem is listed once, naming its variable', () => {
-    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0' });
+    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0', JOBS_DUE_CONCURRENCY: '-2' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
+    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_DUE_CONCURRENCY', 'JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
   });
 
   it('when EMBEDDED_DB names an engine, old names included, then it means that engine', () => {
