@@ -39,6 +39,8 @@ export async function startTestApp(opts: {
   databaseUri?: string;
   start?: StartOptions;
 } = {}): Promise<TestApp> {
+  // The channels the app posts to exist before its first post, as they do in a workspace.
+  opts.slack?.addChannels(...Object.values(CHANNELS));
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
   const env: Record<string, string> = {
     MONGODB_URI: opts.databaseUri ?? testDatabaseUri(),
