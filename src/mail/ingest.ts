@@ -161,6 +161,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       inReplyTo: mail.messageId,
       references: [...mail.references, ...(mail.messageId ? [mail.messageId] : [])],
       automatic: true,
+      lane: 'bulk',
     });
     await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}` });
   }
@@ -207,6 +208,7 @@ export function createMailIngest(deps: MailIngestDeps) {
         key: `review:${doc._id}`,
         channel: 'slack',
         payload: { type: 'review_notice', inboundId: String(doc._id), mailbox: doc.mailbox, reason: outcome.reason ?? 'unknown', from: doc.envelopeFrom ?? undefined },
+        lane: 'bulk',
       });
     }
     log.info({ event: 'mail.processed', id, mailbox: doc.mailbox, via: doc.via, status: outcome.status, ref: outcome.ticketRef, rule: outcome.rule, reason: outcome.reason }, `inbound mail: ${outcome.status}`);
