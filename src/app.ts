@@ -81,7 +81,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => mailer.close());
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
-      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
       deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, log, lookBeforeRepeat: opts.legacy?.blindRepeats !== true });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');

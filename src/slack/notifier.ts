@@ -11,7 +11,7 @@ import { insertIfAbsent, type Models } from '../db/models.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
 import { LOOKUP_MAX_PAGES, SLACK_CALL_TIMEOUT_MS } from '../jobs/delivery-timing.js';
 import { DeliveryError, type Attempt, type Deliverer } from '../jobs/outbox.js';
-import type { Logger } from '../logger.js';
+import { slackLogger, type Logger } from '../logger.js';
 import type { SlackIntent } from '../services/outbox.js';
 import { ticketCard } from '../../views/ticket-card.js';
 import { reviewNotice } from '../../views/review-notice.js';
@@ -56,10 +56,12 @@ export function toDeliveryError(err: unknown): DeliveryError {
   return new DeliveryError(`slack unreachable: ${e.message ?? String(err)}`, { outcomeUnknown: !refused });
 }
 
-export function createDeliveryClient(opts: { token: string; apiUrl: string | undefined }): WebClient {
+export function createDeliveryClient(opts: { token: string; apiUrl: string | undefined; log: Logger }): WebClient {
   // The outbox does its own retrying, honouring Retry-After; the client must not wait or retry.
   return new WebClient(opts.token, {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+    // Its own console lines would break the one-JSON-line-per-event log.
+    logger: slackLogger(opts.log, 'slack-web-api'),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: SLACK_CALL_TIMEOUT_MS,
