@@ -103,12 +103,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       raw,
       outbox,
       scheduler,
+      lane: lanes.mail,
       log,
       now,
       tickets: { models, outbox, log, metrics, now },
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    const inbound = createInboundStore({ models, raw, onStored: (id) => void lanes.mail.run(id, () => mail.process(id)) });
+    const inbound = createInboundStore({ models, raw, onStored: (id) => void mail.processSoon(id) });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
@@ -142,7 +143,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
     }
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
-    lanes.mail.run('sweep', () => mail.sweep(0));
+    void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
     void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));
     await imap.start();
     cleanups.push(() => imap.stop());

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '@slack/web-api';
 import { ATTEMPT_MAX_MS, CLAIM_LIFETIME_MS, LOOKUP_MAX_PAGES, RETRY_AFTER_UNKNOWN_MS, SLACK_CALL_TIMEOUT_MS, SLACK_SETTLE_MS } from '../src/jobs/delivery-timing.js';
 import { backoffMs, DeliveryError, retryDelayMs } from '../src/jobs/outbox.js';
-import { createLanes } from '../src/lanes.js';
+import { createLanes, LANE_SLOTS, YIELDED_SLOTS } from '../src/lanes.js';
 import { createLogger } from '../src/logger.js';
 import { toDeliveryError } from '../src/slack/notifier.js';
 
@@ -70,6 +70,34 @@ describe('lanes', () => {
     lanes.interactive.run('i1', async () => started.open());
     await started.opened;
     expect(lanes.bulk.depth()).toBe(10);
+    hold.open();
+  });
+
+  it('when interactive work is waiting or running, then each bulk lane starts one task at a time, and its full share again after', async () => {
+    const lanes = createLanes(log);
+    const person = gate();
+    const personDone = gate();
+    lanes.interactive.run('i1', async () => {
+      await person.opened;
+      personDone.open();
+    });
+    const hold = gate();
+    let running = 0;
+    let most = 0;
+    for (let i = 0; i < 6; i++) {
+      lanes.mail.run(`m${i}`, async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await hold.opened;
+        running -= 1;
+      });
+    }
+    await new Promise((r) => setImmediate(r));
+    expect({ running, most }).toEqual({ running: YIELDED_SLOTS, most: YIELDED_SLOTS });
+    person.open();
+    await personDone.opened;
+    await new Promise((r) => setImmediate(r));
+    expect(running).toBe(LANE_SLOTS.mail);
     hold.open();
   });
 

@@ -60,12 +60,36 @@ export async function startBot(o: { name: string; serverUri: string; log: Logger
   }
 }
 
-/** Waits until no outbox row is pending, or gives up after `timeoutMs`; returns whether it drained. */
-export async function outboxDrained(app: RunningApp, timeoutMs: number): Promise<boolean> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until `idle` holds and the database agrees, or `timeoutMs` passes; true if it did. The
+ * in-process lanes are watched, not the database: on FerretDB a count scans its collection
+ * (seconds at this size), and polling one would slow the very app being measured.
+ */
+async function settle(idle: () => boolean, confirm: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if ((await app.db.models.Outbox.countDocuments({ status: 'pending' })) === 0) return true;
-    await new Promise((r) => setTimeout(r, 100));
+    if (idle() && (await confirm())) return true;
+    await sleep(idle() ? 2000 : 250);
   }
   return false;
+}
+
+/** No outbox row pending: this process's delivery lanes are empty and no row waits for a retry. */
+export function outboxDrained(app: RunningApp, timeoutMs: number): Promise<boolean> {
+  return settle(
+    () => app.lanes.bulk.depth() + app.lanes.interactive.depth() === 0,
+    async () => (await app.db.models.Outbox.countDocuments({ status: 'pending' })) === 0,
+    timeoutMs,
+  );
+}
+
+/** Every stored email processed: the mail lane is empty and no row is still `received`. */
+export function mailProcessed(app: RunningApp, timeoutMs: number): Promise<boolean> {
+  return settle(
+    () => app.lanes.mail.depth() === 0,
+    async () => (await app.db.models.InboundMail.countDocuments({ status: 'received' })) === 0,
+    timeoutMs,
+  );
 }

@@ -19,7 +19,13 @@ export interface Prober {
   probe(): Promise<ProbeResult>;
 }
 
-export function createProber(o: { bot: Bot; relay: Relay; replyRef: string; tag: string; timeoutMs: number }): Prober {
+/** `replyRefs`: email tickets the Reply probes answer in turn (one ticket with hundreds of replies would not be realistic). */
+/** Whichever settles first; a wait that times out counts as "did not happen". */
+function firstOf(done: Promise<number>, failed: Promise<undefined>): Promise<number | undefined> {
+  return Promise.race([done.catch(() => undefined), failed.catch(() => new Promise<undefined>(() => undefined))]);
+}
+
+export function createProber(o: { bot: Bot; relay: Relay; replyRefs: string[]; tag: string; timeoutMs: number }): Prober {
   let serial = 0;
 
   async function card(i: number): Promise<number | undefined> {
@@ -41,12 +47,10 @@ export function createProber(o: { bot: Bot; relay: Relay; replyRef: string; tag:
       { secret: SIGNING_SECRET },
     );
     if (res.status !== 200) return undefined;
-    try {
-      const post = await o.bot.slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && String(c.args.text).includes(title), o.timeoutMs);
-      return post.at - started;
-    } catch {
-      return undefined;
-    }
+    const posted = o.bot.slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && String(c.args.text).includes(title), o.timeoutMs);
+    // The submitter is told when the ticket could not be saved: then no card will come.
+    const refused = o.bot.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes(`"${title}" was not saved`), o.timeoutMs);
+    return firstOf(posted.then((post) => post.at - started), refused.then(() => undefined));
   }
 
   async function reply(i: number): Promise<number | undefined> {
@@ -58,17 +62,15 @@ export function createProber(o: { bot: Bot; relay: Relay; replyRef: string; tag:
         callbackId: TICKET_REPLY.callbackId,
         userId: USERS.support,
         viewId: `VREPLY${o.tag}${i}`,
-        privateMetadata: JSON.stringify({ ref: o.replyRef }),
+        privateMetadata: JSON.stringify({ ref: o.replyRefs[i % o.replyRefs.length] }),
         values: { [TICKET_REPLY.fields.body]: { type: 'plain_text_input', value: `Thank you for waiting, we are on it. ${marker}` } },
       }),
       { secret: SIGNING_SECRET },
     );
     if (res.status !== 200) return undefined;
-    try {
-      return (await o.relay.arrivalOf(marker, o.timeoutMs)) - started;
-    } catch {
-      return undefined;
-    }
+    const ref = o.replyRefs[i % o.replyRefs.length];
+    const refused = o.bot.slack.waitFor('chat.postMessage', (c) => c.at >= started && String(c.args.text).includes(`reply on ${ref} was not sent`), o.timeoutMs);
+    return firstOf(o.relay.arrivalOf(marker, o.timeoutMs).then((at) => at - started), refused.then(() => undefined));
   }
 
   return {

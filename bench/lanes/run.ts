@@ -20,10 +20,9 @@ import { MAILBOXES } from '../../src/config.js';
 import { SLACK_CALL_TIMEOUT_MS } from '../../src/jobs/delivery-timing.js';
 import { createLogger } from '../../src/logger.js';
 import { startBenchDatabase } from '../ack/database.js';
-import { waitProcessed } from '../ingest/processing.js';
 import { startSender, type Sender } from '../ingest/sender.js';
 import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
-import { outboxDrained, startBot } from './bot.js';
+import { mailProcessed, outboxDrained, startBot } from './bot.js';
 import { writeMails } from './mails.js';
 import { createProber, latencyStats, type LatencyStats, type ProbeResult } from './probes.js';
 import { startRelay } from './relay.js';
@@ -41,8 +40,10 @@ function settings() {
     sections,
     emails: numberFromEnv('BENCH_EMAILS', 1000, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
     connections: numberFromEnv('BENCH_CONNECTIONS', 4, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64'),
-    probeEveryMs: numberFromEnv('BENCH_PROBE_EVERY_MS', 2000, (n) => n >= 100, 'at least 100 ms'),
+    probeEveryMs: numberFromEnv('BENCH_PROBE_EVERY_MS', 5000, (n) => n >= 100, 'at least 100 ms'),
     baselineProbes: numberFromEnv('BENCH_BASELINE_PROBES', 20, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
+    replyTickets: numberFromEnv('BENCH_REPLY_TICKETS', 20, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
+    modes: (process.env.BENCH_LANE_MODES ?? 'after,before').split(',').map((m) => m.trim()),
     processEveryMs: numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 1000, (n) => Number.isInteger(n) && n >= 1, 'a whole number of ms'),
     timeoutSeconds: numberFromEnv('BENCH_PROCESS_TIMEOUT_SECONDS', 900, (n) => n > 0, 'a number of seconds above 0'),
     slackLatencyMs: numberFromEnv('BENCH_SLACK_LATENCY_MS', 0, (n) => n >= 0, '0 or more ms'),
@@ -72,17 +73,20 @@ interface LanesResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-/** The email ticket staff answer in the Reply probes: one customer email, delivered before timing. */
-async function ticketToAnswer(port: number, app: Awaited<ReturnType<typeof startBot>>['app']): Promise<string> {
+/** The email tickets staff answer in the Reply probes, in turn: customer emails, delivered before timing. */
+async function ticketsToAnswer(count: number, port: number, app: Awaited<ReturnType<typeof startBot>>['app']): Promise<string[]> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  const subjects = Array.from({ length: count }, (_, i) => `Waiting for an answer ${i + 1}`);
   try {
-    await transport.sendMail({ from: 'waiting@customer.test', to: `support@${DOMAIN}`, subject: 'Waiting for an answer', text: 'Hello, any news?', messageId: `<waiting.${Date.now()}@customer.test>` });
+    for (const [i, subject] of subjects.entries()) {
+      await transport.sendMail({ from: `waiting${i}@customer.test`, to: `support@${DOMAIN}`, subject, text: 'Hello, any news?', messageId: `<waiting.${i}.${Date.now()}@customer.test>` });
+    }
   } finally {
     transport.close();
   }
   for (;;) {
-    const ticket = await app.db.models.Ticket.findOne({ title: 'Waiting for an answer' }).lean();
-    if (ticket && (await outboxDrained(app, 30_000))) return ticket.ref;
+    const tickets = await app.db.models.Ticket.find({ title: { $in: subjects } }).select({ ref: 1 }).lean();
+    if (tickets.length === count && (await outboxDrained(app, 30_000))) return tickets.map((t) => t.ref);
     await sleep(100);
   }
 }
@@ -92,12 +96,12 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
   const bot = await startBot({ name: 'lanes', serverUri, log, processEveryMs: s.processEveryMs, smtpUrl: relay.url, ...(mode.legacy ? { legacy: mode.legacy } : {}) });
   try {
     if (s.slackLatencyMs > 0) for (const m of ['chat.postMessage', 'chat.update']) bot.slack.setLatency(m, s.slackLatencyMs);
-    const replyRef = await ticketToAnswer(bot.app.smtpPort, bot.app);
+    const replyRefs = await ticketsToAnswer(s.replyTickets, bot.app.smtpPort, bot.app);
     const timeoutMs = s.timeoutSeconds * 1000;
     const tag = mode.legacy ? 'before' : 'after';
 
     say(`${mode.label}: ${s.baselineProbes} probes with nothing else running`);
-    const idleProber = createProber({ bot, relay, replyRef, tag: `${tag}-idle`, timeoutMs });
+    const idleProber = createProber({ bot, relay, replyRefs, tag: `${tag}-idle`, timeoutMs });
     const idle: ProbeResult[] = [];
     for (let i = 0; i < s.baselineProbes; i += 1) {
       idle.push(await idleProber.probe());
@@ -106,7 +110,7 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
     if (!(await outboxDrained(bot.app, 60_000))) say('the outbox did not drain after the idle probes');
 
     say(`${mode.label}: replaying ${s.emails} emails over ${s.connections} connections, probing every ${s.probeEveryMs} ms`);
-    const prober = createProber({ bot, relay, replyRef, tag: `${tag}-replay`, timeoutMs });
+    const prober = createProber({ bot, relay, replyRefs, tag: `${tag}-replay`, timeoutMs });
     const probes: Promise<ProbeResult>[] = [];
     let replaying = true;
     const tick = () => {
@@ -119,14 +123,11 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
     tick();
     const sent = await sending;
     say(`${mode.label}: accepted ${sent.accepted}/${sent.sent} in ${(sent.acceptMs / 1000).toFixed(1)} s; waiting for processing`);
-    const processed = await waitProcessed(bot.app, {
-      timeoutMs,
-      pollMs: 250,
-      progress: (remaining, rows) => say(`${mode.label}: processed ${rows - remaining}/${rows}, ${probes.length} probes so far`),
-    });
+    const progress = setInterval(() => say(`${mode.label}: ${bot.app.lanes.mail.depth()} emails waiting in the mail lane, ${probes.length} probes so far`), 10_000);
+    const processed = await mailProcessed(bot.app, timeoutMs).finally(() => clearInterval(progress));
+    const processedSeconds = (Date.now() - started) / 1000;
     replaying = false;
     clearInterval(ticker);
-    const processedSeconds = ((processed.lastProcessedWallMs ?? Date.now()) - started) / 1000;
     const drained = await outboxDrained(bot.app, timeoutMs);
     const drainedSeconds = (Date.now() - started) / 1000;
     const results = await Promise.all(probes);
@@ -138,7 +139,7 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
       acceptSeconds: Number((sent.acceptMs / 1000).toFixed(1)),
       processedSeconds: Number(processedSeconds.toFixed(1)),
       drainedSeconds: Number(drainedSeconds.toFixed(1)),
-      timedOut: processed.timedOut || !drained,
+      timedOut: !processed || !drained,
     };
   } finally {
     await bot.stop();
@@ -221,7 +222,7 @@ async function main(cleanups: Cleanups): Promise<void> {
     const sender = await startSender('worker', mails.files);
     cleanups.push(sender.stop);
     const rows: LanesResult[] = [];
-    for (const mode of MODES) rows.push(await lanesRun(s, mode, db.uri, sender, log));
+    for (const mode of MODES.filter((m) => s.modes.includes(m.legacy ? 'before' : 'after'))) rows.push(await lanesRun(s, mode, db.uri, sender, log));
     lines.push(
       '',
       `Probes: /ticket new (submission to card posted) and a staff Reply (submission to email at the relay), every ${s.probeEveryMs} ms during a replay of ${s.emails} generated emails (${(mails.bytes / 2 ** 20).toFixed(1)} MiB, ${s.connections} SMTP connections, mailboxes in turn); idle: ${s.baselineProbes} probes with nothing else running, same app. Fake Slack latency ${s.slackLatencyMs} ms.`,

@@ -10,6 +10,7 @@ import type { InboundMailDoc } from '../db/models/mail.js';
 import { formatRef, parseRef } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../jobs/scheduler.js';
+import type { Lane } from '../lanes.js';
 import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
@@ -32,6 +33,8 @@ export interface MailIngestDeps {
   raw: RawStore;
   outbox: Outbox;
   scheduler: Scheduler;
+  /** Where this process processes mail (see lanes.ts). */
+  lane: Lane;
   log: Logger;
   tickets: TicketDeps;
   now?: () => Date;
@@ -215,22 +218,20 @@ export function createMailIngest(deps: MailIngestDeps) {
     return outcome;
   }
 
-  /** Processes rows left `received` (a crash, a failure); `staleMs` 0 at start-up takes them all. */
+  /** Processes the row in this process's mail lane; false if it is already waiting there. */
+  const processSoon = (id: string): boolean => deps.lane.run(id, () => process(id));
+
+  /**
+   * Hands rows left `received` (a crash, a failure) to the mail lane; `staleMs` 0 at start-up takes
+   * them all. During a flood most are already waiting in the lane: they are not processed twice.
+   */
   async function sweep(staleMs = STALE_MS): Promise<number> {
     const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - staleMs);
     const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
-    let done = 0;
-    for (const row of stale) {
-      try {
-        if (await process(String(row._id))) done += 1;
-      } catch (err) {
-        log.warn({ event: 'mail.process_failed', id: String(row._id), err: (err as Error).message }, 'will retry on the next sweep');
-      }
-    }
-    return done;
+    return stale.filter((row) => processSoon(String(row._id))).length;
   }
 
   deps.scheduler.define(SWEEP_MAIL_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
-  return { process, sweep };
+  return { process, processSoon, sweep };
 }
 export type MailIngest = ReturnType<typeof createMailIngest>;
