@@ -21,7 +21,7 @@ import { loadAppKey } from './services/app-key.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
-import pLimit from 'p-limit';
+import { createLanes, type Lanes } from './lanes.js';
 import { createInboundStore, rawStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
@@ -43,6 +43,8 @@ export interface RunningApp {
   /** Everything that falls due at a time, and this process's runner for it. */
   due: DueWork;
   metrics: Metrics;
+  /** This process's in-process work: mail processing, bulk and interactive deliveries. */
+  lanes: Lanes;
   slack: SlackApp | undefined;
   mail: MailIngest;
   smtpPort: number;
@@ -56,6 +58,13 @@ export interface StartOptions {
   defaultMetrics?: boolean;
   /** The app's time (tests set it near a job's due time; the scheduler follows it). */
   clock?: Clock;
+  /**
+   * The behaviour before issue 9 (items 5 and 9), for the benches' before/after figures; never set
+   * in production. `sharedQueue`: mail processing and every delivery share one queue of four.
+   * `blindRepeats`: a repeated Slack post does not look for its earlier copy, and a call whose
+   * outcome is unknown is retried on the plain back-off.
+   */
+  legacy?: { sharedQueue?: boolean; blindRepeats?: boolean };
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
@@ -77,19 +86,15 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => mailer.close());
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
-      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone });
+      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
+      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone, log, lookBeforeRepeat: opts.legacy?.blindRepeats !== true });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
-    // New work starts at once in this process, a few at a time; the jobs retry and sweep.
-    const soon = pLimit(4);
-    const later = (what: string, work: () => Promise<unknown>) =>
-      void soon(work).catch((err: Error) => log.warn({ event: `${what}.deferred`, err: err.message }, 'will be retried by its sweep job'));
-    const worker: { current?: OutboxWorker } = {};
-    const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
-    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
-    worker.current = outboxWorker;
+    // New work starts at once in this process, in its lane (see lanes.ts); the jobs retry and sweep.
+    const lanes = createLanes(log, { shared: opts.legacy?.sharedQueue === true });
+    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, lanes, log, metrics, now, settleAfterUnknown: opts.legacy?.blindRepeats !== true });
+    const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
     const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
@@ -104,13 +109,14 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       raw,
       outbox,
       scheduler,
+      lane: lanes.mail,
       log,
       now,
       tickets: { models, outbox, log, metrics, now },
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
+    const inbound = createInboundStore({ models, raw, onStored: (id) => void mail.processSoon(id) });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
@@ -146,8 +152,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
     }
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
-    later('mail', () => mail.sweep(0));
-    later('outbox', () => outboxWorker.sweep(0));
+    void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
+    void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));
     await imap.start();
     cleanups.push(() => imap.stop());
     if (slack) {
@@ -158,7 +164,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

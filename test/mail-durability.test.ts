@@ -1,41 +1,21 @@
 /** Nothing a customer sent is lost: not when the bot dies right after 250, not when the database is down. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { startFerret } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/logger.js';
 import { ownEngineBackend } from './support/own-engine.js';
+import { killBotProcesses, startBotProcess as bootProcess } from './support/bot-process.js';
 import { sendMail } from './support/send-mail.js';
 import { eventually, startTestApp, testDatabaseUri } from './support/test-app.js';
 
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killBotProcesses();
   for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
 });
-
-/** The bot as a separate process, so it can really be killed. Resolves once it listens. */
-async function bootProcess(env: Record<string, string>): Promise<{ child: ChildProcess; smtpPort: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', MONGOMS_RUNTIME_DOWNLOAD: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bot did not start in 60 s')), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.includes('"app.started"')) return;
-      clearTimeout(timer);
-      resolve({ child, smtpPort: (JSON.parse(line) as { smtpPort: number }).smtpPort });
-    });
-    child.once('exit', (code) => reject(new Error(`bot exited early with ${code}`)));
-  });
-}
 
 describe('durability of inbound mail', () => {
   it('when the bot is killed right after answering 250, then the message is ingested after restart', async () => {
