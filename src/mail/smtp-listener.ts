@@ -1,6 +1,8 @@
 /**
  * The bot's own SMTP listener for the four mailboxes. A message is stored (raw, in MongoDB) before
- * 250 is answered; a database outage answers 451 so the sender's server tries again later.
+ * 250 is answered; a database outage answers 451 so the sender's server tries again later. At
+ * most `maxClients` sessions run at once; smtp-server answers 421 to the next, and a sender's
+ * server retries that too.
  */
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +15,7 @@ export interface SmtpListenerDeps {
   port: number;
   domain: string;
   maxBytes: number;
+  maxClients: number;
   store: (input: InboundInput) => Promise<{ id: string; duplicate: boolean }>;
   log: Logger;
 }
@@ -54,6 +57,7 @@ export function createSmtpListener(deps: SmtpListenerDeps) {
     name: deps.domain,
     banner: 'account requests',
     size: deps.maxBytes,
+    maxClients: deps.maxClients,
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
@@ -85,6 +89,11 @@ export function createSmtpListener(deps: SmtpListenerDeps) {
     },
   });
   server.on('error', (err: Error) => log.warn({ event: 'smtp.error', err: err.message }, 'SMTP connection error'));
+  // smtp-server refuses a session past maxClients without telling the application. It counts a
+  // new socket's session a moment after accepting it; counted now, the same test says whether it will.
+  server.server.on('connection', () => {
+    if (server.connections.size >= deps.maxClients) log.warn({ event: 'smtp.too_many_clients', maxClients: deps.maxClients }, 'SMTP session refused with 421: too many at once');
+  });
 
   return {
     listen(): Promise<number> {
