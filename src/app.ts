@@ -21,6 +21,7 @@ import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js'
 import { createHttpServer, listen } from './http/server.js';
 import pLimit from 'p-limit';
 import { createInboundStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createMailQueue } from './mail/mail-queue.js';
 import { rawStore } from './mail/raw-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
@@ -46,6 +47,11 @@ export interface RunningApp {
   imap: ReturnType<typeof createImapIngestors>;
   stop(): Promise<void>;
 }
+
+/** Mail over this size is large: it is processed within MAIL_BUDGET_BYTES of large mail at once. */
+const MAIL_LARGE_BYTES = 1024 * 1024;
+/** Two messages near the 25 MB default limit at once, or many smaller ones. */
+const MAIL_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface StartOptions {
   /** Distinguishes scheduler processes in job locks (tests run two in one process). */
@@ -104,7 +110,12 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       tickets: { models, outbox, log, metrics, now },
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
+    // Mail has a queue of its own (see mail-queue.ts): a burst of large messages is parsed a
+    // couple at a time, while small mail and outbox deliveries go on.
+    const mailQueue = createMailQueue({ concurrency: 4, largeBytes: MAIL_LARGE_BYTES, budgetBytes: MAIL_BUDGET_BYTES });
+    const processSoon = (id: string, size: number) =>
+      void mailQueue.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
+    const inbound = createInboundStore({ models, raw, onStored: processSoon });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
