@@ -16,6 +16,7 @@ import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
 import { seedRoles } from './services/roles.js';
+import { loadAppKey } from './services/app-key.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -72,6 +73,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
   try {
     const { models } = db;
     const seeded = await seedRoles(models, config.roles);
+    const appKey = await loadAppKey(models, config.appSecret, clock.now());
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
     const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, clock, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
 
@@ -80,7 +82,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
       const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels });
+      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
@@ -92,10 +94,10 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
     worker.current = outboxWorker;
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
@@ -108,6 +110,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       log,
       now,
       tickets: { models, outbox, log, metrics, now },
+      appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
     // Mail has a queue of its own (see mail-queue.ts): a burst of large messages is parsed a

@@ -89,6 +89,7 @@ const envSchema = z.object({
   BILLING_WEBHOOK_URL: optionalUrl(['http:', 'https:']),
   BILLING_WEBHOOK_SECRET: optionalString,
   ACCOUNTS_SEED_FILE: optionalString,
+  APP_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
   JOBS_PLAN_CONCURRENCY: positiveInt(5),
@@ -126,6 +127,8 @@ export interface Config {
   /** planConcurrency: plan changes one process applies at once, and so locks per poll. */
   jobs: { processEveryMs: number; planConcurrency: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Signs reply addresses (and later links); unset, a key kept in the database is used. */
+  appSecret: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -200,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY },
       logLevel: env.LOG_LEVEL,
+      appSecret: env.APP_SECRET,
     },
   };
 }

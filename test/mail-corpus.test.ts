@@ -5,11 +5,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { MAILBOXES } from '../src/config.js';
+import { describeWithShared, sharedPath } from './support/shared-data.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
-const CORPUS = path.join(process.cwd(), '..', 'shared', 'corpus', 'email');
+const CORPUS = sharedPath('corpus', 'email');
 
 async function files(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -22,16 +23,17 @@ async function files(dir: string): Promise<string[]> {
 }
 
 let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ env: { JOBS_PROCESS_EVERY_MS: '500' } });
-});
-afterAll(async () => {
-  await t.stop();
-});
 
-describe('the email corpus over SMTP', () => {
+describeWithShared(CORPUS, 'the public email corpus (../shared/corpus/email) was not replayed over SMTP')('the email corpus over SMTP', () => {
+  beforeAll(async () => {
+    t = await startTestApp({ env: { JOBS_PROCESS_EVERY_MS: '500' } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
   it('when every corpus message is delivered, then every one is accounted for and none crashes the bot', async () => {
-    const all = await files(CORPUS);
+    const all = await files(CORPUS!);
     expect(all.length).toBeGreaterThan(900);
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: t.app.smtpPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 4 });
     const refused: string[] = [];
@@ -45,7 +47,7 @@ describe('the email corpus over SMTP', () => {
           await transport.sendMail({ envelope: { from: 'corpus@customer.test', to: [`${mailbox}@example.com`] }, raw: raw.length > 0 ? raw : Buffer.from('\r\n') });
           accepted += 1;
         } catch (err) {
-          refused.push(`${path.relative(CORPUS, file)}: ${(err as Error).message}`);
+          refused.push(`${path.relative(CORPUS!, file)}: ${(err as Error).message}`);
         }
       }),
     );
@@ -67,7 +69,7 @@ describe('the email corpus over SMTP', () => {
       const k = (r.reason ?? '').replace(/[0-9]+/g, 'N').slice(0, 60);
       reasons[k] = (reasons[k] ?? 0) + 1;
     }
-    console.log(`corpus over SMTP: ${all.length} sent, ${stored} stored (${duplicates} repeats of a stored Message-ID), outcomes ${JSON.stringify(counts)}; review reasons ${JSON.stringify(reasons)}; all accepted after ${sentMs} ms, all processed after ${processedMs} ms`);
+    process.stderr.write(`corpus over SMTP: ${all.length} sent, ${stored} stored (${duplicates} repeats of a stored Message-ID), outcomes ${JSON.stringify(counts)}; review reasons ${JSON.stringify(reasons)}; all accepted after ${sentMs} ms, all processed after ${processedMs} ms\n`);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(stored);
     expect(counts.ticket).toBeGreaterThan(0);
     expect(counts.bounce).toBeGreaterThan(500);

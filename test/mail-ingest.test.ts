@@ -123,10 +123,10 @@ describe('replies and threading', () => {
     expect(await t.app.db.models.Ticket.findOne({ ref: row.ticketRef }).lean()).toMatchObject({ citesRef: ref });
   });
 
-  it('when mail goes to support+AR-n@, then it joins that ticket', async () => {
+  it('when the customer writes to support+AR-n@, then it joins that ticket (strangers: see trust-mail.test.ts)', async () => {
     const { ref } = await ticketFromCustomer('erin@customer.test', 'Add-on question');
     const id = uniqueId('plus');
-    await sendMail({ port: t.app.smtpPort, from: 'erin.other@customer.test', to: `support+${ref}@example.com`, subject: 'Following up', text: 'Forwarding from my colleague.', messageId: id });
+    await sendMail({ port: t.app.smtpPort, from: 'erin@customer.test', to: `support+${ref}@example.com`, subject: 'Following up', text: 'One more thing.', messageId: id });
     expect(await inbound(id)).toMatchObject({ status: 'reply', ticketRef: ref });
   });
 });

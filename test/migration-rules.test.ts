@@ -34,20 +34,20 @@ describe('what blocks what', () => {
 
   it('when the payment failed, then every step but recording a payment is blocked, with the reason', () => {
     const failed = { ...base, payment: { status: 'failed', reason: 'card declined' } };
-    for (const step of ['summary', 'projects', 'start', 'complete'] as const) expect(blockedReason(failed, step, 'AR-1')).toBe('Blocked: the payment on AR-1 failed (card declined). Record a successful payment first.');
-    expect(blockedReason(failed, 'payment', 'AR-1')).toBeUndefined();
+    for (const step of ['summary', 'projects', 'start', 'complete'] as const) expect(blockedReason(failed, step, 'AR-1', 'UTC')).toBe('Blocked: the payment on AR-1 failed (card declined). Record a successful payment first.');
+    expect(blockedReason(failed, 'payment', 'AR-1', 'UTC')).toBeUndefined();
     expect(nextAction(failed)).toEqual({ who: 'billing', what: 'payment failed: record a successful payment' });
   });
 
   it('when steps come out of order, then each says what must come first', () => {
-    expect(blockedReason({ stage: 'handed_off' }, 'summary', 'AR-1')).toMatch(/has not confirmed the schedule/);
-    expect(blockedReason({ stage: 'scheduled' }, 'payment', 'AR-1')).toMatch(/billing summary on AR-1 first/);
-    expect(blockedReason({ ...base, billing: { outcome: 'credits' } }, 'payment', 'AR-1')).toMatch(/no dues/);
-    expect(blockedReason(base, 'start', 'AR-1')).toMatch(/it is pending/);
-    expect(blockedReason({ ...base, payment: { status: 'succeeded' } }, 'start', 'AR-1')).toMatch(/Confirm the live and test projects/);
-    expect(blockedReason({ ...base, stage: 'migrating', payment: { status: 'succeeded' } }, 'complete', 'AR-1')).toMatch(/not cancelled yet \(due 2030-01-01/);
-    expect(blockedReason({ ...base, stage: 'migrating', payment: { status: 'succeeded' }, c4sCancelledAt: new Date() }, 'complete', 'AR-1')).toBeUndefined();
-    expect(blockedReason({ stage: 'completed' }, 'payment', 'AR-1')).toMatch(/already completed/);
+    expect(blockedReason({ stage: 'handed_off' }, 'summary', 'AR-1', 'UTC')).toMatch(/has not confirmed the schedule/);
+    expect(blockedReason({ stage: 'scheduled' }, 'payment', 'AR-1', 'UTC')).toMatch(/billing summary on AR-1 first/);
+    expect(blockedReason({ ...base, billing: { outcome: 'credits' } }, 'payment', 'AR-1', 'UTC')).toMatch(/no dues/);
+    expect(blockedReason(base, 'start', 'AR-1', 'UTC')).toMatch(/it is pending/);
+    expect(blockedReason({ ...base, payment: { status: 'succeeded' } }, 'start', 'AR-1', 'UTC')).toMatch(/Confirm the live and test projects/);
+    expect(blockedReason({ ...base, stage: 'migrating', payment: { status: 'succeeded' } }, 'complete', 'AR-1', 'UTC')).toMatch(/not cancelled yet \(due 2030-01-01 00:00 \(UTC\)\)/);
+    expect(blockedReason({ ...base, stage: 'migrating', payment: { status: 'succeeded' }, c4sCancelledAt: new Date() }, 'complete', 'AR-1', 'UTC')).toBeUndefined();
+    expect(blockedReason({ stage: 'completed' }, 'payment', 'AR-1', 'UTC')).toMatch(/already completed/);
   });
 
   it('when a step is taken again, then the stage never moves backwards', () => {

@@ -11,6 +11,7 @@ import { CHANNELS, eventually, startTestApp, testDatabaseUri, USERS, type TestAp
 import { HANDOFF_CARD } from '../views/ids.js';
 import { handoffCard } from '../views/handoff-card.js';
 import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
+import { formatInstant } from '../src/domain/dates.js';
 import { CANCEL_C4S_JOB, formatDuration } from '../src/jobs/migration-cancel.js';
 
 const TZ = 'Europe/Berlin';
@@ -62,7 +63,8 @@ describe('Confirm & schedule', () => {
 
     const answer = await press(ref, 'confirm');
     expect(answer).toContain('Scheduled');
-    expect(answer).toContain(`00:00 ${TZ} on ${dayBefore(start)}`);
+    expect(answer).toContain(`cancelled at ${dayBefore(start)} 00:00 (${TZ}), the day before the Enterprise start on ${start}.`);
+    expect(answer).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/); // no raw ISO instant
 
     const jobs = await jobsOf(ref);
     expect(jobs).toHaveLength(1);
@@ -145,7 +147,7 @@ describe('the cancellation job', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ actor: 'system' });
     expect(lines[0]!.note).toMatch(/1h 0m|1h \d+s|1h/);
-    expect(lines[0]!.note).toContain(`after its time ${past.toISOString()}`);
+    expect(lines[0]!.note).toContain(`after its time ${formatInstant(past, TZ)}`);
     expect(done.migration?.c4sCancelledAt).toBeInstanceOf(Date);
     expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(1);
     // Agenda removes a finished one-time job just after saving its result.
@@ -156,7 +158,7 @@ describe('the cancellation job', () => {
 
     // The billing card is queued for an update (process B has no Slack: A's outbox sweep sends it), and loses its buttons.
     expect(await t.app.db.models.Outbox.findById(`handoff-update:${ref}:c4s_cancelled`).lean()).not.toBeNull();
-    const card = handoffCard({ ref, migration: done.migration! });
+    const card = handoffCard({ ref, timeZone: TZ, migration: done.migration! });
     expect(JSON.stringify(card.blocks)).toContain('C4S plan cancellation recorded');
     expect(JSON.stringify(card.blocks)).not.toContain(HANDOFF_CARD.actions.confirm);
     // Neither button changes anything any more.

@@ -12,6 +12,7 @@ import { eventually, startTestApp, USERS, type TestApp } from './support/test-ap
 import {
   billingCardUpdate,
   completeValues,
+  failPayment,
   handOff,
   openStep,
   press,
@@ -182,12 +183,12 @@ describe('payments and projects', () => {
     expect(summaryMail.text).toMatch(/eMandate, or you can pay it now by card/);
     expect((await ticketOf(ref)).migration?.payment?.status).toBe('pending');
 
-    expect(await selectPayment(d, ref, 'failed')).toMatch(/failed\. Every later step is blocked/);
+    expect(await failPayment(d, ref)).toMatch(/failed\. Every later step is blocked/);
     const failedMail = await mailTo(ref, customer(account), 'did not go through');
     const card = await billingCardUpdate(slack, (c) => JSON.stringify(c.args.blocks).includes('payment failed'));
     expect(JSON.stringify(card.find((b) => b.block_id === HANDOFF_CARD.progressBlock))).toContain(':no_entry: *payment failed*');
 
-    const blocked = /Blocked: the payment on AR-\d+ failed\. Record a successful payment first\./;
+    const blocked = /Blocked: the payment on AR-\d+ failed \(Card declined\)\. Record a successful payment first\./;
     expect((await openStep(d, A.projects, ref)).refusal).toMatch(blocked);
     expect((await openStep(d, A.summary, ref)).refusal).toMatch(blocked);
     expect(await press(d, A.start, ref)).toMatch(blocked);
@@ -298,7 +299,7 @@ describe('App Home', () => {
     const soon = await scheduled('HOM-AAA-0002', 3);
     const failing = await scheduled('HOM-AAA-0003', 30);
     await submitStep(d, MIGRATION_SUMMARY.callbackId, failing, summaryValues({ outcome: 'dues', amount: '5', method: 'card' }));
-    await selectPayment(d, failing, 'failed');
+    await failPayment(d, failing);
 
     const billing = await home(USERS.billing);
     expect(billing(HOME.billingAwaitingBlock)).toMatch(new RegExp(`${waiting}.*confirm & schedule`));

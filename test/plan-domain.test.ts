@@ -97,7 +97,7 @@ describe('refusals change nothing and say why', () => {
 
   it('when a downgrade is already pending, then a second one is refused and names the first', () => {
     const r = refused({ ...base, tier: 'startup-25k' }, { type: 'downgrade', tier: 'startup-5k' }, { ...ctx, pendingDowngrade: { dueAt: new Date('2030-01-31T23:00:00Z'), tier: 'startup-10k' } });
-    expect(r.message).toMatch(/already scheduled for 2030-02-01 00:00 Europe\/Berlin/);
+    expect(r.message).toMatch(/already scheduled for 2030-02-01 00:00 \(Europe\/Berlin\)/);
   });
 
   it('when a cancellation lacks DELETE exactly or a reason, then it is refused on that field', () => {

@@ -52,6 +52,42 @@ describe('/plan', () => {
     expect(view.blocks.find((b) => b.block_id === F.accountId)?.element?.initial_value).toBe('SLK-AAA-0001');
   });
 
+  it('when run with an account ID the bot does not know, then the modal that opened at once is replaced by a short notice and the person gets one ephemeral line', async () => {
+    await t.post(slashCommand({ command: '/plan', text: 'nop-aaa-0000', userId: USERS.support, channelId: CHANNELS.support, responseUrl: slack.responseUrl('plan-unknown') }));
+    const open = await slack.waitFor('views.open');
+    expect((open.args.view as { callback_id: string }).callback_id).toBe(PLAN_MODAL.callbackId); // opened before the lookup
+    const update = await slack.waitFor('views.update');
+    expect(update.args).toMatchObject({ view_id: expect.stringMatching(/^V\d+$/), hash: expect.any(String) });
+    expect(update.at).toBeGreaterThanOrEqual(open.at);
+    const notice = update.args.view as { blocks: Block[]; submit?: unknown };
+    expect(notice.submit).toBeUndefined();
+    expect(notice.blocks.find((b) => b.block_id === PLAN_MODAL.unknownAccountBlock)?.text?.text).toMatch(/No account NOP-AAA-0000 is known\..*`\/account NOP-AAA-0000`/);
+    const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'plan-unknown');
+    expect(answer.args).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^No account NOP-AAA-0000 is known\./) });
+    expect(String(answer.args.text).split('\n')).toHaveLength(1);
+  });
+
+  it('when run with a known account ID, then the modal stays as opened: no notice, no ephemeral answer', async () => {
+    await t.post(slashCommand({ command: '/plan', text: 'SLK-AAA-0002', userId: USERS.support, channelId: CHANNELS.support, responseUrl: slack.responseUrl('plan-known') }));
+    await slack.waitFor('views.open');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(slack.callsTo('views.update')).toHaveLength(0);
+    expect(slack.calls.filter((c) => c.method === 'response_url')).toHaveLength(0);
+  });
+
+  it('when an upgrade above 100,000 MAU is submitted, then the Enterprise lead card in sales says what was asked, for which account, who asked, and the contact', async () => {
+    await t.app.services.accounts.create({ id: 'SLK-LED-0001', name: 'Lead Co', contactEmail: 'owner@lead.test', tier: 'startup-50k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
+    expect(await submit(USERS.billing, { [F.accountId]: text('SLK-LED-0001'), [F.change]: select('upgrade'), [F.tier]: select('enterprise') }, 'VLEAD1')).toBeUndefined();
+    const told = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.billing);
+    const ref = /Lead: (AR-\d+)/.exec(String(told.args.text))?.[1];
+    const card = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(`${ref} `));
+    const blocks = JSON.stringify(card.args.blocks);
+    expect(blocks).toContain('Enterprise lead for Lead Co (SLK-LED-0001)');
+    expect(blocks).toContain('Upgrade to Enterprise (above 100,000 MAU) asked in Slack for Lead Co (SLK-LED-0001), now on Startup 50,000 MAU.');
+    expect(blocks).toContain('Contact: Lead Co, owner@lead.test');
+    expect(blocks).toContain(`<@${USERS.billing}> in Slack`);
+  });
+
   it('when the change and tier are chosen, then the modal shows the date and the prorated amount before submitting', async () => {
     const state = { values: values({ [F.accountId]: text('SLK-AAA-0001'), [F.change]: select('upgrade'), [F.tier]: select('startup-25k') }) };
     await t.post(blockActions({ actionId: F.tier, blockId: F.tier, userId: USERS.billing, view: { id: 'VPREVIEW1', hash: 'h1', callback_id: PLAN_MODAL.callbackId, private_metadata: '{}', state }, action: { type: 'static_select', selected_option: { value: 'startup-25k' } } }));
@@ -101,7 +137,7 @@ describe('/account', () => {
     const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'acct');
     const blocks = answer.args.blocks as Block[];
     const pending = blocks.find((b) => b.block_id === ACCOUNT_VIEW.pendingBlock('downgrade:VDOWN3'));
-    expect(pending?.text?.text).toContain('2030-02-01 00:00 Europe/Berlin');
+    expect(pending?.text?.text).toContain('2030-02-01 00:00 (Europe/Berlin)');
     expect(pending?.accessory).toMatchObject({ action_id: ACCOUNT_VIEW.actions.cancelChange, value: 'downgrade:VDOWN3' });
     expect(blocks.find((b) => b.block_id === ACCOUNT_VIEW.ticketsBlock)?.text?.text).toMatch(/AR-\d+/);
     expect(blocks.find((b) => b.block_id === ACCOUNT_VIEW.fieldsBlock)).toBeDefined();

@@ -33,7 +33,7 @@ export function accountOverview(o: AccountOverviewView): { text: string; blocks:
     `*Contact*\n${escapeText(a.contactEmail)}`,
   ].map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: ACCOUNT_VIEW.headerBlock, text: plain(`${a.id}: ${a.name}`, 150) },
+    { type: 'header', block_id: ACCOUNT_VIEW.headerBlock, text: plain(`${a.id}: ${escapeText(truncate(a.name, 130))}`, 150) },
     { type: 'section', block_id: ACCOUNT_VIEW.fieldsBlock, fields },
     { type: 'section', text: { type: 'mrkdwn', text: o.pending.length ? '*Scheduled changes*' : '*Scheduled changes*: none' } },
   ];
@@ -43,7 +43,7 @@ export function accountOverview(o: AccountOverviewView): { text: string; blocks:
       block_id: ACCOUNT_VIEW.pendingBlock(c._id),
       text: { type: 'mrkdwn', text: truncate(`*${escapeText(CHANGE_LABELS[c.type as ChangeType] ?? c.type)}* on ${slackDate(c.dueAt)}\n${escapeText(c.summary)}`, 2900) },
       ...(CANCELLABLE.has(c.type)
-        ? { accessory: { type: 'button' as const, action_id: ACCOUNT_VIEW.actions.cancelChange, text: plain('Cancel'), value: c._id, style: 'danger' as const, confirm: { title: plain('Cancel this change?'), text: plain(truncate(c.summary, 250), 300), confirm: plain('Cancel it'), deny: plain('Keep it') } } }
+        ? { accessory: { type: 'button' as const, action_id: ACCOUNT_VIEW.actions.cancelChange, text: plain('Cancel'), value: c._id, style: 'danger' as const, confirm: { title: plain('Cancel this change?'), text: plain(escapeText(truncate(c.summary, 250)), 300), confirm: plain('Cancel it'), deny: plain('Keep it') } } }
         : {}),
     });
   }
@@ -56,5 +56,5 @@ export function accountOverview(o: AccountOverviewView): { text: string; blocks:
       elements: [{ type: 'button', action_id: ACCOUNT_VIEW.actions.billingDetailsComplete, text: plain('Billing details complete'), value: a.id }],
     });
   }
-  return { text: `${a.id}: ${tierLabel(a.tier)}, ${a.status}, ${o.pending.length} scheduled change(s)`, blocks };
+  return { text: `${escapeText(a.id)}: ${escapeText(tierLabel(a.tier))}, ${a.status}, ${o.pending.length} scheduled change(s)`, blocks };
 }

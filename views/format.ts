@@ -1,7 +1,5 @@
-/** Small text helpers shared by the builders. Slack mrkdwn needs &, < and > escaped. */
-export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+/** Small text helpers shared by the builders. Outside text goes through escapeText (one function, in the domain). */
+export { escapeText } from '../src/domain/slack-text.js';
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

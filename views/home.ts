@@ -2,7 +2,8 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import { HOME } from './ids.js';
 import { ticketList } from './ticket-list.js';
 import type { TicketView } from './ticket-card.js';
-import { escapeText, slackDate, truncate } from './format.js';
+import { escapeText, truncate } from './format.js';
+import { formatInstant } from '../src/domain/dates.js';
 import { STAGE_LABELS, type MigrationStage } from '../src/domain/migration.js';
 
 /** One migration as App Home lists it (a plain shape; the service fills it). */
@@ -39,7 +40,19 @@ function section(blockId: string, title: string, items: HomeMigration[], line: (
 
 const stage = (m: HomeMigration) => STAGE_LABELS[m.stage as MigrationStage] ?? m.stage;
 
-export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrations }): HomeView {
+/** App Home for someone without a team role: the one line saying whom to ask, nothing else. */
+export function refusedHomeView(line: string): HomeView {
+  return {
+    type: 'home',
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: 'Account requests' } },
+      { type: 'section', block_id: HOME.refusedBlock, text: { type: 'mrkdwn', text: line } },
+    ],
+  };
+}
+
+/** `timeZone` (TZ_BILLING): C4S cancellations are listed as the cards and the customer's email name them. */
+export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrations; timeZone: string }): HomeView {
   const list = ticketList(opts.tickets, 'Your tickets');
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'Account requests' } }];
   const b = opts.migrations?.billing;
@@ -48,7 +61,7 @@ export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrati
       { type: 'header', text: { type: 'plain_text', text: 'Billing: migrations to Enterprise' } },
       section(HOME.billingAwaitingBlock, 'Handoffs awaiting action', b.awaiting, (m) => `${m.next.what} (${stage(m)})`, 'Nothing is waiting for billing.'),
       section(HOME.billingBlockedBlock, 'Payments blocked', b.paymentsBlocked, (m) => `payment failed${m.paymentReason ? `: ${escapeText(truncate(m.paymentReason, 80))}` : ''}`, 'No failed payments.'),
-      section(HOME.billingCancellationsBlock, 'C4S cancellations due this week', b.cancellationsThisWeek, (m) => (m.cancelAt ? slackDate(m.cancelAt) : 'not scheduled'), 'None due in the next 7 days.'),
+      section(HOME.billingCancellationsBlock, 'C4S cancellations due this week', b.cancellationsThisWeek, (m) => (m.cancelAt ? formatInstant(m.cancelAt, opts.timeZone) : 'not scheduled'), 'None due in the next 7 days.'),
       { type: 'divider' },
     );
   }

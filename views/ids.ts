@@ -60,18 +60,22 @@ export const HANDOFF_CARD = {
   /** Billing summary, payment, projects and account team as recorded. */
   progressBlock: 'handoff_progress',
   stepsBlock: 'handoff_steps',
+  /** Once completed: the Customer Success, Technical and Key Account Managers. */
+  teamBlock: 'handoff_team',
   actions: {
     confirm: 'migration_confirm',
     withdraw: 'migration_withdraw',
     /** Opens MIGRATION_SUMMARY. */
     summary: 'migration_summary',
-    /** A select: pending / failed / succeeded. */
+    /** A select: pending / failed (opens MIGRATION_PAYMENT_FAILED) / succeeded; gone once a payment succeeded. */
     payment: 'migration_payment',
     /** Opens MIGRATION_PROJECTS. */
     projects: 'migration_projects',
     start: 'migration_start',
     /** Opens MIGRATION_COMPLETE. */
     complete: 'migration_complete',
+    /** Trusts the address that proposed projects by email (it was not one the ticket trusts). */
+    trustSender: 'migration_trust_sender',
   },
 } as const;
 
@@ -86,6 +90,12 @@ export const MIGRATION_SUMMARY = {
     payNow: 'pay_now_by_card',
     note: 'billing_note',
   },
+} as const;
+
+/** Why a payment failed: opened by choosing "Payment failed" on the handoff card. */
+export const MIGRATION_PAYMENT_FAILED = {
+  callbackId: 'migration_payment_failed',
+  fields: { reason: 'payment_failure_reason', detail: 'payment_failure_detail' },
 } as const;
 
 /** The live and test projects to migrate. */
@@ -111,6 +121,8 @@ export const HOME = {
   billingBlockedBlock: 'home_billing_blocked',
   billingCancellationsBlock: 'home_billing_cancellations',
   salesHandoffsBlock: 'home_sales_handoffs',
+  /** Shown instead of everything else to someone without a team role. */
+  refusedBlock: 'home_refused',
 } as const;
 
 /** `/plan`: one modal for every plan change; selects dispatch actions so the preview follows them. */
@@ -127,6 +139,10 @@ export const PLAN_MODAL = {
   },
   /** The "what will happen and when" section, rebuilt on every choice. */
   previewBlock: 'plan_preview',
+  /** `/plan <accountId>` for an account the bot does not know: the modal is replaced by this notice. */
+  unknownAccountBlock: 'plan_unknown_account',
+  /** Replaces the modal's content when the person may not change plans. */
+  refusedBlock: 'plan_refused',
 } as const;
 
 /** `/account`: the account, its scheduled changes (with Cancel where allowed) and open tickets. */

@@ -52,7 +52,7 @@ export function migrationHandoffModal(opts: HandoffModalOptions): View {
         type: 'input',
         block_id: F.enterpriseStartDate,
         label: plain('Enterprise start date'),
-        hint: plain(`Today or later (${opts.timeZone}). The C4S plan ends the day before.`, 150),
+        hint: plain(`Today or later (${opts.timeZone}). The C4S plan is cancelled at 00:00 on the day before.`, 150),
         element: { type: 'datepicker', action_id: F.enterpriseStartDate },
       },
       {

@@ -21,7 +21,7 @@ export function progressLine(m: MigrationState): string {
 export function stepLines(m: MigrationState & {
   billing?: { outcome?: string | null; amountCents?: number | null; currency?: string | null; method?: string | null; payNowByCard?: boolean | null } | null | undefined;
   projects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
-  proposedProjects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
+  proposedProjects?: { live?: string[] | null; test?: string[] | null; by?: string | null; trusted?: boolean | null } | null | undefined;
 }): string[] {
   const lines: string[] = [];
   const b = m.billing;
@@ -34,8 +34,15 @@ export function stepLines(m: MigrationState & {
     );
   }
   if (m.payment?.status && m.payment.status !== 'not_needed') lines.push(`*Payment:* ${m.payment.status}${m.payment.reason ? ` (${escapeText(m.payment.reason)})` : ''}`);
-  const list = (p: { live?: string[] | null; test?: string[] | null }) => `live ${p.live?.join(', ') || 'none'}; test ${p.test?.join(', ') || 'none'}`;
+  // Project names may come from the customer's email.
+  const names = (list: string[] | null | undefined) => (list?.length ? list.map(escapeText).join(', ') : 'none');
+  const list = (p: { live?: string[] | null; test?: string[] | null }) => `live ${names(p.live)}; test ${names(p.test)}`;
   if (m.projects?.live?.length) lines.push(`*Projects:* ${list(m.projects)}`);
-  if (m.proposedProjects?.live?.length) lines.push(`*Projects named by the customer, not confirmed:* ${list(m.proposedProjects)}`);
+  const proposed = m.proposedProjects;
+  if (proposed?.live?.length) {
+    const sender = proposed.by?.startsWith('email:') ? escapeText(proposed.by.slice('email:'.length)) : 'the customer';
+    const trust = proposed.trusted === false ? ' (not an address this ticket trusts)' : '';
+    lines.push(`*Projects named by ${sender}${trust}, not confirmed:* ${list(proposed)}`);
+  }
   return lines;
 }

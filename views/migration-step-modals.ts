@@ -1,7 +1,7 @@
 /** Billing's modals for a migration's later steps. `private_metadata` carries the ticket ref and the card's channel. */
 import type { View } from '@slack/types';
-import { CURRENCIES } from '../src/domain/migration-steps.js';
-import { MIGRATION_COMPLETE, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from './ids.js';
+import { CURRENCIES, PAYMENT_FAILURE_LABELS, PAYMENT_FAILURE_REASONS } from '../src/domain/migration-steps.js';
+import { MIGRATION_COMPLETE, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from './ids.js';
 import { plain } from './format.js';
 
 const option = (value: string, text: string) => ({ text: plain(text), value });
@@ -58,6 +58,36 @@ export function billingSummaryModal(opts: StepModalOrigin & { customerName?: str
         element: { type: 'checkboxes', action_id: F.payNow, options: [option('yes', 'Offer to pay now by card')] },
       },
       { type: 'input', block_id: F.note, optional: true, label: plain('Note for the ticket'), element: { type: 'plain_text_input', action_id: F.note, multiline: true, max_length: 1000 } },
+    ],
+  };
+}
+
+/** A failed payment: why, so the card, App Home and the customer's email can say it. */
+export function paymentFailedModal(opts: StepModalOrigin & { customerName?: string | null | undefined }): View {
+  const F = MIGRATION_PAYMENT_FAILED.fields;
+  return {
+    type: 'modal',
+    callback_id: MIGRATION_PAYMENT_FAILED.callbackId,
+    private_metadata: metadata(opts),
+    title: plain('Payment failed', 24),
+    submit: plain('Record & email', 24),
+    close: plain('Cancel', 24),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*${opts.ref}*${opts.customerName ? ` · ${opts.customerName.replace(/[<>&]/g, '')}` : ''}: every later step is blocked until a successful payment is recorded. The customer is emailed the reason.` } },
+      {
+        type: 'input',
+        block_id: F.reason,
+        label: plain('Why did it fail?'),
+        element: { type: 'static_select', action_id: F.reason, placeholder: plain('Choose a reason'), options: PAYMENT_FAILURE_REASONS.map((r) => option(r, PAYMENT_FAILURE_LABELS[r])) },
+      },
+      {
+        type: 'input',
+        block_id: F.detail,
+        optional: true,
+        label: plain('Details'),
+        hint: plain('Required for Other. Plain words: the customer reads them.', 150),
+        element: { type: 'plain_text_input', action_id: F.detail, max_length: 200 },
+      },
     ],
   };
 }

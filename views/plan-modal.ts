@@ -1,6 +1,6 @@
 import type { KnownBlock, PlainTextOption, View } from '@slack/types';
 import { addonLabel, CHANGE_LABELS, PRICE_BOOK, REQUESTED_CHANGES, type RequestedChange } from '../src/domain/plans.js';
-import { PLAN_MODAL } from './ids.js';
+import { COMMANDS, PLAN_MODAL } from './ids.js';
 import { escapeText, plain } from './format.js';
 
 const F = PLAN_MODAL.fields;
@@ -88,4 +88,30 @@ export function planModal(o: PlanModalOptions): View {
     close: plain('Close', 24),
     blocks,
   };
+}
+
+/** One line for `/plan <accountId>` when the bot knows no such account: what to do instead. */
+export function unknownAccountText(accountId: string): string {
+  return `No account ${accountId} is known. Check the ID (it is on the customer's tickets and emails) and look it up with \`${COMMANDS.account} ${accountId}\`, then run \`${COMMANDS.plan}\` again.`;
+}
+
+/** Replaces the `/plan` modal when it cannot be used: nothing to submit, only what to do. */
+function noticeModal(blockId: string, text: string): View {
+  return {
+    type: 'modal',
+    callback_id: PLAN_MODAL.callbackId,
+    title: plain('Plan change', 24),
+    close: plain('Close', 24),
+    blocks: [{ type: 'section', block_id: blockId, text: { type: 'mrkdwn', text: `:no_entry: ${text}` } }],
+  };
+}
+
+/** The account is unknown. */
+export function unknownAccountModal(accountId: string): View {
+  return noticeModal(PLAN_MODAL.unknownAccountBlock, escapeText(unknownAccountText(accountId)));
+}
+
+/** The person may not change plans (the line says whom to ask). */
+export function refusedPlanModal(line: string): View {
+  return noticeModal(PLAN_MODAL.refusedBlock, line);
 }

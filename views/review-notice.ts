@@ -3,11 +3,12 @@ import { escapeText, truncate } from './format.js';
 
 /** A message the bot could not turn into a ticket, kept for a person to look at. */
 export function reviewNotice(n: { inboundId: string; mailbox: string; reason: string; from?: string | undefined }): { text: string; blocks: KnownBlock[] } {
-  const text = `:warning: A message to ${n.mailbox}@ was kept for review: ${truncate(n.reason, 200)}`;
+  // The reason may quote the message (a parser error naming a header, say).
+  const text = `:warning: A message to ${escapeText(n.mailbox)}@ was kept for review: ${escapeText(truncate(n.reason, 200))}`;
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: escapeText(text) } },
+      { type: 'section', text: { type: 'mrkdwn', text } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `stored as \`${n.inboundId}\`${n.from ? ` · envelope sender ${escapeText(n.from)}` : ''} · list them with \`/ticket review\`` }] },
     ],
   };

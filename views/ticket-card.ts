@@ -4,6 +4,7 @@ import { REACTIVATION_CARD, TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 import type { MigrationState } from '../src/domain/migration-steps.js';
 import { progressLine } from './migration-progress.js';
+import { formatInstant } from '../src/domain/dates.js';
 
 /** What a card needs to know of a ticket (a plain shape, so views stay free of the database). */
 export interface TicketView {
@@ -16,7 +17,13 @@ export interface TicketView {
   assignee?: string | null | undefined;
   rule?: string | null | undefined;
   citesRef?: string | null | undefined;
-  source?: { channel: string; mailbox?: string | null | undefined; slackUserId?: string | null | undefined; email?: string | null | undefined } | null;
+  source?: {
+    channel: string;
+    mailbox?: string | null | undefined;
+    slackUserId?: string | null | undefined;
+    email?: string | null | undefined;
+    replyTo?: string | null | undefined;
+  } | null;
   migration?: MigrationState | null | undefined;
   createdAt: Date;
 }
@@ -32,15 +39,21 @@ function from(t: TicketView): string {
   const source = t.source;
   if (!source) return 'unknown';
   if (source.channel === 'slack' && source.slackUserId) return `<@${source.slackUserId}> in Slack`;
-  return `${escapeText(source.email ?? 'unknown sender')} to ${source.mailbox ?? '?'}@`;
+  const replyTo = source.replyTo && source.replyTo !== source.email ? ` (Reply-To: ${escapeText(source.replyTo)})` : '';
+  return `${escapeText(source.email ?? 'unknown sender')}${replyTo} to ${source.mailbox ?? '?'}@`;
 }
 
+/** One line naming the ticket, already escaped (the title is the customer's subject). */
 export function ticketSummaryText(t: TicketView): string {
-  return `${t.ref} · ${KIND_LABELS[t.kind as TicketKind] ?? t.kind} · ${truncate(t.title, 150)}`;
+  return `${t.ref} · ${KIND_LABELS[t.kind as TicketKind] ?? t.kind} · ${escapeText(truncate(t.title, 150))}`;
 }
 
-/** The card posted to a team channel; it is re-rendered and updated in place as the ticket moves. */
-export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] } {
+/**
+ * The card posted to a team channel; it is re-rendered and updated in place as the ticket moves.
+ * With `timeZone` (TZ_BILLING) the C4S cancellation reads as billing's card and the customer's
+ * email name it; without, in the viewer's own zone.
+ */
+export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined } = {}): { text: string; blocks: KnownBlock[] } {
   const fields = [
     { type: 'mrkdwn' as const, text: `*Status*\n${STATUS_LABELS[t.status] ?? t.status}` },
     { type: 'mrkdwn' as const, text: `*Kind*\n${KIND_LABELS[t.kind as TicketKind] ?? t.kind}` },
@@ -50,7 +63,7 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
     { type: 'mrkdwn' as const, text: `*Opened*\n${slackDate(t.createdAt)}` },
   ];
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${t.title}`, 150) },
+    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${escapeText(truncate(t.title, 140))}`, 150) },
     { type: 'section', fields },
   ];
   if (t.description) {
@@ -60,7 +73,7 @@ export function ticketCard(t: TicketView): { text: string; blocks: KnownBlock[] 
   const notes = [
     t.rule ? `kind chosen by rule \`${t.rule}\`` : undefined,
     t.citesRef ? `cites ${t.citesRef} from an address not on that ticket` : undefined,
-    t.migration?.cancelAt && !t.migration.c4sCancelledAt ? `C4S plan cancellation scheduled for ${slackDate(t.migration.cancelAt)}` : undefined,
+    t.migration?.cancelAt && !t.migration.c4sCancelledAt ? `C4S plan cancellation scheduled for ${opts.timeZone ? formatInstant(t.migration.cancelAt, opts.timeZone) : slackDate(t.migration.cancelAt)}` : undefined,
     t.migration?.c4sCancelledAt ? 'C4S plan cancellation recorded' : undefined,
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });

@@ -3,7 +3,7 @@ import type { View } from '@slack/types';
 import { z } from 'zod';
 import { RECORDABLE_PAYMENTS, type Step } from '../../src/domain/migration-steps.js';
 import { userFacing } from '../../src/errors.js';
-import { billingSummaryModal, completeModal, projectsModal } from '../../views/migration-step-modals.js';
+import { billingSummaryModal, completeModal, paymentFailedModal, projectsModal } from '../../views/migration-step-modals.js';
 import type { HandlerDeps } from '../types.js';
 
 const Ref = z.string().regex(/^AR-\d+$/);
@@ -43,12 +43,23 @@ export function migrationBillingAction(deps: HandlerDeps, verb: 'confirm' | 'wit
   return billingHandler<BlockButtonAction>(deps, `migration_${verb}`, ({ body, action }) => deps.services.migrations.billingAction(Ref.parse(action.value), body.user.id, verb));
 }
 
-/** Record payment (a select on the handoff card): pending, failed or succeeded. */
+/**
+ * Record payment (a select on the handoff card): pending or succeeded at once; failed opens a modal
+ * asking why (checked first, so a refusal answers instead of a form).
+ */
 export function migrationPaymentAction(deps: HandlerDeps) {
-  return billingHandler<BlockStaticSelectAction>(deps, 'migration_payment', ({ body, action }) => {
+  return billingHandler<BlockStaticSelectAction>(deps, 'migration_payment', async ({ body, action, client }) => {
     const [ref, status] = PaymentValue.parse(action.selected_option.value);
-    return deps.services.migrations.recordPayment({ ref, userId: body.user.id, requestKey: action.action_ts, status });
+    if (status !== 'failed') return deps.services.migrations.recordPayment({ ref, userId: body.user.id, requestKey: action.action_ts, status });
+    const ticket = await deps.services.migrations.checkPaymentFailure(ref, body.user.id);
+    await client.views.open({ trigger_id: body.trigger_id, view: paymentFailedModal({ ref: ticket.ref, channel: body.channel?.id, customerName: ticket.migration?.customerName }) });
+    return '';
   });
+}
+
+/** Trust the sender: the address that named projects by email may confirm them from now on. */
+export function migrationTrustAction(deps: HandlerDeps) {
+  return billingHandler<BlockButtonAction>(deps, 'migration_trust_sender', ({ body, action }) => deps.services.migrations.trustProposer({ ref: Ref.parse(action.value), userId: body.user.id }));
 }
 
 /** Start migration. */

@@ -15,7 +15,7 @@ export function accountCommand(deps: HandlerDeps) {
     }
     await ack();
     try {
-      const overview = await deps.services.accounts.overview(args.data[0]);
+      const overview = await deps.services.accounts.overview(args.data[0], command.user_id);
       await respond({ response_type: 'ephemeral', ...accountOverview(overview) });
     } catch (err) {
       deps.log.info({ event: 'command.refused', command: command.command, err: (err as Error).message }, 'account overview refused');

@@ -47,12 +47,12 @@ export function ticketCommand(deps: HandlerDeps) {
           return;
         }
         case 'review': {
-          const rows = await deps.services.mail.awaitingReview();
+          const rows = await deps.services.mail.awaitingReview(command.user_id);
           await respond({ response_type: 'ephemeral', ...reviewList(rows) });
           return;
         }
         case 'show': {
-          const ticket = await deps.services.tickets.find(args.ref);
+          const ticket = await deps.services.tickets.find(args.ref, command.user_id);
           await respond({ response_type: 'ephemeral', ...ticketDetail(ticket) });
           return;
         }

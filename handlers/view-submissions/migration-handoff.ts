@@ -5,6 +5,7 @@ import { isIsoDate, isPastDay } from '../../src/domain/migration.js';
 import { isAppError, userFacing } from '../../src/errors.js';
 import { MIGRATION_HANDOFF } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
+import { escapeText } from '../../views/format.js';
 import { originChannel, tellSubmitter } from './tell-submitter.js';
 import { inlineErrors, readFields } from './fields.js';
 
@@ -64,7 +65,7 @@ export function migrationHandoffSubmission(deps: HandlerDeps) {
         notes: form[F.notes],
         customerEmail: form[F.customerEmail],
       });
-      if (first) await tell(`Handed off *${ticket.ref}* (${form[F.customerName]}, ${form[F.accountId]}) to billing, starting ${form[F.enterpriseStartDate]}.`);
+      if (first) await tell(`Handed off *${ticket.ref}* (${escapeText(form[F.customerName])}, ${escapeText(form[F.accountId])}) to billing, starting ${form[F.enterpriseStartDate]}.`);
     } catch (err) {
       deps.log.warn({ event: 'handoff.failed', user: userId, err: (err as Error).message }, 'handoff not recorded');
       await tell(`${userFacing(err)} The handoff for ${form[F.accountId]} was not recorded.`);

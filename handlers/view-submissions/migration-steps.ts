@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { CURRENCIES, PAYMENT_METHODS, parseAmount, splitProjects, type Step } from '../../src/domain/migration-steps.js';
+import { CURRENCIES, PAYMENT_FAILURE_REASONS, PAYMENT_METHODS, parseAmount, paymentFailureText, splitProjects, type Step } from '../../src/domain/migration-steps.js';
 import { isAppError, userFacing } from '../../src/errors.js';
-import { MIGRATION_COMPLETE, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
+import { MIGRATION_COMPLETE, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
 import { originChannel, tellSubmitter } from './tell-submitter.js';
@@ -94,6 +94,27 @@ export function migrationSummarySubmission(deps: HandlerDeps) {
         payNowByCard: f[S.payNow] === 'yes',
         note: f[S.note],
       }),
+  });
+}
+
+const R = MIGRATION_PAYMENT_FAILED.fields;
+const paymentFailedForm = z
+  .object({
+    [R.reason]: z.enum(PAYMENT_FAILURE_REASONS, { error: 'Choose why the payment failed.' }),
+    [R.detail]: z.string().max(200, 'Keep it under 200 characters.').optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f[R.reason] === 'other' && !f[R.detail]) ctx.addIssue({ code: 'custom', path: [R.detail], message: 'Say why the payment failed: the customer is told.' });
+  });
+
+/** Payment failed, with the reason the card, App Home and the customer's email give. */
+export function migrationPaymentFailedSubmission(deps: HandlerDeps) {
+  return stepSubmission(deps, {
+    step: 'payment',
+    fields: Object.values(R),
+    form: paymentFailedForm,
+    firstField: R.reason,
+    run: (f, { ref, userId, viewId }) => deps.services.migrations.recordPayment({ ref, userId, requestKey: viewId, status: 'failed', reason: paymentFailureText(f[R.reason], f[R.detail]) }),
   });
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { userFacing } from '../../src/errors.js';
 import { TICKET_REPLY } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
+import { escapeText } from '../../views/format.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const ReplyForm = z.object({ [TICKET_REPLY.fields.body]: z.string({ error: 'Write the reply to send.' }).min(2, 'Write the reply to send.').max(3000) });
@@ -26,7 +27,7 @@ export function ticketReplySubmission(deps: HandlerDeps) {
     const userId = body.user.id;
     try {
       const sent = await deps.services.tickets.replyByEmail({ ref, userId, body: form.data[TICKET_REPLY.fields.body], requestKey: view.id });
-      await client.chat.postMessage({ channel: userId, text: `Your reply on ${ref} is on its way to ${sent.to}.` }).catch(() => undefined);
+      await client.chat.postMessage({ channel: userId, text: `Your reply on ${ref} is on its way to ${escapeText(sent.to)}.` }).catch(() => undefined);
     } catch (err) {
       deps.log.info({ event: 'reply.refused', ref, user: userId, err: (err as Error).message }, 'reply not sent');
       await client.chat.postMessage({ channel: userId, text: `${userFacing(err)} Your reply on ${ref} was not sent.` }).catch(() => undefined);

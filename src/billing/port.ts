@@ -15,7 +15,7 @@ export const BILLING_EVENT_TYPES = [
   'trial_lock',
   'trial_end',
   'backup_purge',
-  /** The migration flow: the C4S plan ends the day before the Enterprise start. */
+  /** The migration flow: the C4S plan is cancelled at 00:00 TZ_BILLING on the day before the Enterprise start. */
   'c4s_cancel',
 ] as const;
 export type BillingEventType = (typeof BILLING_EVENT_TYPES)[number];

@@ -9,7 +9,8 @@ import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js'
 import { imapStateModel, leaseModel } from './models/imap.js';
 import { migrationEffectModel, migrationHandoffModel } from './models/migration.js';
 import { accountModel, billingLedgerModel, planChangeModel, planEffectModel, planSlotModel } from './models/account.js';
-import { ackSlotModel, inboundMailModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
+import { appSecretModel } from './models/secret.js';
+import { ackSlotModel, inboundMailModel, mailClaimModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
   return {
@@ -22,6 +23,7 @@ export function createModels(conn: Connection) {
     SlackDelivery: slackDeliveryModel(conn),
     SlackPost: slackPostModel(conn),
     InboundMail: inboundMailModel(conn),
+    MailClaim: mailClaimModel(conn),
     RawMailChunk: rawMailChunkModel(conn),
     MailMessage: mailMessageModel(conn),
     Undeliverable: undeliverableModel(conn),
@@ -35,6 +37,7 @@ export function createModels(conn: Connection) {
     PlanEffect: planEffectModel(conn),
     PlanSlot: planSlotModel(conn),
     BillingLedger: billingLedgerModel(conn),
+    AppSecret: appSecretModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

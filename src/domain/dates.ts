@@ -38,6 +38,19 @@ export function addMonths(anchor: IsoDate, months: number): IsoDate {
   return fromUtc(Date.UTC(firstOfTarget.getUTCFullYear(), firstOfTarget.getUTCMonth(), Math.min(d, lastDay)));
 }
 
+/** The wall-clock time of `at` in `timeZone`, `HH:MM` on a 24-hour clock. */
+export function timeOfDay(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+}
+
+/**
+ * An instant as people read it: `2026-12-01 18:30 (Europe/Berlin)`, in TZ_BILLING. Every refusal,
+ * card, history line and email that names a time uses this, so they all agree; logs keep ISO.
+ */
+export function formatInstant(at: Date, timeZone: string): string {
+  return `${dayIn(timeZone, at)} ${timeOfDay(at, timeZone)} (${timeZone})`;
+}
+
 /** The instant `days` days after the start of `date`, at 00:00 in `timeZone` (DST-safe: days, not 24 h steps). */
 export function midnightAfter(date: IsoDate, days: number, timeZone: string): Date {
   return localMidnight(addDays(date, days), timeZone);

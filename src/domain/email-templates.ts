@@ -25,6 +25,34 @@ export function oneLine(value: string): string {
   return value.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
+/**
+ * Staff-written text made fit for a customer's email. Slack's markup means nothing in a mail client
+ * and can name people and channels the customer should not see, so it becomes plain words:
+ * `<@U…>` a person's label or "our team", `<!here>` nothing, `<!date…|fallback>` the fallback,
+ * `<#C…|name>` the name, `<url|label>` "label (url)", and `:emoji:` codes are dropped.
+ */
+export function withoutSlackSyntax(value: string): string {
+  const GONE = '\uE000'; // a private-use mark for what was dropped, so the space around it can go too
+  return value
+    .replace(/<@[UW][A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label?.replace(/^@/, '') || 'our team')
+    .replace(/<!([^<>|]*)(?:\|([^<>]*))?>/g, (_m, _what: string, label?: string) => label?.replace(/^@/, '') || GONE)
+    .replace(/<#C[A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label || GONE)
+    .replace(/<((?:https?|mailto):[^<>|\s]+)(?:\|([^<>]*))?>/g, (_m, url: string, label?: string) => {
+      const bare = url.replace(/^mailto:/, '');
+      return label && label !== bare ? `${label} (${bare})` : bare;
+    })
+    // An emoji code has a letter and touches no word or colon on either side, so 10:30:00 stays.
+    .replace(/(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])/gi, GONE)
+    .replace(/^[ \t]*\uE000+[ \t]*/gm, '')
+    .replace(/[ \t]*\uE000+(?=[,.;:!?)]|$)/gm, '')
+    .replace(/[ \t]*\uE000+[ \t]*/g, ' ')
+    .replace(/[ \t]+$/gm, '')
+    .trim();
+}
+
+/** A one-line value written by staff (a customer's name, a plan, a reason), for a customer's email. */
+export const staffLine = (value: string): string => oneLine(withoutSlackSyntax(value));
+
 function truncate(value: string, max: number): string {
   const chars = Array.from(value);
   return chars.length <= max ? value : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
@@ -40,7 +68,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function ticketSubject(ref: string, subject: string): string {
   const tag = `[${ref}]`;
   const leadingTag = new RegExp(`^${escapeRegExp(tag)}\\s*`, 'i');
-  let rest = oneLine(subject);
+  // Titles can be written by staff in Slack (a handoff's customer name): no Slack markup goes out.
+  let rest = oneLine(withoutSlackSyntax(subject));
   for (let previous = ''; previous !== rest; ) {
     previous = rest;
     rest = rest.replace(REPLY_PREFIX, '').replace(leadingTag, '');
@@ -75,8 +104,8 @@ export function acknowledgement(input: { ref: string; subject: string; mailbox: 
 
 /** A reply written by staff in Slack, sent to the customer. */
 export function staffReply(input: { ref: string; subject: string; body: string; staffName?: string }): RenderedMail {
-  const body = input.body.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').trim();
-  const name = input.staffName ? oneLine(input.staffName) : '';
+  const body = withoutSlackSyntax(input.body.replace(/\r\n?/g, '\n'));
+  const name = input.staffName ? staffLine(input.staffName) : '';
   const text = [body, '', ...(name ? [name, ''] : []), `Reference: ${input.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
   return { subject: ticketSubject(input.ref, input.subject), text };
 }

@@ -8,6 +8,8 @@ export interface EmailPayload {
   from: string;
   fromName?: string;
   to: string;
+  /** Where the customer's answer should go: the ticket's signed plus address, so it joins the ticket. */
+  replyTo?: string;
   /** Already carries `[AR-n]`. */
   subject: string;
   text: string;

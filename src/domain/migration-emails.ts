@@ -2,8 +2,9 @@
  * The emails that walk a customer through a migration to Enterprise, one per step, each ending
  * with what happens next. Pure functions; subjects carry `[AR-n]` through ticketSubject.
  */
-import { oneLine, ticketSubject, type RenderedMail } from './email-templates.js';
+import { staffLine, ticketSubject, type RenderedMail } from './email-templates.js';
 import { formatAmount } from './migration-steps.js';
+import { c4sCancellationForCustomer, relationToStart } from './migration-dates.js';
 
 export interface MigrationMailContext {
   ref: string;
@@ -15,18 +16,21 @@ export interface MigrationMailContext {
 }
 
 function mail(ctx: MigrationMailContext, paragraphs: string[]): RenderedMail {
-  const name = ctx.customerName ? oneLine(ctx.customerName) : '';
+  const name = ctx.customerName ? staffLine(ctx.customerName) : '';
   const text = [name ? `Hello ${name},` : 'Hello,', '', ...paragraphs.flatMap((p) => [p, '']), `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
   return { subject: ticketSubject(ctx.ref, ctx.subject), text };
 }
 
-const plan = (ctx: MigrationMailContext) => (ctx.enterprisePlan ? `the Enterprise plan "${oneLine(ctx.enterprisePlan)}"` : 'Enterprise');
+const plan = (ctx: MigrationMailContext) => (ctx.enterprisePlan ? `the Enterprise plan "${staffLine(ctx.enterprisePlan)}"` : 'Enterprise');
 
-/** After billing confirms: the dates, and that the billing summary comes next. */
-export function migrationScheduledMail(ctx: MigrationMailContext & { c4sEndsOn: string }): RenderedMail {
+/**
+ * After billing confirms: the dates, and that the billing summary comes next. The cancellation is
+ * named from the stored instant in TZ_BILLING, the moment billing scheduled.
+ */
+export function migrationScheduledMail(ctx: MigrationMailContext & { c4sCancelAt: Date; timeZone: string }): RenderedMail {
   return mail(ctx, [
     `Your move to ${plan(ctx)} is scheduled to start on ${ctx.enterpriseStartDate ?? 'the agreed date'}. Your account, projects and data stay as they are: nothing needs to be recreated.`,
-    `Your current startup (C4S) plan ends on ${ctx.c4sEndsOn}, the day before, so you are never billed for both.`,
+    `Your startup (C4S) plan is cancelled ${c4sCancellationForCustomer(ctx.c4sCancelAt, ctx.timeZone)}, ${relationToStart(ctx.c4sCancelAt, ctx.enterpriseStartDate, ctx.timeZone, 'your')}, so you are never billed for both.`,
     'Next step: we will send you a billing summary for your current plan.',
   ]);
 }
@@ -65,7 +69,7 @@ export function billingSummaryMail(ctx: MigrationMailContext, facts: SummaryFact
 /** A payment did not go through: the migration waits until it does. */
 export function paymentFailedMail(ctx: MigrationMailContext, reason?: string): RenderedMail {
   return mail(ctx, [
-    `The payment for your move to Enterprise did not go through${reason ? ` (${oneLine(reason)})` : ''}.`,
+    `The payment for your move to Enterprise did not go through${reason && staffLine(reason) ? ` (${staffLine(reason)})` : ''}.`,
     'The migration is on hold until it does. Please check the payment method on the Billing page of your dashboard, or pay by card there, and reply to this email if you need help.',
   ]);
 }
@@ -80,7 +84,7 @@ export function paymentSucceededMail(ctx: MigrationMailContext, projectsKnown: b
   ]);
 }
 
-const list = (names: string[]) => (names.length ? names.map((n) => `  - ${oneLine(n)}`).join('\n') : '  (none)');
+const list = (names: string[]) => (names.length ? names.map((n) => `  - ${staffLine(n)}`).join('\n') : '  (none)');
 
 /** The projects as confirmed, so the customer can check them. */
 export function projectsConfirmedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
@@ -90,11 +94,17 @@ export function projectsConfirmedMail(ctx: MigrationMailContext, projects: { liv
   ]);
 }
 
+/** `Your project has`, `Both projects have`, `All 3 projects have`: "all 2" is not English. */
+function projectsHave(count: number): string {
+  if (count === 1) return 'Your project has';
+  if (count === 2) return 'Both projects have';
+  return count > 2 ? `All ${count} projects have` : 'Your projects have';
+}
+
 /** The migration is done. */
 export function migrationCompletedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
-  const count = projects.live.length + projects.test.length;
   return mail(ctx, [
-    `Your account is now on ${plan(ctx)}. ${count === 1 ? 'Your project has' : `All ${count} projects have`} moved, with their data and settings.`,
+    `Your account is now on ${plan(ctx)}. ${projectsHave(projects.live.length + projects.test.length)} moved, with their data and settings.`,
     'Your account team will introduce themselves shortly. Thank you for choosing Enterprise.',
   ]);
 }

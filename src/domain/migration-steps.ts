@@ -2,6 +2,7 @@
  * The customer's steps of a migration after billing has scheduled it (billing summary, payment,
  * projects, migrating, completion) as pure rules: what may happen next, and why not.
  */
+import { formatInstant } from './dates.js';
 import { reached, STAGE_LABELS, MIGRATION_STAGES, type MigrationStage } from './migration.js';
 
 export const BILLING_OUTCOMES = ['credits', 'dues'] as const;
@@ -16,6 +17,23 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** What billing can record about a payment (not_needed follows from the summary). */
 export const RECORDABLE_PAYMENTS = ['pending', 'failed', 'succeeded'] as const;
 export type RecordablePayment = (typeof RECORDABLE_PAYMENTS)[number];
+
+/** Why payments commonly fail, offered in billing's modal; `other` asks for the words. */
+export const PAYMENT_FAILURE_REASONS = ['card_declined', 'insufficient_funds', 'card_expired', 'emandate_returned', 'other'] as const;
+export type PaymentFailureReason = (typeof PAYMENT_FAILURE_REASONS)[number];
+export const PAYMENT_FAILURE_LABELS: Record<PaymentFailureReason, string> = {
+  card_declined: 'Card declined',
+  insufficient_funds: 'Insufficient funds',
+  card_expired: 'Card expired',
+  emandate_returned: 'Direct debit (eMandate) returned by the bank',
+  other: 'Other',
+};
+
+/** The reason as stored and shown (card, App Home, the customer's email): the label, with billing's details. */
+export function paymentFailureText(reason: PaymentFailureReason, detail: string | undefined): string {
+  if (reason === 'other') return detail ?? '';
+  return detail ? `${PAYMENT_FAILURE_LABELS[reason]}: ${detail}` : PAYMENT_FAILURE_LABELS[reason];
+}
 
 /** What the step rules read of a migration (the ticket's `migration` subdocument). */
 export interface MigrationState {
@@ -33,10 +51,11 @@ export type Step = 'summary' | 'payment' | 'projects' | 'start' | 'complete';
 const settled = (m: MigrationState) => m.payment?.status === 'not_needed' || m.payment?.status === 'succeeded';
 
 /**
- * Why `step` cannot be taken now, in words for the person who tried; undefined when it can.
- * A failed payment blocks everything after it until a success is recorded.
+ * Why `step` cannot be taken now, in words for the person who tried (times in `timeZone`,
+ * TZ_BILLING); undefined when it can. A failed payment blocks everything after it until a success
+ * is recorded.
  */
-export function blockedReason(m: MigrationState, step: Step, ref: string): string | undefined {
+export function blockedReason(m: MigrationState, step: Step, ref: string, timeZone: string): string | undefined {
   const stage = (m.stage ?? 'requested') as MigrationStage;
   if (stage === 'completed') return `The migration on ${ref} is already completed.`;
   if (!reached(stage, 'scheduled')) return `Billing has not confirmed the schedule on ${ref} yet (it is ${STAGE_LABELS[stage] ?? stage}).`;
@@ -64,7 +83,7 @@ export function blockedReason(m: MigrationState, step: Step, ref: string): strin
       return undefined;
     case 'complete':
       if (stage !== 'migrating') return `Start the migration on ${ref} first (it is ${STAGE_LABELS[stage] ?? stage}).`;
-      if (!m.c4sCancelledAt) return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${m.cancelAt.toISOString()})` : ''}; complete the migration after that.`;
+      if (!m.c4sCancelledAt) return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${formatInstant(m.cancelAt, timeZone)})` : ''}; complete the migration after that.`;
       return undefined;
   }
 }

@@ -1,5 +1,5 @@
 /** What customers are told about plan changes (scheduled, cancelled, applied), as pure text builders. */
-import { ticketSubject, type RenderedMail } from './email-templates.js';
+import { staffLine, ticketSubject, type RenderedMail } from './email-templates.js';
 import { formatCents, type InvoiceLine } from './plans.js';
 
 interface Common {
@@ -13,12 +13,12 @@ interface Common {
 const footer = (ref: string) => ['', `Reference: ${ref}. Please keep it in the subject when you reply.`, ''];
 
 export function changeScheduledMail(i: Common & { summary: string }): RenderedMail {
-  const text = [`Hello ${i.accountName},`, '', `A change to your account ${i.accountId} has been scheduled:`, '', `  ${i.summary}`, '', 'If this is not what you want, reply to this email before that date and we will cancel it.', ...footer(i.ref)].join('\n');
+  const text = [`Hello ${staffLine(i.accountName)},`, '', `A change to your account ${i.accountId} has been scheduled:`, '', `  ${i.summary}`, '', 'If this is not what you want, reply to this email before that date and we will cancel it.', ...footer(i.ref)].join('\n');
   return { subject: ticketSubject(i.ref, i.subject), text };
 }
 
 export function changeCancelledMail(i: Common & { summary: string; why: string }): RenderedMail {
-  const text = [`Hello ${i.accountName},`, '', `The change scheduled for your account ${i.accountId} has been cancelled and will not happen:`, '', `  ${i.summary}`, '', `Why: ${i.why}`, ...footer(i.ref)].join('\n');
+  const text = [`Hello ${staffLine(i.accountName)},`, '', `The change scheduled for your account ${i.accountId} has been cancelled and will not happen:`, '', `  ${i.summary}`, '', `Why: ${staffLine(i.why)}`, ...footer(i.ref)].join('\n');
   return { subject: ticketSubject(i.ref, i.subject), text };
 }
 
@@ -31,6 +31,6 @@ export function changeAppliedMail(i: Common & { summary: string; invoice?: { lin
         `  Total: ${formatCents(i.invoice.totalCents)}`,
       ]
     : [];
-  const text = [`Hello ${i.accountName},`, '', `This confirms a change to your account ${i.accountId}, now in effect:`, '', `  ${i.summary}`, ...invoice, ...footer(i.ref)].join('\n');
+  const text = [`Hello ${staffLine(i.accountName)},`, '', `This confirms a change to your account ${i.accountId}, now in effect:`, '', `  ${i.summary}`, ...invoice, ...footer(i.ref)].join('\n');
   return { subject: ticketSubject(i.ref, i.subject), text };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import priceBookFile from './price-book.json' with { type: 'json' };
-import { addDays, addMonths, daysBetween, dayIn, localMidnight, type IsoDate } from './dates.js';
+import { addDays, addMonths, daysBetween, dayIn, formatInstant, localMidnight, type IsoDate } from './dates.js';
 
 const Reason = z.object({ id: z.string().min(1), label: z.string().min(1) });
 const PriceBookSchema = z.object({
@@ -226,11 +226,6 @@ export interface DecisionContext {
 const refuse = (field: PlanField, message: string): Decision => ({ outcome: 'refused', field, message });
 const isTrialLike = (a: AccountState) => a.status === 'trial' || a.status === 'locked';
 
-export function describeDay(at: Date, timeZone: string): string {
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  return `${dayIn(timeZone, at)} ${time} ${timeZone}`;
-}
-
 function statusRefusal(account: AccountState, type: RequestedChange): Decision | undefined {
   if (account.status === 'cancelled') return refuse('account_id', `${account.id} was cancelled and its data deleted; nothing can be changed.`);
   if (account.status === 'migrated') return refuse('account_id', `${account.id} has moved to Enterprise; sales manages its plan.`);
@@ -270,7 +265,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
         set: { tier: request.tier },
         proration,
         cancelsPendingDowngrade: cancels,
-        summary: `Upgrade to ${tierLabel(request.tier)} at once (${today}); ${charge}.${cancels ? ` This cancels the downgrade to ${tierLabel(ctx.pendingDowngrade!.tier)} scheduled for ${describeDay(ctx.pendingDowngrade!.dueAt, timeZone)}.` : ''}`,
+        summary: `Upgrade to ${tierLabel(request.tier)} at once (${today}); ${charge}.${cancels ? ` This cancels the downgrade to ${tierLabel(ctx.pendingDowngrade!.tier)} scheduled for ${formatInstant(ctx.pendingDowngrade!.dueAt, timeZone)}.` : ''}`,
       };
     }
     case 'downgrade': {
@@ -279,7 +274,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
       if (to < 0) return refuse('target_tier', `${request.tier === 'enterprise' ? 'Enterprise' : `"${request.tier}"`} is not a tier one can downgrade to.`);
       if (to >= tierIndex(account.tier)) return refuse('target_tier', `${tierLabel(request.tier)} is not below the current ${tierLabel(account.tier)}; a downgrade must go to a lower tier.`);
       if (ctx.pendingDowngrade) {
-        return refuse('target_tier', `A downgrade to ${tierLabel(ctx.pendingDowngrade.tier)} is already scheduled for ${describeDay(ctx.pendingDowngrade.dueAt, timeZone)}. Cancel it from /account first.`);
+        return refuse('target_tier', `A downgrade to ${tierLabel(ctx.pendingDowngrade.tier)} is already scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, timeZone)}. Cancel it from /account first.`);
       }
       if (isTrialLike(account)) {
         return { ...base, outcome: 'change', dueAt: 'now', effectiveDay: today, set: { tier: request.tier }, summary: `Downgrade to ${tierLabel(request.tier)} at once (${today}): trial accounts change immediately.` };
@@ -292,7 +287,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
         dueAt,
         effectiveDay: end,
         set: { tier: request.tier },
-        summary: `Downgrade to ${tierLabel(request.tier)} at the start of the next billing period, ${describeDay(dueAt, timeZone)}. It can be cancelled until then; an upgrade before then cancels it.`,
+        summary: `Downgrade to ${tierLabel(request.tier)} at the start of the next billing period, ${formatInstant(dueAt, timeZone)}. It can be cancelled until then; an upgrade before then cancels it.`,
       };
     }
     case 'addon_add': {
@@ -311,7 +306,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
     }
     case 'pause': {
       if (account.status !== 'active') return refuse('change_type', `Only active accounts can be paused; ${account.id} is ${account.status}.`);
-      if (ctx.pendingDowngrade) return refuse('change_type', `A downgrade is scheduled for ${describeDay(ctx.pendingDowngrade.dueAt, timeZone)}; cancel it from /account before pausing.`);
+      if (ctx.pendingDowngrade) return refuse('change_type', `A downgrade is scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, timeZone)}; cancel it from /account before pausing.`);
       const day = addDays(today, PRICE_BOOK.pauseDays);
       const deleteAt = at(day);
       return {
@@ -321,7 +316,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
         effectiveDay: today,
         set: { status: 'paused', pausedOn: today, deletionDueAt: deleteAt },
         follows: [{ type: 'pause_delete', dueAt: deleteAt, day }],
-        summary: `Pause at once (${today}) for ${PRICE_BOOK.pauseDays} days. Unless reactivated through a support ticket before then, the account and its data are deleted permanently on ${describeDay(deleteAt, timeZone)}.`,
+        summary: `Pause at once (${today}) for ${PRICE_BOOK.pauseDays} days. Unless reactivated through a support ticket before then, the account and its data are deleted permanently on ${formatInstant(deleteAt, timeZone)}.`,
       };
     }
     case 'reactivate': {
@@ -329,7 +324,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
       if (!account.deletionDueAt || now.getTime() >= account.deletionDueAt.getTime()) {
         return refuse('change_type', `${account.id} was paused on ${account.pausedOn ?? '?'}, more than ${PRICE_BOOK.pauseDays} days ago: it can no longer be reactivated.`);
       }
-      return { ...base, outcome: 'change', dueAt: 'now', effectiveDay: today, set: { status: 'active' }, summary: `Reactivate at once (${today}); the deletion scheduled for ${describeDay(account.deletionDueAt, timeZone)} is cancelled.` };
+      return { ...base, outcome: 'change', dueAt: 'now', effectiveDay: today, set: { status: 'active' }, summary: `Reactivate at once (${today}); the deletion scheduled for ${formatInstant(account.deletionDueAt, timeZone)} is cancelled.` };
     }
     case 'cancel': {
       if (!request.reason || !PRICE_BOOK.cancellationReasons.some((r) => r.id === request.reason)) return refuse('reason', 'Pick the reason for the cancellation.');
@@ -343,7 +338,7 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
         effectiveDay: today,
         set: { status: 'cancelled' },
         follows: [{ type: 'backup_purge', dueAt: purgeAt, day }],
-        summary: `Cancel at once (${today}): all projects and data are deleted permanently; backups are purged by ${describeDay(purgeAt, timeZone)}.`,
+        summary: `Cancel at once (${today}): all projects and data are deleted permanently; backups are purged by ${formatInstant(purgeAt, timeZone)}.`,
       };
     }
     case 'region': {
@@ -352,6 +347,19 @@ export function decide(account: AccountState, request: PlanRequest, ctx: Decisio
       return { outcome: 'lead', message: `C4S data stays in the ${reasonLabel(PRICE_BOOK.regions, PRICE_BOOK.c4sRegion)} region; another region is an Enterprise option, so ${account.id} was passed to sales as an Enterprise lead. Nothing was changed.` };
     }
   }
+}
+
+/**
+ * What sales reads on an Enterprise lead's card: what was asked, for which account, and whom to
+ * contact. Who asked is the ticket's own (its card shows them as the Slack user it came from).
+ */
+export function leadDescription(account: AccountState, request: PlanRequest): string {
+  const of = `${account.name} (${account.id}), now on ${tierLabel(account.tier)}`;
+  const asked =
+    request.type === 'region'
+      ? `Data in the ${reasonLabel(PRICE_BOOK.regions, request.region ?? '')} region asked in Slack for ${of}. C4S data stays in the ${reasonLabel(PRICE_BOOK.regions, PRICE_BOOK.c4sRegion)} region, so nothing was changed.`
+      : `Upgrade to ${PRICE_BOOK.enterprise.label} asked in Slack for ${of}. Self-serve stops at ${PRICE_BOOK.selfServeMaxMau.toLocaleString('en-US')} MAU, so the plan is unchanged.`;
+  return `${asked}\nContact: ${account.name}, ${account.contactEmail}`;
 }
 
 /** The trial's two dates: dashboard lock (day 23, without billing details) and end (day 30), each at 00:00 TZ_BILLING. */

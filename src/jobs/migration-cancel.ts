@@ -10,6 +10,7 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../services/outbox.js';
 import { BillingUnavailable } from '../billing/port.js';
+import { formatInstant } from '../domain/dates.js';
 import type { JobData, Scheduler } from './scheduler.js';
 
 export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
@@ -60,6 +61,8 @@ export function createMigrationCancelJob(deps: {
   log: Logger;
   /** This process's name in job locks, recorded on the claim. */
   processName?: string;
+  /** TZ_BILLING: the history line names the cancellation's time as billing reads it. */
+  timeZone?: string;
   now?: () => Date;
 }): MigrationCancelJob {
   const { models, scheduler, outbox } = deps;
@@ -126,7 +129,7 @@ export function createMigrationCancelJob(deps: {
     const { at, repair } = claimed;
     const lateMs = at.getTime() - runAt.getTime();
     const timing = lateMs >= 0 ? `${formatDuration(lateMs)} after` : `${formatDuration(lateMs)} before`;
-    const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancelled for ${accountId} in the billing system${via ? ` (${via})` : ''}, ${timing} its time ${runAt.toISOString()}` };
+    const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancelled for ${accountId} in the billing system${via ? ` (${via})` : ''}, ${timing} its time ${formatInstant(runAt, deps.timeZone ?? 'UTC')}` };
     // The line is built from the claim alone, so a repair and a late original write add it once.
     await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $addToSet: { history: line } });
     await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });

@@ -1,13 +1,18 @@
 /**
  * What becomes of a stored inbound message: a new ticket (acknowledged by email unless that would
  * answer a machine), a reply on its ticket, a bounce or auto-reply record, or a row kept for staff
- * review. Runs in the `mail.process` job; running it twice changes nothing twice.
+ * review. Runs in this process's queue as soon as the message is stored, or in the `mail.sweep`
+ * job for what a crash or a failure left. Each attempt is claimed first (`mail_claims`), so two
+ * processes or a sweep never work on one message at once; a re-run after a crash writes nothing
+ * twice (history lines are keyed by the message).
  */
 import type { Config, Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
 import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 import type { InboundMailDoc } from '../db/models/mail.js';
 import { formatRef, parseRef } from '../domain/ticket.js';
+import { readReplyTag } from '../domain/reply-address.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
@@ -15,7 +20,7 @@ import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
 import { SWEEP_MAIL_JOB } from './inbound-store.js';
-import { classifyInbound, shouldAutoReply } from './loop-guard.js';
+import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
 import { acknowledgement } from '../domain/email-templates.js';
 import type { RawStore } from './raw-store.js';
@@ -26,6 +31,12 @@ const EXCERPT_CHARS = 500;
 const DESCRIPTION_CHARS = 20_000;
 /** A row still `received` this long after arrival lost its job (a crash): the sweep runs it. */
 const STALE_MS = 60_000;
+/**
+ * An attempt's claim older than this, with the row still `received`, belongs to a process that
+ * died: the attempt is written off and the next sweep tries again. Far longer than processing
+ * takes even on a loaded machine, so a slow attempt is never taken over while it runs.
+ */
+const STALE_CLAIM_MS = 10 * 60_000;
 
 export interface MailIngestDeps {
   config: Config;
@@ -35,6 +46,8 @@ export interface MailIngestDeps {
   scheduler: Scheduler;
   log: Logger;
   tickets: TicketDeps;
+  /** The application key: reply addresses we hand out are signed with it, and checked here. */
+  appKey: Buffer;
   now?: () => Date;
   /** A customer's reply joined a ticket (migration replies may name the projects to move). Idempotent per Message-ID. */
   onReply?: (ref: string, reply: { from: string; text: string; messageId: string }) => Promise<unknown>;
@@ -50,9 +63,15 @@ export function createMailIngest(deps: MailIngestDeps) {
   const log = deps.log.child({ component: 'mail' });
   const domain = config.mail.domain;
   const ourAddresses = (['billing', 'sales', 'support', 'selfserve'] as Mailbox[]).map((m) => mailboxAddress(m, domain));
-  const emailDeps = { models, outbox, domain, ...(deps.now ? { now: deps.now } : {}) };
+  const emailDeps = { models, outbox, domain, appKey: deps.appKey, ...(deps.now ? { now: deps.now } : {}) };
 
-  /** The ticket a message belongs to, by its thread headers, else by plus address or [AR-n]. */
+  /**
+   * The ticket a message belongs to. Thread headers naming a Message-ID we know join it (ours are
+   * random, so knowing one means having been sent the mail). A plus address joins when its tag is
+   * signed (we handed it out in a Reply-To). A bare `+AR-n` or `[AR-n]` in the subject is a guess
+   * anyone can make: it joins only a sender who already takes part, otherwise the message opens a
+   * new ticket that cites the reference.
+   */
   async function findThread(doc: InboundMailDoc, mail: ParsedMail): Promise<{ ref?: string; citesRef?: string }> {
     const ids = [mail.inReplyTo, ...mail.references].filter((id): id is string => Boolean(id));
     if (ids.length > 0) {
@@ -63,22 +82,22 @@ export function createMailIngest(deps: MailIngestDeps) {
         if (known) return { ref: known.ticketRef };
       }
     }
-    const plusNumber = doc.plusTag ? parseRef(doc.plusTag) : undefined;
-    if (plusNumber !== undefined) {
-      const ticket = await models.Ticket.findById(formatRef(plusNumber)).select({ ref: 1 }).lean();
-      if (ticket) return { ref: ticket.ref };
+    const tag = doc.plusTag ? readReplyTag(deps.appKey, doc.plusTag) : undefined;
+    if (tag?.signed && (await models.Ticket.exists({ _id: tag.ref }))) return { ref: tag.ref };
+    const subjectRef = /\[(AR-\d+)\]/i.exec(mail.subject)?.[1];
+    const subjectNumber = subjectRef ? parseRef(subjectRef) : undefined;
+    const guesses = [tag?.ref, subjectNumber !== undefined ? formatRef(subjectNumber) : undefined].filter((r): r is string => r !== undefined);
+    let citesRef: string | undefined;
+    for (const ref of new Set(guesses)) {
+      const ticket = await models.Ticket.findById(ref).select({ ref: 1, participants: 1 }).lean();
+      if (!ticket) continue;
+      if (mail.from && ticket.participants.includes(mail.from.address)) return { ref: ticket.ref };
+      citesRef ??= ticket.ref;
     }
-    const cited = /\[(AR-\d+)\]/i.exec(mail.subject)?.[1];
-    const citedNumber = cited ? parseRef(cited) : undefined;
-    if (citedNumber !== undefined) {
-      const ticket = await models.Ticket.findById(formatRef(citedNumber)).select({ ref: 1, participants: 1 }).lean();
-      if (ticket && mail.from && ticket.participants.includes(mail.from.address)) return { ref: ticket.ref };
-      if (ticket) return { citesRef: ticket.ref };
-    }
-    return {};
+    return citesRef ? { citesRef } : {};
   }
 
-  async function handleBounce(mail: ParsedMail): Promise<Outcome> {
+  async function handleBounce(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
     const original = mail.originalMessageId ? await models.MailMessage.findById(mail.originalMessageId).lean() : null;
     const ref = original?.ticketRef;
     for (const address of mail.failedRecipients) {
@@ -89,14 +108,14 @@ export function createMailIngest(deps: MailIngestDeps) {
     }
     if (ref) {
       const who = mail.failedRecipients.join(', ') || original?.address || 'the customer';
-      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'bounced', note: `Our email to ${who} could not be delivered.` });
+      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'bounced', note: `Our email to ${who} could not be delivered.`, key: `bounce:${doc.key}` });
     }
     return { status: 'bounce', ...(ref ? { ticketRef: ref } : {}) };
   }
 
   async function handleAutoReply(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
     const { ref } = await findThread(doc, mail);
-    if (ref) await recordOnTicket(deps.tickets, ref, { actor: `email:${mail.from?.address ?? 'unknown'}`, action: 'auto_reply', note: excerpt(mail.subject, 200) });
+    if (ref) await recordOnTicket(deps.tickets, ref, { actor: `email:${mail.from?.address ?? 'unknown'}`, action: 'auto_reply', note: excerpt(mail.subject, 200), key: `auto-reply:${doc.key}` });
     return { status: 'auto-reply', ...(ref ? { ticketRef: ref } : {}) };
   }
 
@@ -128,7 +147,8 @@ export function createMailIngest(deps: MailIngestDeps) {
       title: mail.subject.trim() || '(no subject)',
       description: body.slice(0, DESCRIPTION_CHARS),
       accountId: decided.accountId,
-      source: { channel: 'email', mailbox, email: from },
+      // A Reply-To is kept for staff (their replies may use it, the card shows it), never for automatic answers.
+      source: { channel: 'email', mailbox, email: from, ...(mail.replyTo && mail.replyTo.address !== from ? { replyTo: mail.replyTo.address } : {}) },
       idempotencyKey: `email:${doc.key}`,
       actor: `email:${from}`,
       participants: mail.from ? [mail.from.address] : [],
@@ -136,24 +156,36 @@ export function createMailIngest(deps: MailIngestDeps) {
       citesRef,
     });
     await insertIfAbsent(() => models.MailMessage.create({ _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now?.() ?? new Date() }));
-    await acknowledge(doc, mail, ticket.ref, messageId, decided.kind);
+    await acknowledge(doc, mail, ticket.ref, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
 
-  async function acknowledge(doc: InboundMailDoc, mail: ParsedMail, ref: string, messageId: string, kind: Parameters<typeof acknowledgement>[0]['kind']): Promise<void> {
-    const decision = shouldAutoReply(mail, ourAddresses);
-    const to = mail.replyTo?.address ?? mail.from?.address;
+  /**
+   * The automatic answer to a new ticket, or the reason there is none; recorded once per message
+   * (a re-run after a crash finds its line, or the queued email, and adds nothing).
+   */
+  async function acknowledge(doc: InboundMailDoc, mail: ParsedMail, ref: string, kind: Parameters<typeof acknowledgement>[0]['kind']): Promise<void> {
+    const key = `ack:${doc.key}`;
+    const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
+    if (ticket?.history.some((h) => h.key === key)) return;
+    const to = autoReplyRecipient(mail, doc.envelopeFrom ?? undefined);
+    const queued = await models.Outbox.findById(`email:${key}`).select({ payload: 1 }).lean();
+    if (queued) {
+      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${(queued.payload as { to: string }).to}`, key });
+      return;
+    }
+    const decision = shouldAutoReply(mail, ourAddresses, to);
     let reason = decision.ok ? undefined : decision.reason;
     if (!reason && to && (await models.Undeliverable.exists({ _id: to.toLowerCase() }))) reason = 'address bounced before';
     if (!reason && to && !(await takeAckSlot(emailDeps, to))) reason = 'acknowledgement limit for this address reached';
     if (reason || !to) {
-      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'ack_suppressed', note: reason ?? 'no address to answer' });
+      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'ack_suppressed', note: reason ?? 'no address to answer', key });
       return;
     }
     const mailbox = doc.mailbox as Mailbox;
     const rendered = acknowledgement({ ref, subject: mail.subject, mailbox, domain, ...(kind ? { kind } : {}) });
     await enqueueTicketEmail(emailDeps, {
-      key: `ack:${doc.key}`,
+      key,
       ref,
       mailbox,
       to,
@@ -163,7 +195,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       references: [...mail.references, ...(mail.messageId ? [mail.messageId] : [])],
       automatic: true,
     });
-    await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}` });
+    await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}`, key });
   }
 
   async function decide(doc: InboundMailDoc): Promise<Outcome> {
@@ -172,7 +204,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
     const mail = parsed.mail;
     const kind = classifyInbound(mail);
-    if (kind === 'bounce') return handleBounce(mail);
+    if (kind === 'bounce') return handleBounce(doc, mail);
     if (kind === 'auto-reply') return handleAutoReply(doc, mail);
     if (!mail.subject.trim() && !mail.text.trim() && mail.attachments.length === 0) return { status: 'review', reason: 'no subject, text or attachment could be read' };
     if (!mail.from) {
@@ -187,9 +219,41 @@ export function createMailIngest(deps: MailIngestDeps) {
     return handleNew(doc, mail, messageId, thread.citesRef);
   }
 
+  /** Messages this process is working on: a sweep here leaves them to the run that has them. */
+  const inFlight = new Set<string>();
+
+  /**
+   * Claims the row's current attempt. A claim held elsewhere is left alone unless it is stale (its
+   * process died), in which case the attempt is written off so the next sweep claims a fresh one.
+   */
+  async function claimAttempt(doc: InboundMailDoc): Promise<InboundMailDoc | undefined> {
+    const now = deps.now?.() ?? new Date();
+    const attempt = doc.attempts ?? 0;
+    const claim = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt}`, at: now });
+    if (claim.won) return doc;
+    if (!claim.existing || now.getTime() - claim.existing.at.getTime() <= STALE_CLAIM_MS) return undefined;
+    // The attempt's process died: count it as failed and claim the next one (whoever wins that runs).
+    await models.InboundMail.updateOne({ _id: doc._id, status: 'received', attempts: doc.attempts }, { $set: { attempts: attempt + 1 } });
+    log.warn({ event: 'mail.claim_recovered', id: String(doc._id), attempt }, 'an interrupted processing attempt is retried');
+    const next = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt + 1}`, at: now });
+    return next.won ? { ...doc, attempts: attempt + 1 } : undefined;
+  }
+
   async function process(id: string): Promise<Outcome | undefined> {
-    const doc = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
-    if (!doc || doc.status !== 'received') return undefined;
+    if (inFlight.has(id)) return undefined;
+    inFlight.add(id);
+    try {
+      return await processClaimed(id);
+    } finally {
+      inFlight.delete(id);
+    }
+  }
+
+  async function processClaimed(id: string): Promise<Outcome | undefined> {
+    const stored = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
+    if (!stored || stored.status !== 'received') return undefined;
+    const doc = await claimAttempt(stored);
+    if (!doc) return undefined;
     let outcome: Outcome;
     try {
       outcome = await decide(doc);

@@ -36,13 +36,29 @@ export function classifyInbound(mail: ParsedMail): InboundClass {
   return 'normal';
 }
 
-export function shouldAutoReply(mail: ParsedMail, ourAddresses: string[]): AutoReplyDecision {
+/** `recipient` is where the answer would go (see autoReplyRecipient); it is checked like the sender. */
+export function shouldAutoReply(mail: ParsedMail, ourAddresses: string[], recipient?: string): AutoReplyDecision {
   const ours = ourAddresses.map((a) => a.trim().toLowerCase()).filter((a) => a !== '');
-  const reason = refusal(mail, ours);
+  const reason = refusal(mail, ours, recipient);
   return reason === undefined ? { ok: true } : { ok: false, reason };
 }
 
-function refusal(mail: ParsedMail, ours: string[]): string | undefined {
+const PLAIN_ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+
+/**
+ * Where an automatic answer goes (RFC 3834, section 4): the envelope sender (the SMTP MAIL FROM we
+ * received, else the Return-Path header a delivery agent wrote), falling back to From. Never a
+ * Reply-To: anyone can put anybody there, and answering it would make us a relay aimed at third
+ * parties. An empty envelope sender (a bounce) gets nothing.
+ */
+export function autoReplyRecipient(mail: ParsedMail, envelopeFrom: string | undefined): string | undefined {
+  const envelope = envelopeFrom !== undefined ? envelopeFrom.trim().toLowerCase() : mail.headers.returnPath !== undefined ? bareAddress(mail.headers.returnPath) : undefined;
+  if (envelope === '') return undefined;
+  if (envelope !== undefined && PLAIN_ADDRESS.test(envelope)) return envelope;
+  return mail.from?.address;
+}
+
+function refusal(mail: ParsedMail, ours: string[], recipient: string | undefined): string | undefined {
   const h = mail.headers;
   const bounce = bounceSignal(mail);
   if (bounce) return `bounce: ${bounce}`;
@@ -53,7 +69,7 @@ function refusal(mail: ParsedMail, ours: string[]): string | undefined {
   if (h.listId !== undefined) return 'mailing list (List-Id)';
   if (!mail.from?.address) return 'no From address';
   if (isNullReturnPath(h.returnPath)) return 'null Return-Path <>';
-  for (const address of [mail.from.address, mail.replyTo?.address]) {
+  for (const address of [mail.from.address, mail.replyTo?.address, recipient]) {
     if (address === undefined) continue;
     if (NO_REPLY.test(localPart(address)) || isMailSystemAddress(address)) return `no-reply sender ${address}`;
     if (ours.includes(address) || ours.includes(withoutTag(address))) return `sent from our own address ${address}`;

@@ -53,6 +53,7 @@ function bareMessageId(value: string): string | undefined {
 export function composeEmail(payload: EmailPayload): { options: SendMailOptions; dropped: number } {
   const from = address(payload.from, 'from');
   const to = address(payload.to, 'to');
+  const replyTo = payload.replyTo ? address(payload.replyTo, 'replyTo') : undefined;
   const messageId = bareMessageId(payload.messageId);
   if (!messageId) throw new InvalidEmailError('messageId is not a valid Message-ID');
   // Thread ids come from the customer's mail; a bad one costs threading, not the answer.
@@ -66,6 +67,7 @@ export function composeEmail(payload: EmailPayload): { options: SendMailOptions;
     options: {
       from: name ? { name, address: from } : from,
       to,
+      ...(replyTo ? { replyTo } : {}),
       subject: oneLine(payload.subject),
       text: payload.text,
       messageId: `<${messageId}>`,
@@ -167,6 +169,7 @@ const payloadSchema = z.object({
   from: z.string(),
   fromName: z.string().nullish(),
   to: z.string(),
+  replyTo: z.string().nullish(),
   subject: z.string(),
   text: z.string(),
   messageId: z.string(),
@@ -191,6 +194,7 @@ export function createEmailDeliverer(mailer: Mailer): Deliverer {
       messageId: p.messageId,
       automatic: p.automatic === true,
       ...(p.fromName ? { fromName: p.fromName } : {}),
+      ...(p.replyTo ? { replyTo: p.replyTo } : {}),
       ...(p.inReplyTo ? { inReplyTo: p.inReplyTo } : {}),
       ...(p.references ? { references: p.references } : {}),
     };

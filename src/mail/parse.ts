@@ -94,7 +94,7 @@ function toParsedMail(parsed: ReadMessage): ParsedMail {
   const from = firstAddress(addresses('from'));
   const xFailedRecipients = header(lines, 'x-failed-recipients');
   // HTML is rendered by html-text.ts (see there why), not by mailparser.
-  const text = bodyText(parsed.text, parsed.html);
+  const text = bodyText(parsed.text, parsed.html) || (contentType.value.startsWith('multipart/') && parsed.attachments.length === 0 ? brokenMultipartText(parsed.head) : '');
   const subject = parsed.headers.get('subject');
   const headers: LoopHeaders = {
     autoSubmitted: header(lines, 'auto-submitted'),
@@ -176,6 +176,26 @@ function bodyText(text: string | undefined, html: string | undefined): string {
   const plain = (text ?? '').replace(/\r\n?/g, '\n');
   if (plain.trim() !== '') return looksLikeHtml(plain) ? htmlAsText(plain) : plain;
   return html ? htmlAsText(html) : '';
+}
+
+/** How much of a broken multipart's raw body is kept as its text. */
+const BROKEN_TEXT_CHARS = 20_000;
+
+/**
+ * A multipart whose boundary matches none of its parts (a broken client, a hand-edited message)
+ * parses to nothing. Rather than lose what the customer wrote, keep the body's readable lines:
+ * without delimiter lines, part headers and base64 runs.
+ */
+function brokenMultipartText(head: Buffer): string {
+  // The parser's reader keeps the first MiB of the message: more than is read here.
+  const source = head.subarray(0, BROKEN_TEXT_CHARS * 4).toString('utf8');
+  const start = source.search(/\r?\n\r?\n/);
+  if (start < 0) return '';
+  const readable = source
+    .slice(start)
+    .split(/\r?\n/)
+    .filter((line) => !/^--/.test(line) && !/^content-[a-z-]+:/i.test(line) && !/^[A-Za-z0-9+/=]{60,}$/.test(line.trim()));
+  return readable.join('\n').replace(/\n{3,}/g, '\n\n').trim().slice(0, BROKEN_TEXT_CHARS);
 }
 
 /** What the delivery-report reader sees of an attachment: its content, or at least its first bytes. */

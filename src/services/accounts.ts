@@ -83,6 +83,11 @@ export async function seedAccounts(deps: PlanDeps, file: string): Promise<number
   return created;
 }
 
+/** Whether the bot knows the account (an `_id` lookup), for `/plan <accountId>` once its modal is open. */
+export async function accountExists(deps: Pick<PlanDeps, 'models'>, accountId: string): Promise<boolean> {
+  return (await deps.models.Account.exists({ _id: accountId })) !== null;
+}
+
 export interface AccountOverview {
   account: ReturnType<typeof toState> & { deletedAt?: Date | undefined };
   pending: PlanChange[];

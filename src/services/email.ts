@@ -9,6 +9,7 @@ import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
 import type { EmailPayload } from '../domain/email.js';
 import { staffReply } from '../domain/email-templates.js';
+import { replyAddress } from '../domain/reply-address.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import { requireRole } from './roles.js';
@@ -21,6 +22,8 @@ export interface EmailDeps {
   models: Models;
   outbox: Outbox;
   domain: string;
+  /** Signs the Reply-To plus address (domain/reply-address.ts). */
+  appKey: Buffer;
   now?: () => Date;
 }
 
@@ -51,6 +54,7 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     from: mailboxAddress(email.mailbox, deps.domain),
     fromName: MAILBOX_NAMES[email.mailbox],
     to: email.to,
+    replyTo: replyAddress(deps.appKey, email.mailbox, deps.domain, email.ref),
     subject: email.subject,
     text: email.text,
     messageId,
@@ -90,7 +94,8 @@ export async function replyByEmail(
 ): Promise<{ to: string; messageId: string }> {
   const ticket = await findTicket(deps.models, input.ref);
   await requireRole(deps.models, input.userId, [ticket.team as 'sales' | 'billing' | 'support'], `reply on ${ticket.ref}`);
-  const to = ticket.source?.channel === 'email' ? ticket.source.email : undefined;
+  // A person answering may follow the customer's Reply-To (the card shows both addresses).
+  const to = ticket.source?.channel === 'email' ? (ticket.source.replyTo ?? ticket.source.email) : undefined;
   const mailbox = ticket.source?.mailbox as Mailbox | undefined;
   if (!to || !mailbox) throw new AppError('rule_refused', `${ticket.ref} did not come by email, so there is no one to email.`);
   const ids = await conversationIds(deps.models, ticket.ref);

@@ -10,9 +10,10 @@ import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
-import { rolesOf } from './roles.js';
+import { requireRole, requireStaff, rolesOf } from './roles.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import {
+  checkPaymentFailure,
   checkStep,
   completeMigration,
   confirmProjects,
@@ -21,6 +22,7 @@ import {
   recordPayment,
   recordSummary,
   startMigration,
+  trustProposer,
   type AccountTeam,
   type SummaryInput,
 } from './migration-steps.js';
@@ -30,13 +32,15 @@ import type { PlanJobs } from '../jobs/plan-changes.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import type { PlanDeps } from './plan-store.js';
-import { accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
+import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
 export function createServices(deps: {
   models: Models;
   outbox: Outbox;
   log: Logger;
   domain: string;
+  /** The application key (services/app-key.ts): signs reply addresses. */
+  appKey: Buffer;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
   /** Plan changes: the billing port and the `plan.apply` job (see services/plans.ts). */
@@ -51,8 +55,16 @@ export function createServices(deps: {
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
-      find: (ref: string) => findTicket(deps.models, ref),
-      mine: (slackUserId: string) => ticketsOf(deps.models, slackUserId),
+      /** `/ticket AR-n`: staff only. */
+      find: async (ref: string, userId: string) => {
+        await requireStaff(deps.models, userId, 'look at tickets');
+        return findTicket(deps.models, ref);
+      },
+      /** `/ticket mine` and App Home: staff only. */
+      mine: async (slackUserId: string) => {
+        await requireStaff(deps.models, slackUserId, 'look at tickets');
+        return ticketsOf(deps.models, slackUserId);
+      },
       claim: (ref: string, userId: string) => claimTicket(ticketDeps, ref, userId),
       close: (ref: string, userId: string) => closeTicket(ticketDeps, ref, userId),
       changeKind: (ref: string, userId: string, kind: TicketKind) => changeKind(ticketDeps, ref, userId, kind),
@@ -70,29 +82,33 @@ export function createServices(deps: {
       /** Role and step rules, before a modal is opened or a submission acknowledged; throws the reason. */
       checkStep: async (ref: string, userId: string, step: Step) => (await checkStep(migrationDeps, ref, userId, step)).ticket,
       recordSummary: (input: SummaryInput) => recordSummary(migrationDeps, input),
+      /** Before the "Payment failed" modal opens: role, step rules, not failed already; throws the reason. */
+      checkPaymentFailure: (ref: string, userId: string) => checkPaymentFailure(migrationDeps, ref, userId),
       recordPayment: (input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string }) => recordPayment(migrationDeps, input),
       confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) => confirmProjects(migrationDeps, input),
       projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) => projectsFromReply(migrationDeps, ref, reply),
+      /** Billing trusts the address that proposed projects by email. */
+      trustProposer: (input: { ref: string; userId: string }) => trustProposer(migrationDeps, input),
       start: (input: { ref: string; userId: string }) => startMigration(migrationDeps, input),
       complete: (input: { ref: string; userId: string; team: AccountTeam }) => completeMigration(migrationDeps, input),
       /** App Home: billing's queues and sales' own handoffs. */
       home: (userId: string) => migrationHome(migrationDeps, userId),
     },
     mail: {
-      /** Messages kept for review (unreadable, unprocessable), newest first. */
-      awaitingReview: async (limit = 10) =>
-        (await deps.models.InboundMail.find({ status: 'review' }).sort({ createdAt: -1 }).limit(limit).lean()).map((r) => ({
-          id: String(r._id),
-          mailbox: r.mailbox,
-          reason: r.reason ?? 'unknown',
-          at: r.createdAt as Date,
-        })),
+      /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */
+      awaitingReview: async (userId: string, limit = 10) => {
+        await requireStaff(deps.models, userId, 'look at mail kept for review');
+        const rows = await deps.models.InboundMail.find({ status: 'review' }).sort({ createdAt: -1 }).limit(limit).lean();
+        return rows.map((r) => ({ id: String(r._id), mailbox: r.mailbox, reason: r.reason ?? 'unknown', at: r.createdAt as Date }));
+      },
     },
     roles: {
       of: (userId: string) => rolesOf(deps.models, userId),
     },
     plans: {
       timeZone: planDeps.timeZone,
+      /** `/plan` is for support, billing and admins: throws the one-line refusal for anyone else. */
+      mayChange: (userId: string) => requireRole(deps.models, userId, ['support', 'billing'], 'change plans'),
       /** What a `/plan` request would do (the modal's preview), or the refusal; changes nothing. */
       preview: (input: Omit<PlanRequestInput, 'requestKey'>) => previewRequest(planDeps, input),
       request: (input: PlanRequestInput) => requestChange(planDeps, input),
@@ -108,7 +124,12 @@ export function createServices(deps: {
     accounts: {
       create: (input: AccountInput) => createAccount(planDeps, input),
       seed: (file: string) => seedAccounts(planDeps, file),
-      overview: (accountId: string) => accountOverview(planDeps, accountId),
+      /** `/account`: staff only. */
+      overview: async (accountId: string, userId: string) => {
+        await requireStaff(deps.models, userId, 'look at accounts');
+        return accountOverview(planDeps, accountId);
+      },
+      exists: (accountId: string) => accountExists(planDeps, accountId),
       completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
     },
     billing: deps.plans.billing,

@@ -18,8 +18,14 @@ export async function recordBillingStep(
   set: Record<string, unknown>,
   unset: Record<string, ''>,
   line: { at: Date; actor: string; action: string; note: string },
+  more: { addTrusted?: string } = {},
 ): Promise<Ticket> {
-  const update = { $set: set, $push: { history: line }, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) };
+  const update = {
+    $set: set,
+    $push: { history: line },
+    ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+    ...(more.addTrusted ? { $addToSet: { trusted: more.addTrusted } } : {}),
+  };
   const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const key = `${line.action}:${line.at.getTime()}`;
@@ -38,16 +44,20 @@ export function mailContext(ticket: Ticket): MigrationMailContext {
   return { ref: ticket.ref, subject: ticket.title, customerName: m?.customerName, enterprisePlan: m?.enterprisePlan, enterpriseStartDate: m?.enterpriseStartDate };
 }
 
+/** Migration emails are billing's, whichever mailbox the customer first wrote to (selfserve@, sales@…). */
+const MIGRATION_MAILBOX: Mailbox = 'billing';
+
 /**
- * Emails the customer, threaded on the ticket's conversation. Returns what happened in words:
- * `emailed <address>`, or why nothing was sent (no address on file).
+ * Emails the customer from billing@ ("Billing"), threaded on the ticket's conversation: the reply
+ * joins the ticket by its In-Reply-To (every Message-ID we send is recorded with the ticket), not by
+ * the mailbox it is sent to. Returns what happened in words: `emailed <address>`, or why nothing
+ * was sent (no address on file).
  */
 export async function emailCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
   const to = customerEmailOf(ticket);
   if (!to) return 'no customer email on file, so no email was sent';
-  const mailbox = (ticket.source?.mailbox as Mailbox | undefined) ?? 'billing';
   const ids = await conversationIds(deps.models, ticket.ref);
-  await enqueueTicketEmail(deps, { key: `migration:${ticket.ref}:${key}`, ref: ticket.ref, mailbox, to, subject: rendered.subject, text: rendered.text, inReplyTo: ids.at(-1), references: ids, automatic: false });
+  await enqueueTicketEmail(deps, { key: `migration:${ticket.ref}:${key}`, ref: ticket.ref, mailbox: MIGRATION_MAILBOX, to, subject: rendered.subject, text: rendered.text, inReplyTo: ids.at(-1), references: ids, automatic: false });
   return `emailed ${to}`;
 }
 

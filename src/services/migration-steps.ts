@@ -19,6 +19,8 @@ import {
 import { advance, blockedReason, formatAmount, nextAction, projectsInReply, type RecordablePayment, type Step } from '../domain/migration-steps.js';
 import { AppError } from '../errors.js';
 import { customerEmailOf, emailCustomer, mailContext, recordBillingStep } from './migration-record.js';
+import { isTrustedSender } from '../domain/trust.js';
+import { escapeText } from '../domain/slack-text.js';
 import type { MigrationDeps } from './migrations.js';
 import { requireRole, rolesOf } from './roles.js';
 import { findTicket, type Ticket } from './tickets.js';
@@ -37,14 +39,14 @@ const STEP_WHAT: Record<Step, string> = {
 export async function checkStep(deps: MigrationDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
-  return { ticket, m: stepAllowed(ticket, step) };
+  return { ticket, m: stepAllowed(ticket, step, deps.timeZone) };
 }
 
-function stepAllowed(ticket: Ticket, step: Step): Migration {
+function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
   const m = ticket.migration;
   if (ticket.kind !== 'migration' || !m) throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
-  const why = blockedReason(m, step, ticket.ref);
+  const why = blockedReason(m, step, ticket.ref, timeZone);
   if (why) throw new AppError('rule_refused', `${why} Nothing was changed.`);
   return m;
 }
@@ -80,7 +82,7 @@ async function applyStep(
 
 /** What the person is told about the customer's email: `what` was sent, or why nothing was. */
 function toldCustomer(emailed: string | undefined, what: string): string {
-  return emailed ? `The customer (${emailed}) was ${what}.` : 'No email went out: there is no customer email on file.';
+  return emailed ? `The customer (${escapeText(emailed)}) was ${what}.` : 'No email went out: there is no customer email on file.';
 }
 
 const already = (ref: string) => `That was already recorded on ${ref}; nothing changed.`;
@@ -125,12 +127,30 @@ export async function recordSummary(deps: MigrationDeps, input: SummaryInput): P
   return `${words} on ${ticket.ref}. ${toldCustomer(emailed, dues ? 'sent the summary and how to pay' : 'sent the summary and asked for the projects')}`;
 }
 
-/** Billing records a payment: pending, failed (blocks every later step) or succeeded (unblocks). */
+/** Pending after a failure would hide the failure: only a success lifts the block. */
+function refusePendingOverFailure(ref: string, was: string | null | undefined, status: RecordablePayment): void {
+  if (was === 'failed' && status === 'pending') throw new AppError('rule_refused', `The payment on ${ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+}
+
+/**
+ * Before billing's "Payment failed" modal opens: the role, the step rules, and that the payment is
+ * not failed already, so the form is never one that could only be refused.
+ */
+export async function checkPaymentFailure(deps: MigrationDeps, refText: string, userId: string): Promise<Ticket> {
+  const { ticket, m } = await checkStep(deps, refText, userId, 'payment');
+  if (m.payment?.status === 'failed') throw new AppError('conflict', `The payment on ${ticket.ref} is already recorded as failed${m.payment.reason ? ` (${m.payment.reason})` : ''}; record a successful payment once it goes through.`);
+  return ticket;
+}
+
+/**
+ * Billing records a payment: pending, failed (blocks every later step; the reason is required,
+ * shown on the card and App Home and given to the customer) or succeeded (unblocks).
+ */
 export async function recordPayment(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
   const was = m.payment?.status;
-  // Pending after a failure would hide the failure: only a success lifts the block.
-  if (was === 'failed' && input.status === 'pending') throw new AppError('rule_refused', `The payment on ${ticket.ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+  refusePendingOverFailure(ticket.ref, was, input.status);
+  if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
   if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
   if (!(await claim(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
@@ -173,20 +193,27 @@ async function applyProjects(deps: MigrationDeps, ticket: Ticket, m: Migration, 
     unset: { 'migration.proposedProjects': '' },
     email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket), input) },
   });
-  return `${words} on ${ticket.ref}. ${toldCustomer(emailed, 'sent the list')}`;
+  // Said back in Slack: the names may have come from the customer's email.
+  return `${escapeText(words)} on ${ticket.ref}. ${toldCustomer(emailed, 'sent the list')}`;
 }
 
 /**
  * A customer's reply on a migration ticket that names projects (`Live: a, b` / `Test: c`): they
- * are confirmed at once when nothing blocks it, otherwise kept as proposed for billing, and the
- * card's thread says which.
+ * are confirmed at once when a trusted sender wrote (domain/trust.ts) and nothing blocks it;
+ * otherwise they are kept as proposed for billing, named with the sender, and the card's thread
+ * says why.
  */
 export async function projectsFromReply(deps: MigrationDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
   const named = projectsInReply(reply.text);
   if (!named) return 'none';
   const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
   if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off')) return 'none';
-  const why = ticket.status === 'closed' ? `${ref} is closed` : blockedReason(ticket.migration, 'projects', ref);
+  const trusted = isTrustedSender(ticket, reply.from);
+  const why = !trusted
+    ? `${reply.from} is not an address this ticket trusts (the customer's own, or one billing added)`
+    : ticket.status === 'closed'
+      ? `${ref} is closed`
+      : blockedReason(ticket.migration, 'projects', ref, deps.timeZone);
   if (!why) {
     await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
     return 'confirmed';
@@ -195,16 +222,33 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
   await applyStep(deps, ticket, {
     action: 'projects_proposed',
     actor: `email:${reply.from}`,
-    note: `Customer named projects (live ${named.live.join(', ')}; test ${named.test.join(', ') || 'none'}); not confirmed: ${why}`,
-    set: { 'migration.proposedProjects': { ...named, at: deps.now?.() ?? new Date(), by: `email:${reply.from}` } },
+    note: `${reply.from} named projects (live ${named.live.join(', ')}; test ${named.test.join(', ') || 'none'}); not confirmed: ${why}`,
+    set: { 'migration.proposedProjects': { ...named, at: deps.now?.() ?? new Date(), by: `email:${reply.from}`, trusted } },
   });
   await deps.outbox.enqueue({
     key: `thread:${ref}:proposed:${reply.messageId}`,
     channel: 'slack',
-    payload: { type: 'thread_reply', ref, text: `:card_index_dividers: The customer named projects, but they are not confirmed: ${why}` },
+    payload: { type: 'thread_reply', ref, text: `:card_index_dividers: ${escapeText(reply.from)} named projects, but they are not confirmed: ${escapeText(why)}` },
     ticketRef: ref,
   });
   return 'proposed';
+}
+
+/** Billing trusts the address that proposed the projects: its later replies may confirm them. */
+export async function trustProposer(deps: MigrationDeps, input: { ref: string; userId: string }): Promise<string> {
+  const ticket = await findTicket(deps.models, input.ref);
+  await requireRole(deps.models, input.userId, ['billing'], `trust an address on ${ticket.ref}`);
+  const by = ticket.migration?.proposedProjects?.by;
+  const address = by?.startsWith('email:') ? by.slice('email:'.length) : undefined;
+  if (!address) throw new AppError('conflict', `No projects proposed by email are waiting on ${ticket.ref}.`);
+  if (isTrustedSender(ticket, address)) return `${address} is already trusted on ${ticket.ref}.`;
+  await recordBillingStep(deps, ticket.ref, { 'migration.proposedProjects.trusted': true }, {}, {
+    at: deps.now?.() ?? new Date(),
+    actor: `slack:${input.userId}`,
+    action: 'address_trusted',
+    note: `${address} may now confirm projects by email`,
+  }, { addTrusted: address });
+  return `${address} is now trusted on ${ticket.ref}: their emails may confirm projects. The projects they named are still waiting: confirm them with Projects.`;
 }
 
 /** Billing starts the migration: payment settled and projects confirmed. */
@@ -231,7 +275,9 @@ export function introductionText(ticket: Ticket, team: AccountTeam): string {
     ...(team.kam ? [`Key Account Manager <@${team.kam}>`] : []),
   ];
   const contact = customerEmailOf(ticket);
-  return `:tada: ${ticket.ref}: ${m?.customerName ?? 'The customer'} (${m?.accountId ?? 'no account'}) is now on Enterprise${m?.enterprisePlan ? ` (${m.enterprisePlan})` : ''}. Please introduce their account team${contact ? ` to ${contact}` : ''}: ${who.join(', ')}.`;
+  const name = m?.customerName ? escapeText(m.customerName) : 'The customer';
+  const plan = m?.enterprisePlan ? ` (${escapeText(m.enterprisePlan)})` : '';
+  return `:tada: ${ticket.ref}: ${name} (${escapeText(m?.accountId ?? 'no account')}) is now on Enterprise${plan}. Please introduce their account team${contact ? ` to ${escapeText(contact)}` : ''}: ${who.join(', ')}.`;
 }
 
 /** Billing completes the migration: the customer gets the confirmation, the salesperson the introductions to make. */

@@ -5,18 +5,22 @@
  */
 import { isDuplicateKey } from '../db/models.js';
 import type { MigrationHandoffDoc } from '../db/models/migration.js';
+import { formatInstant } from '../domain/dates.js';
 import { c4sCancellationAt, dayIn, STAGE_LABELS, type IsoDate } from '../domain/migration.js';
+import { c4sCancellationText } from '../domain/migration-dates.js';
 import { advance } from '../domain/migration-steps.js';
 import { migrationScheduledMail } from '../domain/migration-emails.js';
 import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';
-import { emailCustomer, recordBillingStep } from './migration-record.js';
+import { emailCustomer, mailContext, recordBillingStep } from './migration-record.js';
 
 export interface MigrationDeps extends TicketDeps {
   /** MAIL_DOMAIN: the customer emails come from its mailboxes. */
   domain: string;
+  /** Signs the reply addresses of the customer's emails. */
+  appKey: Buffer;
   /** TZ_BILLING: the zone in which billing days (start dates) fall. */
   timeZone: string;
   /** The C4S cancellation job (absent where no scheduler runs: billing's buttons then refuse). */
@@ -145,12 +149,6 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
   return updated;
 }
 
-/** `2030-03-30T23:00:00.000Z` as billing reads it: `00:00 Europe/Berlin on 2030-03-31`. */
-function describeCancelAt(at: Date, timeZone: string): string {
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  return `${time} ${timeZone} on ${dayIn(timeZone, at)} (${at.toISOString()})`;
-}
-
 /** The migration as billing may act on it, or a refusal saying why not. */
 function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpriseStartDate: string } {
   const m = ticket.migration;
@@ -172,11 +170,11 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
   const jobs = requireJobs(deps);
   const now = deps.now?.() ?? new Date();
   const cancelAt = c4sCancellationAt(m.enterpriseStartDate, deps.timeZone);
-  const when = describeCancelAt(cancelAt, deps.timeZone);
+  const when = c4sCancellationText(cancelAt, m.enterpriseStartDate, deps.timeZone);
   if (cancelAt.getTime() <= now.getTime()) {
     throw new AppError(
       'rule_refused',
-      `Not scheduled: the C4S plan would be cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}, and that time has already passed. Ask sales to correct the start date on ${ticket.ref}; nothing was changed.`,
+      `Not scheduled: the C4S plan would be cancelled at ${when}, and that time has already passed. Ask sales to correct the start date on ${ticket.ref}; nothing was changed.`,
     );
   }
   await jobs.schedule(ticket.ref, cancelAt);
@@ -189,11 +187,10 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
     { at: now, actor: `slack:${userId}`, action: 'scheduled', note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}` },
   );
   // One email per schedule: a re-confirmation with the same time does not write again.
-  const c4sEndsOn = dayIn(deps.timeZone, new Date(cancelAt.getTime() - 1));
-  const mail = migrationScheduledMail({ ref: ticket.ref, subject: ticket.title, customerName: m.customerName, enterprisePlan: m.enterprisePlan, enterpriseStartDate: m.enterpriseStartDate, c4sEndsOn });
+  const mail = migrationScheduledMail({ ...mailContext(updated), c4sCancelAt: cancelAt, timeZone: deps.timeZone });
   const sent = await emailCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
   deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId, emailed: sent.startsWith('emailed') }, 'C4S cancellation scheduled');
-  return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}, the day before the Enterprise start on ${m.enterpriseStartDate}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;
+  return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;
 }
 
 /** Withdraw: removes the scheduled cancellation; the migration is back to handed off. */
@@ -204,7 +201,7 @@ async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Pr
   const jobs = requireJobs(deps);
   const now = deps.now?.() ?? new Date();
   await jobs.unschedule(ticket.ref);
-  const was = m.cancelAt ? ` (was ${describeCancelAt(m.cancelAt, deps.timeZone)})` : '';
+  const was = m.cancelAt ? ` (was ${formatInstant(m.cancelAt, deps.timeZone)})` : '';
   await recordBillingStep(
     deps,
     ticket.ref,

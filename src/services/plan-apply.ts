@@ -7,8 +7,8 @@
  */
 import type { AccountDoc } from '../db/models/account.js';
 import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
-import { addDays, dayIn, localMidnight } from '../domain/dates.js';
-import { CHANGE_LABELS, describeDay, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
+import { CHANGE_LABELS, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
 import { formatDuration } from '../jobs/migration-cancel.js';
 import {
   type ApplyOutcome,
@@ -160,7 +160,7 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
         dueAt: new Date(f.dueAt),
         effectiveDay: f.day,
         set: {},
-        summary: `${CHANGE_LABELS[f.type]} on ${describeDay(new Date(f.dueAt), deps.timeZone)}`,
+        summary: `${CHANGE_LABELS[f.type]} on ${formatInstant(new Date(f.dueAt), deps.timeZone)}`,
         requestedBy: 'system',
         ticketRef: change.ticketRef ?? undefined,
         parentId: change._id,
@@ -169,7 +169,7 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
     );
   }
 
-  const timing = lateMs >= 1000 ? `${formatDuration(lateMs)} after its time ${change.dueAt.toISOString()}` : 'on time';
+  const timing = lateMs >= 1000 ? `${formatDuration(lateMs)} after its time ${formatInstant(change.dueAt, deps.timeZone)}` : 'on time';
   await noteOnTicket(deps, change.ticketRef, changeId, { at: claimedAt, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
   const applied = { ...change, status: 'applied' } as PlanChange;
   if (isRequested(change.type) || change.type === 'pause_delete') await emailCustomer(deps, applied, account, 'applied');
@@ -201,9 +201,16 @@ function purgeDate(deps: PlanDeps, at: Date) {
 
 /**
  * Cancels a pending change: its guard is taken as `cancelled`, its job removed. Returns what the
- * change had become instead when it was too late (already applied, or being applied).
+ * change had become instead when it was too late (already applied, or being applied). `why` goes
+ * on the history; `customerWhy`, when the history's words name staff, is what the customer reads.
  */
-export async function cancelChange(deps: PlanDeps, change: PlanChange, actor: string, why: string): Promise<'cancelled' | 'already_applied' | 'already_cancelled'> {
+export async function cancelChange(
+  deps: PlanDeps,
+  change: PlanChange,
+  actor: string,
+  why: string,
+  customerWhy: string = why,
+): Promise<'cancelled' | 'already_applied' | 'already_cancelled'> {
   const at = nowOf(deps);
   const got = await claim(deps, change._id, 'cancelled', at);
   if (!got.won && got.existing?.outcome === 'applied') return 'already_applied';
@@ -213,7 +220,7 @@ export async function cancelChange(deps: PlanDeps, change: PlanChange, actor: st
   if (!got.won) return 'already_cancelled';
   await noteOnTicket(deps, change.ticketRef, change._id, { at, actor, action: `plan_${change.type}_cancelled`, note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}` });
   const account = (await deps.models.Account.findById(change.accountId).lean()) as AccountDoc | null;
-  if (account && (isRequested(change.type) || change.type === 'pause_delete')) await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', { why });
+  if (account && (isRequested(change.type) || change.type === 'pause_delete')) await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', { why: customerWhy });
   deps.log.info({ event: 'plan.cancelled', changeId: change._id, type: change.type, accountId: change.accountId, actor }, 'plan change cancelled');
   return 'cancelled';
 }
@@ -222,7 +229,7 @@ export async function cancelChange(deps: PlanDeps, change: PlanChange, actor: st
 export async function scheduleSystemChange(deps: PlanDeps, account: AccountDoc, type: SystemChange, dueAt: Date, day: string): Promise<PlanChange> {
   const { change } = await storeChange(
     deps,
-    { _id: `${account._id}:${type}:${day}`, account, type, dueAt, effectiveDay: day, set: {}, summary: `${CHANGE_LABELS[type]} on ${describeDay(dueAt, deps.timeZone)}`, requestedBy: 'system' },
+    { _id: `${account._id}:${type}:${day}`, account, type, dueAt, effectiveDay: day, set: {}, summary: `${CHANGE_LABELS[type]} on ${formatInstant(dueAt, deps.timeZone)}`, requestedBy: 'system' },
     { schedule: true },
   );
   return change;

@@ -9,7 +9,8 @@ import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
 import type { BillingPort } from '../billing/port.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
-import { CHANGE_LABELS, describeDay, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { formatInstant } from '../domain/dates.js';
+import { CHANGE_LABELS, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { PlanJobs } from '../jobs/plan-changes.js';
@@ -19,6 +20,8 @@ import { openTicket, type Ticket, type TicketDeps } from './tickets.js';
 export interface PlanDeps extends TicketDeps {
   timeZone: string;
   domain: string;
+  /** Signs the reply addresses of the customer's emails. */
+  appKey: Buffer;
   billing: BillingPort;
   jobs: PlanJobs;
   /** This process's name, recorded on the guards it wins. */
@@ -83,12 +86,13 @@ export async function pendingOf(deps: Pick<PlanDeps, 'models'>, accountId: strin
 // Tickets and customer emails
 
 /** The open ticket of this kind for the account (e.g. the customer's own email), else a new one. */
-export async function ticketFor(deps: PlanDeps, account: AccountDoc, kind: TicketKind, requestKey: string, userId: string): Promise<Ticket> {
+export async function ticketFor(deps: PlanDeps, account: AccountDoc, kind: TicketKind, requestKey: string, userId: string, description?: string): Promise<Ticket> {
   const open = (await deps.models.Ticket.findOne({ accountId: account._id, kind, status: { $ne: 'closed' } }).sort({ number: -1 }).lean()) as Ticket | null;
   if (open) return open;
   const { ticket } = await openTicket(deps, {
     kind,
     title: `${kind === 'sales' ? 'Enterprise lead' : CHANGE_LABEL_BY_KIND[kind]} for ${account.name} (${account._id})`,
+    ...(description ? { description } : {}),
     accountId: account._id,
     source: { channel: 'slack', slackUserId: userId },
     idempotencyKey: `plan:${requestKey}`,
@@ -184,7 +188,7 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
       const slot = await deps.models.PlanSlot.findById(slotKey(c.account._id, c.type)).lean();
       if (slot && slot.changeId !== c._id) {
         const other = (await deps.models.PlanChange.findById(slot.changeId).lean()) as PlanChange | null;
-        throw new AppError('conflict', `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${describeDay(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`, { field: 'target_tier' });
+        throw new AppError('conflict', `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${formatInstant(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`, { field: 'target_tier' });
       }
     }
   }

@@ -6,6 +6,7 @@
 import {
   CHANGE_LABELS,
   decide,
+  leadDescription,
   PRICE_BOOK,
   tierLabel,
   type ChangeType,
@@ -105,7 +106,7 @@ export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Pr
   const { account, pending, decision } = await evaluate(deps, input);
   const type = input.request.type;
   if (decision.outcome === 'lead') {
-    const ticket = await ticketFor(deps, account, 'sales', input.requestKey, input.userId);
+    const ticket = await ticketFor(deps, account, 'sales', input.requestKey, input.userId, leadDescription(toState(account), input.request));
     await noteOnTicket(deps, ticket.ref, `lead:${input.requestKey}`, { at: ticket.createdAt ?? nowOf(deps), actor: `slack:${input.userId}`, action: 'enterprise_lead', note: `${CHANGE_LABELS[type]} asked for ${account._id}: ${decision.message}` });
     deps.log.info({ event: 'plan.enterprise_lead', accountId: account._id, type, ref: ticket.ref, actor: input.userId }, 'not self-serve: Enterprise lead for sales');
     return { outcome: 'lead', message: `${decision.message} Lead: ${ticket.ref}.`, ticketRef: ticket.ref };
@@ -182,7 +183,10 @@ export async function cancelScheduled(deps: PlanDeps, changeId: string, userId: 
     };
     throw new AppError('rule_refused', `${CHANGE_LABELS[change.type as ChangeType]} cannot be cancelled here: ${how[change.type] ?? 'the rules do not allow it'}.`);
   }
-  const result = await cancelChange(deps, change, `slack:${userId}`, `cancelled by <@${userId}> before it took effect`);
+  // The history names the person; the customer is told which team, never a Slack mention.
+  const roles = await rolesOf(deps.models, userId);
+  const team = roles.includes('billing') ? 'our billing team' : roles.includes('support') ? 'our support team' : 'our team';
+  const result = await cancelChange(deps, change, `slack:${userId}`, `cancelled by <@${userId}> before it took effect`, `cancelled by ${team} before it took effect`);
   if (result === 'already_applied') throw new AppError('conflict', `Too late: the ${CHANGE_LABELS[change.type as ChangeType].toLowerCase()} for ${change.accountId} has already been applied.`);
   if (result === 'already_cancelled') return `The ${CHANGE_LABELS[change.type as ChangeType].toLowerCase()} for ${change.accountId} was already cancelled.`;
   return `Cancelled: ${change.summary}`;

@@ -1,14 +1,16 @@
 /** Opening, reading and moving tickets. Every change appends to the ticket's history. */
+import { randomInt } from 'node:crypto';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
 import { isDuplicateKey } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
 import { requireRole } from './roles.js';
+import { escapeText } from '../domain/slack-text.js';
 
 export interface TicketDeps {
   models: Models;
@@ -23,7 +25,7 @@ export interface OpenTicketInput {
   title: string;
   description?: string | undefined;
   accountId?: string | undefined;
-  source: { channel: 'slack'; slackUserId: string } | { channel: 'email'; mailbox: Mailbox; email: string };
+  source: { channel: 'slack'; slackUserId: string } | { channel: 'email'; mailbox: Mailbox; email: string; replyTo?: string };
   /** Same key, same ticket: `slack:view:<id>`, `email:<mailbox>:<message-id>`. */
   idempotencyKey: string;
   actor: string;
@@ -67,8 +69,12 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   const now = deps.now?.() ?? new Date();
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
+  let taken = 0;
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
-    const number = await nextNumber(models);
+    // Concurrent requests can be handed the same hint (the $inc is not atomic on FerretDB): after a
+    // collision, move past the number seen taken, spread by a random step so contenders part.
+    const hint = await nextNumber(models);
+    const number = taken > 0 ? Math.max(hint, taken + 1 + randomInt(attempt + 1)) : hint;
     const ref = formatRef(number);
     try {
       await models.Ticket.create({
@@ -90,9 +96,12 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
       });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
+      taken = number;
       ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
       continue;
     }
+    // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
+    if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     try {
       await models.TicketKey.create({ _id: input.idempotencyKey, ref });
       ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
@@ -167,13 +176,22 @@ export async function closeTicket(deps: TicketDeps, refText: string, userId: str
   return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
 }
 
-/** Appends one line to a ticket's history (and optionally more changes); the card is re-rendered. */
+/**
+ * Appends one line to a ticket's history (and optionally more changes); the card is re-rendered.
+ * A line with a `key` is written once: a retried effect (a message processed again after a crash)
+ * finds its line and changes nothing. Callers serialise a key's writers (see the mail claims).
+ */
 export async function recordOnTicket(
   deps: TicketDeps,
   ref: string,
-  entry: { actor: string; action: string; note?: string | undefined; messageId?: string | undefined },
+  entry: { actor: string; action: string; note?: string | undefined; messageId?: string | undefined; key?: string | undefined },
   change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean } = {},
 ): Promise<Ticket> {
+  if (entry.key) {
+    const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+    if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
+    if (current.history.some((h) => h.key === entry.key)) return current;
+  }
   const now = deps.now?.() ?? new Date();
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
@@ -204,15 +222,27 @@ export async function addCustomerReply(
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
-    payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${reply.from}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${reply.excerpt.replace(/\n/g, '\n>')}` },
+    payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
     ticketRef: ref,
   });
   return ticket;
 }
 
+/**
+ * Relabelling a ticket is for its own team (and admins): another team relabelling billing's
+ * migration would switch off billing's steps. A kind that work hangs on stays: a migration with a
+ * handoff, or a ticket with plan changes still scheduled, keeps its kind and the refusal says why.
+ */
 export async function changeKind(deps: TicketDeps, refText: string, userId: string, kind: TicketKind): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
-  await requireRole(deps.models, userId, ['sales', 'billing', 'support'], `change the kind of ${ticket.ref}`);
+  await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `change the kind of ${ticket.ref}`);
   if (ticket.kind === kind) return ticket;
+  if (ticket.kind === 'migration' && ticket.migration) {
+    throw new AppError('rule_refused', `${ticket.ref} stays a migration: it has a handoff to billing (${ticket.migration.stage.replace(/_/g, ' ')}). Nothing was changed.`);
+  }
+  const pending = await deps.models.PlanChange.exists({ ...(ticket.accountId ? { accountId: ticket.accountId } : {}), ticketRef: ticket.ref, status: 'scheduled' });
+  if (pending) {
+    throw new AppError('rule_refused', `${ticket.ref} has plan changes still scheduled, so it stays ${KIND_LABELS[ticket.kind as TicketKind] ?? ticket.kind}. Cancel them first (see /account). Nothing was changed.`);
+  }
   return changeTicket(deps, ticket.ref, userId, { set: { kind }, action: 'kind_changed', note: `${ticket.kind} → ${kind}` });
 }

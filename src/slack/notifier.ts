@@ -50,8 +50,10 @@ export function createDeliveryClient(opts: { token: string; apiUrl: string | und
   });
 }
 
-export function createSlackDeliverer(deps: { client: WebClient; models: Models; channels: Record<Team, string> }): Deliverer {
+export function createSlackDeliverer(deps: { client: WebClient; models: Models; channels: Record<Team, string>; timeZone?: string }): Deliverer {
   const { client, models, channels } = deps;
+  // TZ_BILLING: cards name the C4S cancellation as the customer's email does.
+  const timeZone = deps.timeZone ?? 'UTC';
 
   async function call<T extends WebAPICallResult>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -64,7 +66,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
   async function ticketCardDelivery(row: OutboxDoc, ref: string): Promise<Record<string, unknown>> {
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket) throw new DeliveryError(`ticket ${ref} not found`, { permanent: true });
-    const card = ticketCard(ticket);
+    const card = ticketCard(ticket, { timeZone });
     const posted = await models.SlackPost.findById(`card:${ref}`).lean();
     if (posted) {
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
@@ -86,7 +88,7 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket?.migration) throw new DeliveryError(`no handoff on ${ref}`, { permanent: true });
     const posted = await models.SlackPost.findById(`handoff:${ref}`).lean();
-    const card = handoffCard({ ref: ticket.ref, migration: ticket.migration });
+    const card = handoffCard({ ref: ticket.ref, timeZone, migration: ticket.migration });
     if (posted) {
       if (row.key.startsWith('handoff-card:')) return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));

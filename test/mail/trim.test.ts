@@ -2,25 +2,42 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { trimReply } from '../../src/mail/trim.js';
+import { describeWithShared, sharedPath } from '../support/shared-data.js';
 
-const FIXTURES = path.resolve(process.cwd(), '../shared/corpus/email/reply-trimmer');
+const SHARED_FIXTURES = sharedPath('corpus', 'email', 'reply-trimmer');
+/** The project's own replies, one per way mail clients quote (`<name>.txt` and `<name>.expected.txt`). */
+const OWN_FIXTURES = path.resolve(process.cwd(), 'test', 'fixtures', 'replies');
 // The count reached when this test was written; a change that lowers it is a regression.
 const EXPECTED_MATCHES = 64;
 
 const ends = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
-describe('trimReply', () => {
+describeWithShared(SHARED_FIXTURES, 'the public reply-trimmer fixtures (../shared/corpus/email/reply-trimmer) were not compared')('trimReply on the public fixtures', () => {
   it('when run over the reply-trimmer fixtures, then the trimmed replies match', () => {
-    const names = readdirSync(path.join(FIXTURES, 'emails')).sort();
+    const names = readdirSync(path.join(SHARED_FIXTURES!, 'emails')).sort();
     const mismatched = names.filter((name) => {
-      const body = readFileSync(path.join(FIXTURES, 'emails', name), 'utf8');
-      const expected = readFileSync(path.join(FIXTURES, 'trimmed', name), 'utf8');
+      const body = readFileSync(path.join(SHARED_FIXTURES!, 'emails', name), 'utf8');
+      const expected = readFileSync(path.join(SHARED_FIXTURES!, 'trimmed', name), 'utf8');
       return ends(trimReply(body)) !== ends(expected);
     });
     const matched = names.length - mismatched.length;
-    console.log(`reply-trimmer fixtures: ${matched}/${names.length} match${mismatched.length ? `; not: ${mismatched.join(', ')}` : ''}`);
+    process.stderr.write(`reply-trimmer fixtures: ${matched}/${names.length} match${mismatched.length ? `; not: ${mismatched.join(', ')}` : ''}\n`);
     expect(names.length).toBeGreaterThan(50);
     expect(matched).toBeGreaterThanOrEqual(EXPECTED_MATCHES);
+  });
+});
+
+describe('trimReply', () => {
+  const own = readdirSync(OWN_FIXTURES).filter((n) => n.endsWith('.txt') && !n.endsWith('.expected.txt')).sort();
+
+  it('has its own fixtures for each way replies are quoted', () => {
+    expect(own.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(own)('when the reply in %s is trimmed, then what is left is the answer only', (name) => {
+    const body = readFileSync(path.join(OWN_FIXTURES, name), 'utf8');
+    const expected = readFileSync(path.join(OWN_FIXTURES, name.replace(/\.txt$/, '.expected.txt')), 'utf8');
+    expect(ends(trimReply(body))).toBe(ends(expected));
   });
 
   it('when a reply is top-posted above a quoted message, then only the reply stays', () => {

@@ -39,6 +39,8 @@ export interface FakeSlack {
   apiUrl: string;
   responseUrl(id?: string): string;
   calls: RecordedCall[];
+  /** Every call since the fake started; `reset()` leaves it (for tests that walk a whole scenario). */
+  allCalls: RecordedCall[];
   callsTo(method: string): RecordedCall[];
   waitFor(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** Queues one failure for the next call to `method` (or `response_url`); queue several for several. */
@@ -108,6 +110,7 @@ async function readArgs(req: IncomingMessage, url: URL): Promise<Args | undefine
 
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: RecordedCall[] = [];
+  const allCalls: RecordedCall[] = [];
   const failures = new Map<string, Failure[]>();
   const users = new Map<string, UserProfile>();
   const viewsByExternalId = new Map<string, string>();
@@ -204,6 +207,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 
   function record(call: RecordedCall): void {
     calls.push(call);
+    allCalls.push(call);
     if (!call.ok) return;
     for (const waiter of waiters) if (waiter.matches(call)) waiter.resolve(call);
   }
@@ -286,6 +290,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${base}/api/`,
     responseUrl: (id) => `${base}/response/${encodeURIComponent(id ?? `r${++responseSerial}`)}`,
     calls,
+    allCalls,
     callsTo: (method) => calls.filter((c) => c.method === method),
     waitFor(method, predicate = () => true, timeoutMs = 5000) {
       const matches = (c: RecordedCall): boolean => c.method === method && c.ok && predicate(c);

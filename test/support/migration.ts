@@ -7,7 +7,7 @@ import { expect } from '@jest/globals';
 import type { FakeSlack, RecordedCall } from './fake-slack.js';
 import { blockActions, viewSubmission, type ElementValue } from './slack-requests.js';
 import { CHANNELS, eventually, USERS, type TestApp } from './test-app.js';
-import { HANDOFF_CARD, MIGRATION_COMPLETE, MIGRATION_HANDOFF, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
+import { HANDOFF_CARD, MIGRATION_COMPLETE, MIGRATION_HANDOFF, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
 
 export const REP_EMAIL = 'rep@sales.example.com';
 const F = MIGRATION_HANDOFF.fields;
@@ -80,15 +80,50 @@ export async function openStep({ t, slack }: Driver, actionId: string, ref: stri
   return call.method === 'views.open' ? { view: call.args.view as Record<string, unknown> } : { refusal: String(call.args.text) };
 }
 
-/** Records a payment with the select on the handoff card; returns the answer. */
-export async function selectPayment({ t, slack }: Driver, ref: string, status: 'pending' | 'failed' | 'succeeded', userId: string = USERS.billing): Promise<string> {
-  slack.reset();
+/** Chooses a status in the handoff card's payment select (the request only; see selectPayment). */
+async function choosePayment({ t }: Driver, ref: string, status: 'pending' | 'failed' | 'succeeded', userId: string): Promise<void> {
   const value = `${ref}|${status}`;
   const res = await t.post(
     blockActions({ actionId: HANDOFF_CARD.actions.payment, blockId: HANDOFF_CARD.actionsBlock, userId, channelId: CHANNELS.billing, action: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: status }, value } } }),
   );
   expect(res.status).toBe(200);
-  return answerTo(slack, userId);
+}
+
+/** Records a payment with the select on the handoff card; returns the answer (for failed: the refusal, when no modal opens). */
+export async function selectPayment(d: Driver, ref: string, status: 'pending' | 'failed' | 'succeeded', userId: string = USERS.billing): Promise<string> {
+  d.slack.reset();
+  await choosePayment(d, ref, status, userId);
+  return answerTo(d.slack, userId);
+}
+
+/** The "Payment failed" modal's state. */
+export function paymentFailedValues(o: { reason?: string; detail?: string }): Record<string, ElementValue> {
+  const R = MIGRATION_PAYMENT_FAILED.fields;
+  return {
+    [R.reason]: { type: 'static_select', selected_option: o.reason ? { text: { type: 'plain_text', text: o.reason }, value: o.reason } : null },
+    [R.detail]: { type: 'plain_text_input', value: o.detail ?? null },
+  };
+}
+
+/** Chooses "Payment failed" on the card: returns the modal it opens, or the refusal when none opened. */
+export async function choosePaymentFailed(d: Driver, ref: string, userId: string = USERS.billing): Promise<{ view?: Record<string, unknown>; refusal?: string }> {
+  d.slack.reset();
+  await choosePayment(d, ref, 'failed', userId);
+  const opened = d.slack.waitFor('views.open');
+  const refused = d.slack.waitFor('chat.postEphemeral', (c) => c.args.user === userId);
+  opened.catch(() => undefined);
+  refused.catch(() => undefined);
+  const call = await Promise.race([opened, refused]);
+  return call.method === 'views.open' ? { view: call.args.view as Record<string, unknown> } : { refusal: String(call.args.text) };
+}
+
+/** Records a failed payment the way billing does: the select opens the modal, the modal gives the reason; returns what billing was told. */
+export async function failPayment(d: Driver, ref: string, reason: { reason: string; detail?: string } = { reason: 'card_declined' }): Promise<string> {
+  const { view, refusal } = await choosePaymentFailed(d, ref);
+  if (!view) return refusal!;
+  expect(view.callback_id).toBe(MIGRATION_PAYMENT_FAILED.callbackId);
+  const { told, errors } = await submitStep(d, MIGRATION_PAYMENT_FAILED.callbackId, ref, paymentFailedValues(reason));
+  return told ?? JSON.stringify(errors);
 }
 
 export interface StepSubmission {

@@ -11,6 +11,9 @@ export interface SendOptions {
   inReplyTo?: string;
   references?: string[];
   headers?: Record<string, string>;
+  replyTo?: string;
+  /** The SMTP envelope sender (MAIL FROM), when it differs from the From header; '' for a null sender. */
+  envelopeFrom?: string;
 }
 
 function transport(port: number) {
@@ -29,6 +32,8 @@ export async function sendMail(o: SendOptions): Promise<{ response: string; mess
       ...(o.inReplyTo ? { inReplyTo: `<${o.inReplyTo}>` } : {}),
       ...(o.references ? { references: o.references.map((r) => `<${r}>`) } : {}),
       ...(o.headers ? { headers: o.headers } : {}),
+      ...(o.replyTo ? { replyTo: o.replyTo } : {}),
+      ...(o.envelopeFrom !== undefined ? { envelope: { from: o.envelopeFrom, to: ([] as string[]).concat(o.to) } } : {}),
     });
     return { response: info.response, messageId: info.messageId.replace(/^<|>$/g, '') };
   } finally {

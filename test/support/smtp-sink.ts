@@ -17,6 +17,7 @@ export interface ReceivedMail {
   autoSubmitted: string | undefined;
   autoResponseSuppress: string | undefined;
   from: { address: string; name: string } | undefined;
+  replyTo: string | undefined;
   to: string[];
   bcc: string[];
   text: string | undefined;
@@ -58,6 +59,7 @@ export async function readMail(raw: Buffer, envelope: ReceivedMail['envelope']):
     autoSubmitted: header('auto-submitted'),
     autoResponseSuppress: header('x-auto-response-suppress'),
     from: from ? { address: from.address ?? '', name: from.name } : undefined,
+    replyTo: addresses(parsed.replyTo)[0],
     to: addresses(parsed.to),
     bcc: addresses(parsed.bcc),
     text: parsed.text,

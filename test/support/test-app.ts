@@ -79,7 +79,8 @@ export async function startTestApp(opts: {
     stop: async ({ dropDatabase = true } = {}) => {
       if (dropDatabase) await app.db.conn.dropDatabase().catch(() => undefined);
       await app.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      // A delivery stopped mid-write may still be renaming its .eml: retry rather than fail the file.
+      await fs.rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
@@ -98,4 +99,26 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits until the app has nothing left to do now: no stored mail waiting to be processed and no
+ * outbox row due on a channel the app delivers, three polls in a row. Assert "nothing else
+ * happened" after this, never after a fixed sleep.
+ */
+export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
+  const { models } = t.app.db;
+  const channels: ('slack' | 'email')[] = t.config.slack.enabled ? ['slack', 'email'] : ['email'];
+  let quiet = 0;
+  await eventually(
+    async () => {
+      // Rows are stamped in real time, deliveries compare with the app's clock: due by either.
+      const due = new Date(Math.max(Date.now(), t.app.clock.now().getTime()) + 1000);
+      const busy = (await models.InboundMail.exists({ status: 'received' })) ?? (await models.Outbox.exists({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: due } }));
+      quiet = busy ? 0 : quiet + 1;
+      return quiet >= 3;
+    },
+    'the app to settle',
+    timeoutMs,
+  );
 }

@@ -77,3 +77,11 @@ export type UndeliverableModel = ReturnType<typeof undeliverableModel>;
 const ackSlotSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'ack_slots', versionKey: false });
 export const ackSlotModel = (conn: Connection) => conn.model('AckSlot', ackSlotSchema);
 export type AckSlotModel = ReturnType<typeof ackSlotModel>;
+
+/**
+ * Processing an inbound message is claimed per attempt (`<inbound id>:<attempt>`) by a unique
+ * insert, so two processes, or a sweep and this process's own queue, never process it at once.
+ */
+const mailClaimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'mail_claims', versionKey: false });
+export const mailClaimModel = (conn: Connection) => conn.model('MailClaim', mailClaimSchema);
+export type MailClaimModel = ReturnType<typeof mailClaimModel>;

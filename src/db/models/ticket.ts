@@ -13,6 +13,8 @@ const historySchema = new Schema(
     note: { type: String },
     /** For lines about an email: its Message-ID, so processing it again can see it was applied. */
     messageId: { type: String },
+    /** For lines written at most once (an effect that may be retried): the effect's key. */
+    key: { type: String },
   },
   { _id: false },
 );
@@ -24,6 +26,8 @@ const projectsSchema = new Schema(
     at: { type: Date },
     /** `email:<customer>` when the customer's reply named them, `slack:<user>` when billing did. */
     by: { type: String },
+    /** Proposed lists: whether the sender was an address the ticket trusts (domain/trust.ts). */
+    trusted: { type: Boolean },
   },
   { _id: false },
 );
@@ -104,10 +108,14 @@ const ticketSchema = new Schema(
       mailbox: { type: String, enum: MAILBOXES },
       slackUserId: { type: String },
       email: { type: String },
+      /** The mail's Reply-To when it names someone else: staff replies may use it, automatic answers never do. */
+      replyTo: { type: String },
     },
     assignee: { type: String },
     /** Email addresses taking part (the customer who wrote, anyone we answered): `[AR-n]` in a subject joins only for them. */
     participants: { type: [String], default: [] },
+    /** Addresses billing added as speaking for the customer (besides the sender and the handoff's address); see domain/trust.ts. */
+    trusted: { type: [String], default: [] },
     /** Which classification rule chose the kind (email tickets), for staff to check and correct. */
     rule: { type: String },
     /** A new email that cited `[AR-n]` from an address not on that ticket. */
