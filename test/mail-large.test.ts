@@ -8,7 +8,7 @@ import { PIECE_BYTES, rawStore } from '../src/mail/raw-store.js';
 import { withLargeAttachment } from './mail/build-mail.js';
 import { sendRaw } from './support/send-mail.js';
 import { openSmtpSession, type SmtpSession } from './support/smtp-session.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, settled, startTestApp, type TestApp } from './support/test-app.js';
 
 const MAX_BYTES = 3 * PIECE_BYTES;
 const MAX_CLIENTS = 3;
@@ -20,6 +20,8 @@ beforeAll(async () => {
   t = await startTestApp({ env: { MAIL_DOMAIN: 'example.com', SMTP_INBOUND_MAX_BYTES: String(MAX_BYTES), SMTP_INBOUND_MAX_CLIENTS: String(MAX_CLIENTS) } });
 });
 afterAll(async () => {
+  // What the tests stored is processed before the database goes.
+  await settled(t, 60_000);
   await t.stop();
 });
 

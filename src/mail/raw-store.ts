@@ -13,8 +13,8 @@ import type { Models } from '../db/models.js';
 /**
  * Under the 16 MB document limit, and what a message in flight holds (SMTP_INBOUND_MAX_CLIENTS
  * bounds how many are). Not smaller: on FerretDB's SQLite backend even an `_id` lookup scans the
- * collection (measured: about 0.25 s per lookup at 200 MB of stored mail), so each piece read
- * costs a scan, and 1 MiB pieces made a large message take twice as long to read as 4 MiB ones.
+ * collection, so every piece read costs a scan. Measured with 192 MB of pieces stored, reading a
+ * 24 MB message took 5.7 s in 1 MiB pieces and 3.2 s in 4 MiB ones.
  */
 export const PIECE_BYTES = 4 * 1024 * 1024;
 
@@ -39,7 +39,8 @@ export function rawStore(models: Models) {
   const pieceId = (key: string, n: number) => `${key}#${n}`;
 
   async function remove(key: string, count: number): Promise<void> {
-    // One `_id` delete each: cheap everywhere, where a `$in` or a prefix match scans on FerretDB.
+    // One plain `_id` delete each: the one filter FerretDB hands to SQLite whole. It evaluates
+    // others (`$eq`, `$in`, a prefix) itself, decoding every piece: `$eq` measured 7 times slower.
     for (let n = 0; n < count; n += 1) await pieces.deleteOne({ _id: pieceId(key, n) });
   }
 

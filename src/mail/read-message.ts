@@ -125,7 +125,9 @@ export async function readMessage(source: Readable, limits: ReadLimits): Promise
   const gate = new Gate(limits);
   const parser = new MailParser({ skipHtmlToText: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, keepDeliveryStatus: true });
   let headers: Headers = new Map();
+  let headerLines: HeaderLines = [];
   parser.on('headers', (h: Headers) => (headers = h));
+  parser.on('headerLines', (lines: HeaderLines) => (headerLines = lines));
 
   const attachments: ReadAttachment[] = [];
   const budget = { count: 0, bytes: 0, reportBytes: 0 };
@@ -143,10 +145,11 @@ export async function readMessage(source: Readable, limits: ReadLimits): Promise
     if (err instanceof Unreadable) throw err;
     throw new Unreadable(reasonFor(err), { cause: err });
   }
+  // Assigned in collect(), which TypeScript's narrowing does not follow.
   const t = text as MessageText | undefined;
   return {
     headers,
-    headerLines: (parser as unknown as { headerLines?: HeaderLines }).headerLines || [],
+    headerLines,
     text: t?.text,
     html: typeof t?.html === 'string' ? t.html : undefined,
     attachments,
