@@ -113,11 +113,12 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    // Mail has a queue of its own (see mail-queue.ts): a burst of large messages is parsed a
-    // couple at a time, while small mail and outbox deliveries go on.
+    // Stored mail goes through mail-queue.ts first (large messages within a byte budget, small
+    // mail in a lane of its own), then shares `soon` with the outbox: the process keeps running at
+    // most four such jobs at once, as before, and a burst of large mail holds two of them at most.
     const mailQueue = createMailQueue({ concurrency: 4, largeBytes: MAIL_LARGE_BYTES, budgetBytes: MAIL_BUDGET_BYTES });
     const processSoon = (id: string, size: number) =>
-      void mailQueue.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
+      void mailQueue.run(size, () => soon(() => mail.process(id))).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
     const inbound = createInboundStore({ models, raw, onStored: processSoon });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 

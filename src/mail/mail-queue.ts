@@ -1,9 +1,9 @@
 /**
- * The order in which this process works through mail it has just stored, in two lanes. Small mail
- * (nearly all of it) runs a few at a time, as all mail did. Large mail runs within a byte budget
- * as well: a burst of big messages is parsed a couple at a time, so the memory parsing takes stays
- * bounded, and the rest wait in line at the cost of a closure each. Small mail never waits behind
- * them. Rows this process never gets to (a crash) are the mail sweep's.
+ * The order in which this process takes up mail it has just stored, in two lanes. Small mail
+ * (nearly all of it) goes a few at a time. Large mail goes within a byte budget as well: a burst
+ * of big messages is parsed a couple at a time, so the memory parsing takes stays bounded, and the
+ * rest wait at the cost of a closure each, without small mail queueing behind them. Rows this
+ * process never gets to (a crash) are the mail sweep's.
  */
 export interface MailQueueOptions {
   /** Messages worked on at once in each lane. */
