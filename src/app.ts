@@ -22,7 +22,9 @@ import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createLanes, type Lanes } from './lanes.js';
-import { createInboundStore, rawStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createInboundStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createMailQueue } from './mail/mail-queue.js';
+import { rawStore } from './mail/raw-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
@@ -51,6 +53,11 @@ export interface RunningApp {
   imap: ReturnType<typeof createImapIngestors>;
   stop(): Promise<void>;
 }
+
+/** Mail over this size is large: it is processed within MAIL_BUDGET_BYTES of large mail at once. */
+const MAIL_LARGE_BYTES = 1024 * 1024;
+/** Two messages near the 25 MB default limit at once, or many smaller ones. */
+const MAIL_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface StartOptions {
   /** Distinguishes scheduler processes in job locks (tests run two in one process). */
@@ -116,7 +123,15 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    const inbound = createInboundStore({ models, raw, onStored: (id) => void mail.processSoon(id) });
+    // Stored mail is processed in the mail lane (lanes.ts), which gives way to people. Large
+    // messages wait for room in a byte budget instead (mail-queue.ts): a burst of them is parsed a
+    // couple at a time, so parsing's memory stays bounded, and small mail does not queue behind them.
+    const largeMail = createMailQueue({ concurrency: 2, largeBytes: MAIL_LARGE_BYTES, budgetBytes: MAIL_BUDGET_BYTES });
+    const processSoon = (id: string, size: number): void => {
+      if (size <= MAIL_LARGE_BYTES) return void mail.processSoon(id);
+      void largeMail.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
+    };
+    const inbound = createInboundStore({ models, raw, onStored: processSoon });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;

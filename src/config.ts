@@ -102,6 +102,8 @@ const envSchema = z.object({
   SMTP_INBOUND_PORT: port(2525),
   SMTP_INBOUND_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
   SMTP_INBOUND_MAX_BYTES: positiveInt(25 * 1024 * 1024),
+  // Each session may hold a piece of a message in memory; past this many at once, 421.
+  SMTP_INBOUND_MAX_CLIENTS: positiveInt(32),
   IMAP_URL_BILLING: optionalUrl(['imap:', 'imaps:']),
   IMAP_URL_SALES: optionalUrl(['imap:', 'imaps:']),
   IMAP_URL_SUPPORT: optionalUrl(['imap:', 'imaps:']),
@@ -140,7 +142,8 @@ export interface Config {
   roles: Record<Role, string[]>;
   mail: {
     domain: string;
-    inbound: { host: string; port: number; maxBytes: number };
+    /** maxClients: concurrent SMTP sessions; past it a new one is answered 421. */
+    inbound: { host: string; port: number; maxBytes: number; maxClients: number };
     imap: Partial<Record<Mailbox, string>>;
     smtpUrl: string | undefined;
     outboxDir: string;
@@ -215,7 +218,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
       mail: {
         domain: env.MAIL_DOMAIN.toLowerCase(),
-        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES },
+        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES, maxClients: env.SMTP_INBOUND_MAX_CLIENTS },
         imap,
         smtpUrl: env.SMTP_URL,
         outboxDir: path.join(dataDir, 'outbox'),

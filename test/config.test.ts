@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     if (!r.ok) throw new Error(r.problems.join('; '));
     expect(r.config.http.port).toBe(3000);
     expect(r.config.mail.domain).toBe('example.com');
-    expect(r.config.mail.inbound).toMatchObject({ host: '127.0.0.1', port: 2525 });
+    expect(r.config.mail.inbound).toMatchObject({ host: '127.0.0.1', port: 2525, maxBytes: 25 * 1024 * 1024, maxClients: 32 });
     expect(r.config.billing.timeZone).toBe('UTC');
     expect(r.config.db.uri).toBeUndefined();
     expect(r.config.dataDir.endsWith('.data')).toBe(true);
@@ -38,10 +38,10 @@ describe('loadConfig', () => {
   });
 
   it('when several values are bad, then every problem is listed once, naming its variable', () => {
-    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0', JOBS_DUE_CONCURRENCY: '-2' });
+    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0', JOBS_DUE_CONCURRENCY: '-2', SMTP_INBOUND_MAX_CLIENTS: 'many' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_DUE_CONCURRENCY', 'JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
+    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_DUE_CONCURRENCY', 'JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'SMTP_INBOUND_MAX_CLIENTS', 'TZ_BILLING']);
   });
 
   it('when EMBEDDED_DB names an engine, old names included, then it means that engine', () => {

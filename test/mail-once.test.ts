@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settableClock, type SettableClock } from '../src/clock.js';
-import { rawStore } from '../src/mail/inbound-store.js';
+import { rawStore } from '../src/mail/raw-store.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { settled, startTestApp, testDatabaseUri, type TestApp } from './support/test-app.js';
 
@@ -37,8 +37,10 @@ async function stored(from: string, subject: string): Promise<{ id: string; mess
   const raw = Buffer.from(`Return-Path: <${from}>\r\nFrom: ${from}\r\nTo: support@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\nPlease help.\r\n`);
   const key = `support:${messageId}`;
   const models = a.app.db.models;
-  const rawChunks = await rawStore(models).put(key, raw);
-  await models.InboundMail.create({ _id: key, key, mailbox: 'support', via: 'smtp', envelopeFrom: from, size: raw.length, rawChunks, messageId, status: 'received' });
+  const upload = rawStore(models).upload();
+  await upload.write(raw);
+  const rawChunks = await upload.finish();
+  await models.InboundMail.create({ _id: key, key, mailbox: 'support', via: 'smtp', envelopeFrom: from, size: raw.length, rawId: upload.rawId, rawChunks, messageId, status: 'received' });
   return { id: key, messageId };
 }
 

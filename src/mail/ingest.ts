@@ -20,10 +20,11 @@ import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/ema
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
-import { SWEEP_MAIL_JOB, type RawStore } from './inbound-store.js';
+import { SWEEP_MAIL_JOB } from './inbound-store.js';
 import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
 import { acknowledgement } from '../domain/email-templates.js';
+import type { RawStore } from './raw-store.js';
 
 type Outcome = { status: 'ticket' | 'reply' | 'bounce' | 'auto-reply' | 'review'; ticketRef?: string; reason?: string; rule?: string };
 
@@ -202,8 +203,8 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function decide(doc: InboundMailDoc): Promise<Outcome> {
-    const raw = await deps.raw.get(doc._id, doc.rawChunks);
-    const parsed = await parseMail(raw, { maxBytes: config.mail.inbound.maxBytes });
+    // Streamed from the pieces and parsed with bounds: a large message is never held whole.
+    const parsed = await parseMail(deps.raw.read(doc), { maxBytes: config.mail.inbound.maxBytes });
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
     const mail = parsed.mail;
     const kind = classifyInbound(mail);
