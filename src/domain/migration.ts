@@ -52,7 +52,7 @@ export function dayBefore(date: IsoDate): IsoDate {
 }
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in ms (whole seconds). */
-function offsetMs(timeZone: string, instant: number): number {
+export function offsetMs(timeZone: string, instant: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
