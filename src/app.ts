@@ -29,6 +29,11 @@ import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
 import { createImapIngestors } from './mail/imap-jobs.js';
+import { readFileSync } from 'node:fs';
+import { loadSlaRules, type SlaRules } from './domain/sla-policy.js';
+import { createSla } from './services/sla.js';
+import { countOverdue } from './services/sla-stats.js';
+import { createSlaSteps } from './jobs/sla-steps.js';
 
 export interface RunningApp {
   config: Config;
@@ -44,6 +49,8 @@ export interface RunningApp {
   planJobs: PlanJobs;
   /** Everything that falls due at a time, and this process's runner for it. */
   due: DueWork;
+  /** The service-level policies in force (business hours in TZ_BILLING, targets, ladder). */
+  slaRules: SlaRules;
   metrics: Metrics;
   /** This process's in-process work: mail processing, bulk and interactive deliveries. */
   lanes: Lanes;
@@ -84,6 +91,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
   };
   try {
     const { models } = db;
+    // A bad policy file stops the start, like a bad variable.
+    const slaRules = loadSlaRules(config.billing.timeZone, config.sla.policyFile ? (JSON.parse(readFileSync(config.sla.policyFile, 'utf8')) as unknown) : undefined);
     const seeded = await seedRoles(models, config.roles);
     const appKey = await loadAppKey(models, config.appSecret, clock.now());
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
@@ -94,7 +103,16 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
       const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone, log, lookBeforeRepeat: opts.legacy?.blindRepeats !== true });
+      deliverers.slack = createSlackDeliverer({
+        client,
+        models,
+        channels: config.slack.channels,
+        escalationChannel: config.slack.escalationChannel,
+        timeZone: config.billing.timeZone,
+        now,
+        log,
+        lookBeforeRepeat: opts.legacy?.blindRepeats !== true,
+      });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
@@ -105,8 +123,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
     const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
+    const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
+    createSlaSteps(due).handle(sla.runStep);
+    metrics.countOverdueWith(() => countOverdue(models, now()));
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now, sla, assign: config.sla.assign, slaRules, csat: config.sla.csat });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
@@ -119,7 +140,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       lane: lanes.mail,
       log,
       now,
-      tickets: { models, outbox, log, metrics, now },
+      tickets: { models, outbox, log, metrics, now, sla, assign: config.sla.assign },
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
@@ -179,7 +200,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -23,7 +23,9 @@ export type SlackIntent =
   | { type: 'handoff_card'; ref: string }
   | { type: 'thread_reply'; ref: string; text: string }
   | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
-  | { type: 'direct_message'; user: string; text: string };
+  | { type: 'direct_message'; user: string; text: string }
+  /** An SLA breach: to SLACK_CHANNEL_ESCALATION, or the ticket's team channel. */
+  | { type: 'escalation'; ref: string; text: string };
 
 /** `lane` defaults to interactive: only the mail path knows its rows can wait. */
 export type OutboxEntry =

@@ -85,6 +85,10 @@ export function createSlackDeliverer(deps: {
   /** TZ_BILLING: cards name the C4S cancellation as the customer's email does. */
   timeZone?: string;
   log: Logger;
+  /** Where SLA breaches go (SLACK_CHANNEL_ESCALATION); unset, the ticket's team channel. */
+  escalationChannel?: string | undefined;
+  /** The app clock: cards say how long is left of a ticket's SLA target. */
+  now?: () => Date;
   /** Bench only: post again without looking for the earlier post, as before issue 9 (see StartOptions.legacy). */
   lookBeforeRepeat?: boolean;
 }): Deliverer {
@@ -92,6 +96,7 @@ export function createSlackDeliverer(deps: {
   const log = deps.log.child({ component: 'slack-notifier' });
   const lookBeforeRepeat = deps.lookBeforeRepeat ?? true;
   const timeZone = deps.timeZone ?? 'UTC';
+  const now = deps.now ?? (() => new Date());
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -131,7 +136,7 @@ export function createSlackDeliverer(deps: {
   async function ticketCardDelivery(row: OutboxDoc, attempt: Attempt, ref: string): Promise<Record<string, unknown>> {
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket) throw new DeliveryError(`ticket ${ref} not found`, { permanent: true });
-    const card = ticketCard(ticket, { timeZone });
+    const card = ticketCard(ticket, { timeZone, now: now() });
     const posted = await models.SlackPost.findById(`card:${ref}`).lean();
     if (posted) {
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
@@ -180,6 +185,12 @@ export function createSlackDeliverer(deps: {
         return { ...(await postOnce(row, attempt, { channel: channels.support }, reviewNotice(intent))) };
       case 'direct_message':
         return { ...(await postOnce(row, attempt, { user: intent.user }, { text: intent.text })) };
+      case 'escalation': {
+        const ticket = await models.Ticket.findById(intent.ref).select({ team: 1 }).lean();
+        if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
+        const channel = deps.escalationChannel ?? channels[ticket.team as Team];
+        return { ...(await postOnce(row, attempt, { channel }, { text: intent.text.slice(0, 3900) })) };
+      }
       default:
         throw new DeliveryError(`unknown slack intent ${(intent as { type?: string }).type}`, { permanent: true });
     }

@@ -88,6 +88,31 @@ const migrationSchema = new Schema(
   { _id: false },
 );
 
+/** One service-level target's timer (domain/sla.ts). */
+const slaTimerSchema = new Schema(
+  {
+    targetMinutes: { type: Number, required: true },
+    remindAt: { type: Date },
+    dueAt: { type: Date, required: true },
+    metAt: { type: Date },
+    breachedAt: { type: Date },
+  },
+  { _id: false },
+);
+
+/** The ticket's service levels: targets by policy, paused while it waits on the customer. */
+const slaSchema = new Schema(
+  {
+    policy: { type: String, required: true },
+    firstResponse: { type: slaTimerSchema, required: true },
+    resolution: { type: slaTimerSchema, required: true },
+    pausedAt: { type: Date },
+    /** How often a customer's mail reopened it after it was closed. */
+    reopened: { type: Number, default: 0 },
+  },
+  { _id: false },
+);
+
 /**
  * `_id` is the reference `AR-n`: on FerretDB's SQLite backend only `_id` lookups use an index, and
  * tickets are looked up by reference everywhere.
@@ -123,6 +148,7 @@ const ticketSchema = new Schema(
     /** The request that opened it (Slack view, email Message-ID); see ticket_keys for the guard. */
     idempotencyKey: { type: String, required: true },
     migration: { type: migrationSchema },
+    sla: { type: slaSchema },
     history: { type: [historySchema], default: [] },
   },
   { timestamps: true, collection: 'tickets' },
@@ -131,6 +157,10 @@ ticketSchema.index({ number: 1 }, { unique: true });
 ticketSchema.index({ idempotencyKey: 1 });
 ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
 ticketSchema.index({ accountId: 1 });
+// App Home: an owner's open tickets, a team's unowned queue; stats walk tickets by when they opened.
+ticketSchema.index({ assignee: 1, status: 1 });
+ticketSchema.index({ team: 1, status: 1, createdAt: 1 });
+ticketSchema.index({ createdAt: 1 });
 
 export type TicketDoc = InferSchemaType<typeof ticketSchema> & { createdAt: Date; updatedAt: Date };
 export const ticketModel = (conn: Connection) => conn.model('Ticket', ticketSchema);
