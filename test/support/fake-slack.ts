@@ -189,6 +189,21 @@ async function readArgs(req: IncomingMessage, url: URL): Promise<Args | undefine
   return args;
 }
 
+/**
+ * The bytes of an upload as Slack's upload URL takes them: the body itself, or the first part of a
+ * multipart/form-data body (what the WebClient sends).
+ */
+function uploadedBytes(body: Buffer, contentType: string): Buffer {
+  const boundary = /multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delimiter);
+  const headersEnd = body.indexOf('\r\n\r\n', start);
+  const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd);
+  if (start < 0 || headersEnd < 0 || next < 0) return Buffer.alloc(0);
+  return body.subarray(headersEnd + 4, next);
+}
+
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: RecordedCall[] = [];
   const allCalls: RecordedCall[] = [];
@@ -428,10 +443,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const upload = uploads.get(decodeURIComponent(name));
-      const call: RecordedCall = { method: 'file_upload', args: { file_id: name, bytes: Buffer.concat(chunks).length }, at: Date.now(), ok: Boolean(upload) };
+      const content = uploadedBytes(Buffer.concat(chunks), req.headers['content-type'] ?? '');
+      const call: RecordedCall = { method: 'file_upload', args: { file_id: name, bytes: content.length }, at: Date.now(), ok: Boolean(upload) };
       record(call);
       if (!upload) return reply(res, 404, { ok: false, error: 'not_found' });
-      upload.content = Buffer.concat(chunks);
+      upload.content = content;
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end(`OK - ${upload.content.length}`);
     }
