@@ -34,6 +34,8 @@ import { loadSlaRules, type SlaRules } from './domain/sla-policy.js';
 import { createSla } from './services/sla.js';
 import { countOverdue } from './services/sla-stats.js';
 import { createSlaSteps } from './jobs/sla-steps.js';
+import { createCsat } from './services/csat.js';
+import { csatPages } from './web/csat-page.js';
 
 export interface RunningApp {
   config: Config;
@@ -126,8 +128,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
     createSlaSteps(due).handle(sla.runStep);
     metrics.countOverdueWith(() => countOverdue(models, now()));
+    // Known once the server listens, unless PUBLIC_URL says where customers reach it.
+    let publicUrl = config.http.publicUrl ?? '';
+    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => publicUrl });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now, sla, assign: config.sla.assign, slaRules, csat: config.sla.csat });
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now, sla, assign: config.sla.assign, slaRules, csat: config.sla.csat, csatHooks: csat });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
@@ -162,8 +167,10 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       backlog: outboxWorker.backlog,
       metrics,
       log,
+      customerPages: csatPages({ answer: (path) => csat.answer(path), log }),
     });
     const port = await listen(server, config.http.port, config.http.host);
+    publicUrl ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

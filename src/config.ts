@@ -88,6 +88,7 @@ const envSchema = z.object({
   ),
   PORT: port(3000),
   HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
+  PUBLIC_URL: optionalUrl(['http:', 'https:']),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
   SLACK_APP_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
@@ -151,7 +152,8 @@ export type SlackConfig =
 export interface Config {
   dataDir: string;
   db: { uri: string | undefined; embedded: EmbeddedChoice };
-  http: { port: number; host: string };
+  /** publicUrl: where customers reach the bot's pages (CSAT answers); unset, the local address. */
+  http: { port: number; host: string; publicUrl: string | undefined };
   slack: SlackConfig;
   roles: Record<Role, string[]>;
   mail: {
@@ -234,7 +236,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     config: {
       dataDir,
       db: { uri: env.MONGODB_URI, embedded: env.EMBEDDED_DB },
-      http: { port: env.PORT, host: env.HTTP_HOST },
+      http: { port: env.PORT, host: env.HTTP_HOST, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, '') },
       slack,
       roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
       mail: {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
 import type { MigrationJobs } from '../jobs/migration-cancel.js';
-import { changeKind, checkReassign, claimTicket, closeTicket, findTicket, openTicket, reassignTicket, ticketsOf, waitOnCustomer, type OpenTicketInput, type TicketDeps } from './tickets.js';
+import { changeKind, checkReassign, claimTicket, closeTicket, findTicket, openTicket, reassignTicket, ticketsOf, waitOnCustomer, type OpenTicketInput, type Ticket, type TicketDeps } from './tickets.js';
 import { TEAMS, type Team } from '../config.js';
 import type { SlaHooks } from './sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
@@ -57,6 +57,7 @@ export function createServices(deps: {
   slaRules?: SlaRules;
   assign?: Record<Team, 'off' | 'round-robin'>;
   csat?: Record<Team, boolean>;
+  csatHooks?: { closed(ticket: Ticket): Promise<void> };
 }) {
   const now = () => deps.now?.() ?? new Date();
   /** The teams a staff member works in; an admin (or `all`) sees every team. */

@@ -24,6 +24,8 @@ export interface TicketDeps {
   sla?: SlaHooks | undefined;
   /** How each team's new tickets get an owner (ASSIGN_<TEAM>). */
   assign?: Record<Team, 'off' | 'round-robin'> | undefined;
+  /** The closing email with the CSAT question (services/csat.ts). */
+  csatHooks?: { closed(ticket: Ticket): Promise<void> } | undefined;
 }
 
 export interface OpenTicketInput {
@@ -203,6 +205,7 @@ export async function closeTicket(deps: TicketDeps, refText: string, userId: str
   if (ticket.status === 'closed') return ticket;
   const closed = await changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
   await deps.sla?.closed(ticket.ref);
+  await deps.csatHooks?.closed(closed);
   return closed;
 }
 

@@ -149,6 +149,8 @@ const ticketSchema = new Schema(
     idempotencyKey: { type: String, required: true },
     migration: { type: migrationSchema },
     sla: { type: slaSchema },
+    /** The customer's answer to the closing email's question (CSAT_<TEAM>=on). */
+    csat: { type: new Schema({ score: { type: String, enum: ['good', 'bad'], required: true }, at: { type: Date, required: true } }, { _id: false }) },
     history: { type: [historySchema], default: [] },
   },
   { timestamps: true, collection: 'tickets' },
@@ -173,6 +175,13 @@ export type TicketModel = ReturnType<typeof ticketModel>;
 const ticketKeySchema = new Schema({ _id: { type: String, required: true }, ref: { type: String, required: true } }, { collection: 'ticket_keys', versionKey: false });
 export const ticketKeyModel = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
 export type TicketKeyModel = ReturnType<typeof ticketKeyModel>;
+
+/** One CSAT answer per ticket: `_id` is the ref, so the first click wins and a second finds it taken. */
+const csatAnswerSchema = new Schema(
+  { _id: { type: String, required: true }, score: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'csat_answers', versionKey: false },
+);
+export const csatAnswerModel = (conn: Connection) => conn.model('CsatAnswer', csatAnswerSchema);
 
 /** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */
 const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'counters', versionKey: false });
