@@ -35,6 +35,7 @@ import { createSla } from './services/sla.js';
 import { countOverdue } from './services/sla-stats.js';
 import { createSlaSteps } from './jobs/sla-steps.js';
 import { createCsat } from './services/csat.js';
+import { backfillOpenedBy } from './services/tickets.js';
 import { csatPages } from './web/csat-page.js';
 
 export interface RunningApp {
@@ -194,6 +195,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
     }
+    void backfillOpenedBy(models).catch((err: Error) => log.warn({ event: 'tickets.backfill_failed', err: err.message }, 'the next start tries again'));
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
     void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
     void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));

@@ -132,11 +132,15 @@ export interface HomeQueues {
 /** How far ahead "due soon" looks. */
 const DUE_SOON_MS = 4 * 3_600_000;
 export const QUEUE_PAGE = 15;
+/** Unowned tickets read per team and status for the queue; a queue longer than this is a bigger problem than its last pages. */
+const QUEUE_SCAN = 2000;
 /** An owner's open tickets read for App Home; more are not listed one by one anyway. */
 const MINE_LIMIT = 500;
 
 export async function homeQueues(models: Models, opts: { userId: string; teams: Team[]; now: Date; page?: { team: Team; page: number } | undefined }): Promise<HomeQueues> {
-  const mine = (await models.Ticket.find({ assignee: opts.userId, status: { $ne: 'closed' } }).sort({ number: 1 }).limit(MINE_LIMIT).select({ history: 0, description: 0 }).lean()) as Ticket[];
+  const mine = ((await models.Ticket.find({ assignee: opts.userId }).sort({ number: -1 }).limit(MINE_LIMIT * 2).select({ history: 0, description: 0 }).lean()) as Ticket[])
+    .filter((t) => t.status !== 'closed')
+    .slice(0, MINE_LIMIT);
   const now = opts.now.getTime();
   const dueOf = (t: Ticket) => {
     const sla = t.sla as SlaState | null | undefined;
@@ -154,12 +158,15 @@ export async function homeQueues(models: Models, opts: { userId: string; teams: 
   const queues = [];
   for (const team of opts.teams) {
     const page = opts.page?.team === team ? opts.page.page : 0;
-    const rows = (await models.Ticket.find({ team, assignee: null, status: { $ne: 'closed' } })
-      .sort({ createdAt: 1, number: 1 })
-      .skip(page * QUEUE_PAGE)
-      .limit(QUEUE_PAGE + 1)
-      .select({ history: 0, description: 0 })
-      .lean()) as Ticket[];
+    // Equality on top-level fields only (what FerretDB hands to its backend): unowned open tickets
+    // are `new`, or waiting on a customer with nobody on them; the many owned ones are never read.
+    const unowned = [
+      ...((await models.Ticket.find({ team, status: 'new' }).select({ history: 0, description: 0 }).limit(QUEUE_SCAN).lean()) as Ticket[]),
+      ...((await models.Ticket.find({ team, status: 'waiting_on_customer' }).select({ history: 0, description: 0 }).limit(QUEUE_SCAN).lean()) as Ticket[]),
+    ]
+      .filter((t) => !t.assignee)
+      .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || x.number - y.number);
+    const rows = unowned.slice(page * QUEUE_PAGE, (page + 1) * QUEUE_PAGE + 1);
     queues.push({ team, page, tickets: rows.slice(0, QUEUE_PAGE), more: rows.length > QUEUE_PAGE });
   }
   return { overdue, dueSoon, waiting, queues };

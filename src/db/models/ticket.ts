@@ -137,6 +137,8 @@ const ticketSchema = new Schema(
       replyTo: { type: String },
     },
     assignee: { type: String },
+    /** Who opened it in Slack: `source.slackUserId` at the top level, where FerretDB can look it up without a scan. */
+    openedBy: { type: String },
     /** Email addresses taking part (the customer who wrote, anyone we answered): `[AR-n]` in a subject joins only for them. */
     participants: { type: [String], default: [] },
     /** Addresses billing added as speaking for the customer (besides the sender and the handoff's address); see domain/trust.ts. */
@@ -161,6 +163,7 @@ ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
 ticketSchema.index({ accountId: 1 });
 // App Home: an owner's open tickets, a team's unowned queue; stats walk tickets by when they opened.
 ticketSchema.index({ assignee: 1, status: 1 });
+ticketSchema.index({ openedBy: 1 });
 ticketSchema.index({ team: 1, status: 1, createdAt: 1 });
 ticketSchema.index({ createdAt: 1 });
 
