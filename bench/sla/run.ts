@@ -1,5 +1,5 @@
 /**
- * bench:sla — N open tickets with SLA timers (6 due rows each), of which D breach their
+ * bench:sla — N open tickets with SLA timers (a due row per target: its next step), of which D breach their
  * first-response target within the same minute, run by the real app (two processes by default,
  * due-work runner woken by Agenda, posts through the outbox to a fake Slack on loopback). Prints
  * the time from the minute's start until every escalation (breach post and owner DM) is posted,
@@ -84,8 +84,10 @@ async function createTickets(app: RunningApp, minute: Date): Promise<void> {
         const row = BSON.EJSON.parse(text.replaceAll(ticket.ref, ref), { relaxed: false }) as BSON.Document;
         const target = String(row.key).endsWith(':firstResponse') ? 'firstResponse' : 'resolution';
         const step = String(row.kind).slice(4);
-        if (breaching && target === 'firstResponse' && step === 'remind') continue;
-        const at = target === 'firstResponse' ? (step === 'breach' ? dueAt : step === 'admins' ? new Date(dueAt.getTime() + 2 * 3_600_000) : (sla.firstResponse.remindAt as Date)) : new Date(later.getTime() + 86_400_000 + (step === 'admins' ? 7_200_000 : step === 'remind' ? -7_200_000 : 0));
+        // One row per target, its next step, as the app keeps them: the breach for the breaching
+        // first responses (their reminder went out), the reminder everywhere else.
+        if (step !== (breaching && target === 'firstResponse' ? 'breach' : 'remind')) continue;
+        const at = step === 'breach' ? dueAt : target === 'firstResponse' ? (sla.firstResponse.remindAt as Date) : new Date(later.getTime() + 86_400_000 - 7_200_000);
         Object.assign(row, { dueAt: at, runAt: at, data: { at: iso(at) } });
         delete row.createdAt;
         delete row.updatedAt;

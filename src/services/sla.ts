@@ -67,15 +67,29 @@ export function createSla(deps: SlaDeps): SlaHooks & { runStep(step: SlaStep, ke
   const { models, due, rules, now } = deps;
   const log = deps.log.child({ component: 'sla' });
 
+  /**
+   * Arms the ladder of each running target at its first step (the reminder, or the breach when the
+   * reminder is behind it); each step arms the next when it runs. One row per target at a time:
+   * on FerretDB every query of the due rows reads the whole collection, so it is kept small.
+   * A step whose time has passed runs at once, and its posts' keys make a repeat harmless.
+   */
   async function arm(ref: string, sla: SlaState, targets: readonly SlaTarget[] = SLA_TARGETS): Promise<void> {
     for (const target of targets) {
       const times = stepTimes(sla[target], rules.hours, rules.adminsAfterBreach);
+      const first = SLA_STEPS.find((step) => times[step]);
       for (const step of SLA_STEPS) {
         const at = times[step];
-        if (at) await due.schedule(slaDueKind(step), stepKey(ref, target), at, { at: at.toISOString() });
+        if (step === first && at) await due.schedule(slaDueKind(step), stepKey(ref, target), at, { at: at.toISOString() });
         else await due.cancel(slaDueKind(step), stepKey(ref, target));
       }
     }
+  }
+
+  /** After `step` ran for a target, the next step of its ladder falls due. */
+  async function armNext(ref: string, sla: SlaState, target: SlaTarget, step: SlaStep): Promise<void> {
+    const next = SLA_STEPS[SLA_STEPS.indexOf(step) + 1];
+    const at = next ? stepTimes(sla[target], rules.hours, rules.adminsAfterBreach)[next] : undefined;
+    if (next && at) await due.schedule(slaDueKind(next), stepKey(ref, target), at, { at: at.toISOString() });
   }
 
   async function disarm(ref: string, targets: readonly SlaTarget[] = SLA_TARGETS): Promise<void> {
@@ -136,6 +150,7 @@ export function createSla(deps: SlaDeps): SlaHooks & { runStep(step: SlaStep, ke
         payload: { type: 'thread_reply', ref, text: `:alarm_clock: ${await mentionsFor(ticket)}: the ${label} on ${ticket.ref} is due at ${when}.` },
         ticketRef: ref,
       });
+      await armNext(ref, sla, target, step);
       return 'reminded';
     }
     if (step === 'breach') {
@@ -164,6 +179,7 @@ export function createSla(deps: SlaDeps): SlaHooks & { runStep(step: SlaStep, ke
       }
       await cardUpdate(ref, `breach:${target}`);
       log.info({ event: 'sla.breached', ref, target, kind: ticket.kind }, 'SLA target missed');
+      await armNext(ref, sla, target, step);
       return 'breached';
     }
     const admins = await models.Role.find({ roles: 'admin' }).sort({ _id: 1 }).select({ _id: 1 }).limit(10).lean();
