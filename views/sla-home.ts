@@ -50,7 +50,7 @@ export function slaHomeBlocks(data: SlaHomeData, now: Date): KnownBlock[] {
     const title = q.tickets.length ? `Unowned ${q.team} tickets, oldest first (${from}–${from + q.tickets.length - 1})` : `Unowned ${q.team} tickets`;
     blocks.push(list(HOME.queueBlock(q.team), title, q.tickets, now, 'Every open ticket has an owner.'));
     const pager = [
-      ...(q.page > 0 ? [{ type: 'button' as const, action_id: `${HOME.actions.queuePage}_prev_${q.team}`, text: plain('◀ Older page back'), value: `${q.team}|${q.page - 1}` }] : []),
+      ...(q.page > 0 ? [{ type: 'button' as const, action_id: `${HOME.actions.queuePage}_prev_${q.team}`, text: plain('◀ Previous page'), value: `${q.team}|${q.page - 1}` }] : []),
       ...(q.more ? [{ type: 'button' as const, action_id: `${HOME.actions.queuePage}_next_${q.team}`, text: plain('Next page ▶'), value: `${q.team}|${q.page + 1}` }] : []),
     ];
     if (pager.length) blocks.push({ type: 'actions', block_id: HOME.queuePagerBlock(q.team), elements: pager });
