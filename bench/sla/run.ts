@@ -82,12 +82,12 @@ async function createTickets(app: RunningApp, minute: Date): Promise<void> {
       cards.push({ _id: `card:${ref}`, channel: 'C0BILLING', ts: `1700000000.${String(i).padStart(6, '0')}`, at: new Date() });
       for (const text of rows) {
         const row = BSON.EJSON.parse(text.replaceAll(ticket.ref, ref), { relaxed: false }) as BSON.Document;
+        // The app keeps one row per target, its next step (the template's: the reminders). The
+        // breaching first responses are past their reminder, so theirs is the breach.
         const target = String(row.key).endsWith(':firstResponse') ? 'firstResponse' : 'resolution';
-        const step = String(row.kind).slice(4);
-        // One row per target, its next step, as the app keeps them: the breach for the breaching
-        // first responses (their reminder went out), the reminder everywhere else.
-        if (step !== (breaching && target === 'firstResponse' ? 'breach' : 'remind')) continue;
-        const at = step === 'breach' ? dueAt : target === 'firstResponse' ? (sla.firstResponse.remindAt as Date) : new Date(later.getTime() + 86_400_000 - 7_200_000);
+        const breachNext = breaching && target === 'firstResponse';
+        if (breachNext) Object.assign(row, { _id: `sla.breach:${ref}:firstResponse`, kind: 'sla.breach' });
+        const at = breachNext ? dueAt : target === 'firstResponse' ? (sla.firstResponse.remindAt as Date) : new Date(later.getTime() + 86_400_000 - 7_200_000);
         Object.assign(row, { dueAt: at, runAt: at, data: { at: iso(at) } });
         delete row.createdAt;
         delete row.updatedAt;
@@ -167,6 +167,8 @@ await runBench(async (cleanups: Cleanups) => {
   await createTickets(main, minute);
   const setupS = (Date.now() - setupStarted) / 1000;
   const dueRows = await main.db.models.DueWork.estimatedDocumentCount();
+  const breachRows = await main.db.models.DueWork.countDocuments({ kind: 'sla.breach' });
+  if (breachRows !== DUE) throw new Error(`setup wrote ${breachRows} breach rows, not ${DUE}`);
   say(`setup ${setupS.toFixed(1)} s (${dueRows} due rows)`);
 
   // App Home before the burst: BUSY owns 200 open tickets, LIGHT 10.
