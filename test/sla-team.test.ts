@@ -117,6 +117,27 @@ describe('Reassign', () => {
   });
 });
 
+describe('Waiting on customer', () => {
+  it('when billing presses Waiting on customer, then the ticket waits, its clocks stop and its steps are cancelled; someone outside the team is refused', async () => {
+    const ref = await newTicket('billing', 'Needs the customer');
+    // The ticket is stored first, then its ladders are armed: one row per target.
+    const steps = () => t.app.db.models.DueWork.countDocuments({ key: { $in: [`${ref}:firstResponse`, `${ref}:resolution`] } });
+    await eventually(async () => (await steps()) === 2, 'both ladders armed');
+    await t.post(blockActions({ actionId: TICKET_CARD.actions.waitOnCustomer, value: ref, userId: USERS.support, channelId: CHANNELS.billing }));
+    const refused = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.support);
+    expect(String(refused.args.text)).toMatch(/Only billing team members/);
+    expect((await ticketOf(ref))!.status).not.toBe('waiting_on_customer');
+
+    await t.post(blockActions({ actionId: TICKET_CARD.actions.waitOnCustomer, value: ref, userId: USERS.billing, channelId: CHANNELS.billing }));
+    const waiting = await eventually(async () => {
+      const tk = await ticketOf(ref);
+      return tk?.sla?.pausedAt ? tk : undefined;
+    }, 'the clock paused');
+    expect(waiting.status).toBe('waiting_on_customer');
+    await eventually(async () => (await steps()) === 0, 'the steps cancelled');
+  });
+});
+
 describe('App Home', () => {
   it('when a support member opens App Home, then their team’s unowned queue is listed oldest first, 15 to a page, with a pager within Slack’s limits', async () => {
     const refs: string[] = [];
