@@ -8,7 +8,7 @@
 import { isDuplicateKey } from '../db/models.js';
 import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
-import type { Outbox } from '../services/outbox.js';
+import type { MigrationJobs, Outbox } from '../services/ports.js';
 import { BillingUnavailable } from '../billing/port.js';
 import { formatInstant } from '../domain/dates.js';
 import type { DueWork } from './due-work.js';
@@ -19,14 +19,6 @@ export const C4S_DUE_KIND = 'c4s';
 export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
 /** How long a run may take; a claim older than this with no result was abandoned. */
 const LOCK_LIFETIME_MS = 60_000;
-
-/** What the migration service needs of the scheduler: one due row per ticket, replaced or removed. */
-export interface MigrationJobs {
-  /** Schedules the cancellation for `ref` at `runAt`, replacing any earlier one for that ticket. */
-  schedule(ref: string, runAt: Date): Promise<void>;
-  /** Removes the ticket's scheduled cancellation; returns how many were removed. */
-  unschedule(ref: string): Promise<number>;
-}
 
 export type CancelOutcome = 'cancelled' | 'already_done' | 'stale' | 'retry_later';
 
@@ -76,6 +68,7 @@ export function createMigrationCancelJob(deps: {
 
   const unschedule = (ref: string) => due.cancel(C4S_DUE_KIND, ref);
   const schedule = (ref: string, runAt: Date) => due.schedule(C4S_DUE_KIND, ref, runAt, { runAt: runAt.toISOString() });
+  const retry = (ref: string, at: Date, opts: { error: string; runAt: Date }) => due.retry(C4S_DUE_KIND, ref, at, { error: opts.error, data: { runAt: opts.runAt.toISOString() } });
 
   /**
    * Claims the effect for this run. A claim already there means it ran or is running, unless it is
@@ -118,7 +111,7 @@ export function createMigrationCancelJob(deps: {
     } catch (err) {
       if (!(err instanceof BillingUnavailable)) throw err;
       // Late rather than never: the same work again in a minute, still measured against its own time.
-      await due.retry(C4S_DUE_KIND, ref, new Date(now().getTime() + BILLING_RETRY_MS), { error: err.message, data: { runAt: runAt.toISOString() } });
+      await retry(ref, new Date(now().getTime() + BILLING_RETRY_MS), { error: err.message, runAt });
       log.warn({ event: 'migration.cancel_billing_retry', ref, err: err.message }, 'billing system unavailable; the C4S cancellation will be retried');
       return 'retry_later';
     }
@@ -141,6 +134,7 @@ export function createMigrationCancelJob(deps: {
   return {
     schedule,
     unschedule,
+    retry,
     run,
     useBilling(cancel) {
       canceller = cancel;

@@ -14,10 +14,12 @@ import type { OutboxDoc } from '../db/models/outbox.js';
 import type { Lanes } from '../lanes.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { DELIVER_JOB, type OutboxLane } from '../services/outbox.js';
+import type { OutboxLane } from '../services/outbox.js';
 import { CLAIM_LIFETIME_MS, RETRY_AFTER_UNKNOWN_MS } from './delivery-timing.js';
 import type { Scheduler } from './scheduler.js';
 
+/** One-time: a row's retry is due (the job only hands the row to this process's lane). */
+export const DELIVER_JOB = 'outbox.deliver';
 export const SWEEP_JOB = 'outbox.sweep';
 
 /** Which attempt a deliverer is making: the first (0) is sure nothing went out before it; a later one is not. */

@@ -6,6 +6,7 @@
  * applied is settled by the change's guard in `plan_effects` (services/plan-apply.ts), so two
  * processes or a re-run apply it once.
  */
+import type { PlanJobs as PlanJobsPort } from '../services/ports.js';
 import type { DueWork } from './due-work.js';
 import type { JobData, Scheduler } from './scheduler.js';
 
@@ -18,16 +19,7 @@ export const PLAN_APPLY_JOB = 'plan.apply';
 /** Every minute: changes still scheduled well after their time get their due row back (a lost write). */
 export const PLAN_SWEEP_JOB = 'plan.sweep';
 
-export interface PlanJobs {
-  /** The change falls due at `at` (app clock); replaces the time it had. */
-  schedule(changeId: string, at: Date): Promise<void>;
-  /** The change failed to apply (`error`); it is tried again at `at`. */
-  retry(changeId: string, at: Date, error: string): Promise<void>;
-  /** Writes the change's due row unless it has one; true when it was missing. */
-  ensure(changeId: string, at: Date): Promise<boolean>;
-  /** Removes the change's due row; returns how many were removed. */
-  unschedule(changeId: string): Promise<number>;
-  /** Sets what a due change does (bound once the plan service exists; before the runner starts). */
+export interface PlanJobs extends PlanJobsPort {  /** Sets what a due change does (bound once the plan service exists; before the runner starts). */
   handle(run: (changeId: string) => Promise<unknown>, sweep: () => Promise<unknown>): void;
 }
 

@@ -6,7 +6,6 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
-import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
@@ -27,8 +26,7 @@ import {
   type SummaryInput,
 } from './migration-steps.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
-import type { BillingPort } from '../billing/port.js';
-import type { PlanJobs } from '../jobs/plan-changes.js';
+import type { BillingPort, MigrationJobs, PlanJobs } from './ports.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import type { PlanDeps } from './plan-store.js';
@@ -43,7 +41,7 @@ export function createServices(deps: {
   appKey: Buffer;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
-  /** Plan changes: the billing port and their due work (see jobs/plan-changes.ts). */
+  /** Plan changes: the billing port and their due work (ports.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
   now?: () => Date;
