@@ -103,12 +103,12 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, lanes, log, metrics, now, settleAfterUnknown: opts.legacy?.blindRepeats !== true });
     const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const migrationCancel = createMigrationCancelJob({ scheduler, due });
     const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
-    migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
+    migrationCancel.handle((data) => services.migrations.cancelC4s(data));
     const raw = rawStore(models);
     const mail = createMailIngest({
       config,

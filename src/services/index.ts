@@ -29,6 +29,7 @@ import type { RecordablePayment, Step } from '../domain/migration-steps.js';
 import type { BillingPort, MigrationJobs, PlanJobs } from './ports.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
+import { cancelC4s, type MigrationCancelDeps } from './migration-cancel.js';
 import type { PlanDeps } from './plan-store.js';
 import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
@@ -50,6 +51,14 @@ export function createServices(deps: {
   const emailDeps = { ...deps, tickets: ticketDeps };
   const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
   const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
+  // The C4S cancellation's billing side is the plan service's (the account is marked migrated there).
+  const cancelDeps: MigrationCancelDeps | undefined = deps.migrationJobs && {
+    ...deps,
+    timeZone: migrationDeps.timeZone,
+    jobs: deps.migrationJobs,
+    processName: deps.plans.processName,
+    cancelPlan: (input) => cancelC4sPlan(planDeps, input),
+  };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
@@ -91,6 +100,11 @@ export function createServices(deps: {
       complete: (input: { ref: string; userId: string; team: AccountTeam }) => completeMigration(migrationDeps, input),
       /** App Home: billing's queues and sales' own handoffs. */
       home: (userId: string) => migrationHome(migrationDeps, userId),
+      /** The C4S cancellation's due work, when its time comes (any process, any number of times). */
+      cancelC4s: (data: { ref: string; runAt: string }) => {
+        if (!cancelDeps) throw new Error('the C4S cancellation needs scheduling, which this process lacks');
+        return cancelC4s(cancelDeps, data);
+      },
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */
