@@ -14,13 +14,11 @@ import type { InboundMailDoc } from '../db/models/mail.js';
 import { formatRef, parseRef } from '../domain/ticket.js';
 import { readReplyTag } from '../domain/reply-address.js';
 import type { Logger } from '../logger.js';
-import type { Scheduler } from '../jobs/scheduler.js';
 import type { Lane } from '../lanes.js';
 import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
-import { SWEEP_MAIL_JOB } from './inbound-store.js';
 import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
 import { acknowledgement } from '../domain/email-templates.js';
@@ -44,7 +42,6 @@ export interface MailIngestDeps {
   models: Models;
   raw: RawStore;
   outbox: Outbox;
-  scheduler: Scheduler;
   /** Where this process processes mail (see lanes.ts). */
   lane: Lane;
   log: Logger;
@@ -296,7 +293,6 @@ export function createMailIngest(deps: MailIngestDeps) {
     return stale.filter((row) => processSoon(String(row._id))).length;
   }
 
-  deps.scheduler.define(SWEEP_MAIL_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
   return { process, processSoon, sweep };
 }
 export type MailIngest = ReturnType<typeof createMailIngest>;

@@ -10,7 +10,7 @@ import { c4sCancellationAt, dayIn, STAGE_LABELS, type IsoDate } from '../domain/
 import { c4sCancellationText } from '../domain/migration-dates.js';
 import { advance } from '../domain/migration-steps.js';
 import { migrationScheduledMail } from '../domain/migration-emails.js';
-import type { MigrationJobs } from '../jobs/migration-cancel.js';
+import type { MigrationJobs } from './ports.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';

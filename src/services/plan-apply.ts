@@ -7,10 +7,10 @@
  */
 import { backoff } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
-import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
+import { BillingUnavailable, type BillingEventType } from './ports.js';
 import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
 import { CHANGE_LABELS, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
-import { formatDuration } from '../jobs/migration-cancel.js';
+import { formatDuration } from '../domain/durations.js';
 import {
   type ApplyOutcome,
   claim,
