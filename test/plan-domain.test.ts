@@ -1,7 +1,10 @@
 /** Plan-change rules without a database: periods, proration, dates in TZ_BILLING, and every refusal. */
 import { describe, expect, it } from '@jest/globals';
 import { addMonths, daysBetween } from '../src/domain/dates.js';
-import { currentPeriod, decide, formatCents, prorationFor, PRICE_BOOK, trialDates, type AccountState } from '../src/domain/plans.js';
+import { currentPeriod, prorationFor, trialDates } from '../src/domain/plan-periods.js';
+import { decide } from '../src/domain/plan-rules.js';
+import type { AccountState } from '../src/domain/plans.js';
+import { formatCents, PRICE_BOOK } from '../src/domain/price-book.js';
 
 const TZ = 'Europe/Berlin';
 const base: AccountState = {

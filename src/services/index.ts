@@ -17,7 +17,6 @@ import {
   checkStep,
   completeMigration,
   confirmProjects,
-  migrationHome,
   projectsFromReply,
   recordPayment,
   recordSummary,
@@ -26,6 +25,7 @@ import {
   type AccountTeam,
   type SummaryInput,
 } from './migration-steps.js';
+import { migrationHome } from './migration-home.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
 import type { BillingPort } from '../billing/port.js';
 import type { PlanJobs } from '../jobs/plan-changes.js';

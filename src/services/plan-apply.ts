@@ -9,7 +9,8 @@ import { backoff } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
 import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
-import { CHANGE_LABELS, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { CHANGE_LABELS, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { PRICE_BOOK } from '../domain/price-book.js';
 import { formatDuration } from '../jobs/migration-cancel.js';
 import {
   type ApplyOutcome,

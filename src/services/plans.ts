@@ -1,19 +1,11 @@
 /**
  * Plan changes people ask for in `/plan` (upgrade, downgrade, add-ons, pause, reactivation,
- * cancellation, region): the preview, the request checked against the rules (domain/plans.ts), and
+ * cancellation, region): the preview, the request checked against the rules (domain/plan-rules.ts), and
  * cancelling or approving from Slack. Stored by plan-store.ts, applied by plan-apply.ts.
  */
-import {
-  CHANGE_LABELS,
-  decide,
-  leadDescription,
-  PRICE_BOOK,
-  tierLabel,
-  type ChangeType,
-  type Decision,
-  type PlanField,
-  type PlanRequest,
-} from '../domain/plans.js';
+import { decide, leadDescription, type Decision, type PlanField, type PlanRequest } from '../domain/plan-rules.js';
+import { CHANGE_LABELS, type ChangeType } from '../domain/plans.js';
+import { PRICE_BOOK, tierLabel } from '../domain/price-book.js';
 import { AppError } from '../errors.js';
 import { requireRole, rolesOf } from './roles.js';
 import type { Ticket } from './tickets.js';
