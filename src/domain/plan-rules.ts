@@ -191,7 +191,7 @@ const RULES: Record<RequestedChange, Rule> = {
 };
 
 /** What `request` does to `account` now, under the rules; never throws for a person's mistake. */
-export function decide(account: AccountState, request: PlanRequest, ctx: DecisionContext): Decision {
+export function decidePlanChange(account: AccountState, request: PlanRequest, ctx: DecisionContext): Decision {
   const blocked = statusRefusal(account, request.type);
   if (blocked) return blocked;
   const today = dayIn(ctx.timeZone, ctx.now);

@@ -53,7 +53,7 @@ export interface MailIngestDeps {
   tickets: TicketDeps;
   /** The application key: reply addresses we hand out are signed with it, and checked here. */
   appKey: Buffer;
-  now?: () => Date;
+  now: () => Date;
   /** A customer's reply joined a ticket (migration replies may name the projects to move). Idempotent per Message-ID. */
   onReply?: (ref: string, reply: { from: string; text: string; messageId: string }) => Promise<unknown>;
 }
@@ -68,7 +68,7 @@ export function createMailIngest(deps: MailIngestDeps) {
   const log = deps.log.child({ component: 'mail' });
   const domain = config.mail.domain;
   const ourAddresses = (['billing', 'sales', 'support', 'selfserve'] as Mailbox[]).map((m) => mailboxAddress(m, domain));
-  const ackDeps = { models, outbox, domain, appKey: deps.appKey, tickets: deps.tickets, ...(deps.now ? { now: deps.now } : {}) };
+  const ackDeps = { models, outbox, domain, appKey: deps.appKey, tickets: deps.tickets, now: deps.now };
   const threadDeps = { models, appKey: deps.appKey };
 
   /** The ticket `mail` belongs to (services/mail-threads.ts has the rules). */
@@ -81,7 +81,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     for (const address of mail.failedRecipients) {
       // The first bounce for an address is the one kept.
       await insertIfAbsent(() =>
-        models.Undeliverable.create({ _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now?.() ?? new Date(), ...(ref ? { ticketRef: ref } : {}) }),
+        models.Undeliverable.create({ _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now(), ...(ref ? { ticketRef: ref } : {}) }),
       );
     }
     if (ref) {
@@ -100,7 +100,7 @@ export function createMailIngest(deps: MailIngestDeps) {
   async function handleReply(ref: string, doc: InboundMailDoc, mail: ParsedMail, messageId: string): Promise<Outcome> {
     // The Message-ID row is the claim: a second run finds it and does not append the reply again.
     try {
-      await models.MailMessage.create({ _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now?.() ?? new Date() });
+      await models.MailMessage.create({ _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now() });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
@@ -133,7 +133,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       rule: decided.rule,
       citesRef,
     });
-    await insertIfAbsent(() => models.MailMessage.create({ _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now?.() ?? new Date() }));
+    await insertIfAbsent(() => models.MailMessage.create({ _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now() }));
     await acknowledge(doc, mail, ticket.ref, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
@@ -154,7 +154,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     });
   }
 
-  async function decide(doc: InboundMailDoc): Promise<Outcome> {
+  async function outcomeOf(doc: InboundMailDoc): Promise<Outcome> {
     // Streamed from the pieces and parsed with bounds: a large message is never held whole.
     const parsed = await parseMail(deps.raw.read(doc), { maxBytes: config.mail.inbound.maxBytes });
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
@@ -183,7 +183,7 @@ export function createMailIngest(deps: MailIngestDeps) {
    * process died), in which case the attempt is written off so the next sweep claims a fresh one.
    */
   async function claimAttempt(doc: InboundMailDoc): Promise<InboundMailDoc | undefined> {
-    const now = deps.now?.() ?? new Date();
+    const now = deps.now();
     const attempt = doc.attempts ?? 0;
     const claim = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt}`, at: now });
     if (claim.won) return doc;
@@ -206,13 +206,13 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function processClaimed(id: string): Promise<Outcome | undefined> {
-    const stored = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
+    const stored = await models.InboundMail.findById(id).lean<InboundMailDoc>();
     if (!stored || stored.status !== 'received') return undefined;
     const doc = await claimAttempt(stored);
     if (!doc) return undefined;
     let outcome: Outcome;
     try {
-      outcome = await decide(doc);
+      outcome = await outcomeOf(doc);
     } catch (err) {
       // A message we cannot process after several tries is kept for people, not retried forever.
       await models.InboundMail.updateOne({ _id: doc._id }, { $inc: { attempts: 1 } });
@@ -221,7 +221,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     }
     await models.InboundMail.updateOne(
       { _id: doc._id, status: 'received' },
-      { $set: { ...outcome, processedAt: deps.now?.() ?? new Date() } },
+      { $set: { ...outcome, processedAt: deps.now() } },
     );
     if (outcome.status === 'review') {
       await outbox.enqueue({
@@ -243,7 +243,7 @@ export function createMailIngest(deps: MailIngestDeps) {
    * them all. During a flood most are already waiting in the lane: they are not processed twice.
    */
   async function sweep(staleMs = STALE_MS): Promise<number> {
-    const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - staleMs);
+    const cutoff = new Date(deps.now().getTime() - staleMs);
     const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
     return stale.filter((row) => processSoon(String(row._id))).length;
   }

@@ -63,7 +63,7 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     retentionYears: a.retentionYears,
   };
   const created = await insertIfAbsent(() => deps.models.Account.create(doc));
-  const account = (await deps.models.Account.findById(a.id).lean()) as AccountDoc;
+  const account = (await deps.models.Account.findById(a.id).lean<AccountDoc>())!;
   if (created && account.status === 'trial') {
     const t = trialDates(account.signupDate, deps.timeZone);
     if (!account.billingDetailsComplete) await scheduleSystemChange(deps, account, 'trial_lock', t.lockAt, t.lockDay);
@@ -99,8 +99,8 @@ export interface AccountOverview {
 /** `/account`: the account, its pending scheduled changes (soonest first) and its open tickets. */
 export async function accountOverview(deps: PlanDeps, accountId: string): Promise<AccountOverview> {
   const doc = await loadAccount(deps, accountId);
-  const pending = (await deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean()) as PlanChange[];
-  const tickets = (await deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean()) as Ticket[];
+  const pending = await deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>();
+  const tickets = await deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>();
   return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets };
 }
 

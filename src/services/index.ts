@@ -46,7 +46,7 @@ export function createServices(deps: {
   /** Plan changes: the billing port and their due work (see jobs/plan-changes.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
-  now?: () => Date;
+  now: () => Date;
 }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };

@@ -35,7 +35,7 @@ export async function migrationHome(deps: MigrationDeps, userId: string): Promis
   const isBilling = roles.includes('billing') || roles.includes('admin');
   const isSales = roles.includes('sales') || roles.includes('admin');
   if (!isBilling && !isSales) return {};
-  const rows = (await deps.models.Ticket.find({ kind: 'migration', status: { $ne: 'closed' }, 'migration.stage': { $exists: true } }).sort({ number: 1 }).limit(200).lean()) as Ticket[];
+  const rows = await deps.models.Ticket.find({ kind: 'migration', status: { $ne: 'closed' }, 'migration.stage': { $exists: true } }).sort({ number: 1 }).limit(200).lean<Ticket[]>();
   const items = rows.map((t): MigrationListItem & { m: Migration } => {
     const m = t.migration!;
     return {
@@ -51,7 +51,7 @@ export async function migrationHome(deps: MigrationDeps, userId: string): Promis
     };
   });
   const strip = ({ m: _m, ...item }: MigrationListItem & { m: Migration }) => item;
-  const now = (deps.now?.() ?? new Date()).getTime();
+  const now = deps.now().getTime();
   const home: MigrationHome = {};
   if (isBilling) {
     home.billing = {
