@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settableClock, type SettableClock } from '../src/clock.js';
 import { rawStore } from '../src/mail/raw-store.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { settled, startTestApp, testDatabaseUri, type TestApp } from './support/test-app.js';
+import { eventually, settled, startTestApp, testDatabaseUri, type TestApp } from './support/test-app.js';
 
 let sink: SmtpSink;
 let a: TestApp;
@@ -67,8 +67,12 @@ describe('one message, many takers', () => {
   it('when another process holds a fresh claim, then a sweep leaves the message to it', async () => {
     const { id } = await stored('ivan@customer.test', 'Held elsewhere');
     await a.app.db.models.MailClaim.create({ _id: `${id}:0`, at: clock.now() });
-    expect(await b.app.mail.sweep(0)).toBe(0);
+    // The sweep hands the row to b's mail lane; b's run finds the claim and leaves the row.
+    expect(await b.app.mail.sweep(0)).toBeGreaterThanOrEqual(1);
+    await eventually(async () => b.app.lanes.mail.depth() === 0, "b's mail lane to empty");
     expect((await a.app.db.models.InboundMail.findById(id).lean())?.status).toBe('received');
+    expect(await a.app.db.models.MailClaim.countDocuments({ _id: { $regex: `^${id.replace(/[.+]/g, '\\$&')}:` } })).toBe(1);
+    expect(sink.messages.filter((m) => m.subject?.includes('Held elsewhere'))).toHaveLength(0);
     // Nobody will finish it: out of the way of the next test's wait for the app to settle.
     await a.app.db.models.InboundMail.deleteOne({ _id: id });
   });

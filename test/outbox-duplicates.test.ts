@@ -158,8 +158,8 @@ describe('a bot killed with posts in flight', () => {
 
       expect(topLevelPosts()).toHaveLength(5);
       for (const ref of refs) expect({ ref, posts: cardsOf(ref).length, carryingKey: postsOf(`ticket-card:${ref}:opened`).length }).toEqual({ ref, posts: 1, carryingKey: 1 });
-      const rows = await second.app.db.models.Outbox.find({ _id: { $in: inFlight } }).lean();
-      expect(rows.map((r) => [r._id, r.status, (r.result as { found?: boolean }).found])).toEqual(inFlight.map((key) => [key, 'sent', true]));
+      const rows = await second.app.db.models.Outbox.find({ _id: { $in: inFlight } }).sort({ _id: 1 }).lean();
+      expect(rows.map((r) => [r._id, r.status, (r.result as { found?: boolean }).found])).toEqual([...inFlight].sort().map((key) => [key, 'sent', true]));
       await eventually(async () => (await second.app.db.models.Outbox.countDocuments({ status: { $ne: 'sent' } })) === 0, 'every row sent, emails too', 30_000);
     } finally {
       await second.stop();
