@@ -16,7 +16,6 @@ import {
   checkStep,
   completeMigration,
   confirmProjects,
-  migrationHome,
   projectsFromReply,
   recordPayment,
   recordSummary,
@@ -25,6 +24,7 @@ import {
   type AccountTeam,
   type SummaryInput,
 } from './migration-steps.js';
+import { migrationHome } from './migration-home.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
 import type { BillingPort, MigrationJobs, PlanJobs } from './ports.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
@@ -45,7 +45,7 @@ export function createServices(deps: {
   /** Plan changes: the billing port and their due work (ports.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
-  now?: () => Date;
+  now: () => Date;
 }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };

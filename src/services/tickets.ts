@@ -17,7 +17,8 @@ export interface TicketDeps {
   outbox: Outbox;
   log: Logger;
   metrics?: Metrics;
-  now?: () => Date;
+  /** The app clock (clock.ts): tests move it, so nothing here reads the system time. */
+  now: () => Date;
 }
 
 export interface OpenTicketInput {
@@ -56,7 +57,7 @@ async function nextNumber(models: Models): Promise<number> {
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
   const row = await models.TicketKey.findById(key).lean();
-  return row ? ((await models.Ticket.findById(row.ref).lean()) as Ticket | null) : null;
+  return row ? models.Ticket.findById(row.ref).lean<Ticket>() : null;
 }
 
 /**
@@ -66,7 +67,7 @@ async function ticketForKey(models: Models, key: string): Promise<Ticket | null>
  */
 export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
   const { models } = deps;
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
   let taken = 0;
@@ -104,7 +105,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     try {
       await models.TicketKey.create({ _id: input.idempotencyKey, ref });
-      ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
+      ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -137,17 +138,17 @@ function laneOf(source: OpenTicketInput['source']): OutboxLane {
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
   const number = parseRef(refText);
   if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
-  const ticket = (await models.Ticket.findById(formatRef(number)).lean()) as Ticket | null;
+  const ticket = await models.Ticket.findById(formatRef(number)).lean<Ticket>();
   if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
   return ticket;
 }
 
 /** Tickets the user opened or has claimed, newest first. */
 export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  return (await models.Ticket.find({ $or: [{ 'source.slackUserId': slackUserId }, { assignee: slackUserId }] })
+  return models.Ticket.find({ $or: [{ 'source.slackUserId': slackUserId }, { assignee: slackUserId }] })
     .sort({ number: -1 })
     .limit(limit)
-    .lean()) as Ticket[];
+    .lean<Ticket[]>();
 }
 
 async function changeTicket(
@@ -156,12 +157,12 @@ async function changeTicket(
   userId: string,
   change: { set: Record<string, unknown>; action: string; note?: string },
 ): Promise<Ticket> {
-  const now = deps.now?.() ?? new Date();
-  const updated = (await deps.models.Ticket.findOneAndUpdate(
+  const now = deps.now();
+  const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: ref },
     { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
     { returnDocument: 'after' },
-  ).lean()) as Ticket | null;
+  ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
@@ -200,15 +201,15 @@ export async function recordOnTicket(
   change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean; lane?: OutboxLane } = {},
 ): Promise<Ticket> {
   if (entry.key) {
-    const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+    const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
     if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
     if (current.history.some((h) => h.key === entry.key)) return current;
   }
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
   if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
-  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
     await deps.outbox.enqueue({
@@ -228,7 +229,7 @@ export async function addCustomerReply(
   ref: string,
   reply: { from: string; messageId: string; excerpt: string },
 ): Promise<Ticket> {
-  const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
   if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const reopen = current.status === 'closed' || current.status === 'waiting_on_customer';
   const ticket = await recordOnTicket(
