@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { FakeSlack } from './support/fake-slack.js';
 import { useSlackApp } from './support/slack-app-fixture.js';
 import { blockActions, eventCallback, slashCommand } from './support/slack-requests.js';
-import { CHANNELS, eventually, postOf, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, settled, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_CARD } from '../views/ids.js';
 import { TICKET_USAGE } from '../views/usage.js';
 
@@ -54,7 +54,7 @@ describe('/ticket subcommands', () => {
     const res = await t.post(slashCommand({ command: '/ticket', text, userId: USERS.rep, channelId: 'C0X' }));
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ response_type: 'ephemeral', text: TICKET_USAGE });
-    await new Promise((r) => setTimeout(r, 100));
+    await settled(t);
     expect(slack.calls).toHaveLength(0);
   });
 });
@@ -96,7 +96,7 @@ describe('Slack retries', () => {
   it('when Slack retries a slash command (X-Slack-Retry-Num), then it is acknowledged and not run again', async () => {
     const res = await t.post(slashCommand({ command: '/ticket', text: 'new', userId: USERS.rep, channelId: 'C0X' }), { retryNum: 1 });
     expect(res.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('views.open')).toHaveLength(0);
   });
 
@@ -105,7 +105,7 @@ describe('Slack retries', () => {
     await t.post(event);
     await slack.waitFor('views.publish');
     await t.post(event, { retryNum: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('views.publish')).toHaveLength(1);
     expect(slack.callsTo('views.publish')[0]?.args.user_id).toBe(USERS.rep);
   });

@@ -6,6 +6,7 @@ import { ticketDetail, ticketList } from '../../views/ticket-list.js';
 import { TICKET_USAGE } from '../../views/usage.js';
 import { reviewList } from '../../views/review-notice.js';
 import { ticketStats } from '../../views/ticket-stats.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 
 const Period = z.enum(['7d', '30d']).transform((p) => (p === '7d' ? 7 : 30));
@@ -17,7 +18,7 @@ const TicketArgs = z.union([
   z.object({ sub: z.literal('review') }),
   z.object({ sub: z.literal('stats'), days: Period.default(7), team: z.boolean() }),
   z.object({ sub: z.literal('export'), days: Period.default(30) }),
-  z.object({ sub: z.literal('show'), ref: z.string().regex(/^AR-\d+$/i) }),
+  z.object({ sub: z.literal('show'), ref: TicketRefValue }),
 ]);
 
 function parseArgs(text: string): z.infer<typeof TicketArgs> | undefined {

@@ -2,12 +2,13 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { isAppError, userFacing } from '../../src/errors.js';
 import { TICKET_REASSIGN } from '../../views/ids.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const F = TICKET_REASSIGN.fields;
 const Form = z.object({ [F.owner]: z.string({ error: 'Choose the new owner.' }).regex(/^[UW][A-Z0-9]{2,}$/, 'Choose the new owner.') });
-const Metadata = z.object({ ref: z.string().regex(/^AR-\d+$/) });
+const Metadata = z.object({ ref: TicketRefValue });
 
 /**
  * The new owner and the clicker's role are checked before the ack (two role lookups), so a

@@ -3,10 +3,10 @@
  * instants moved forward by an amount of that time. An SLA target of "4 business hours" for an
  * email that came on Friday at 17:30 is due on Monday at 13:00: nights, weekends and holidays do
  * not count. Wall-clock hours are found from the zone's own offsets, so DST changes are respected
- * (a day with a DST change still opens at 09:00 local time). No I/O.
+ * (a day with a DST change still opens at 09:00 local time; Temporal does the zone arithmetic). No I/O.
  */
-import { addDays, dayIn, type IsoDate } from './dates.js';
-import { offsetMs } from './migration.js';
+import { Temporal } from 'temporal-polyfill';
+import { addDays, dayIn, localMidnight, type IsoDate } from './dates.js';
 
 export interface BusinessHours {
   timeZone: string;
@@ -37,13 +37,11 @@ export function isoWeekday(date: IsoDate): number {
   return new Date(Date.UTC(y, m - 1, d)).getUTCDay() || 7;
 }
 
-/** The instant at which the wall clock of `timeZone` reads `minutes` after midnight on `date`. */
+/** The instant at which the wall clock of `timeZone` reads `minutes` after midnight on `date` (a time a DST jump skips lands just after it). */
 export function zonedInstant(date: IsoDate, minutes: number, timeZone: string): Date {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d) + minutes * MINUTE;
-  // The offset in force at the first guess decides; a time a DST jump skips lands just after it.
-  const guess = wall - offsetMs(timeZone, wall);
-  return new Date(wall - offsetMs(timeZone, guess));
+  if (minutes >= 24 * 60) return localMidnight(addDays(date, 1), timeZone);
+  const plainTime = Temporal.PlainTime.from({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone, plainTime }).epochMilliseconds);
 }
 
 /** The hours at work on `date`, or undefined on a weekend day or holiday. */

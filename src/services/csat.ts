@@ -26,7 +26,7 @@ export interface CsatHooks {
 }
 
 export function createCsat(deps: CsatDeps) {
-  const now = () => deps.now?.() ?? new Date();
+  const { now } = deps;
   return {
     async closed(ticket: Ticket): Promise<void> {
       if (!deps.csat[ticket.team as Team] || ticket.source?.channel !== 'email' || !ticket.source.email || !ticket.source.mailbox) return;

@@ -25,7 +25,7 @@ export interface EmailDeps {
   domain: string;
   /** Signs the Reply-To plus address (domain/reply-address.ts). */
   appKey: Buffer;
-  now?: () => Date;
+  now: () => Date;
   /** Service levels: an email a person sends the customer is a response (services/sla.ts). */
   sla?: SlaHooks | undefined;
 }
@@ -67,7 +67,7 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     ...(email.references?.length ? { references: email.references } : {}),
     automatic: email.automatic,
   };
-  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now?.() ?? new Date() });
+  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now() });
   await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
   // A person's answer (a reply from Slack, a migration or plan step), never an acknowledgement.
   if (!email.automatic) await deps.sla?.responded(email.ref);
@@ -76,10 +76,10 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
 
 /** Takes one of the address's acknowledgement slots for this hour; false when all are used. */
 export async function takeAckSlot(deps: Pick<EmailDeps, 'models' | 'now'>, address: string): Promise<boolean> {
-  const hour = Math.floor((deps.now?.() ?? new Date()).getTime() / 3_600_000);
+  const hour = Math.floor(deps.now().getTime() / 3_600_000);
   for (let slot = 0; slot < ACKS_PER_HOUR; slot += 1) {
     try {
-      await deps.models.AckSlot.create({ _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now?.() ?? new Date() });
+      await deps.models.AckSlot.create({ _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() });
       return true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

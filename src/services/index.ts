@@ -6,10 +6,9 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
-import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, checkReassign, claimTicket, closeTicket, findTicket, openTicket, reassignTicket, ticketsOf, waitOnCustomer, type OpenTicketInput, type Ticket, type TicketDeps } from './tickets.js';
 import { TEAMS, type Team } from '../config.js';
-import type { SlaHooks } from './sla.js';
+import type { Sla } from './sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
 import { homeQueues, teamStats, ticketsCsv } from './sla-stats.js';
 import { setAway } from './assignment.js';
@@ -22,7 +21,6 @@ import {
   checkStep,
   completeMigration,
   confirmProjects,
-  migrationHome,
   projectsFromReply,
   recordPayment,
   recordSummary,
@@ -31,11 +29,12 @@ import {
   type AccountTeam,
   type SummaryInput,
 } from './migration-steps.js';
+import { migrationHome } from './migration-home.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
-import type { BillingPort } from '../billing/port.js';
-import type { PlanJobs } from '../jobs/plan-changes.js';
+import type { BillingPort, MigrationJobs, PlanJobs } from './ports.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
+import { cancelC4s, type MigrationCancelDeps } from './migration-cancel.js';
 import type { PlanDeps } from './plan-store.js';
 import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
@@ -48,18 +47,18 @@ export function createServices(deps: {
   appKey: Buffer;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
-  /** Plan changes: the billing port and their due work (see jobs/plan-changes.ts). */
+  /** Plan changes: the billing port and their due work (ports.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
-  now?: () => Date;
+  now: () => Date;
   /** Service levels: the hooks tickets and emails call, the policies, ASSIGN_<TEAM>, CSAT_<TEAM>. */
-  sla?: SlaHooks;
+  sla?: Sla;
   slaRules?: SlaRules;
   assign?: Record<Team, 'off' | 'round-robin'>;
   csat?: Record<Team, boolean>;
   csatHooks?: { closed(ticket: Ticket): Promise<void> };
 }) {
-  const now = () => deps.now?.() ?? new Date();
+  const { now } = deps;
   /** The teams a staff member works in; an admin (or `all`) sees every team. */
   const teamsOf = async (userId: string, scope: 'mine' | 'all'): Promise<Team[] | undefined> => {
     const roles = await requireStaff(deps.models, userId, 'look at tickets');
@@ -71,6 +70,14 @@ export function createServices(deps: {
   const emailDeps = { ...deps, tickets: ticketDeps };
   const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
   const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
+  // The C4S cancellation's billing side is the plan service's (the account is marked migrated there).
+  const cancelDeps: MigrationCancelDeps | undefined = deps.migrationJobs && {
+    ...deps,
+    timeZone: migrationDeps.timeZone,
+    jobs: deps.migrationJobs,
+    processName: deps.plans.processName,
+    cancelPlan: (input) => cancelC4sPlan(planDeps, input),
+  };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
@@ -115,6 +122,8 @@ export function createServices(deps: {
         await setAway(deps.models, userId, away);
       },
       now,
+      /** A due SLA step's work (jobs/index.ts registers it). */
+      runStep: async (...args: Parameters<Sla['runStep']>) => (deps.sla ? deps.sla.runStep(...args) : 'sla off'),
     },
     migrations: {
       /** TZ_BILLING, for the modal's hint. */
@@ -139,6 +148,11 @@ export function createServices(deps: {
       complete: (input: { ref: string; userId: string; team: AccountTeam }) => completeMigration(migrationDeps, input),
       /** App Home: billing's queues and sales' own handoffs. */
       home: (userId: string) => migrationHome(migrationDeps, userId),
+      /** The C4S cancellation's due work, when its time comes (any process, any number of times). */
+      cancelC4s: (data: { ref: string; runAt: string }) => {
+        if (!cancelDeps) throw new Error('the C4S cancellation needs scheduling, which this process lacks');
+        return cancelC4s(cancelDeps, data);
+      },
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */

@@ -23,7 +23,7 @@ import type { Ticket } from './tickets.js';
 import type { Outbox } from './outbox.js';
 import { nextMember } from './assignment.js';
 
-export const slaDueKind = (step: SlaStep) => `sla.${step}`;
+import { slaDueKind } from '../jobs/sla-steps.js';
 
 /** What ticket and email code tells the service levels; every call is safe to repeat. */
 export interface SlaHooks {
@@ -63,7 +63,10 @@ function slaOf(ticket: Ticket | null): SlaState | undefined {
   return (ticket?.sla ?? undefined) as SlaState | undefined;
 }
 
-export function createSla(deps: SlaDeps): SlaHooks & { runStep(step: SlaStep, key: string, data: Record<string, unknown>): Promise<string> } {
+/** The hooks, and the work of a due step (registered in jobs/index.ts). */
+export type Sla = SlaHooks & { runStep(step: SlaStep, key: string, data: Record<string, unknown>): Promise<string> };
+
+export function createSla(deps: SlaDeps): Sla {
   const { models, due, rules, now } = deps;
   const log = deps.log.child({ component: 'sla' });
 

@@ -19,7 +19,8 @@ export interface TicketDeps {
   outbox: Outbox;
   log: Logger;
   metrics?: Metrics;
-  now?: () => Date;
+  /** The app clock (clock.ts): tests move it, so nothing here reads the system time. */
+  now: () => Date;
   /** Service levels (services/sla.ts): timers on open, met, paused, resumed. Absent in a few unit paths. */
   sla?: SlaHooks | undefined;
   /** How each team's new tickets get an owner (ASSIGN_<TEAM>). */
@@ -64,7 +65,7 @@ async function nextNumber(models: Models): Promise<number> {
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
   const row = await models.TicketKey.findById(key).lean();
-  return row ? ((await models.Ticket.findById(row.ref).lean()) as Ticket | null) : null;
+  return row ? models.Ticket.findById(row.ref).lean<Ticket>() : null;
 }
 
 /**
@@ -74,7 +75,7 @@ async function ticketForKey(models: Models, key: string): Promise<Ticket | null>
  */
 export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
   const { models } = deps;
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
   let taken = 0;
@@ -121,7 +122,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     try {
       await models.TicketKey.create({ _id: input.idempotencyKey, ref });
-      ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
+      ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -156,7 +157,7 @@ function laneOf(source: OpenTicketInput['source']): OutboxLane {
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
   const number = parseRef(refText);
   if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
-  const ticket = (await models.Ticket.findById(formatRef(number)).lean()) as Ticket | null;
+  const ticket = await models.Ticket.findById(formatRef(number)).lean<Ticket>();
   if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
   return ticket;
 }
@@ -167,11 +168,11 @@ export async function ticketsOf(models: Models, slackUserId: string, limit = 10)
   // equality on top-level fields to its backend, so either of those read every ticket (App Home
   // took seconds with a few thousand tickets).
   const [opened, owned] = await Promise.all([
-    models.Ticket.find({ openedBy: slackUserId }).sort({ number: -1 }).limit(limit).lean(),
-    models.Ticket.find({ assignee: slackUserId }).sort({ number: -1 }).limit(limit).lean(),
+    models.Ticket.find({ openedBy: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>(),
+    models.Ticket.find({ assignee: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>(),
   ]);
   const byRef = new Map([...opened, ...owned].map((t) => [t._id, t]));
-  return ([...byRef.values()] as Ticket[]).sort((a, b) => b.number - a.number).slice(0, limit);
+  return [...byRef.values()].sort((a, b) => b.number - a.number).slice(0, limit);
 }
 
 /**
@@ -195,12 +196,12 @@ async function changeTicket(
   userId: string,
   change: { set: Record<string, unknown>; action: string; note?: string },
 ): Promise<Ticket> {
-  const now = deps.now?.() ?? new Date();
-  const updated = (await deps.models.Ticket.findOneAndUpdate(
+  const now = deps.now();
+  const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: ref },
     { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
     { returnDocument: 'after' },
-  ).lean()) as Ticket | null;
+  ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
@@ -271,15 +272,15 @@ export async function recordOnTicket(
   change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean; lane?: OutboxLane } = {},
 ): Promise<Ticket> {
   if (entry.key) {
-    const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+    const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
     if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
     if (current.history.some((h) => h.key === entry.key)) return current;
   }
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
   if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
-  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
     await deps.outbox.enqueue({
@@ -299,7 +300,7 @@ export async function addCustomerReply(
   ref: string,
   reply: { from: string; messageId: string; excerpt: string },
 ): Promise<Ticket> {
-  const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
   if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const reopen = current.status === 'closed' || current.status === 'waiting_on_customer';
   const ticket = await recordOnTicket(

@@ -19,6 +19,8 @@ export interface SlackApp {
   requestListener?: (req: IncomingMessage, res: ServerResponse) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Requests whose listeners are still running (they go on after the ack); 0 when idle. */
+  inFlight(): number;
 }
 
 /** Which kind of Slack request this is, for metrics and logs. */
@@ -103,6 +105,16 @@ export function createSlackApp(opts: {
     app = new App({ token: config.botToken, receiver, logger, clientOptions });
   }
 
+  // Counted first, before any listener acks: a caller who has the response can see the work.
+  let inFlight = 0;
+  app.use(async ({ next }) => {
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+    }
+  });
   app.use(async ({ body, context, next }) => {
     const kind = requestKind(body as Record<string, unknown>);
     metrics.slackRequests.inc({ kind });
@@ -125,5 +137,6 @@ export function createSlackApp(opts: {
     stop: async () => {
       if (config.mode === 'socket') await app.stop();
     },
+    inFlight: () => inFlight,
   };
 }
