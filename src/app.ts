@@ -26,6 +26,10 @@ import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
 import { createImapIngestors } from './mail/imap-jobs.js';
+import { createPayments } from './payments/index.js';
+import { linkKey } from './domain/migration-link.js';
+import { deriveKey } from './domain/signing.js';
+import { createWebApp } from './web/app.js';
 
 export interface RunningApp {
   config: Config;
@@ -90,7 +94,22 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
     const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
+    const payments = createPayments(config.payments);
+    const publicUrl = config.web.publicUrl;
+    const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
+    const services = createServices({
+      models,
+      outbox,
+      log,
+      metrics,
+      domain: config.mail.domain,
+      appKey,
+      timeZone: config.billing.timeZone,
+      migrationJobs: migrationCancel,
+      plans,
+      now,
+      page: { links, payments },
+    });
     planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
     migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
     const raw = rawStore(models);
@@ -110,8 +129,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
+    const web = links
+      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, csrfKey: deriveKey(appKey, 'migration-csrf') })
+      : undefined;
+    if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({
       slackListener: slack?.requestListener,
+      web,
       ping: db.ping,
       backlog: outboxWorker.backlog,
       metrics,
@@ -149,7 +173,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       cleanups.push(() => slack.stop());
     }
     log.info(
-      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
+      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
     return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, metrics, slack, mail, smtpPort, imap, stop };

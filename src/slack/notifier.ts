@@ -109,8 +109,8 @@ export function createSlackDeliverer(deps: { client: WebClient; models: Models; 
       case 'handoff_card':
         return handoffCardDelivery(row, intent.ref);
       case 'thread_reply': {
-        const post = await models.SlackPost.findById(`card:${intent.ref}`).lean();
-        if (!post) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
+        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
         const res = await call(() => client.chat.postMessage({ channel: post.channel, thread_ts: post.ts, text: intent.text.slice(0, 3900), unfurl_links: false }));
         return { channel: res.channel, ts: res.ts };
       }
