@@ -8,6 +8,7 @@ export function createManualPayments(): PaymentPort {
   return {
     adapter: 'manual',
     createCheckout: () => Promise.reject(new PaymentUnavailable('card payments are not set up (STRIPE_SECRET_KEY)')),
+    expireCheckout: () => Promise.resolve('closed' as const),
     readEvent: () => {
       throw new PaymentSignatureError('no payment provider is configured');
     },

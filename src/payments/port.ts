@@ -31,6 +31,11 @@ export interface PaymentPort {
   readonly adapter: 'stripe' | 'manual';
   /** Starts a card payment; the same (ref, attempt) asked again returns the same checkout. */
   createCheckout(request: CheckoutRequest): Promise<Checkout>;
+  /**
+   * Closes an earlier attempt's checkout so it can no longer be paid: `closed` when it is (or already
+   * was) closed unpaid, `paid` when the customer paid it meanwhile (its webhook is on the way).
+   */
+  expireCheckout(id: string): Promise<'closed' | 'paid'>;
   /** Verifies a webhook's raw body and signature header; throws PaymentSignatureError when they do not hold. */
   readEvent(rawBody: Buffer, signatureHeader: string | undefined): PaymentEvent;
 }

@@ -88,6 +88,21 @@ export function createStripePayments(opts: StripeOptions): PaymentPort {
         throw new PaymentUnavailable(`Stripe refused or did not answer: ${(err as Error).message}`);
       }
     },
+    async expireCheckout(id) {
+      try {
+        await stripe.checkout.sessions.expire(id);
+        return 'closed';
+      } catch (err) {
+        // Only open sessions can be expired: ask what became of it (paid meanwhile, or expired by Stripe).
+        if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw new PaymentUnavailable(`Stripe did not answer: ${(err as Error).message}`);
+        const session = await stripe.checkout.sessions.retrieve(id).catch((e: Error) => {
+          throw new PaymentUnavailable(`Stripe did not answer: ${e.message}`);
+        });
+        if (session.status === 'expired') return 'closed';
+        if (session.status === 'complete') return 'paid';
+        throw new PaymentUnavailable(`Stripe would not close checkout ${id} (${session.status ?? 'unknown'})`);
+      }
+    },
     readEvent(rawBody, header) {
       if (!header) throw new PaymentSignatureError('no Stripe-Signature header');
       let event: Stripe.Event;

@@ -155,6 +155,12 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
   const currency = m.billing!.currency ?? 'EUR';
   let checkout;
   try {
+    // The earlier attempt's page stays payable on the provider's side unless closed: close it first,
+    // so there is never a moment with two payable pages, and if it was paid meanwhile make no other.
+    if (open?.sessionId && (await deps.payments.expireCheckout(open.sessionId)) === 'paid') {
+      await deps.models.MigrationEffect.deleteOne({ _id: key });
+      throw new AppError('conflict', 'Your earlier payment went through; this page shows it as soon as it is confirmed.');
+    }
     checkout = await deps.payments.createCheckout({
       ref: ticket.ref,
       attempt,
@@ -166,6 +172,7 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
       cancelUrl: urls.cancel,
     });
   } catch (err) {
+    if (err instanceof AppError) throw err;
     // The attempt was never made: free its number so the next press tries it again.
     await deps.models.MigrationEffect.deleteOne({ _id: key });
     deps.log.warn({ event: 'migration.checkout_failed', ref: ticket.ref, attempt, err: (err as Error).message }, 'could not start a card payment');

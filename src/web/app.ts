@@ -49,6 +49,8 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,
+    // A link's token is longer than the router's default of 100 characters (it would answer 414).
+    routerOptions: { maxParamLength: 500 },
     // Fastify would otherwise want to own a server; ours is src/http/server.ts, so keep its handler.
     serverFactory: (h) => {
       handler = h;

@@ -56,6 +56,8 @@ export async function startTestApp(opts: {
   start?: StartOptions;
   /** Links in emails must open this app (page and browser tests): PUBLIC_URL names its real port. */
   servesLinks?: boolean;
+  /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
+  logLines?: string[];
 } = {}): Promise<TestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
   const port = opts.servesLinks ? await freePort() : 0;
@@ -87,7 +89,8 @@ export async function startTestApp(opts: {
   };
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const lines = opts.logLines;
+  const log = lines ? createLogger('debug', { write: (line: string) => void lines.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = await startApp(result.config, log, opts.start);
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;
