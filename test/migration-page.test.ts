@@ -268,6 +268,7 @@ describe('the page without card payments (manual adapter)', () => {
       payRefusal: undefined,
       projects: { confirmed: undefined, offered: [], refusal: 'Choose your projects once the payment has gone through.' },
       accountTeam: [],
+      started: false,
       completed: false,
     };
     const html = migrationPage(view, { base: '/migrate/x', csrf: 'c', version: 'v' });

@@ -23,8 +23,18 @@ export type StepState = 'done' | 'current' | 'blocked' | 'todo';
 
 export interface JourneyState extends MigrationState {
   billing?: (MigrationState['billing'] & { payNowByCard?: boolean | null | undefined }) | null | undefined;
+  payment?: (MigrationState['payment'] & { at?: Date | null | undefined }) | null | undefined;
   /** The customer's card payment attempts on the page (absent until one starts). */
-  checkout?: { attempt?: number | null | undefined } | null | undefined;
+  checkout?: { attempt?: number | null | undefined; at?: Date | null | undefined } | null | undefined;
+}
+
+/**
+ * A failed payment the customer is trying again: a card payment started after the failure was
+ * recorded. Still no payment (every later step stays refused), but no longer the block to show.
+ */
+export function retrying(m: JourneyState): boolean {
+  if (m.payment?.status !== 'failed' || !m.checkout?.at) return false;
+  return !m.payment.at || m.checkout.at.getTime() > m.payment.at.getTime();
 }
 
 const settled = (m: MigrationState) => m.payment?.status === 'not_needed' || m.payment?.status === 'succeeded';
@@ -51,7 +61,7 @@ function stateOf(m: JourneyState, step: JourneyStep): StepState {
       return m.billing.outcome === 'dues' && !settled(m) && !paying ? 'current' : 'done';
     case 'payment':
       if (settled(m)) return 'done';
-      if (m.payment?.status === 'failed') return 'blocked';
+      if (m.payment?.status === 'failed' && !retrying(m)) return 'blocked';
       return m.billing?.outcome && paying ? 'current' : 'todo';
     case 'projects':
       if (m.projects?.live?.length) return 'done';

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { c4sCancellationForCustomer } from '../domain/migration-dates.js';
-import { cardPayment, currentStep, customerPayRefusal, customerProjectsRefusal, journey, type JourneyStep, type StepState } from '../domain/migration-journey.js';
+import { reached } from '../domain/migration.js';
+import { cardPayment, currentStep, customerPayRefusal, customerProjectsRefusal, journey, retrying, type JourneyStep, type StepState } from '../domain/migration-journey.js';
 import type { LinkClaims } from '../domain/migration-link.js';
 import { blockedReason, formatAmount } from '../domain/migration-steps.js';
 import { isDuplicateKey } from '../db/models.js';
@@ -45,6 +46,8 @@ export interface PageView {
   payRefusal: string | undefined;
   projects: { confirmed: { live: string[]; test: string[] } | undefined; offered: AccountProject[]; refusal: string | undefined };
   accountTeam: { role: string; name: string }[];
+  /** Billing pressed Start: the projects are moving now (before that they wait for the start date). */
+  started: boolean;
   completed: boolean;
 }
 
@@ -78,7 +81,8 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
     steps: journey(m),
     current: currentStep(m),
     summary,
-    payment: { status: m.payment?.status ?? 'not recorded', reason: m.payment?.reason ?? undefined, attempt: m.checkout?.attempt ?? undefined },
+    // Trying again after a decline: shown as a payment under way, not as the decline.
+    payment: retrying(m) ? { status: 'pending', reason: undefined, attempt: m.checkout?.attempt ?? undefined } : { status: m.payment?.status ?? 'not recorded', reason: m.payment?.reason ?? undefined, attempt: m.checkout?.attempt ?? undefined },
     paymentAdapter: deps.payments.adapter,
     payRefusal: customerPayRefusal(m, ticket.ref, deps.timeZone),
     projects: {
@@ -87,6 +91,7 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
       refusal: customerProjectsRefusal(m),
     },
     accountTeam,
+    started: reached(m.stage, 'migrating'),
     completed: m.stage === 'completed',
   };
 }
@@ -144,7 +149,7 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
   if (refusal) throw new AppError('rule_refused', refusal);
   const now = deps.now?.() ?? new Date();
   const open = m.checkout;
-  if (open?.url && m.payment?.status !== 'failed' && now.getTime() - open.at.getTime() < SESSION_REUSE_MS) return open.url;
+  if (open?.url && (m.payment?.status !== 'failed' || retrying(m)) && now.getTime() - open.at.getTime() < SESSION_REUSE_MS) return open.url;
   const attempt = (open?.attempt ?? 0) + 1;
   const key = `checkout:${ticket.ref}:${attempt}`;
   if (!(await claimEffect(deps, key, ticket.ref))) {
@@ -258,6 +263,6 @@ export async function handlePaymentEvent(deps: PageDeps, event: PaymentEvent): P
 export async function openCheckoutUrl(deps: PageDeps, token: string): Promise<string | undefined> {
   const { ticket } = await openLink(deps, deps.linkSettings.key, token);
   const m = ticket.migration!;
-  if (m.payment?.status === 'succeeded' || m.payment?.status === 'failed') return undefined;
+  if (m.payment?.status === 'succeeded' || (m.payment?.status === 'failed' && !retrying(m))) return undefined;
   return m.checkout?.url ?? undefined;
 }

@@ -173,7 +173,9 @@ export async function applyPayment(
   const was = m.payment?.status;
   refusePendingOverFailure(ticket.ref, was, input.status);
   if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
-  if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
+  // A customer's retry declined again is news (a new attempt, a new reason); billing's repeat is not.
+  const newDecline = input.status === 'failed' && input.customer !== undefined;
+  if (was === input.status && !newDecline) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
   if (!(await claim(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now?.() ?? new Date();
   const ctx = mailContext(ticket, deps.links);

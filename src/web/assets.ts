@@ -19,7 +19,7 @@ ol.progress{list-style:none;margin:16px 0 0;padding:0;display:flex;flex-wrap:wra
 ol.progress li{flex:1 1 6.5rem;border:2px solid var(--line);border-radius:6px;padding:6px 8px;font-size:.9rem;background:var(--bg)}
 ol.progress li.done{border-color:var(--ok)}ol.progress li.done::before{content:"\\2713  ";color:var(--ok)}
 ol.progress li.current{border-color:var(--accent);font-weight:700}ol.progress li.current::before{content:"\\25B6  ";color:var(--accent)}
-ol.progress li.blocked{border-color:var(--bad);font-weight:700;color:var(--bad)}ol.progress li.blocked::before{content:"\\26D4  "}
+ol.progress li.blocked{border-color:var(--bad);font-weight:700;color:var(--bad)}ol.progress li.blocked::before{content:"\\2715  "}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .panel{border:1px solid var(--line);border-radius:8px;padding:16px;margin:16px 0}
 .alert{border:2px solid var(--bad);border-radius:8px;padding:12px 16px;margin:16px 0;color:var(--bad);background:#fff5f5}
@@ -31,7 +31,7 @@ fieldset{border:1px solid var(--line);border-radius:6px;margin:12px 0;padding:8p
 label{display:block;margin:6px 0}input[type=text]{font:inherit;width:100%;padding:8px;border:1px solid var(--muted);border-radius:4px}
 .hint{color:var(--muted);font-size:.9rem;margin:2px 0 8px}
 footer{color:var(--muted);font-size:.85rem;max-width:44rem;margin:24px auto;padding:0 16px}
-@media (max-width:30rem){ol.progress li{flex-basis:100%}}
+@media (max-width:30rem){ol.progress li{flex-basis:calc(50% - 6px)}}
 `;
 
 /** Live refresh: polls the page's state and, when it changed, swaps in the new progress and step. */

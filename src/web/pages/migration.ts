@@ -58,7 +58,7 @@ function summaryPanel(v: PageView, c: PageContext): Html {
   let action: Html | string = '';
   if (paid) action = html`<p class="notice" role="status">Your payment has gone through. Thank you.</p>`;
   else if (failed) {
-    action = html`<div class="alert" role="alert"><p><strong>The payment did not go through${v.payment.reason ? html`: ${v.payment.reason}` : ''}.</strong></p><p>Your migration waits until the payment succeeds.</p>${stripe && !v.payRefusal ? payForm(c, 'Try again') : html`<p>Billing will contact you about completing the payment; you can also reply to our email.</p>`}</div>`;
+    action = html`<div class="alert" role="alert"><p><strong>The payment did not go through${v.payment.reason ? html`: ${v.payment.reason.replace(/[.\s]+$/, '')}` : ''}.</strong></p><p>Your migration waits until the payment succeeds.</p>${stripe && !v.payRefusal ? payForm(c, 'Try again') : html`<p>Billing will contact you about completing the payment; you can also reply to our email.</p>`}</div>`;
   } else if (s.card === 'required') {
     action = stripe && !v.payRefusal ? html`<p>Pay by card to go on with the migration.</p>${payForm(c, 'Pay by card')}` : html`<p>Billing will confirm your payment by email; you do not need to do anything here.</p>`;
   } else if (s.card === 'optional') {
@@ -116,7 +116,9 @@ function stepContent(v: PageView, c: PageContext): Html {
   if (v.completed) return html`<div id="step">${completedPanel(v)}</div>`;
   const moving =
     v.current === 'migrating'
-      ? html`<section class="panel" aria-labelledby="moving-h"><h2 id="moving-h">Migrating</h2><p>Your projects are confirmed. We move them to Enterprise, with their data and settings, and tell you by email when it is done.</p></section>`
+      ? v.started
+        ? html`<section class="panel" aria-labelledby="moving-h"><h2 id="moving-h">Migrating</h2><p id="moving-now">We are moving your projects to Enterprise now, with their data and settings, and will tell you by email when it is done.</p></section>`
+        : html`<section class="panel" aria-labelledby="moving-h"><h2 id="moving-h">Migrating</h2><p id="moving-soon">Your projects are confirmed. We start moving them to Enterprise, with their data and settings, ${v.enterpriseStartDate ? html`on ${v.enterpriseStartDate}` : 'on the start date'}, and tell you by email when it is done.</p></section>`
       : '';
   return html`<div id="step">${returned}${moving}${summaryPanel(v, c)}${projectsPanel(v, c)}</div>`;
 }
