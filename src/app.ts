@@ -29,7 +29,7 @@ import { createImapIngestors } from './mail/imap-jobs.js';
 import { createPayments } from './payments/index.js';
 import { linkKey } from './domain/migration-link.js';
 import { deriveKey } from './domain/signing.js';
-import { createWebApp } from './web/app.js';
+import { createWebApp, type WebDeps } from './web/app.js';
 
 export interface RunningApp {
   config: Config;
@@ -57,6 +57,8 @@ export interface StartOptions {
   defaultMetrics?: boolean;
   /** The app's time (tests set it near a job's due time; the scheduler follows it). */
   clock?: Clock;
+  /** Routes added beside the customer's pages, under the same plugins (the page bench's static "hello"). */
+  webRoutes?: WebDeps['extraRoutes'];
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
@@ -130,7 +132,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
     const web = links
-      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, csrfKey: deriveKey(appKey, 'migration-csrf') })
+      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
       : undefined;
     if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, type RunningApp } from '../../src/app.js';
+import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import { databaseUri } from '../ack/database.js';
@@ -18,7 +18,7 @@ export interface BenchApp {
   stop(beforeStop?: (app: RunningApp) => Promise<unknown>): Promise<void>;
 }
 
-export async function startBenchApp(o: { name: string; serverUri: string; env: Record<string, string>; log: Logger }): Promise<BenchApp> {
+export async function startBenchApp(o: { name: string; serverUri: string; env: Record<string, string>; log: Logger; start?: StartOptions }): Promise<BenchApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `arb-bench-${o.name}-`));
   const removeDir = () => fs.rm(dataDir, { recursive: true, force: true });
   const result = loadConfig({
@@ -35,7 +35,7 @@ export async function startBenchApp(o: { name: string; serverUri: string; env: R
   }
   let app: RunningApp;
   try {
-    app = await startApp(result.config, o.log);
+    app = await startApp(result.config, o.log, o.start);
   } catch (err) {
     await removeDir();
     throw err;

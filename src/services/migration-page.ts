@@ -108,10 +108,18 @@ export function viewVersion(view: PageView): string {
 export async function openPage(deps: PageDeps, token: string): Promise<{ ticket: Ticket; claims: LinkClaims; view: PageView }> {
   const { ticket, claims } = await openLink(deps, deps.linkSettings.key, token);
   let current = ticket;
-  if (await claimEffect(deps, `viewed:${ticket.ref}:${claims.generation}`, ticket.ref)) {
+  // The marker spares every later view a write (a refused insert); the claim is what makes it once.
+  const seen = (ticket.migration?.viewedGeneration ?? 0) >= claims.generation;
+  if (!seen && (await claimEffect(deps, `viewed:${ticket.ref}:${claims.generation}`, ticket.ref))) {
     const at = deps.now?.() ?? new Date();
     const text = `${who(claims)} opened the migration page`;
-    current = await recordBillingStep(deps, ticket.ref, { 'migration.lastCustomerAction': { at, text } }, {}, { at, actor: `email:${claims.email}`, action: 'page_opened', note: `${text} (link number ${claims.generation})` });
+    current = await recordBillingStep(
+      deps,
+      ticket.ref,
+      { 'migration.lastCustomerAction': { at, text }, 'migration.viewedGeneration': claims.generation },
+      {},
+      { at, actor: `email:${claims.email}`, action: 'page_opened', note: `${text} (link number ${claims.generation})` },
+    );
     deps.log.info({ event: 'migration.page_opened', ref: ticket.ref, generation: claims.generation }, 'customer opened the migration page');
   }
   return { ticket: current, claims, view: await pageView(deps, current) };

@@ -30,6 +30,8 @@ export interface WebDeps {
   rateLimitPerMinute: number;
   /** Binds CSRF tokens to the link they were issued on (derived from the application key). */
   csrfKey: Buffer;
+  /** More routes under `/migrate/`, with the same headers and error pages (the bench's baseline). */
+  extraRoutes?: ((app: FastifyInstance) => void) | undefined;
 }
 
 export interface WebApp {
@@ -114,6 +116,7 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
   for (const asset of Object.values(ASSETS)) {
     app.get(asset.path, async (_req, reply) => reply.type(asset.type).header('cache-control', 'public, max-age=86400, immutable').send(asset.body));
   }
+  deps.extraRoutes?.(app);
   await app.register(migrationRoutes, { deps });
   if (deps.payments.adapter === 'stripe') await app.register(stripeWebhook, { deps });
 

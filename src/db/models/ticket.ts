@@ -89,6 +89,8 @@ const migrationSchema = new Schema(
      * every earlier link is refused. Absent means generation 1 (the first link, sent at scheduling).
      */
     link: { type: new Schema({ generation: { type: Number, required: true }, at: { type: Date, required: true }, by: { type: String, required: true } }, { _id: false }) },
+    /** The newest link generation the customer has opened: later views of it skip the once-only claim. */
+    viewedGeneration: { type: Number },
     /** The customer's latest card payment attempt on the page (attempts count up; each is one Checkout Session). */
     checkout: {
       type: new Schema(
