@@ -62,6 +62,7 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
     : b.outcome === 'credits'
       ? { outcome: 'credits', credit: b.amountCents ? amount : undefined }
       : { outcome: 'dues', amount: amount ?? 'the amount due', method: b.method === 'emandate' ? 'emandate' : 'card', card: cardPayment(m) };
+  const projectsRefusal = customerProjectsRefusal(m);
   const team = m.accountTeam as (typeof m.accountTeam & { csmName?: string; tamName?: string; kamName?: string }) | undefined;
   const accountTeam = team
     ? [
@@ -87,8 +88,9 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
     payRefusal: customerPayRefusal(m, ticket.ref, deps.timeZone),
     projects: {
       confirmed: m.projects?.live?.length ? { live: m.projects.live, test: m.projects.test ?? [] } : undefined,
-      offered: await accountProjects(deps, m.accountId ?? ticket.accountId),
-      refusal: customerProjectsRefusal(m),
+      // The account is read only when the form is offered: every other view (and poll) is one read.
+      offered: projectsRefusal ? [] : await accountProjects(deps, m.accountId ?? ticket.accountId),
+      refusal: projectsRefusal,
     },
     accountTeam,
     started: reached(m.stage, 'migrating'),
