@@ -12,6 +12,7 @@ import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
 import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
+import { createDueWork, type DueWork } from './jobs/due-work.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
@@ -20,8 +21,10 @@ import { loadAppKey } from './services/app-key.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
-import pLimit from 'p-limit';
-import { createInboundStore, rawStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createLanes, type Lanes } from './lanes.js';
+import { createInboundStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createMailQueue } from './mail/mail-queue.js';
+import { rawStore } from './mail/raw-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
@@ -41,15 +44,24 @@ export interface RunningApp {
   outboxWorker: OutboxWorker;
   /** The C4S cancellation job of migrations (scheduled by billing, run by any process). */
   migrationCancel: MigrationCancelJob;
-  /** Scheduled plan changes (`plan.apply`); their work is `services.plans.apply`. */
+  /** Scheduled plan changes (due rows of kind `plan`); their work is `services.plans.apply`. */
   planJobs: PlanJobs;
+  /** Everything that falls due at a time, and this process's runner for it. */
+  due: DueWork;
   metrics: Metrics;
+  /** This process's in-process work: mail processing, bulk and interactive deliveries. */
+  lanes: Lanes;
   slack: SlackApp | undefined;
   mail: MailIngest;
   smtpPort: number;
   imap: ReturnType<typeof createImapIngestors>;
   stop(): Promise<void>;
 }
+
+/** Mail over this size is large: it is processed within MAIL_BUDGET_BYTES of large mail at once. */
+const MAIL_LARGE_BYTES = 1024 * 1024;
+/** Two messages near the 25 MB default limit at once, or many smaller ones. */
+const MAIL_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface StartOptions {
   /** Distinguishes scheduler processes in job locks (tests run two in one process). */
@@ -59,6 +71,13 @@ export interface StartOptions {
   clock?: Clock;
   /** Routes added beside the customer's pages, under the same plugins (the page bench's static "hello"). */
   webRoutes?: WebDeps['extraRoutes'];
+  /**
+   * The behaviour before issue 9 (items 5 and 9), for the benches' before/after figures; never set
+   * in production. `sharedQueue`: mail processing and every delivery share one queue of four.
+   * `blindRepeats`: a repeated Slack post does not look for its earlier copy, and a call whose
+   * outcome is unknown is retried on the plain back-off.
+   */
+  legacy?: { sharedQueue?: boolean; blindRepeats?: boolean };
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
@@ -80,21 +99,18 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     cleanups.push(() => mailer.close());
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
-      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone });
+      const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
+      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone, log, lookBeforeRepeat: opts.legacy?.blindRepeats !== true });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
-    // New work starts at once in this process, a few at a time; the jobs retry and sweep.
-    const soon = pLimit(4);
-    const later = (what: string, work: () => Promise<unknown>) =>
-      void soon(work).catch((err: Error) => log.warn({ event: `${what}.deferred`, err: err.message }, 'will be retried by its sweep job'));
-    const worker: { current?: OutboxWorker } = {};
-    const outbox = createOutbox(models, (id) => later('outbox', () => worker.current!.deliver(id)), new Set(Object.keys(deliverers)));
-    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, log, metrics, now });
-    worker.current = outboxWorker;
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
-    const planJobs = createPlanJobs(scheduler, { concurrency: config.jobs.planConcurrency });
+    // New work starts at once in this process, in its lane (see lanes.ts); the jobs retry and sweep.
+    const lanes = createLanes(log, { shared: opts.legacy?.sharedQueue === true });
+    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, lanes, log, metrics, now, settleAfterUnknown: opts.legacy?.blindRepeats !== true });
+    const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
+    const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
+    const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const payments = createPayments(config.payments);
     const publicUrl = config.web.publicUrl;
@@ -121,13 +137,22 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       raw,
       outbox,
       scheduler,
+      lane: lanes.mail,
       log,
       now,
       tickets: { models, outbox, log, metrics, now },
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
-    const inbound = createInboundStore({ models, raw, onStored: (id) => later('mail', () => mail.process(id)) });
+    // Stored mail is processed in the mail lane (lanes.ts), which gives way to people. Large
+    // messages wait for room in a byte budget instead (mail-queue.ts): a burst of them is parsed a
+    // couple at a time, so parsing's memory stays bounded, and small mail does not queue behind them.
+    const largeMail = createMailQueue({ concurrency: 2, largeBytes: MAIL_LARGE_BYTES, budgetBytes: MAIL_BUDGET_BYTES });
+    const processSoon = (id: string, size: number): void => {
+      if (size <= MAIL_LARGE_BYTES) return void mail.processSoon(id);
+      void largeMail.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
+    };
+    const inbound = createInboundStore({ models, raw, onStored: processSoon });
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
@@ -161,13 +186,15 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     await scheduler.every('1 minute', SWEEP_JOB);
     await scheduler.every('1 minute', SWEEP_MAIL_JOB);
     await scheduler.every('1 minute', PLAN_SWEEP_JOB);
+    await due.start();
+    cleanups.push(() => due.stop());
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
     }
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
-    later('mail', () => mail.sweep(0));
-    later('outbox', () => outboxWorker.sweep(0));
+    void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
+    void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));
     await imap.start();
     cleanups.push(() => imap.stop());
     if (slack) {
@@ -178,7 +205,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, metrics, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

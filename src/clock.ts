@@ -6,6 +6,11 @@
  */
 export interface Clock {
   now(): Date;
+  /**
+   * Called after the clock jumps (tests and benches set it; the system clock never jumps), so
+   * what waits for a time on this clock can look again. Returns how to stop listening.
+   */
+  onJump?(listener: () => void): () => void;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -18,10 +23,16 @@ export interface SettableClock extends Clock {
 /** A clock that reads `at` now and advances with real time. */
 export function settableClock(at: Date): SettableClock {
   let offsetMs = at.getTime() - Date.now();
+  const listeners = new Set<() => void>();
   return {
     now: () => new Date(Date.now() + offsetMs),
     set(next) {
       offsetMs = next.getTime() - Date.now();
+      for (const listener of listeners) listener();
+    },
+    onJump(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }

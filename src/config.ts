@@ -11,6 +11,23 @@ export const MAILBOXES = ['billing', 'sales', 'support', 'selfserve'] as const;
 export type Mailbox = (typeof MAILBOXES)[number];
 export type Role = Team | 'admin';
 
+/**
+ * The embedded engines. `ferretdb` is the old name of `ferretdb-sqlite` (it was the only FerretDB
+ * engine) and `postgres` is short for `ferretdb-postgres`; both keep working.
+ */
+export const EMBEDDED_ENGINES = ['mongodb', 'ferretdb-postgres', 'ferretdb-sqlite'] as const;
+export type EmbeddedEngine = (typeof EMBEDDED_ENGINES)[number];
+export type EmbeddedChoice = 'auto' | EmbeddedEngine;
+const EMBEDDED_ALIASES: Record<string, EmbeddedChoice> = { ferretdb: 'ferretdb-sqlite', postgres: 'ferretdb-postgres' };
+export const EMBEDDED_NAMES = ['auto', ...EMBEDDED_ENGINES, ...Object.keys(EMBEDDED_ALIASES)] as const;
+
+/** An EMBEDDED_DB value as the engine it names, or undefined when it names none. */
+export function embeddedChoice(value: string | undefined): EmbeddedChoice | undefined {
+  const name = (value ?? '').trim() || 'auto';
+  if (name in EMBEDDED_ALIASES) return EMBEDDED_ALIASES[name];
+  return (['auto', ...EMBEDDED_ENGINES] as string[]).includes(name) ? (name as EmbeddedChoice) : undefined;
+}
+
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 const optionalUrl = (protocols: string[]) =>
@@ -57,7 +74,14 @@ const positiveInt = (fallback: number) =>
 const envSchema = z.object({
   MONGODB_URI: optionalUrl(['mongodb:', 'mongodb+srv:']),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./.data')),
-  EMBEDDED_DB: z.preprocess(blankToUndefined, z.enum(['auto', 'mongodb', 'ferretdb']).default('auto')),
+  EMBEDDED_DB: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('auto')
+      .refine((v) => embeddedChoice(v) !== undefined, `must be one of ${EMBEDDED_NAMES.join(', ')}`)
+      .transform((v) => embeddedChoice(v)!),
+  ),
   PORT: port(3000),
   HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
   SLACK_SIGNING_SECRET: optionalString,
@@ -78,6 +102,8 @@ const envSchema = z.object({
   SMTP_INBOUND_PORT: port(2525),
   SMTP_INBOUND_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
   SMTP_INBOUND_MAX_BYTES: positiveInt(25 * 1024 * 1024),
+  // Each session may hold a piece of a message in memory; past this many at once, 421.
+  SMTP_INBOUND_MAX_CLIENTS: positiveInt(32),
   IMAP_URL_BILLING: optionalUrl(['imap:', 'imaps:']),
   IMAP_URL_SALES: optionalUrl(['imap:', 'imaps:']),
   IMAP_URL_SUPPORT: optionalUrl(['imap:', 'imaps:']),
@@ -91,6 +117,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
   JOBS_PLAN_CONCURRENCY: positiveInt(5),
+  JOBS_DUE_CONCURRENCY: positiveInt(8),
   PUBLIC_URL: optionalUrl(['http:', 'https:']),
   MIGRATION_LINK_TTL_DAYS: positiveInt(30),
   WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
@@ -115,20 +142,24 @@ export type SlackConfig =
 
 export interface Config {
   dataDir: string;
-  db: { uri: string | undefined; embedded: 'auto' | 'mongodb' | 'ferretdb' };
+  db: { uri: string | undefined; embedded: EmbeddedChoice };
   http: { port: number; host: string };
   slack: SlackConfig;
   roles: Record<Role, string[]>;
   mail: {
     domain: string;
-    inbound: { host: string; port: number; maxBytes: number };
+    /** maxClients: concurrent SMTP sessions; past it a new one is answered 421. */
+    inbound: { host: string; port: number; maxBytes: number; maxClients: number };
     imap: Partial<Record<Mailbox, string>>;
     smtpUrl: string | undefined;
     outboxDir: string;
   };
   billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined; accountsSeedFile: string | undefined };
-  /** planConcurrency: plan changes one process applies at once, and so locks per poll. */
-  jobs: { processEveryMs: number; planConcurrency: number };
+  /**
+   * dueConcurrency: due rows (plan changes, the C4S cancellation…) one process runs at once.
+   * planConcurrency: the same for `plan.apply` Agenda jobs left in a database by earlier versions.
+   */
+  jobs: { processEveryMs: number; planConcurrency: number; dueConcurrency: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Signs reply addresses and migration links; unset, a key kept in the database is used. */
   appSecret: string | undefined;
@@ -212,7 +243,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
       mail: {
         domain: env.MAIL_DOMAIN.toLowerCase(),
-        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES },
+        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES, maxClients: env.SMTP_INBOUND_MAX_CLIENTS },
         imap,
         smtpUrl: env.SMTP_URL,
         outboxDir: path.join(dataDir, 'outbox'),
@@ -223,7 +254,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         webhookSecret: env.BILLING_WEBHOOK_SECRET,
         accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
       },
-      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY },
+      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
       web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE },

@@ -22,9 +22,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
-/** Bolt wants its own logger interface; this routes Bolt's messages into ours. */
-export function slackLogger(log: Logger): SlackLogger {
-  const child = log.child({ component: 'bolt' });
+/** Bolt and the Web API client want their own logger interface; this routes their messages into ours. */
+export function slackLogger(log: Logger, component = 'bolt'): SlackLogger {
+  const child = log.child({ component });
   let level: LogLevel = LogLevel.INFO;
   const join = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(' ');
   return {

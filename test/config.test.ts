@@ -9,13 +9,13 @@ describe('loadConfig', () => {
     if (!r.ok) throw new Error(r.problems.join('; '));
     expect(r.config.http.port).toBe(3000);
     expect(r.config.mail.domain).toBe('example.com');
-    expect(r.config.mail.inbound).toMatchObject({ host: '127.0.0.1', port: 2525 });
+    expect(r.config.mail.inbound).toMatchObject({ host: '127.0.0.1', port: 2525, maxBytes: 25 * 1024 * 1024, maxClients: 32 });
     expect(r.config.billing.timeZone).toBe('UTC');
     expect(r.config.db.uri).toBeUndefined();
     expect(r.config.dataDir.endsWith('.data')).toBe(true);
     expect(r.config.slack.enabled).toBe(false);
     expect(r.config.logLevel).toBe('info');
-    expect(r.config.jobs).toEqual({ processEveryMs: 5000, planConcurrency: 5 });
+    expect(r.config.jobs).toEqual({ processEveryMs: 5000, planConcurrency: 5, dueConcurrency: 8 });
   });
 
   it('when Slack credentials and channels are set, then Slack is on over HTTP with roles parsed', () => {
@@ -63,10 +63,25 @@ describe('loadConfig', () => {
   });
 
   it('when several values are bad, then every problem is listed once, naming its variable', () => {
-    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0' });
+    const r = loadConfig({ PORT: 'eighty', TZ_BILLING: 'Mars/Olympus', LOG_LEVEL: 'loud', ROLE_ADMIN: 'bob', MONGODB_URI: 'http://x', JOBS_PLAN_CONCURRENCY: '0', JOBS_DUE_CONCURRENCY: '-2', SMTP_INBOUND_MAX_CLIENTS: 'many' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'TZ_BILLING']);
+    expect(r.problems.map((p) => p.split(':')[0]).sort()).toEqual(['JOBS_DUE_CONCURRENCY', 'JOBS_PLAN_CONCURRENCY', 'LOG_LEVEL', 'MONGODB_URI', 'PORT', 'ROLE_ADMIN', 'SMTP_INBOUND_MAX_CLIENTS', 'TZ_BILLING']);
+  });
+
+  it('when EMBEDDED_DB names an engine, old names included, then it means that engine', () => {
+    const engine = (value?: string) => {
+      const r = loadConfig(value === undefined ? {} : { EMBEDDED_DB: value });
+      return r.ok ? r.config.db.embedded : r.problems;
+    };
+    expect(engine()).toBe('auto');
+    expect(engine('ferretdb-postgres')).toBe('ferretdb-postgres');
+    expect(engine('postgres')).toBe('ferretdb-postgres');
+    expect(engine('ferretdb-sqlite')).toBe('ferretdb-sqlite');
+    // The name from before there were two FerretDB engines: it meant SQLite.
+    expect(engine('ferretdb')).toBe('ferretdb-sqlite');
+    expect(engine('mongodb')).toBe('mongodb');
+    expect(engine('oracle')).toEqual([expect.stringMatching(/^EMBEDDED_DB: must be one of auto, mongodb, ferretdb-postgres, ferretdb-sqlite/)]);
   });
 
   it('when Slack is half configured, then the missing variables are named', () => {

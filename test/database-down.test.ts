@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startFerret, type FerretHandle } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/logger.js';
+import { ownEngineBackend } from './support/own-engine.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { slashCommand } from './support/slack-requests.js';
 import { startTestApp, USERS, type TestApp } from './support/test-app.js';
@@ -18,7 +19,7 @@ const log = createLogger('silent');
 beforeAll(async () => {
   // A database server of this test's own, so stopping it harms no other test.
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-down-'));
-  ferret = await startFerret(dir, log);
+  ferret = await startFerret(dir, log, undefined, { backend: ownEngineBackend() });
   slack = await startFakeSlack();
   t = await startTestApp({ slack, databaseUri: `${ferret.uri.replace(/\/?$/, '/')}down_test` });
 });

@@ -1,8 +1,9 @@
 /**
- * Choosing the embedded engine with EMBEDDED_DB=auto on a machine where mongod cannot be had (no
- * download possible): the first start tries once and falls back to FerretDB; later starts on the
- * same DATA_DIR go straight to FerretDB, say why once, and try mongod again only after 7 days.
- * The attempt is observed through the `findMongod` seam, so nothing here reaches the internet.
+ * Choosing the embedded engine with EMBEDDED_DB=auto where a mongod binary seems to be on the
+ * machine but cannot be had (it will not start, or the download it needs is impossible): the first
+ * start tries once and falls back to FerretDB on PostgreSQL; later starts on the same DATA_DIR go
+ * straight to FerretDB, say why once, and try mongod again only after 7 days. The attempt is
+ * observed through the `mongodAtHand` and `findMongod` seams, so nothing here reaches the internet.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -26,7 +27,7 @@ function harness() {
     attempts.push(new Date());
     throw new Error('MongoBinary.getPath: could not find a valid binary path (downloads impossible here)');
   };
-  return { lines, log, attempts, findMongod };
+  return { lines, log, attempts, findMongod, mongodAtHand: async () => true };
 }
 
 async function tempDataDir(): Promise<string> {
@@ -41,25 +42,28 @@ describe('embedded engine selection (auto)', () => {
     const h = harness();
     const day0 = new Date('2026-12-01T10:00:00Z');
 
-    const first = await startEmbedded(dataDir, 'auto', h.log, { findMongod: h.findMongod, now: () => day0 });
+    const first = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => day0 });
     await first.stop();
-    expect(first.engine).toBe('ferretdb');
+    expect(first.engine).toBe('ferretdb-postgres');
     expect(h.attempts).toHaveLength(1);
     const marker = JSON.parse(await fs.readFile(path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE), 'utf8')) as { at: string; reason: string };
     expect(marker).toEqual({ at: day0.toISOString(), reason: expect.stringContaining('downloads impossible') });
 
-    // Nothing was written to FerretDB (no connection), so only the remembered failure keeps it from trying.
+    // Only the remembered failure keeps it from trying: the cluster FerretDB made holds no data
+    // yet, so take it away as if the first start had stopped before writing any.
+    await fs.rm(path.join(dataDir, 'db', 'postgres'), { recursive: true, force: true });
     h.lines.length = 0;
-    const second = await startEmbedded(dataDir, 'auto', h.log, { findMongod: h.findMongod, now: () => new Date(day0.getTime() + 86_400_000) });
+    const second = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => new Date(day0.getTime() + 86_400_000) });
     await second.stop();
-    expect(second.engine).toBe('ferretdb');
+    expect(second.engine).toBe('ferretdb-postgres');
     expect(h.attempts).toHaveLength(1);
     const said = h.lines.filter((l) => l.event === 'db.embedded.mongod_skipped');
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ failedAt: day0.toISOString(), retryAt: new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS).toISOString() });
     expect(h.lines.some((l) => l.event === 'db.embedded.mongod_unavailable')).toBe(false);
 
-    const weekLater = await startEmbedded(dataDir, 'auto', h.log, { findMongod: h.findMongod, now: () => new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS + 1000) });
+    await fs.rm(path.join(dataDir, 'db', 'postgres'), { recursive: true, force: true });
+    const weekLater = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS + 1000) });
     await weekLater.stop();
     expect(h.attempts).toHaveLength(2);
   }, 60_000);
@@ -67,15 +71,15 @@ describe('embedded engine selection (auto)', () => {
   it('when the DATA_DIR already holds FerretDB data, then mongod is not tried at all', async () => {
     const dataDir = await tempDataDir();
     const h = harness();
-    // A DATA_DIR FerretDB has written: started as ferretdb, with one database created in it.
-    const seeded = await startEmbedded(dataDir, 'ferretdb', h.log, { findMongod: h.findMongod });
+    // A DATA_DIR FerretDB has written: started as ferretdb-sqlite, with one database created in it.
+    const seeded = await startEmbedded(dataDir, 'ferretdb-sqlite', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod });
     const client = await MongoClient.connect(seeded.uri);
     await client.db('account_requests').collection('probe').insertOne({ at: new Date() });
     await client.close();
     await seeded.stop();
-    const server = await startEmbedded(dataDir, 'auto', h.log, { findMongod: h.findMongod });
+    const server = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod });
     await server.stop();
-    expect(server.engine).toBe('ferretdb');
+    expect(server.engine).toBe('ferretdb-sqlite');
     expect(h.attempts).toHaveLength(0);
   }, 60_000);
 

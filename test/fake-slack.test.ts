@@ -157,6 +157,147 @@ describe('fake Slack Web API', () => {
   });
 });
 
+describe('fake Slack: messages, history and threads', () => {
+  let fake: FakeSlack;
+  let client: WebClient;
+  const meta = (key: string) => ({ event_type: 'test_event', event_payload: { key } });
+
+  beforeAll(async () => {
+    fake = await startFakeSlack();
+    client = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: quiet });
+  });
+  afterEach(() => fake.reset());
+  afterAll(() => fake.close());
+
+  it('when messages are posted, then conversations.history lists them newest first, with metadata only when asked for', async () => {
+    const first = await client.chat.postMessage({ channel: 'C1', text: 'one', metadata: meta('k1') });
+    const second = await client.chat.postMessage({ channel: 'C1', text: 'two' });
+
+    const plain = await client.conversations.history({ channel: 'C1' });
+    const withMeta = await client.conversations.history({ channel: 'C1', include_all_metadata: true });
+
+    expect(plain.messages?.map((m) => [m.ts, m.text])).toEqual([
+      [second.ts, 'two'],
+      [first.ts, 'one'],
+    ]);
+    expect(plain.messages?.some((m) => 'metadata' in m)).toBe(false);
+    expect(withMeta.messages?.[1]).toMatchObject({ ts: first.ts, bot_id: 'B0BOT', metadata: meta('k1') });
+    expect(Number(second.ts)).toBeGreaterThan(Number(first.ts));
+    expect(Math.abs(Number(first.ts) * 1000 - Date.now())).toBeLessThan(5000);
+  });
+
+  it('when history is read with oldest, latest, limit and a cursor, then it pages through that range as Slack does', async () => {
+    const ts: string[] = [];
+    for (let i = 0; i < 5; i++) ts.push((await client.chat.postMessage({ channel: 'C2', text: `m${i}` })).ts!);
+
+    const range = await client.conversations.history({ channel: 'C2', oldest: ts[0], latest: ts[4] });
+    const inclusive = await client.conversations.history({ channel: 'C2', oldest: ts[0], latest: ts[4], inclusive: true });
+    const firstPage = await client.conversations.history({ channel: 'C2', limit: 2 });
+    const secondPage = await client.conversations.history({ channel: 'C2', limit: 2, cursor: firstPage.response_metadata?.next_cursor });
+    const lastPage = await client.conversations.history({ channel: 'C2', limit: 2, cursor: secondPage.response_metadata?.next_cursor });
+
+    expect(range.messages?.map((m) => m.text)).toEqual(['m3', 'm2', 'm1']);
+    expect(inclusive.messages?.map((m) => m.text)).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+    expect([firstPage, secondPage, lastPage].map((p) => p.messages?.map((m) => m.text))).toEqual([['m4', 'm3'], ['m2', 'm1'], ['m0']]);
+    expect([firstPage.has_more, secondPage.has_more, lastPage.has_more]).toEqual([true, true, false]);
+    expect(lastPage.response_metadata?.next_cursor).toBe('');
+  });
+
+  it('when history is asked wrongly, then it is refused as Slack refuses it', async () => {
+    await client.chat.postMessage({ channel: 'C3', text: 'x' });
+
+    const noChannel = await failureOf(client.apiCall('conversations.history', {}));
+    const unknown = await failureOf(client.conversations.history({ channel: 'C404' }));
+    const badOldest = await failureOf(client.conversations.history({ channel: 'C3', oldest: 'yesterday' }));
+    const badCursor = await failureOf(client.conversations.history({ channel: 'C3', cursor: 'bogus' }));
+
+    expect(noChannel.data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: channel'] } });
+    expect([unknown, badOldest, badCursor].map((e) => (e.data as { error: string }).error)).toEqual(['channel_not_found', 'invalid_ts_oldest', 'invalid_cursor']);
+  });
+
+  it('when a channel is added before anything is posted to it, then its history is empty rather than unknown, also after reset', async () => {
+    fake.addChannels('C0EMPTY');
+    fake.reset();
+
+    const res = await client.conversations.history({ channel: 'C0EMPTY' });
+
+    expect(res.messages).toEqual([]);
+  });
+
+  it('when replies are posted in a thread, then conversations.replies lists the parent and its replies oldest first, and history only the parent', async () => {
+    const parent = await client.chat.postMessage({ channel: 'C4', text: 'card' });
+    await client.chat.postMessage({ channel: 'C4', thread_ts: parent.ts!, text: 'reply 1', metadata: meta('r1') });
+    await client.chat.postMessage({ channel: 'C4', thread_ts: parent.ts!, text: 'reply 2' });
+
+    const thread = await client.conversations.replies({ channel: 'C4', ts: parent.ts!, include_all_metadata: true });
+    const history = await client.conversations.history({ channel: 'C4' });
+
+    expect(thread.messages?.map((m) => m.text)).toEqual(['card', 'reply 1', 'reply 2']);
+    expect(thread.messages?.[1]).toMatchObject({ thread_ts: parent.ts, metadata: meta('r1') });
+    expect(history.messages?.map((m) => [m.text, m.reply_count])).toEqual([['card', 2]]);
+    expect(fake.messages('C4').filter((m) => !m.thread_ts)).toHaveLength(1);
+  });
+
+  it('when replies are asked wrongly, then it is refused: no ts, an unknown thread, an unknown channel', async () => {
+    await client.chat.postMessage({ channel: 'C5', text: 'card' });
+
+    const noTs = await failureOf(client.apiCall('conversations.replies', { channel: 'C5' }));
+    const noThread = await failureOf(client.conversations.replies({ channel: 'C5', ts: '1234567890.000001' }));
+    const noChannel = await failureOf(client.conversations.replies({ channel: 'C404', ts: '1234567890.000001' }));
+
+    expect(noTs.data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: ts'] } });
+    expect([noThread, noChannel].map((e) => (e.data as { error: string }).error)).toEqual(['thread_not_found', 'channel_not_found']);
+  });
+
+  it('when a message is posted to a user, then it lands in their DM, the channel conversations.open returns', async () => {
+    const posted = await client.chat.postMessage({ channel: 'U0ANN', text: 'hello' });
+    const opened = await client.conversations.open({ users: 'U0ANN' });
+
+    const history = await client.conversations.history({ channel: opened.channel!.id! });
+
+    expect(posted.channel).toBe(opened.channel?.id);
+    expect(history.messages?.map((m) => m.text)).toEqual(['hello']);
+  });
+
+  it('when metadata is malformed, then the post is refused invalid_metadata_format and nothing is stored', async () => {
+    const err = await failureOf(client.apiCall('chat.postMessage', { channel: 'C6', text: 'x', metadata: { event_type: 'has space', event_payload: {} } }));
+
+    expect(err.data).toMatchObject({ error: 'invalid_metadata_format' });
+    expect(fake.messages('C6')).toEqual([]);
+  });
+
+  it('when a call is delayed past the client timeout, then the client times out but the message is already stored', async () => {
+    const impatient = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, timeout: 100, logger: quiet });
+    fake.delayNext('chat.postMessage', 300);
+
+    const started = Date.now();
+    const err = await failureOf(impatient.chat.postMessage({ channel: 'C7', text: 'slow', metadata: meta('slow') }));
+    const heldAt = fake.messages('C7').map((m) => m.text);
+    const fast = await impatient.chat.postMessage({ channel: 'C7', text: 'fast' });
+
+    expect(err.code).toBe(ErrorCode.RequestError);
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(heldAt).toEqual(['slow']);
+    expect(fast.ok).toBe(true);
+    expect(fake.callsTo('chat.postMessage').map((c) => c.ok)).toEqual([true, true]);
+  });
+
+  it('when a latency is set, then every call to that method is answered after it until reset', async () => {
+    fake.setLatency('auth.test', 150);
+
+    const started = Date.now();
+    await client.auth.test();
+    await client.auth.test();
+    const slow = Date.now() - started;
+    fake.reset();
+    const quick = Date.now();
+    await client.auth.test();
+
+    expect(slow).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - quick).toBeLessThan(150);
+  });
+});
+
 describe('Block Kit limits', () => {
   const text = (n: number) => ({ type: 'plain_text', text: 'x'.repeat(n) });
   const options = (n: number, len = 5) => Array.from({ length: n }, (_, i) => ({ text: text(len), value: String(i) }));

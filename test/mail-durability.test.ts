@@ -1,40 +1,24 @@
 /** Nothing a customer sent is lost: not when the bot dies right after 250, not when the database is down. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { startFerret } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/logger.js';
-import { sendMail } from './support/send-mail.js';
+import { PIECE_BYTES, rawStore } from '../src/mail/raw-store.js';
+import { withLargeAttachment } from './mail/build-mail.js';
+import { ownEngineBackend } from './support/own-engine.js';
+import { killBotProcesses, startBotProcess as bootProcess } from './support/bot-process.js';
+import { sendMail, sendRaw } from './support/send-mail.js';
+import { openSmtpSession } from './support/smtp-session.js';
 import { eventually, startTestApp, testDatabaseUri } from './support/test-app.js';
 
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killBotProcesses();
   for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
 });
-
-/** The bot as a separate process, so it can really be killed. Resolves once it listens. */
-async function bootProcess(env: Record<string, string>): Promise<{ child: ChildProcess; smtpPort: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', MONGOMS_RUNTIME_DOWNLOAD: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bot did not start in 60 s')), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.includes('"app.started"')) return;
-      clearTimeout(timer);
-      resolve({ child, smtpPort: (JSON.parse(line) as { smtpPort: number }).smtpPort });
-    });
-    child.once('exit', (code) => reject(new Error(`bot exited early with ${code}`)));
-  });
-}
 
 describe('durability of inbound mail', () => {
   it('when the bot is killed right after answering 250, then the message is ingested after restart', async () => {
@@ -72,13 +56,13 @@ describe('durability of inbound mail', () => {
     dirs.push(dir);
     const log = createLogger('silent');
     const listen = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
-    let ferret = await startFerret(dir, log, listen);
+    let ferret = await startFerret(dir, log, listen, { backend: ownEngineBackend() });
     const t = await startTestApp({ databaseUri: `${ferret.uri.replace(/\/?$/, '/')}smtp_down` });
     try {
       await ferret.stop();
       await expect(sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'During outage', text: 'x', messageId: `down.${Date.now()}@customer.test` })).rejects.toMatchObject({ responseCode: 451 });
 
-      ferret = await startFerret(dir, log, listen);
+      ferret = await startFerret(dir, log, listen, { backend: ownEngineBackend() });
       const id = `up.${Date.now()}@customer.test`;
       const sent = await eventually(
         () => sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'After outage', text: 'x', messageId: id }).catch(() => undefined),
@@ -87,6 +71,47 @@ describe('durability of inbound mail', () => {
       );
       expect(sent.response).toMatch(/^250/);
       expect(await t.app.db.models.InboundMail.countDocuments({ messageId: id })).toBe(1);
+    } finally {
+      await t.stop({ dropDatabase: false });
+      await ferret.stop();
+    }
+  }, 90_000);
+
+  it('when the database fails in the middle of a message, then 451, and the message sent again is stored once and whole', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-451-mid-'));
+    dirs.push(dir);
+    const log = createLogger('silent');
+    const listen = `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}`;
+    let ferret = await startFerret(dir, log, listen);
+    const t = await startTestApp({ databaseUri: `${ferret.uri.replace(/\/?$/, '/')}smtp_mid` });
+    try {
+      const id = `mid.${Date.now()}@customer.test`;
+      const message = withLargeAttachment(id, 2 * PIECE_BYTES);
+      const session = await openSmtpSession(t.app.smtpPort);
+      try {
+        for (const line of ['EHLO sender.customer.test', 'MAIL FROM:<ann@customer.test>', 'RCPT TO:<support@example.com>']) expect(await session.command(line)).toMatch(/^250/);
+        expect(await session.command('DATA')).toMatch(/^354/);
+        await session.write(message.subarray(0, 1.5 * PIECE_BYTES));
+        await eventually(async () => (await t.app.db.models.RawMailChunk.countDocuments()) >= 1, 'a piece stored mid-message');
+        await ferret.stop();
+        await session.write(message.subarray(1.5 * PIECE_BYTES));
+        expect(await session.endData()).toMatch(/^451/);
+      } finally {
+        await session.close();
+      }
+
+      ferret = await startFerret(dir, log, listen);
+      const answer = await eventually(
+        () => sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com'] }).catch(() => undefined),
+        'accepted after the database is back',
+        30_000,
+      );
+      expect(answer).toMatch(/^250/);
+      const rows = await t.app.db.models.InboundMail.find({ messageId: id }).lean();
+      expect(rows).toHaveLength(1);
+      const parts: Buffer[] = [];
+      for await (const part of rawStore(t.app.db.models).read(rows[0]!)) parts.push(part as Buffer);
+      expect(Buffer.concat(parts).equals(Buffer.concat([Buffer.from('Return-Path: <ann@customer.test>\r\n'), message]))).toBe(true);
     } finally {
       await t.stop({ dropDatabase: false });
       await ferret.stop();

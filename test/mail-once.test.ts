@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settableClock, type SettableClock } from '../src/clock.js';
-import { rawStore } from '../src/mail/inbound-store.js';
+import { rawStore } from '../src/mail/raw-store.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { settled, startTestApp, testDatabaseUri, type TestApp } from './support/test-app.js';
+import { eventually, settled, startTestApp, testDatabaseUri, type TestApp } from './support/test-app.js';
 
 let sink: SmtpSink;
 let a: TestApp;
@@ -37,8 +37,10 @@ async function stored(from: string, subject: string): Promise<{ id: string; mess
   const raw = Buffer.from(`Return-Path: <${from}>\r\nFrom: ${from}\r\nTo: support@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\nPlease help.\r\n`);
   const key = `support:${messageId}`;
   const models = a.app.db.models;
-  const rawChunks = await rawStore(models).put(key, raw);
-  await models.InboundMail.create({ _id: key, key, mailbox: 'support', via: 'smtp', envelopeFrom: from, size: raw.length, rawChunks, messageId, status: 'received' });
+  const upload = rawStore(models).upload();
+  await upload.write(raw);
+  const rawChunks = await upload.finish();
+  await models.InboundMail.create({ _id: key, key, mailbox: 'support', via: 'smtp', envelopeFrom: from, size: raw.length, rawId: upload.rawId, rawChunks, messageId, status: 'received' });
   return { id: key, messageId };
 }
 
@@ -65,8 +67,12 @@ describe('one message, many takers', () => {
   it('when another process holds a fresh claim, then a sweep leaves the message to it', async () => {
     const { id } = await stored('ivan@customer.test', 'Held elsewhere');
     await a.app.db.models.MailClaim.create({ _id: `${id}:0`, at: clock.now() });
-    expect(await b.app.mail.sweep(0)).toBe(0);
+    // The sweep hands the row to b's mail lane; b's run finds the claim and leaves the row.
+    expect(await b.app.mail.sweep(0)).toBeGreaterThanOrEqual(1);
+    await eventually(async () => b.app.lanes.mail.depth() === 0, "b's mail lane to empty");
     expect((await a.app.db.models.InboundMail.findById(id).lean())?.status).toBe('received');
+    expect(await a.app.db.models.MailClaim.countDocuments({ _id: { $regex: `^${id.replace(/[.+]/g, '\\$&')}:` } })).toBe(1);
+    expect(sink.messages.filter((m) => m.subject?.includes('Held elsewhere'))).toHaveLength(0);
     // Nobody will finish it: out of the way of the next test's wait for the app to settle.
     await a.app.db.models.InboundMail.deleteOne({ _id: id });
   });

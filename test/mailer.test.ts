@@ -156,22 +156,23 @@ describe('mailer without a relay', () => {
 });
 
 describe('email deliverer', () => {
+  const FIRST = { number: 0 };
   it('when the row is sent, then the result records the message id and the relay answer', async () => {
     const p = payload();
-    const result = await createEmailDeliverer(mailer)(row(p));
+    const result = await createEmailDeliverer(mailer)(row(p), FIRST);
     expect(result).toMatchObject({ messageId: p.messageId, response: expect.stringMatching(/^250/) });
   });
 
   it('when the relay answers 451, then the failure is retryable', async () => {
     sink.failNext(451, 'Try again later');
-    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload())));
+    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload()), FIRST));
     expect(err.opts.permanent).not.toBe(true);
     expect(err.message).toMatch(/smtp 451/);
   });
 
   it('when the relay answers 550, then the failure is permanent', async () => {
     sink.failNext(550, 'Mailbox unavailable');
-    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload())));
+    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload()), FIRST));
     expect(err.opts.permanent).toBe(true);
     expect(err.message).toMatch(/smtp 550/);
   });
@@ -179,7 +180,7 @@ describe('email deliverer', () => {
   it('when the relay refuses connections, then the failure is retryable', async () => {
     const down = createMailer({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, outboxDir, log });
     try {
-      const err = await deliveryError(createEmailDeliverer(down)(row(payload())));
+      const err = await deliveryError(createEmailDeliverer(down)(row(payload()), FIRST));
       expect(err.opts.permanent).not.toBe(true);
       expect(err.message).toMatch(/smtp unreachable/);
     } finally {
@@ -194,13 +195,13 @@ describe('email deliverer', () => {
   });
 
   it('when the recipient is invalid, then the failure is permanent and nothing is sent', async () => {
-    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload({ to: 'x@client.test, y@evil.test' }))));
+    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload({ to: 'x@client.test, y@evil.test' })), FIRST));
     expect(err.opts.permanent).toBe(true);
     expect(sink.messages).toHaveLength(0);
   });
 
   it('when the payload is missing fields, then the failure is permanent', async () => {
-    const err = await deliveryError(createEmailDeliverer(mailer)(row({ to: 'customer@client.test' })));
+    const err = await deliveryError(createEmailDeliverer(mailer)(row({ to: 'customer@client.test' }), FIRST));
     expect(err.opts.permanent).toBe(true);
     expect(err.message).toMatch(/from/);
   });

@@ -15,7 +15,8 @@ import { linkIn, tokenOf } from './support/page-client.js';
 import { axeViolations, hasChromium, launchChromium, screenshot } from './support/browser.js';
 import { HANDOFF_CARD, MIGRATION_COMPLETE, MIGRATION_SUMMARY } from '../views/ids.js';
 import { dayIn } from '../src/domain/migration.js';
-import { CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { dueRowOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';
 const A = HANDOFF_CARD.actions;
@@ -147,8 +148,8 @@ run('the customer in a browser', () => {
     await screenshot(page, 'journey-6-migrating');
 
     // The C4S plan is cancelled and billing completes: the page shows the plan and the account team.
-    const job = await t.app.db.conn.collection<{ data: { ref: string; runAt: string } }>('jobs').findOne({ name: CANCEL_C4S_JOB, 'data.ref': ref });
-    expect(await t.app.migrationCancel.run(job!.data)).toBe('cancelled');
+    const row = await dueRowOf(t, C4S_DUE_KIND, ref);
+    expect(await t.app.migrationCancel.run({ ref, runAt: String(row!.data.runAt) })).toBe('cancelled');
     expect((await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM', tam: 'U0TAM', kam: 'U0KAM' }))).told).toMatch(/^Completed/);
     await page.locator('#done-h').waitFor({ timeout: FOLLOWS_MS });
     expect(await sameDocument(page)).toBe(true);

@@ -15,7 +15,8 @@ import { completeValues, failPayment, handOff, openStep, press, selectPayment, s
 import { HANDOFF_CARD, MIGRATION_COMPLETE, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
 import { dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
 import { settableClock, type SettableClock } from '../src/clock.js';
-import { CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { dueRowsOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';
 const CUSTOMER = 'cto@bigco.example';
@@ -41,7 +42,9 @@ beforeAll(async () => {
   startDate = dayIn(TZ, new Date(cancelAt.getTime() + 36 * 3_600_000)); // the day after tomorrow
   expect(dayBefore(startDate)).toBe(tomorrow);
   // The evening before; billing's confirmation moves the clock to just before midnight.
-  clock = settableClock(new Date(cancelAt.getTime() - 3_600_000));
+  // Never behind real time: rows are stamped in real time and deliveries compare with this clock,
+  // so a clock set before now (a run between 23:00 and midnight Berlin) held every email back.
+  clock = settableClock(new Date(Math.max(Date.now(), cancelAt.getTime() - 3_600_000)));
   slack = await startFakeSlack();
   sink = await startSmtpSink();
   t = await startTestApp({ slack, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, JOBS_PROCESS_EVERY_MS: '100' }, start: { clock } });
@@ -74,23 +77,24 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   expect((await slack.waitFor('views.open')).args.view).toMatchObject({ callback_id: 'migration_handoff' });
   expect(await handOff(d, { accountId: ACCOUNT, startDate, customerName: 'BigCo' })).toBe(ref);
 
-  // 3. Seconds before midnight (no job exists yet, so the jump moves nothing scheduled), billing
-  //    confirms: one job, due at 00:00 Berlin the day before the start; the customer gets the dates.
+  // 3. Seconds before midnight (nothing is scheduled yet, so the jump moves nothing), billing
+  //    confirms: one due row, at 00:00 Berlin the day before the start; the customer gets the dates.
   clock.set(new Date(cancelAt.getTime() - LEAD_MS));
   expect(await press(d, A.confirm, ref)).toContain(`${dayBefore(startDate)} 00:00 (${TZ}), the day before the Enterprise start on ${startDate}`);
   const scheduledMail = await mailWith(ref, 'scheduled to start');
   expect(scheduledMail.references).toContain('first.e2e@bigco.example');
-  const jobs = await t.app.db.conn.collection('jobs').find({ name: CANCEL_C4S_JOB, 'data.ref': ref }).toArray();
-  expect(jobs).toHaveLength(1);
+  const rows = await dueRowsOf(t, C4S_DUE_KIND, ref);
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.runAt.toISOString()).toBe(cancelAt.toISOString());
   expect((await ticketOf(ref)).migration?.c4sCancelledAt).toBeUndefined();
   expect(t.app.clock.now().getTime()).toBeLessThan(cancelAt.getTime());
 
-  // 4. Midnight comes: the job fires once, at its time (lateness within a few poll intervals).
+  // 4. Midnight comes: the runner is woken and cancels once, at its time (lateness within a few poll intervals).
   const cancelled = await eventually(async () => (await ticketOf(ref)).migration?.c4sCancelledAt, 'the C4S cancellation', LEAD_MS + 15_000);
   expect(cancelled.getTime()).toBeGreaterThanOrEqual(cancelAt.getTime());
   expect(cancelled.getTime() - cancelAt.getTime()).toBeLessThan(10_000); // polls every 100 ms; slack for a loaded machine
-  // Agenda removes a finished one-off job after its handler returns: once it is gone, no run is left to come.
-  await eventually(async () => (await t.app.db.conn.collection('jobs').countDocuments({ name: CANCEL_C4S_JOB, 'data.ref': ref })) === 0, 'the finished job removed');
+  // The runner removes a finished row after its handler returns: once it is gone, no run is left to come.
+  await eventually(async () => (await dueRowsOf(t, C4S_DUE_KIND, ref)).length === 0, 'the finished row removed');
   expect((await ticketOf(ref)).history.filter((h) => h.action === 'c4s_cancelled')).toHaveLength(1);
   expect(await t.app.db.models.MigrationEffect.countDocuments({ _id: `cancel:${ref}` })).toBe(1);
   expect(await t.app.db.models.BillingLedger.find({ accountId: ACCOUNT }).lean()).toEqual([expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel' })]);

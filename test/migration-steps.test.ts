@@ -25,7 +25,8 @@ import {
 } from './support/migration.js';
 import { HANDOFF_CARD, HOME, MIGRATION_COMPLETE, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../views/ids.js';
 import { dayIn } from '../src/domain/migration.js';
-import { CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { dueRowOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';
 const A = HANDOFF_CARD.actions;
@@ -261,8 +262,8 @@ describe('start and completion', () => {
 
     // The C4S plan is cancelled ten days from now: completing before that is refused.
     expect((await openStep(d, A.complete, ref)).refusal).toMatch(/C4S plan on AR-\d+ is not cancelled yet/);
-    const job = await t.app.db.conn.collection<{ data: { ref: string; runAt: string } }>('jobs').findOne({ name: CANCEL_C4S_JOB, 'data.ref': ref });
-    expect(await t.app.migrationCancel.run(job!.data)).toBe('cancelled');
+    const row = await dueRowOf(t, C4S_DUE_KIND, ref);
+    expect(await t.app.migrationCancel.run({ ref, runAt: String(row!.data.runAt) })).toBe('cancelled');
 
     expect((await openStep(d, A.complete, ref)).view?.callback_id).toBe(MIGRATION_COMPLETE.callbackId);
     const missing = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({}));

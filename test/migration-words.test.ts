@@ -30,7 +30,8 @@ import {
   type Driver,
 } from './support/migration.js';
 import { HANDOFF_CARD, HOME, MIGRATION_COMPLETE, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../views/ids.js';
-import { CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { dueRowOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';
 const A = HANDOFF_CARD.actions;
@@ -171,8 +172,8 @@ describe('completion', () => {
     await selectPayment(d, ref, 'succeeded');
     await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues('shop-prod', 'shop-staging'));
     await press(d, A.start, ref);
-    const job = await t.app.db.conn.collection<{ data: { ref: string; runAt: string } }>('jobs').findOne({ name: CANCEL_C4S_JOB, 'data.ref': ref });
-    expect(await t.app.migrationCancel.run(job!.data)).toBe('cancelled');
+    const row = await dueRowOf(t, C4S_DUE_KIND, ref);
+    expect(await t.app.migrationCancel.run({ ref, runAt: String(row!.data.runAt) })).toBe('cancelled');
     const cancelledLine = (await ticketOf(ref)).history.find((h) => h.action === 'c4s_cancelled')?.note;
     expect(cancelledLine).toContain(`its time 2030-12-02 00:00 (${TZ})`);
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signBody, SIGNATURE_HEADER } from '../src/billing/webhook.js';
 import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { dayIn } from '../src/domain/migration.js';
-import { BILLING_RETRY_MS, CANCEL_C4S_JOB } from '../src/jobs/migration-cancel.js';
+import { BILLING_RETRY_MS, C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { dueRowOf } from './support/due-work.js';
 
 const SECRET = 'whsec-test';
 let server: Server;
@@ -84,26 +85,29 @@ describe('billing webhook', () => {
       enterpriseStartDate: dayIn('UTC', new Date(Date.now() + 10 * 86_400_000)),
     });
     expect(await m.billingAction(ticket.ref, USERS.billing, 'confirm')).toMatch(/^Scheduled/);
-    const jobs = () => t.app.db.conn.collection<{ data: { ref: string; runAt: string }; nextRunAt: Date }>('jobs').find({ name: CANCEL_C4S_JOB, 'data.ref': ticket.ref }).toArray();
-    const [job] = await jobs();
+    const row = () => dueRowOf(t, C4S_DUE_KIND, ticket.ref);
+    const job = { data: { ref: ticket.ref, runAt: String((await row())!.data.runAt) } };
     const sent = () => received.filter((r) => JSON.parse(r.body).type === 'c4s_cancel' && JSON.parse(r.body).accountId === 'WHK-AAA-0002');
 
     answers.push(503);
     const before = Date.now();
-    expect(await t.app.migrationCancel.run(job!.data)).toBe('retry_later');
+    expect(await t.app.migrationCancel.run(job.data)).toBe('retry_later');
     expect((await t.app.db.models.Ticket.findById(ticket.ref).lean())?.migration?.c4sCancelledAt).toBeUndefined();
     expect(await t.app.db.models.MigrationEffect.countDocuments({ ref: ticket.ref })).toBe(0);
-    const retry = (await jobs()).find((j) => j.nextRunAt.getTime() >= before + BILLING_RETRY_MS - 1000);
-    expect(retry?.data).toEqual(job!.data); // same time to measure lateness against
+    const rearmed = await row();
+    expect(rearmed!.runAt.getTime()).toBeGreaterThanOrEqual(before + BILLING_RETRY_MS - 1000);
+    expect(rearmed).toMatchObject({ failures: 1, lastError: 'billing webhook answered 503' });
+    const retry = { data: { ref: ticket.ref, runAt: String(rearmed!.data.runAt) } };
+    expect(retry.data).toEqual(job.data); // same time to measure lateness against
 
-    expect(await t.app.migrationCancel.run(retry!.data)).toBe('cancelled');
+    expect(await t.app.migrationCancel.run(retry.data)).toBe('cancelled');
     expect(sent().map((r) => r.answered)).toEqual([503, 200]);
     expect(sent().map((r) => r.headers['idempotency-key'])).toEqual([`c4s-cancel:${ticket.ref}`, `c4s-cancel:${ticket.ref}`]);
     expect(await t.app.db.models.BillingLedger.countDocuments({ _id: `c4s-cancel:${ticket.ref}` })).toBe(1);
     const line = (await t.app.db.models.Ticket.findById(ticket.ref).lean())!.history.filter((h) => h.action === 'c4s_cancelled');
     expect(line).toHaveLength(1);
     expect(line[0]!.note).toMatch(/C4S plan cancelled for WHK-AAA-0002 in the billing system \(webhook\)/);
-    expect(await t.app.migrationCancel.run(retry!.data)).toBe('already_done');
+    expect(await t.app.migrationCancel.run(retry.data)).toBe('already_done');
     expect(sent()).toHaveLength(2);
   });
 });

@@ -1,15 +1,17 @@
 /**
  * Plan changes end to end below Slack: the real app (services, MongoDB/FerretDB, the real Agenda
- * scheduler polling every 100 ms) with a settable clock. Each rule of CONTRACT.md "Plan changes" and
- * each refusal is checked on what was written: accounts, changes, guards, ledger, jobs, emails.
+ * scheduler polling every 100 ms, waking the due-work runner) with a settable clock. Each rule of
+ * CONTRACT.md "Plan changes" and each refusal is checked on what was written: accounts, changes,
+ * guards, ledger, due rows, emails.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { settableClock, type SettableClock } from '../src/clock.js';
-import { PLAN_APPLY_JOB } from '../src/jobs/plan-changes.js';
+import { PLAN_DUE_KIND } from '../src/jobs/plan-changes.js';
 import { localMidnight } from '../src/domain/dates.js';
 import type { AccountInput } from '../src/services/accounts.js';
 import type { EmailPayload } from '../src/domain/email.js';
 import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { dueRowsOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';
 let t: TestApp;
@@ -53,7 +55,8 @@ const request = (accountId: string, r: Parameters<TestApp['app']['services']['pl
   svc().plans.request({ userId: o.userId ?? USERS.billing, accountId, request: r, requestKey: o.requestKey ?? key() });
 const accountOf = (id: string) => models().Account.findById(id).lean();
 const changeOf = (id: string) => models().PlanChange.findById(id).lean();
-const jobsOf = (changeId: string) => t.app.db.conn.collection('jobs').find({ name: PLAN_APPLY_JOB, 'data.changeId': changeId }).toArray();
+/** The change's pending due row, as a list: one while it is scheduled, none once done or cancelled. */
+const jobsOf = (changeId: string) => dueRowsOf(t, PLAN_DUE_KIND, changeId);
 const emailOf = async (changeId: string, kind: 'scheduled' | 'cancelled' | 'applied') => (await models().Outbox.findById(`email:plan:${changeId}:${kind}`).lean())?.payload as EmailPayload | undefined;
 const counts = async (accountId: string) => ({
   changes: await models().PlanChange.countDocuments({ accountId }),
@@ -115,6 +118,7 @@ describe('downgrade', () => {
     expect(change).toMatchObject({ status: 'scheduled', effectiveDay: '2030-02-01' });
     expect(change!.dueAt.toISOString()).toBe(due.toISOString());
     expect(await jobsOf('downgrade:d1')).toHaveLength(1);
+    expect((await jobsOf('downgrade:d1'))[0]!.runAt.toISOString()).toBe(due.toISOString());
     expect((await emailOf('downgrade:d1', 'scheduled'))?.text).toContain('2030-02-01 00:00 (Europe/Berlin)');
     expect((await accountOf('DWN-AAA-0001'))?.tier).toBe('startup-25k');
 
@@ -125,10 +129,11 @@ describe('downgrade', () => {
     expect(applied.appliedAt!.getTime()).toBeGreaterThanOrEqual(due.getTime());
     expect(applied.lateMs).toBeLessThan(5000);
     expect((await accountOf('DWN-AAA-0001'))?.tier).toBe('startup-10k');
-    expect(await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()).toBeNull();
+    // The slot is freed just after the change is marked applied: wait for it, not for luck.
+    await eventually(async () => (await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()) === null, 'the downgrade slot freed');
     expect(await models().BillingLedger.countDocuments({ _id: 'downgrade:d1' })).toBe(1);
     expect((await emailOf('downgrade:d1', 'applied'))?.subject).toContain(`[${res.ticketRef}]`);
-    await eventually(async () => (await jobsOf('downgrade:d1')).length === 0, 'done job removed');
+    await eventually(async () => (await jobsOf('downgrade:d1')).length === 0, 'done row removed');
   });
 
   it('when a trial account downgrades, then it applies at once', async () => {
@@ -259,9 +264,11 @@ describe('pause and reactivation', () => {
     await account('PAU-AAA-0003');
     await request('PAU-AAA-0003', { type: 'pause' }, { requestKey: 'p3' });
     const dueAt = (await changeOf('pause:p3:pause_delete'))!.dueAt;
-    // As if the bots were down over day 60: the app's time is a minute past it and the job is overdue.
+    // As if the bots were down over day 60: the app's time is a minute past it, and a process starts
+    // (its runner takes what fell due while none ran).
     clock.set(new Date(dueAt.getTime() + 60_000));
-    await t.app.db.conn.collection('jobs').updateOne({ name: PLAN_APPLY_JOB, 'data.changeId': 'pause:p3:pause_delete' }, { $set: { nextRunAt: new Date(Date.now() - 1000) } });
+    expect(await jobsOf('pause:p3:pause_delete')).toHaveLength(1);
+    await t.app.due.wake();
     const done = await eventually(async () => {
       const c = await changeOf('pause:p3:pause_delete');
       return c?.status === 'applied' ? c : undefined;

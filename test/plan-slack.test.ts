@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { settableClock } from '../src/clock.js';
-import { PLAN_APPLY_JOB } from '../src/jobs/plan-changes.js';
+import { PLAN_DUE_KIND } from '../src/jobs/plan-changes.js';
+import { dueRowsOf } from './support/due-work.js';
 import { ACCOUNT_VIEW, PLAN_MODAL, REACTIVATION_CARD } from '../views/ids.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { blockActions, slashCommand, viewSubmission, type ElementValue } from './support/slack-requests.js';
@@ -149,9 +150,9 @@ describe('/account', () => {
       return String((await slack.waitFor('chat.postEphemeral', (c) => c.args.user === userId)).args.text);
     };
     expect(await press(USERS.rep)).toMatch(/Only support or billing/);
-    expect(await t.app.db.conn.collection('jobs').countDocuments({ name: PLAN_APPLY_JOB, 'data.changeId': 'downgrade:VDOWN3' })).toBe(1);
+    expect(await dueRowsOf(t, PLAN_DUE_KIND, 'downgrade:VDOWN3')).toHaveLength(1);
     expect(await press(USERS.support)).toMatch(/^Cancelled: Downgrade to Startup 10,000 MAU/);
-    expect(await t.app.db.conn.collection('jobs').countDocuments({ name: PLAN_APPLY_JOB, 'data.changeId': 'downgrade:VDOWN3' })).toBe(0);
+    expect(await dueRowsOf(t, PLAN_DUE_KIND, 'downgrade:VDOWN3')).toHaveLength(0);
     expect(await t.app.db.models.PlanChange.findById('downgrade:VDOWN3').lean()).toMatchObject({ status: 'cancelled', cancelledBy: `slack:${USERS.support}` });
     expect(await t.app.db.models.Outbox.findById('email:plan:downgrade:VDOWN3:cancelled').lean()).not.toBeNull();
   });

@@ -51,7 +51,7 @@ describe('starting the bot with no configuration', () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-start-'));
     const first = await boot();
     const started = first.lines.find((l) => l.event === 'app.started')!;
-    expect(['mongodb', 'ferretdb']).toContain(started.engine);
+    expect(['mongodb', 'ferretdb-postgres', 'ferretdb-sqlite']).toContain(started.engine);
     expect(first.lines.some((l) => l.event === 'slack.off')).toBe(true);
     expect(first.lines.some((l) => l.event === 'db.connected')).toBe(true);
     expect((await fetch(`http://127.0.0.1:${first.port}/readyz`)).status).toBe(200);

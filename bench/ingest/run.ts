@@ -24,6 +24,7 @@ import { startSender, type LoadThread } from './sender.js';
 import type { SendResult } from './send.js';
 import { startSink } from './sink.js';
 import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
+import { diskUse, treeMemory } from '../common/proc.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..', '..');
@@ -204,6 +205,8 @@ async function main(cleanups: Cleanups): Promise<void> {
   });
   const processEnd = await mark();
   const waitedMs = Date.now() - acceptedAtMs;
+  const enginePid = db.pid?.();
+  const engine = { diskBytes: db.dbDir ? await diskUse(db.dbDir) : Number.NaN, memoryBytes: enginePid ? await treeMemory(enginePid) : Number.NaN };
   const ackFiles = await countEml(bot.outboxDir);
   const backlog = await bot.app.outboxWorker.backlog();
   const result = await outcomes(bot.app);
@@ -247,6 +250,7 @@ async function main(cleanups: Cleanups): Promise<void> {
     phaseTable(memory),
     `peak RSS over the run: ${peakMiB.toFixed(1)} MiB (this process: servers, sender, driver; the database server is another process, not counted)`,
     `cpu s: this process, all threads; db cpu s: the ${externalDb ? 'external database (not measured)' : `${db.engine} server process`}. Phase seconds are wall time.`,
+    ...(externalDb ? [] : [`database server after the corpus: disk ${mb(engine.diskBytes)} (its data directory), memory ${mb(engine.memoryBytes)} (PSS of its process tree)`]),
     '',
     `bot outcomes (${processed.rows} rows for ${botSend.accepted} accepted, ${botReport.duplicates} repeats of a stored Message-ID): ${outcomeLine}${result.byStatus.received > 0 ? `, still received ${result.byStatus.received}` : ''}`,
     `acknowledgements: ${ackFiles} .eml written by the time the last message was processed; outbox pending: email ${backlog.email ?? 0}, slack ${backlog.slack ?? 0} (Slack off: kept)`,
@@ -268,6 +272,7 @@ async function main(cleanups: Cleanups): Promise<void> {
     startedAt: new Date().toISOString(),
     machine: info,
     database: db.engine,
+    engine,
     connections: s.connections,
     loadGenerator: s.thread,
     warmup: s.warmup,

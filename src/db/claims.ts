@@ -8,13 +8,18 @@ import { isDuplicateKey } from './models.js';
 
 export type Claim<T> = { won: true } | { won: false; existing: T | null };
 
+/**
+ * `readExisting: false` skips reading the winner's row when the caller has no use for it (a runner
+ * that only needs to know it lost): on FerretDB SQLite that read scans the collection.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function claimOnce<T extends { _id: string }>(model: Model<any>, doc: T): Promise<Claim<T>> {
+export async function claimOnce<T extends { _id: string }>(model: Model<any>, doc: T, opts: { readExisting?: boolean } = {}): Promise<Claim<T>> {
   try {
     await model.create(doc);
     return { won: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
+    if (opts.readExisting === false) return { won: false, existing: null };
     return { won: false, existing: (await model.findById(doc._id).lean()) as T | null };
   }
 }

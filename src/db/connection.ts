@@ -1,32 +1,41 @@
 /** Opens the database: MONGODB_URI when given, else the embedded server (see embedded.ts). */
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
-import type { Config } from '../config.js';
+import type { Config, EmbeddedEngine } from '../config.js';
 import type { Logger } from '../logger.js';
 import { startEmbedded } from './embedded.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
 
 export interface Database {
-  engine: 'external' | 'mongodb' | 'ferretdb';
+  engine: 'external' | EmbeddedEngine;
   conn: Connection;
+  /** The embedded database process's id now (tests kill it to see the app recover). */
+  embeddedPid?: () => number | undefined;
   models: Models;
   /** Answers whether the server responds now (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Fail fast when the server is away, so requests answer "try again" instead of hanging. */
-const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false } as const;
+/**
+ * Fail fast when the server is away, so requests answer "try again" instead of hanging. At most
+ * 40 commands at once per process: plenty for the bot, and FerretDB on PostgreSQL needs two
+ * backend connections per concurrent update (see tools/ferretdb/postgres.go), so its pool is
+ * sized from this.
+ */
+const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false, maxPoolSize: 40 } as const;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   let uri = config.db.uri;
   let engine: Database['engine'] = 'external';
   let stopEmbedded: (() => Promise<void>) | undefined;
+  let embeddedPid: (() => number | undefined) | undefined;
   if (!uri) {
     const embedded = await startEmbedded(config.dataDir, config.db.embedded, log);
     uri = `${embedded.uri.replace(/\/?$/, '/')}account_requests`;
     engine = embedded.engine;
     stopEmbedded = embedded.stop;
+    embeddedPid = embedded.pid;
   }
   const conn = mongoose.createConnection(uri, CONNECTION_OPTIONS);
   try {
@@ -41,6 +50,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   return {
     engine,
     conn,
+    ...(embeddedPid ? { embeddedPid } : {}),
     models,
     ping: async () => {
       try {

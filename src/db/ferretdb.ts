@@ -1,6 +1,8 @@
 /**
- * Starts the FerretDB launcher in tools/ferretdb (FerretDB 1.24 embedded, SQLite backend), building
- * it with the machine's Go on first use. This is the offline fallback when no mongod can be had.
+ * Starts the FerretDB launcher in tools/ferretdb (FerretDB 1.24 embedded, on PostgreSQL or SQLite),
+ * building it with the machine's Go on first use, and keeps it running: a launcher that dies is
+ * started again on the same port (see supervisor.ts). On PostgreSQL the launcher itself runs and
+ * restarts postgres.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -9,6 +11,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
+import { postgresBinDir } from './postgres.js';
+import { supervise } from './supervisor.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -33,7 +37,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function newestSource(dir: string): Promise<number> {
-  const names = ['main.go', 'go.mod', 'go.sum'];
+  const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.go') || n === 'go.mod' || n === 'go.sum');
   const stats = await Promise.all(names.map((n) => fs.stat(path.join(dir, n))));
   return Math.max(...stats.map((s) => s.mtimeMs));
 }
@@ -67,37 +71,87 @@ export async function ensureFerretBinary(log: Logger): Promise<string> {
   return binary;
 }
 
+export type FerretBackend = 'postgresql' | 'sqlite';
+
 export interface FerretHandle {
   uri: string;
+  /** The launcher's process id now (it changes when the launcher is restarted). */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
-export async function startFerret(dataDir: string, log: Logger, listen = '127.0.0.1:0'): Promise<FerretHandle> {
+/**
+ * Starts FerretDB with its data under dataDir: the SQLite files, or the PostgreSQL cluster (which
+ * the launcher initialises on first start). `listen` port 0 picks a free port; restarts reuse it.
+ */
+export async function startFerret(dataDir: string, log: Logger, listen = '127.0.0.1:0', opts: { backend?: FerretBackend } = {}): Promise<FerretHandle> {
+  const backend = opts.backend ?? 'sqlite';
   const binary = await ensureFerretBinary(log);
+  const args = ['-backend', backend, '-data', dataDir, '-exit-on-stdin-eof'];
+  if (backend === 'postgresql') args.push('-postgres-bin', await postgresBinDir(log));
   await fs.mkdir(dataDir, { recursive: true });
-  // stdin stays open as a lifeline: if this process dies, FerretDB sees EOF and exits.
-  const child = spawn(binary, ['-data', dataDir, '-listen', listen, '-exit-on-stdin-eof'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const engine = `ferretdb-${backend === 'postgresql' ? 'postgres' : 'sqlite'}`;
+  const first = await launch(binary, [...args, '-listen', listen], log);
+  const address = new URL(first.uri).host;
+  const supervised = supervise({
+    engine,
+    first: first.child,
+    restart: async () => {
+      const again = await launch(binary, [...args, '-listen', address], log);
+      if (again.uri !== first.uri) {
+        await stopChild(again.child);
+        throw new Error(`the restarted launcher listens on ${again.uri}, not ${first.uri}`);
+      }
+      return again.child;
+    },
+    stopChild,
+    log,
   });
+  return { uri: first.uri, pid: () => supervised.current().pid, stop: () => supervised.stop() };
+}
+
+async function launch(binary: string, args: string[], log: Logger): Promise<{ child: ChildProcess; uri: string }> {
+  // stdin stays open as a lifeline: if this process dies, the launcher sees EOF and exits.
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderrTail: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderrTail.push(chunk);
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderrTail.push(line);
     if (stderrTail.length > 20) stderrTail.shift();
+    relayLauncherLog(line, log);
   });
   const uri = await readyLine(child, stderrTail);
-  return {
-    uri,
-    stop: () => stopChild(child),
-  };
+  return { child, uri };
+}
+
+/**
+ * The launcher's own records (about postgres: initialised, restarted, a FATAL line) go to the
+ * app's log. FerretDB's records stay out: they can quote documents.
+ */
+function relayLauncherLog(line: string, log: Logger): void {
+  if (!line.startsWith('{')) return;
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  if (record.src !== 'launcher') return;
+  const { time: _time, level, msg, src: _src, ...fields } = record;
+  const entry = { event: 'db.launcher', ...fields };
+  const text = String(msg ?? '');
+  if (level === 'ERROR') log.error(entry, text);
+  else if (level === 'WARN') log.warn(entry, text);
+  else log.info(entry, text);
 }
 
 function readyLine(child: ChildProcess, stderrTail: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('FerretDB did not start within 60 s')), 60_000);
+    // A first start on PostgreSQL includes initdb; a loaded machine can take a while.
+    const timer = setTimeout(() => fail(new Error('FerretDB did not start within 120 s')), 120_000);
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`${err.message}: ${stderrTail.join('').trim().slice(-500)}`));
+      reject(new Error(`${err.message}: ${stderrTail.join(' | ').trim().slice(-500)}`));
     };
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`FerretDB exited with code ${code} before it was ready`)));
@@ -113,10 +167,11 @@ function readyLine(child: ChildProcess, stderrTail: string[]): Promise<string> {
   });
 }
 
+/** SIGTERM, then SIGKILL: the launcher escalates with postgres itself, so it gets time for that. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
     child.once('exit', () => {
       clearTimeout(killer);
       resolve();

@@ -10,6 +10,7 @@ import { imapStateModel, leaseModel } from './models/imap.js';
 import { migrationEffectModel, migrationHandoffModel, stripeEventModel } from './models/migration.js';
 import { accountModel, billingLedgerModel, planChangeModel, planEffectModel, planSlotModel } from './models/account.js';
 import { appSecretModel } from './models/secret.js';
+import { dueClaimModel, dueWorkModel } from './models/due-work.js';
 import { ackSlotModel, inboundMailModel, mailClaimModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
 
 export function createModels(conn: Connection) {
@@ -39,6 +40,8 @@ export function createModels(conn: Connection) {
     PlanSlot: planSlotModel(conn),
     BillingLedger: billingLedgerModel(conn),
     AppSecret: appSecretModel(conn),
+    DueWork: dueWorkModel(conn),
+    DueClaim: dueClaimModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

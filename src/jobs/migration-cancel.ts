@@ -1,9 +1,9 @@
 /**
  * The C4S plan's cancellation on a migration, scheduled by billing's "Confirm & schedule" for 00:00
- * TZ_BILLING on the day before the Enterprise start. It is a persistent Agenda job, so it survives
- * restarts and, when the bot was down at its time, runs as soon as a process starts (its nextRunAt
- * is then in the past). Every process defines it; the effect is guarded by inserting
- * `cancel:<ref>` into `migration_effects` (unique `_id`), so it happens once however many run it.
+ * TZ_BILLING on the day before the Enterprise start. It is a due row `c4s:<ref>` (jobs/due-work.ts),
+ * so it survives restarts and, when the bot was down at its time, runs as soon as a process starts.
+ * Every process registers it; the effect is guarded by inserting `cancel:<ref>` into
+ * `migration_effects` (unique `_id`), so it happens once however many run it.
  */
 import { isDuplicateKey } from '../db/models.js';
 import type { Models } from '../db/models.js';
@@ -11,17 +11,20 @@ import type { Logger } from '../logger.js';
 import type { Outbox } from '../services/outbox.js';
 import { BillingUnavailable } from '../billing/port.js';
 import { formatInstant } from '../domain/dates.js';
+import type { DueWork } from './due-work.js';
 import type { JobData, Scheduler } from './scheduler.js';
 
+export const C4S_DUE_KIND = 'c4s';
+/** The Agenda job it was before due rows; documents of it may still be in a database, and still run. */
 export const CANCEL_C4S_JOB = 'migration.cancel_c4s';
-/** How long a run may hold the job; a claim older than this with no result was abandoned. */
+/** How long a run may take; a claim older than this with no result was abandoned. */
 const LOCK_LIFETIME_MS = 60_000;
 
-/** What the migration service needs of the scheduler: one job per ticket, replaced or removed. */
+/** What the migration service needs of the scheduler: one due row per ticket, replaced or removed. */
 export interface MigrationJobs {
   /** Schedules the cancellation for `ref` at `runAt`, replacing any earlier one for that ticket. */
   schedule(ref: string, runAt: Date): Promise<void>;
-  /** Removes the ticket's scheduled cancellation; returns how many jobs were removed. */
+  /** Removes the ticket's scheduled cancellation; returns how many were removed. */
   unschedule(ref: string): Promise<number>;
 }
 
@@ -34,7 +37,7 @@ export type C4sCanceller = (input: { key: string; accountId: string; at: Date; r
 export const BILLING_RETRY_MS = 60_000;
 
 export interface MigrationCancelJob extends MigrationJobs {
-  /** The job's handler, exposed so tests can run it as several processes would. */
+  /** The due row's handler, exposed so tests can run it as several processes would. */
   run(data: JobData): Promise<CancelOutcome>;
   /** Binds the billing system call (the plan service is built after the job). */
   useBilling(cancel: C4sCanceller): void;
@@ -57,6 +60,7 @@ export function formatDuration(ms: number): string {
 export function createMigrationCancelJob(deps: {
   models: Models;
   scheduler: Scheduler;
+  due: DueWork;
   outbox: Outbox;
   log: Logger;
   /** This process's name in job locks, recorded on the claim. */
@@ -65,24 +69,18 @@ export function createMigrationCancelJob(deps: {
   timeZone?: string;
   now?: () => Date;
 }): MigrationCancelJob {
-  const { models, scheduler, outbox } = deps;
+  const { models, scheduler, due, outbox } = deps;
   const log = deps.log.child({ component: 'migration-cancel' });
   const now = () => deps.now?.() ?? new Date();
   let canceller: C4sCanceller | undefined;
 
-  async function unschedule(ref: string): Promise<number> {
-    return scheduler.agenda.cancel({ name: CANCEL_C4S_JOB, data: { ref } });
-  }
-
-  async function schedule(ref: string, runAt: Date): Promise<void> {
-    await unschedule(ref);
-    await scheduler.at(runAt, CANCEL_C4S_JOB, { ref, runAt: runAt.toISOString() });
-  }
+  const unschedule = (ref: string) => due.cancel(C4S_DUE_KIND, ref);
+  const schedule = (ref: string, runAt: Date) => due.schedule(C4S_DUE_KIND, ref, runAt, { runAt: runAt.toISOString() });
 
   /**
    * Claims the effect for this run. A claim already there means it ran or is running, unless it is
-   * older than a job's lock and its ticket was never written: then the process that made it died
-   * half-way (Agenda hands the job on once the lock expires), and this run finishes the work.
+   * older than a run may take and its ticket was never written: then the process that made it died
+   * half-way (the row is taken over once its claim is stale), and this run finishes the work.
    */
   async function claim(ref: string, at: Date): Promise<{ at: Date; repair: boolean } | undefined> {
     try {
@@ -103,9 +101,9 @@ export function createMigrationCancelJob(deps: {
     const ticket = await models.Ticket.findById(ref).lean();
     const m = ticket?.migration;
     if (m?.c4sCancelledAt) return 'already_done';
-    // A job left by a confirmation that lost a race, or one withdrawn meanwhile, is not the ticket's plan.
+    // Work left by a confirmation that lost a race, or one withdrawn meanwhile, is not the ticket's plan.
     if (!m || m.cancelAt?.getTime() !== runAt.getTime()) {
-      log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation job does not match the ticket; skipped');
+      log.warn({ event: 'migration.cancel_stale', ref, runAt: String(data.runAt), stage: m?.stage }, 'cancellation does not match the ticket; skipped');
       return 'stale';
     }
     const accountId = m.accountId ?? ticket?.accountId;
@@ -119,8 +117,8 @@ export function createMigrationCancelJob(deps: {
       via = (await canceller({ key: `c4s-cancel:${ref}`, accountId, at: runAt, ref })).via;
     } catch (err) {
       if (!(err instanceof BillingUnavailable)) throw err;
-      // Late rather than never: the same job again in a minute, still measured against its own time.
-      await scheduler.at(new Date(now().getTime() + BILLING_RETRY_MS), CANCEL_C4S_JOB, { ref, runAt: runAt.toISOString() });
+      // Late rather than never: the same work again in a minute, still measured against its own time.
+      await due.retry(C4S_DUE_KIND, ref, new Date(now().getTime() + BILLING_RETRY_MS), { error: err.message, data: { runAt: runAt.toISOString() } });
       log.warn({ event: 'migration.cancel_billing_retry', ref, err: err.message }, 'billing system unavailable; the C4S cancellation will be retried');
       return 'retry_later';
     }
@@ -138,6 +136,7 @@ export function createMigrationCancelJob(deps: {
     return 'cancelled';
   }
 
+  due.register(C4S_DUE_KIND, (row) => run({ ref: row.key, runAt: String(row.data.runAt ?? row.dueAt.toISOString()) }));
   scheduler.define(CANCEL_C4S_JOB, async (data) => void (await run(data)), { concurrency: 5, lockLifetimeMs: LOCK_LIFETIME_MS });
   return {
     schedule,

@@ -3,7 +3,6 @@
  * recipients failed. Read from the RFC 3464 parts when present, else from what non-standard
  * bounces carry (the quoted original's headers, Exim's X-Failed-Recipients).
  */
-import type { Attachment } from 'mailparser';
 import { messageIdsIn } from './message-id.js';
 
 export type DeliveryReport = {
@@ -11,26 +10,36 @@ export type DeliveryReport = {
   failedRecipients: string[];
 };
 
+/** An attachment as the report reader needs it; `content` may be only its first bytes. */
+export type ReportPart = { contentType: string; content: Buffer | undefined };
+
 const STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 const ORIGINAL_TYPES = new Set(['text/rfc822-headers', 'message/rfc822', 'message/global', 'message/global-headers']);
-// The quoted original sits near the top of a bounce; no need to scan a large one to its end.
-const RAW_SCAN_BYTES = 1024 * 1024;
 
+/** Parts this reader looks into: their first bytes are worth keeping even past the attachment budget. */
+export function isReportPart(contentType: string): boolean {
+  return STATUS_TYPES.has(contentType) || ORIGINAL_TYPES.has(contentType);
+}
+
+/**
+ * `head` is the message's first bytes (the parser's reader keeps a megabyte): the quoted original
+ * sits near the top of a bounce, so a large one need not be scanned to its end.
+ */
 export function readDeliveryReport(
-  raw: Buffer,
-  attachments: Attachment[],
+  head: Buffer,
+  attachments: ReportPart[],
   text: string,
   xFailedRecipients: string | undefined,
 ): DeliveryReport {
   const statusText = attachments
-    .filter((a) => STATUS_TYPES.has((a.contentType ?? '').toLowerCase()))
+    .filter((a) => STATUS_TYPES.has(a.contentType))
     .map((a) => contentOf(a))
     .join('\n\n');
   const failed = [
     ...failedInDeliveryStatus(statusText !== '' ? statusText : text),
     ...addressesIn(xFailedRecipients ?? ''),
   ];
-  return { originalMessageId: originalMessageId(raw, attachments), failedRecipients: [...new Set(failed)] };
+  return { originalMessageId: originalMessageId(head, attachments), failedRecipients: [...new Set(failed)] };
 }
 
 /** Recipients whose per-recipient block (RFC 3464 §2.3) says the delivery failed. */
@@ -65,15 +74,15 @@ function addressesIn(value: string): string[] {
     .map((a) => a.toLowerCase());
 }
 
-function originalMessageId(raw: Buffer, attachments: Attachment[]): string | undefined {
+function originalMessageId(head: Buffer, attachments: ReportPart[]): string | undefined {
   for (const a of attachments) {
-    if (!ORIGINAL_TYPES.has((a.contentType ?? '').toLowerCase())) continue;
+    if (!ORIGINAL_TYPES.has(a.contentType)) continue;
     const id = messageIdHeaderIn(contentOf(a));
     if (id) return id;
   }
   // An inline message/rfc822 part is unpacked by the parser and its headers are not exposed,
   // and plain-text bounces quote the original's headers in the body: read them from the bytes.
-  const source = raw.toString('latin1', 0, Math.min(raw.length, RAW_SCAN_BYTES));
+  const source = head.toString('latin1');
   const bodyStart = source.search(/\r?\n\r?\n/);
   return bodyStart < 0 ? undefined : messageIdHeaderIn(source.slice(bodyStart));
 }
@@ -83,6 +92,6 @@ function messageIdHeaderIn(source: string): string | undefined {
   return m ? messageIdsIn(m[1])[0] : undefined;
 }
 
-function contentOf(a: Attachment): string {
-  return Buffer.isBuffer(a.content) ? a.content.toString('utf8') : '';
+function contentOf(a: ReportPart): string {
+  return a.content ? a.content.toString('utf8') : '';
 }

@@ -21,7 +21,11 @@ export function createImapIngestors(deps: { config: Config; models: Models; inbo
     const ingestor = createImapIngestor({
       mailbox,
       url,
-      store: (input) => deps.inbound.store(input),
+      // IMAP hands over whole messages; they go through the same store as SMTP's streams.
+      store: async (input) => {
+        const { rows } = await deps.inbound.store({ via: 'imap', targets: [{ mailbox: input.mailbox, recipient: input.recipient }], source: input.raw });
+        return rows[0]!;
+      },
       models: { ImapState: deps.models.ImapState, Lease: deps.models.Lease },
       holder,
       log: deps.log,

@@ -15,14 +15,16 @@ import { formatRef, parseRef } from '../domain/ticket.js';
 import { readReplyTag } from '../domain/reply-address.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../jobs/scheduler.js';
+import type { Lane } from '../lanes.js';
 import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
-import { SWEEP_MAIL_JOB, type RawStore } from './inbound-store.js';
+import { SWEEP_MAIL_JOB } from './inbound-store.js';
 import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
 import { acknowledgement } from '../domain/email-templates.js';
+import type { RawStore } from './raw-store.js';
 
 type Outcome = { status: 'ticket' | 'reply' | 'bounce' | 'auto-reply' | 'review'; ticketRef?: string; reason?: string; rule?: string };
 
@@ -43,6 +45,8 @@ export interface MailIngestDeps {
   raw: RawStore;
   outbox: Outbox;
   scheduler: Scheduler;
+  /** Where this process processes mail (see lanes.ts). */
+  lane: Lane;
   log: Logger;
   tickets: TicketDeps;
   /** The application key: reply addresses we hand out are signed with it, and checked here. */
@@ -193,13 +197,14 @@ export function createMailIngest(deps: MailIngestDeps) {
       inReplyTo: mail.messageId,
       references: [...mail.references, ...(mail.messageId ? [mail.messageId] : [])],
       automatic: true,
+      lane: 'bulk',
     });
     await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}`, key });
   }
 
   async function decide(doc: InboundMailDoc): Promise<Outcome> {
-    const raw = await deps.raw.get(doc._id, doc.rawChunks);
-    const parsed = await parseMail(raw, { maxBytes: config.mail.inbound.maxBytes });
+    // Streamed from the pieces and parsed with bounds: a large message is never held whole.
+    const parsed = await parseMail(deps.raw.read(doc), { maxBytes: config.mail.inbound.maxBytes });
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
     const mail = parsed.mail;
     const kind = classifyInbound(mail);
@@ -271,28 +276,27 @@ export function createMailIngest(deps: MailIngestDeps) {
         key: `review:${doc._id}`,
         channel: 'slack',
         payload: { type: 'review_notice', inboundId: String(doc._id), mailbox: doc.mailbox, reason: outcome.reason ?? 'unknown', from: doc.envelopeFrom ?? undefined },
+        lane: 'bulk',
       });
     }
     log.info({ event: 'mail.processed', id, mailbox: doc.mailbox, via: doc.via, status: outcome.status, ref: outcome.ticketRef, rule: outcome.rule, reason: outcome.reason }, `inbound mail: ${outcome.status}`);
     return outcome;
   }
 
-  /** Processes rows left `received` (a crash, a failure); `staleMs` 0 at start-up takes them all. */
+  /** Processes the row in this process's mail lane; false if it is already waiting there. */
+  const processSoon = (id: string): boolean => deps.lane.run(id, () => process(id));
+
+  /**
+   * Hands rows left `received` (a crash, a failure) to the mail lane; `staleMs` 0 at start-up takes
+   * them all. During a flood most are already waiting in the lane: they are not processed twice.
+   */
   async function sweep(staleMs = STALE_MS): Promise<number> {
     const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - staleMs);
     const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
-    let done = 0;
-    for (const row of stale) {
-      try {
-        if (await process(String(row._id))) done += 1;
-      } catch (err) {
-        log.warn({ event: 'mail.process_failed', id: String(row._id), err: (err as Error).message }, 'will retry on the next sweep');
-      }
-    }
-    return done;
+    return stale.filter((row) => processSoon(String(row._id))).length;
   }
 
   deps.scheduler.define(SWEEP_MAIL_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
-  return { process, sweep };
+  return { process, processSoon, sweep };
 }
 export type MailIngest = ReturnType<typeof createMailIngest>;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import nodemailer, { type NodemailerError, type SendMailOptions } from 'nodemailer';
 import { z } from 'zod';
 import { DeliveryError, type Deliverer } from '../jobs/outbox.js';
+import { SMTP_TIMEOUTS } from '../jobs/delivery-timing.js';
 import type { Logger } from '../logger.js';
 import type { EmailPayload } from '../domain/email.js';
 import { oneLine } from '../domain/email-templates.js';
@@ -116,9 +117,10 @@ export function createMailer(opts: { smtpUrl: string | undefined; outboxDir: str
         maxConnections: 2,
         // The outbox retries with back-off; the pool only retries once for a stale pooled connection.
         maxRequeues: 1,
-        connectionTimeout: 10_000,
-        greetingTimeout: 10_000,
-        socketTimeout: 60_000,
+        // Part of the outbox's timing: an attempt must end well within a claim's lifetime.
+        connectionTimeout: SMTP_TIMEOUTS.connectionMs,
+        greetingTimeout: SMTP_TIMEOUTS.greetingMs,
+        socketTimeout: SMTP_TIMEOUTS.socketMs,
         dnsTimeout: 10_000,
       })
     : undefined;

@@ -1,23 +1,20 @@
 /**
  * Raw inbound mail → plain data the rest of the app can store and reason about.
- * mailparser does the MIME work; this module bounds what it is given and what is kept,
- * and never throws: a message it cannot read becomes `{ ok: false, reason }`.
+ * mailparser does the MIME work (read-message.ts feeds it a stream with bounds); this module turns
+ * what it read into plain data and never throws for what a message says: a message it cannot read
+ * becomes `{ ok: false, reason }`. Only a failure to read the bytes at all (a stream from the
+ * database erroring) is thrown, so the caller retries.
  */
-import { simpleParser, type Attachment, type HeaderLines } from 'mailparser';
+import { Readable } from 'node:stream';
+import type { AddressObject, HeaderLines } from 'mailparser';
 import { addressList, firstAddress, isMailSystemAddress, type MailAddress } from './addresses.js';
 import { readDeliveryReport, type DeliveryReport } from './delivery-report.js';
 import { htmlAsText, looksLikeHtml } from './html-text.js';
 import { messageIdsIn } from './message-id.js';
+import { readMessage, Unreadable, type ReadAttachment, type ReadMessage } from './read-message.js';
 import { trimReply } from './trim.js';
 
-export type MailAttachment = {
-  filename: string | undefined;
-  contentType: string;
-  size: number;
-  /** Within the count and size budget; only kept attachments carry their content. */
-  kept: boolean;
-  content?: Buffer;
-};
+export type MailAttachment = Omit<ReadAttachment, 'reportHead'>;
 
 /** Raw (unfolded, trimmed) values of the headers that decide whether mail may be answered. */
 export type LoopHeaders = {
@@ -66,49 +63,39 @@ const MiB = 1024 * 1024;
 const DEFAULTS = { maxBytes: 25 * MiB, maxAttachmentBytes: 10 * MiB, maxAttachments: 20, maxDepth: 32 };
 const MAX_REFERENCES = 50;
 
-export async function parseMail(raw: Buffer, opts: ParseOptions = {}): Promise<ParseResult> {
+export async function parseMail(raw: Buffer | Readable, opts: ParseOptions = {}): Promise<ParseResult> {
+  const limits = { ...DEFAULTS, ...opts };
+  if (Buffer.isBuffer(raw)) {
+    if (raw.length === 0) return { ok: false, reason: 'empty message' };
+    if (raw.length > limits.maxBytes) return { ok: false, reason: `too large: ${raw.length} bytes (limit ${limits.maxBytes})` };
+  } else if (!(raw instanceof Readable)) {
+    return { ok: false, reason: 'empty message' };
+  }
+  let read: ReadMessage;
   try {
-    const limits = { ...DEFAULTS, ...opts };
-    if (!Buffer.isBuffer(raw) || raw.length === 0) return { ok: false, reason: 'empty message' };
-    if (raw.length > limits.maxBytes) {
-      return { ok: false, reason: `too large: ${raw.length} bytes (limit ${limits.maxBytes})` };
-    }
-    const depth = mimeDepth(raw, limits.maxDepth);
-    if (depth > limits.maxDepth) {
-      return { ok: false, reason: `too deeply nested: more than ${limits.maxDepth} levels of MIME parts` };
-    }
-    return { ok: true, mail: await toParsedMail(raw, limits) };
+    read = await readMessage(Buffer.isBuffer(raw) ? Readable.from([raw], { objectMode: false }) : raw, limits);
   } catch (err) {
-    return { ok: false, reason: reasonFor(err) };
+    if (err instanceof Unreadable) return { ok: false, reason: err.message };
+    throw err;
+  }
+  try {
+    return { ok: true, mail: toParsedMail(read) };
+  } catch (err) {
+    return { ok: false, reason: `unparseable: ${describe(err)}` };
   }
 }
 
-function reasonFor(err: unknown): string {
-  const message = describe(err);
-  if (/child nodes/i.test(message)) return 'too many MIME parts';
-  if (/header size/i.test(message)) return 'header too large';
-  return `unparseable: ${message}`;
-}
-
-async function toParsedMail(raw: Buffer, limits: typeof DEFAULTS): Promise<ParsedMail> {
-  // HTML is rendered by html-text.ts (see there why); delivery-status parts are kept as
-  // attachments so the report can be read; links and data: URLs are not needed.
-  const parsed = await simpleParser(raw, {
-    skipHtmlToText: true,
-    skipImageLinks: true,
-    skipTextToHtml: true,
-    skipTextLinks: true,
-    keepDeliveryStatus: true,
-  });
-
-  const lines = parsed.headerLines ?? [];
+function toParsedMail(parsed: ReadMessage): ParsedMail {
+  const lines = parsed.headerLines;
+  const addresses = (key: string) => parsed.headers.get(key) as AddressObject | AddressObject[] | undefined;
   const contentType = contentTypeOf(parsed.headers.get('content-type'));
   const reportType = contentType.value === 'multipart/report' ? contentType.reportType : undefined;
   const isDeliveryReport = reportType === 'delivery-status' || reportType === 'global-delivery-status';
-  const from = firstAddress(parsed.from);
+  const from = firstAddress(addresses('from'));
   const xFailedRecipients = header(lines, 'x-failed-recipients');
-  const attachmentsFound = parsed.attachments ?? [];
-  const text = bodyText(parsed.text, parsed.html) || (contentType.value.startsWith('multipart/') && attachmentsFound.length === 0 ? brokenMultipartText(raw) : '');
+  // HTML is rendered by html-text.ts (see there why), not by mailparser.
+  const text = bodyText(parsed.text, parsed.html) || (contentType.value.startsWith('multipart/') && parsed.attachments.length === 0 ? brokenMultipartText(parsed.head) : '');
+  const subject = parsed.headers.get('subject');
   const headers: LoopHeaders = {
     autoSubmitted: header(lines, 'auto-submitted'),
     precedence: header(lines, 'precedence'),
@@ -134,19 +121,19 @@ async function toParsedMail(raw: Buffer, limits: typeof DEFAULTS): Promise<Parse
     inReplyTo: messageIdsIn(header(lines, 'in-reply-to'))[0],
     references: boundReferences(messageIdsIn(allHeaders(lines, 'references').join(' '))),
     from,
-    replyTo: firstAddress(parsed.replyTo),
-    to: addressList(parsed.to),
-    cc: addressList(parsed.cc),
-    subject: singleLine(parsed.subject ?? ''),
+    replyTo: firstAddress(addresses('reply-to')),
+    to: addressList(addresses('to')),
+    cc: addressList(addresses('cc')),
+    subject: singleLine(typeof subject === 'string' ? subject : ''),
     date: dateOf(header(lines, 'date')),
     text,
     replyText: trimReply(text),
-    attachments: budgetAttachments(attachmentsFound, limits),
+    attachments: parsed.attachments.map(({ reportHead: _head, ...a }) => a),
     headers,
     reportType,
     isDeliveryReport,
     ...(looksLikeReport
-      ? readDeliveryReport(raw, parsed.attachments ?? [], text, xFailedRecipients)
+      ? readDeliveryReport(parsed.head, parsed.attachments.map(reportPart), text, xFailedRecipients)
       : { originalMessageId: undefined, failedRecipients: [] }),
   };
 }
@@ -185,10 +172,10 @@ function dateOf(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-function bodyText(text: string | undefined, html: string | false | undefined): string {
+function bodyText(text: string | undefined, html: string | undefined): string {
   const plain = (text ?? '').replace(/\r\n?/g, '\n');
   if (plain.trim() !== '') return looksLikeHtml(plain) ? htmlAsText(plain) : plain;
-  return typeof html === 'string' && html !== '' ? htmlAsText(html) : '';
+  return html ? htmlAsText(html) : '';
 }
 
 /** How much of a broken multipart's raw body is kept as its text. */
@@ -199,8 +186,9 @@ const BROKEN_TEXT_CHARS = 20_000;
  * parses to nothing. Rather than lose what the customer wrote, keep the body's readable lines:
  * without delimiter lines, part headers and base64 runs.
  */
-function brokenMultipartText(raw: Buffer): string {
-  const source = raw.subarray(0, BROKEN_TEXT_CHARS * 4).toString('utf8');
+function brokenMultipartText(head: Buffer): string {
+  // The parser's reader keeps the first MiB of the message: more than is read here.
+  const source = head.subarray(0, BROKEN_TEXT_CHARS * 4).toString('utf8');
   const start = source.search(/\r?\n\r?\n/);
   if (start < 0) return '';
   const readable = source
@@ -210,47 +198,9 @@ function brokenMultipartText(raw: Buffer): string {
   return readable.join('\n').replace(/\n{3,}/g, '\n\n').trim().slice(0, BROKEN_TEXT_CHARS);
 }
 
-function budgetAttachments(attachments: Attachment[], limits: typeof DEFAULTS): MailAttachment[] {
-  let count = 0;
-  let bytes = 0;
-  return attachments.map((a) => {
-    const size = Buffer.isBuffer(a.content) ? a.content.length : (a.size ?? 0);
-    const kept = count < limits.maxAttachments && bytes + size <= limits.maxAttachmentBytes;
-    if (kept) {
-      count++;
-      bytes += size;
-    }
-    const meta = { filename: a.filename, contentType: (a.contentType ?? '').toLowerCase(), size, kept };
-    return kept ? { ...meta, content: a.content } : meta;
-  });
-}
-
-/**
- * Deepest multipart nesting, counted from boundary declarations and delimiter lines without
- * parsing. Stops counting past `limit` so a hostile message costs one pass over its bytes.
- */
-export function mimeDepth(raw: Buffer, limit: number): number {
-  const source = raw.toString('latin1');
-  const depthOf = new Map<string, number>();
-  let current = 0;
-  let max = 0;
-  const pattern = /^--([^\r\n]+)|boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))/gim;
-  for (const m of source.matchAll(pattern)) {
-    const declared = m[2] ?? m[3];
-    if (declared !== undefined) {
-      if (!depthOf.has(declared)) {
-        depthOf.set(declared, current + 1);
-        max = Math.max(max, current + 1);
-        if (max > limit) return max;
-      }
-      continue;
-    }
-    const delimiter = (m[1] ?? '').trimEnd();
-    const closing = delimiter.endsWith('--') ? depthOf.get(delimiter.slice(0, -2)) : undefined;
-    if (closing !== undefined) current = closing - 1;
-    else current = depthOf.get(delimiter) ?? current;
-  }
-  return max;
+/** What the delivery-report reader sees of an attachment: its content, or at least its first bytes. */
+function reportPart(a: ReadAttachment): { contentType: string; content: Buffer | undefined } {
+  return { contentType: a.contentType, content: a.content ?? a.reportHead };
 }
 
 function describe(err: unknown): string {

@@ -11,7 +11,7 @@ import type { EmailPayload } from '../domain/email.js';
 import { staffReply } from '../domain/email-templates.js';
 import { replyAddress } from '../domain/reply-address.js';
 import { AppError } from '../errors.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox, OutboxLane } from './outbox.js';
 import { requireRole } from './roles.js';
 import { findTicket, recordOnTicket, type TicketDeps } from './tickets.js';
 
@@ -38,6 +38,8 @@ export interface TicketEmail {
   inReplyTo?: string | undefined;
   references?: string[] | undefined;
   automatic: boolean;
+  /** Interactive unless said otherwise: acknowledgements of inbound mail are bulk. */
+  lane?: OutboxLane;
 }
 
 export function mailboxAddress(mailbox: Mailbox, domain: string): string {
@@ -63,7 +65,7 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     automatic: email.automatic,
   };
   await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now?.() ?? new Date() });
-  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', payload, ticketRef: email.ref });
+  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
   return messageId;
 }
 

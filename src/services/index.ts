@@ -48,7 +48,7 @@ export function createServices(deps: {
   appKey: Buffer;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
-  /** Plan changes: the billing port and the `plan.apply` job (see services/plans.ts). */
+  /** Plan changes: the billing port and their due work (see jobs/plan-changes.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
   now?: () => Date;
@@ -141,9 +141,9 @@ export function createServices(deps: {
       request: (input: PlanRequestInput) => requestChange(planDeps, input),
       cancelScheduled: (changeId: string, userId: string) => cancelScheduled(planDeps, changeId, userId),
       approveReactivation: (ref: string, userId: string) => approveReactivation(planDeps, ref, userId),
-      /** The `plan.apply` job's work (exposed so tests can run it as several processes would). */
+      /** A due change's work (exposed so tests can run it as several processes would). */
       apply: (changeId: string) => applyChange(planDeps, changeId),
-      /** The `plan.sweep` job's work: overdue changes applied late rather than never. */
+      /** The `plan.sweep` job's work: overdue changes that lost their due row get it back. */
       sweep: () => sweepOverdue(planDeps),
       /** For the migration flow: cancels the C4S plan through the billing port, once per key. */
       cancelC4sPlan: (input: { key: string; accountId: string; at: Date; ref?: string }) => cancelC4sPlan(planDeps, input),

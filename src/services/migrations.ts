@@ -23,7 +23,7 @@ export interface MigrationDeps extends TicketDeps {
   appKey: Buffer;
   /** TZ_BILLING: the zone in which billing days (start dates) fall. */
   timeZone: string;
-  /** The C4S cancellation job (absent where no scheduler runs: billing's buttons then refuse). */
+  /** The C4S cancellation's due work (absent where no scheduler runs: billing's buttons then refuse). */
   jobs?: MigrationJobs | undefined;
   /** The customer's page links in the emails (absent without PUBLIC_URL: the emails ask for replies). */
   links?: LinkIssuer | undefined;
@@ -163,9 +163,9 @@ function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpri
 
 /**
  * Confirm & schedule: the C4S plan's cancellation at 00:00 TZ_BILLING on the day before the
- * Enterprise start, as a persistent job (an earlier one for the ticket is replaced). The job is
- * written before the ticket, so a crash in between leaves a job the ticket does not name, which
- * the job skips; pressing again repairs it. A time already past is refused and changes nothing.
+ * Enterprise start, as a persistent due row (an earlier one for the ticket is replaced). The row is
+ * written before the ticket, so a crash in between leaves a row the ticket does not name, which
+ * its run skips; pressing again repairs it. A time already past is refused and changes nothing.
  */
 async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
   const m = billable(ticket);

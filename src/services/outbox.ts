@@ -8,6 +8,14 @@ import type { EmailPayload } from '../domain/email.js';
 
 export const DELIVER_JOB = 'outbox.deliver';
 
+/**
+ * Who is waiting for a row. `interactive`: a person, right now (the card of a ticket they opened
+ * in Slack, the update after their click, their reply email, a migration or plan step's email).
+ * `bulk`: nobody in particular (what inbound mail causes: new tickets' cards, acknowledgements,
+ * replies in threads, review notices). Bulk rows never hold up interactive ones.
+ */
+export type OutboxLane = 'interactive' | 'bulk';
+
 /** What the Slack notifier knows how to render and send. */
 export type SlackIntent =
   | { type: 'ticket_card'; ref: string }
@@ -18,9 +26,10 @@ export type SlackIntent =
   | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
   | { type: 'direct_message'; user: string; text: string };
 
+/** `lane` defaults to interactive: only the mail path knows its rows can wait. */
 export type OutboxEntry =
-  | { key: string; channel: 'slack'; payload: SlackIntent; ticketRef?: string }
-  | { key: string; channel: 'email'; payload: EmailPayload; ticketRef?: string };
+  | { key: string; channel: 'slack'; payload: SlackIntent; ticketRef?: string; lane?: OutboxLane }
+  | { key: string; channel: 'email'; payload: EmailPayload; ticketRef?: string; lane?: OutboxLane };
 
 export interface Outbox {
   /** Stores the entry once (by key) and asks for delivery. Returns false if it was already there. */
@@ -28,23 +37,31 @@ export interface Outbox {
 }
 
 /**
- * `deliverSoon` hands a new row to this process's delivery worker at once; retries and rows this
- * process never got to are the outbox jobs' business (see jobs/outbox.ts).
+ * `deliverSoon` hands a new row to this process's delivery lane at once; retries and rows this
+ * process never got to are the outbox jobs' business (see jobs/outbox.ts). `now` is the app's
+ * clock: the worker compares `nextAttemptAt` with it, so a row stamped in real time while tests
+ * hold the clock behind would wait until the clock caught up.
  */
-export function createOutbox(models: Models, deliverSoon: (id: string) => void, channelsOn: ReadonlySet<string>): Outbox {
+export function createOutbox(
+  models: Models,
+  deliverSoon: (id: string, lane: OutboxLane) => void,
+  channelsOn: ReadonlySet<string>,
+  now: () => Date,
+): Outbox {
   return {
     async enqueue(entry) {
+      const lane = entry.lane ?? 'interactive';
       let inserted = true;
       let id: unknown;
       try {
-        const row = await models.Outbox.create({ _id: entry.key, ...entry, status: 'pending', attempts: 0, nextAttemptAt: new Date() });
+        const row = await models.Outbox.create({ _id: entry.key, ...entry, lane, status: 'pending', attempts: 0, nextAttemptAt: now() });
         id = row._id;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         inserted = false;
       }
       // A channel that is off (Slack without credentials) keeps its rows until it is on.
-      if (inserted && channelsOn.has(entry.channel)) deliverSoon(String(id));
+      if (inserted && channelsOn.has(entry.channel)) deliverSoon(String(id), lane);
       return inserted;
     },
   };

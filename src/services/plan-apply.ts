@@ -1,10 +1,11 @@
 /**
- * Plan changes taking effect: the `plan.apply` job's work (through the billing port, once per change,
+ * Plan changes taking effect: the due-work runner's work (through the billing port, once per change,
  * late rather than never), cancelling a scheduled change, the changes the rules schedule by
  * themselves (day 60 of a pause, trial lock and end, backup purge), and the migration flow's C4S
  * cancellation. Every step after the claim is idempotent (billing by key, `$set`, outbox rows by
  * key, history lines by value), so a takeover after a crash repeats nothing visible.
  */
+import { backoff } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
 import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
@@ -71,9 +72,9 @@ function effectOf(change: PlanChange, account: AccountDoc, at: Date): { set: Rec
 }
 
 /**
- * Applies a change once. Called at once for immediate changes and by the `plan.apply` job for
+ * Applies a change once. Called at once for immediate changes and by the due-work runner for
  * scheduled ones (in any process, any number of times). A billing outage frees the guard and
- * schedules a retry: the change is applied later, never lost.
+ * arms the change's due row again with back-off: the change is applied later, never lost.
  */
 export async function applyChange(deps: PlanDeps, changeId: string): Promise<ApplyOutcome> {
   const log = deps.log.child({ component: 'plans' });
@@ -105,10 +106,10 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     // Billing said "later", or the database stumbled half-way: free the guard (so the retry, or a
     // cancellation meanwhile, can take it) and try again later. Every step is idempotent.
     const attempts = (change.billingAttempts ?? 0) + 1;
-    const retryAt = new Date(at.getTime() + Math.min(15 * 60_000, 1000 * 2 ** Math.min(attempts, 10)));
+    const retryAt = new Date(at.getTime() + backoff(attempts, 1000, 15 * 60_000));
     await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
     await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } });
-    await deps.jobs.schedule(changeId, retryAt, { replace: false });
+    await deps.jobs.retry(changeId, retryAt, (err as Error).message);
     const event = err instanceof BillingUnavailable ? 'plan.billing_retry' : 'plan.apply_retry';
     log.warn({ event, changeId, attempts, retryAt: retryAt.toISOString(), err: (err as Error).message }, 'change not applied yet; will be retried');
     return 'retry';
@@ -173,24 +174,25 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
   await noteOnTicket(deps, change.ticketRef, changeId, { at: claimedAt, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
   const applied = { ...change, status: 'applied' } as PlanChange;
   if (isRequested(change.type) || change.type === 'pause_delete') await emailCustomer(deps, applied, account, 'applied');
+  await freeSlot(deps, change);
   // Marked applied last: "applied" means every step above is done (a takeover redoes only idempotent steps).
   await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { status: 'applied', appliedAt: at, lateMs, ...(deps.processName ? { appliedBy: deps.processName } : {}) } });
-  await freeSlot(deps, change);
   log.info({ event: 'plan.applied', changeId, type: change.type, accountId: change.accountId, lateMs, by: deps.processName }, 'plan change applied');
   return 'applied';
 }
 
 /**
- * The safety net behind the jobs: changes still scheduled well after their time (their job failed,
- * was lost, or its process died holding the guard) are applied now, late rather than never.
+ * The safety net behind the due rows: a change still scheduled well after its time whose row is
+ * missing (a write lost to a crash or a race) gets it back, so the runner applies it, late rather
+ * than never. A change whose row is there (waiting for billing, or in a long queue) is left alone.
  */
 export async function sweepOverdue(deps: PlanDeps, graceMs = 2 * 60_000): Promise<number> {
   const cutoff = new Date(nowOf(deps).getTime() - graceMs);
-  const overdue = (await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1 }).lean()) as { _id: string }[];
-  let applied = 0;
-  for (const { _id } of overdue) if ((await applyChange(deps, _id)) === 'applied') applied += 1;
-  if (overdue.length > 0) deps.log.info({ event: 'plan.sweep', overdue: overdue.length, applied }, 'overdue plan changes swept');
-  return applied;
+  const overdue = (await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1, dueAt: 1 }).lean()) as { _id: string; dueAt: Date }[];
+  let rearmed = 0;
+  for (const { _id, dueAt } of overdue) if (await deps.jobs.ensure(_id, dueAt)) rearmed += 1;
+  if (rearmed > 0) deps.log.warn({ event: 'plan.sweep', overdue: overdue.length, rearmed }, 'overdue plan changes without a due row armed again');
+  return rearmed;
 }
 
 /** Backups of a deleted account are purged at 00:00 TZ_BILLING on the 60th day after the deletion day: within 60 days. */
@@ -200,7 +202,7 @@ function purgeDate(deps: PlanDeps, at: Date) {
 }
 
 /**
- * Cancels a pending change: its guard is taken as `cancelled`, its job removed. Returns what the
+ * Cancels a pending change: its guard is taken as `cancelled`, its due row removed. Returns what the
  * change had become instead when it was too late (already applied, or being applied). `why` goes
  * on the history; `customerWhy`, when the history's words name staff, is what the customer reads.
  */

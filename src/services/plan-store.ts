@@ -177,7 +177,7 @@ interface NewChange {
 
 /**
  * Stores a change (a slotted kind takes its account's slot first) and, when it is for later,
- * schedules its job. Returns the stored change; a repeat of the same id returns the first one.
+ * writes its due row. Returns the stored change; a repeat of the same id returns the first one.
  * Throws `conflict` when the slot is another change's (a second pending downgrade).
  */
 export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule: boolean }): Promise<{ change: PlanChange; created: boolean }> {
@@ -211,8 +211,8 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
   };
   const created = await insertIfAbsent(() => deps.models.PlanChange.create(doc));
   const change = (await deps.models.PlanChange.findById(c._id).lean()) as PlanChange;
-  // A repeat re-schedules (replacing), so a crash between the insert and the job is repaired.
-  if (opts.schedule && change.status === 'scheduled') await deps.jobs.schedule(c._id, c.dueAt, { replace: !created });
+  // A repeat writes the due row again, so a crash between the insert and the row is repaired.
+  if (opts.schedule && change.status === 'scheduled') await deps.jobs.schedule(c._id, change.dueAt);
   return { change, created };
 }
 

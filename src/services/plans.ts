@@ -163,7 +163,7 @@ export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Pr
 async function repeatOf(deps: PlanDeps, change: PlanChange): Promise<RequestResult> {
   const base = { ticketRef: String(change.ticketRef ?? ''), changeId: change._id };
   if (change.status === 'scheduled' && change.dueAt.getTime() > nowOf(deps).getTime() + 1000) {
-    await deps.jobs.schedule(change._id, change.dueAt, { replace: true });
+    await deps.jobs.schedule(change._id, change.dueAt);
     return { ...base, outcome: 'scheduled', message: `Already scheduled on ${base.ticketRef}: ${change.summary}` };
   }
   const outcome = change.status === 'scheduled' ? await applyChange(deps, change._id) : change.status;

@@ -8,7 +8,7 @@ import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type Ti
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox, OutboxLane } from './outbox.js';
 import { requireRole } from './roles.js';
 import { escapeText } from '../domain/slack-text.js';
 
@@ -114,12 +114,24 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
   // Enqueued even for an existing ticket: if a crash fell between the two writes, the retry repairs it.
-  await deps.outbox.enqueue({ key: `ticket-card:${ticket.ref}:opened`, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref });
+  // Someone who opened it in Slack is waiting for its card; a card for an email can wait its turn.
+  await deps.outbox.enqueue({
+    key: `ticket-card:${ticket.ref}:opened`,
+    channel: 'slack',
+    payload: { type: 'ticket_card', ref: ticket.ref },
+    ticketRef: ticket.ref,
+    lane: laneOf(input.source),
+  });
   if (created) {
     deps.metrics?.ticketsCreated.inc({ source: input.source.channel, kind: input.kind });
     deps.log.info({ event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel, rule: input.rule }, 'ticket opened');
   }
   return { ticket, created };
+}
+
+/** Whose request it is decides who waits for what it causes: a person in Slack, or nobody in particular. */
+function laneOf(source: OpenTicketInput['source']): OutboxLane {
+  return source.channel === 'email' ? 'bulk' : 'interactive';
 }
 
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
@@ -185,7 +197,7 @@ export async function recordOnTicket(
   deps: TicketDeps,
   ref: string,
   entry: { actor: string; action: string; note?: string | undefined; messageId?: string | undefined; key?: string | undefined },
-  change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean } = {},
+  change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean; lane?: OutboxLane } = {},
 ): Promise<Ticket> {
   if (entry.key) {
     const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
@@ -199,12 +211,18 @@ export async function recordOnTicket(
   const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
-    await deps.outbox.enqueue({ key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+    await deps.outbox.enqueue({
+      key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`,
+      channel: 'slack',
+      payload: { type: 'ticket_card', ref },
+      ticketRef: ref,
+      ...(change.lane ? { lane: change.lane } : {}),
+    });
   }
   return updated;
 }
 
-/** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread. */
+/** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread (bulk: mail caused them). */
 export async function addCustomerReply(
   deps: TicketDeps,
   ref: string,
@@ -217,13 +235,14 @@ export async function addCustomerReply(
     deps,
     ref,
     { actor: `email:${reply.from}`, action: 'customer_replied', note: reply.excerpt, messageId: reply.messageId },
-    { addParticipant: reply.from, updateCard: reopen, ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
+    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
   );
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
     payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
     ticketRef: ref,
+    lane: 'bulk',
   });
   return ticket;
 }

@@ -1,4 +1,6 @@
-/** Builds small raw RFC 5322 messages for the mail tests; headers in the order given. */
+/** Builds raw RFC 5322 messages for the mail tests; headers in the order given. */
+import { randomBytes } from 'node:crypto';
+
 export function rawMail(headers: Record<string, string>, body = 'Hello,\r\n\r\nPlease help.\r\n'): Buffer {
   const defaults: Record<string, string> = {
     From: 'Ada Lovelace <Ada@Customer.example>',
@@ -55,6 +57,34 @@ export function postfixBounce(originalId = '<AR-1001.abc@example.com>'): Buffer 
       'Subject: [AR-1001] We received your request',
       '',
       `--${b}--`,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+/** A message from ann@customer.test with a base64 attachment of `attachmentBytes`; CRLF line ends, ending in CRLF. */
+export function withLargeAttachment(messageId: string, attachmentBytes: number): Buffer {
+  const base64 = randomBytes(attachmentBytes).toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    [
+      'From: Ann Archer <ann@customer.test>',
+      'To: support@example.com',
+      'Subject: Signed contract attached',
+      `Message-ID: <${messageId}>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="B"',
+      '',
+      '--B',
+      'Content-Type: text/plain',
+      '',
+      'The signed contract is attached.',
+      '--B',
+      'Content-Type: application/pdf; name="contract.pdf"',
+      'Content-Disposition: attachment; filename="contract.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      base64,
+      '--B--',
       '',
     ].join('\r\n'),
   );

@@ -2,7 +2,9 @@
  * A fake Slack Web API on loopback, so tests run the real WebClient and Bolt app end to end
  * without the internet. It answers the methods this bot uses the way Slack does (HTTP 200 with
  * `ok: false` for API errors, 429 + Retry-After for rate limits), records every call, and
- * rejects Block Kit that Slack would reject (see block-kit-limits.ts).
+ * rejects Block Kit that Slack would reject (see block-kit-limits.ts). It keeps the messages
+ * posted, per channel, so history and thread reads answer from them; and it can be slow: a
+ * delayed call takes effect when it arrives, but its answer comes later, as from a loaded Slack.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +36,17 @@ export interface UserProfile {
   [field: string]: unknown;
 }
 
+/** A message as Slack keeps it. */
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  text?: string;
+  blocks?: unknown;
+  thread_ts?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  reply_count: number;
+}
+
 export interface FakeSlack {
   /** Pass as `slackApiUrl` to Bolt or WebClient. */
   apiUrl: string;
@@ -47,10 +60,18 @@ export interface FakeSlack {
   failNext(method: string, failure: Failure): void;
   /** While down, every call gets HTTP 503, as in a Slack outage. */
   setDown(down: boolean): void;
+  /** The next call to `method` takes effect at once but is answered after `ms`; queue several for several. */
+  delayNext(method: string, ms: number): void;
+  /** Every call to `method` is answered after `ms` (0: at once), taking effect when it arrives. */
+  setLatency(method: string, ms: number): void;
+  /** What Slack holds, oldest first: one channel's messages, or every channel's. Posts to a user land in their DM, `D<user>`. */
+  messages(channel?: string): StoredMessage[];
+  /** Channels that exist before anything is posted to them (a post creates its channel; reading an unknown one is `channel_not_found`). */
+  addChannels(...ids: string[]): void;
   setUser(id: string, profile: UserProfile): void;
   /** Where `apps.connections.open` sends a Socket Mode app (see fake-socket-mode.ts). */
   setSocketUrl(url: string): void;
-  /** Forgets calls, queued failures, outage and users; ids keep counting so they stay unique. */
+  /** Forgets calls, queued failures and delays, outage, users and messages (channels added stay); ids keep counting so they stay unique. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -61,7 +82,7 @@ type Outcome = { ok: true; body: Args } | { ok: false; error: string; messages?:
 export const BOT = { userId: 'U0BOT', teamId: 'T0TEST', botId: 'B0BOT', appId: 'A0TEST' } as const;
 
 /** The WebClient sends these as JSON strings inside a form body. */
-const JSON_FIELDS = ['blocks', 'view', 'attachments'];
+const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata'];
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
@@ -77,6 +98,53 @@ function missing(args: Args, ...required: string[]): Outcome | undefined {
 
 function invalidBlocks(messages: string[]): Outcome | undefined {
   return messages.length > 0 ? { ok: false, error: 'invalid_blocks', messages } : undefined;
+}
+
+/** Form bodies carry booleans as strings. */
+const flag = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
+
+/** A Slack timestamp (`1700000000.000100`) as whole microseconds, exact in a double; undefined if malformed. */
+function micros(ts: unknown): number | undefined {
+  const m = /^(\d{1,12})(?:\.(\d{1,6}))?$/.exec(String(ts));
+  return m ? Number(m[1]) * 1e6 + Number((m[2] ?? '').padEnd(6, '0')) : undefined;
+}
+
+/** `oldest` and `latest` as Slack reads them: exclusive unless `inclusive`, latest defaulting to now. */
+function timeRange(a: Args): { within: (ts: string) => boolean } | Outcome {
+  const oldest = present(a.oldest) ? micros(a.oldest) : 0;
+  if (oldest === undefined) return { ok: false, error: 'invalid_ts_oldest' };
+  const latest = present(a.latest) ? micros(a.latest) : Number.MAX_SAFE_INTEGER;
+  if (latest === undefined) return { ok: false, error: 'invalid_ts_latest' };
+  const inclusive = flag(a.inclusive);
+  return {
+    within: (ts) => {
+      const t = micros(ts)!;
+      return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
+    },
+  };
+}
+
+/** One page of a cursor-paginated list; the cursor is opaque to clients, an offset here. */
+function page<T>(items: T[], a: Args, max: number): { items: T[]; has_more: boolean; response_metadata: { next_cursor: string } } | Outcome {
+  let offset = 0;
+  if (present(a.cursor)) {
+    const decoded = /^next:(\d+)$/.exec(Buffer.from(String(a.cursor), 'base64').toString('utf8'));
+    if (!decoded) return { ok: false, error: 'invalid_cursor' };
+    offset = Number(decoded[1]);
+  }
+  const limit = Math.min(max, Math.max(1, present(a.limit) ? Number(a.limit) || 100 : 100));
+  const slice = items.slice(offset, offset + limit);
+  const more = offset + limit < items.length;
+  return { items: slice, has_more: more, response_metadata: { next_cursor: more ? Buffer.from(`next:${offset + limit}`).toString('base64') : '' } };
+}
+
+/** Slack's `invalid_metadata_format`: metadata must be `{ event_type: string, event_payload: object }`. */
+function badMetadata(metadata: unknown): Outcome | undefined {
+  if (metadata === undefined) return undefined;
+  const m = metadata as { event_type?: unknown; event_payload?: unknown } | null;
+  const valid =
+    typeof m === 'object' && m !== null && typeof m.event_type === 'string' && /^[A-Za-z0-9_]{1,255}$/.test(m.event_type) && typeof m.event_payload === 'object' && m.event_payload !== null;
+  return valid ? undefined : { ok: false, error: 'invalid_metadata_format' };
 }
 
 async function readArgs(req: IncomingMessage, url: URL): Promise<Args | undefined> {
@@ -115,14 +183,89 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const users = new Map<string, UserProfile>();
   const viewsByExternalId = new Map<string, string>();
   const waiters = new Set<{ matches: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void; reject: (e: Error) => void }>();
+  const delays = new Map<string, number[]>();
+  const latency = new Map<string, number>();
+  const pauses = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
+  /** Messages by channel, oldest first; declared channels exist while empty. */
+  const channels = new Map<string, StoredMessage[]>();
+  const declared = new Set<string>();
   let down = false;
   let serial = 0;
+  let lastMicros = 0;
   let socketUrl: string | undefined;
 
+  /** Like Slack's: the time of posting in microseconds, unique within the workspace. */
   const nextTs = (): string => {
-    serial += 1;
-    const micros = 1_700_000_000_000_000 + serial * 100;
-    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+    lastMicros = Math.max(Date.now() * 1000, lastMicros + 1);
+    return `${Math.floor(lastMicros / 1e6)}.${String(lastMicros % 1e6).padStart(6, '0')}`;
+  };
+  /** Slack answers a post to a user (`U…`) in their DM with the bot. */
+  const conversationOf = (channel: string): string => (/^[UW]/.test(channel) ? `D${channel}` : channel);
+  const channelMessages = (id: string): StoredMessage[] => {
+    let list = channels.get(id);
+    if (!list) channels.set(id, (list = []));
+    return list;
+  };
+  /** A message as the history methods return it; metadata only when asked for. */
+  const asListed = (m: StoredMessage, withMetadata: boolean): Args => ({
+    type: 'message',
+    user: BOT.userId,
+    bot_id: BOT.botId,
+    app_id: BOT.appId,
+    text: m.text,
+    blocks: m.blocks,
+    ts: m.ts,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.reply_count > 0 ? { thread_ts: m.ts, reply_count: m.reply_count } : {}),
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+  });
+  const post = (a: Args): Outcome => {
+    const bad = missing(a, 'channel', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? badMetadata(a.metadata);
+    if (bad) return bad;
+    const channel = conversationOf(String(a.channel));
+    const list = channelMessages(channel);
+    const threadTs = present(a.thread_ts) ? String(a.thread_ts) : undefined;
+    const parent = threadTs ? list.find((m) => m.ts === threadTs) : undefined;
+    if (parent) parent.reply_count += 1;
+    const stored: StoredMessage = {
+      channel,
+      ts: nextTs(),
+      reply_count: 0,
+      ...(typeof a.text === 'string' ? { text: a.text } : {}),
+      ...(a.blocks !== undefined ? { blocks: a.blocks } : {}),
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      ...(a.metadata !== undefined ? { metadata: a.metadata as StoredMessage['metadata'] } : {}),
+    };
+    list.push(stored);
+    return ok({ channel, ts: stored.ts, message: asListed(stored, true) });
+  };
+  const history = (a: Args): Outcome => {
+    const bad = missing(a, 'channel');
+    if (bad) return bad;
+    const list = channels.get(String(a.channel));
+    if (!list) return { ok: false, error: 'channel_not_found' };
+    const range = timeRange(a);
+    if ('ok' in range) return range;
+    // Newest first; thread replies live in their thread, not in the channel's history.
+    const top = list.filter((m) => !m.thread_ts && range.within(m.ts)).reverse();
+    const p = page(top, a, 999);
+    if ('ok' in p) return p;
+    return ok({ messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))), has_more: p.has_more, pin_count: 0, response_metadata: p.response_metadata });
+  };
+  const replies = (a: Args): Outcome => {
+    const bad = missing(a, 'channel', 'ts');
+    if (bad) return bad;
+    const list = channels.get(String(a.channel));
+    if (!list) return { ok: false, error: 'channel_not_found' };
+    const parent = list.find((m) => m.ts === String(a.ts) && !m.thread_ts);
+    if (!parent) return { ok: false, error: 'thread_not_found' };
+    const range = timeRange(a);
+    if ('ok' in range) return range;
+    // The parent first, then its replies oldest first.
+    const thread = [parent, ...list.filter((m) => m.thread_ts === parent.ts)].filter((m) => range.within(m.ts));
+    const p = page(thread, a, 1000);
+    if ('ok' in p) return p;
+    return ok({ messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))), has_more: p.has_more, response_metadata: p.response_metadata });
   };
   const nextViewId = (): string => `V${String(++serial).padStart(10, '0')}`;
 
@@ -158,24 +301,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         bot_id: BOT.botId,
         is_enterprise_install: false,
       }),
-    'chat.postMessage': (a) => {
-      const ts = nextTs();
-      return (
-        missing(a, 'channel', 'text|blocks') ??
-        invalidBlocks(messageProblems(a.blocks)) ??
-        ok({
-          channel: a.channel,
-          ts,
-          message: { type: 'message', text: a.text, blocks: a.blocks, user: BOT.userId, bot_id: BOT.botId, ts, thread_ts: a.thread_ts },
-        })
-      );
-    },
+    'chat.postMessage': post,
     'chat.postEphemeral': (a) =>
       missing(a, 'channel', 'user', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? ok({ message_ts: nextTs() }),
-    'chat.update': (a) =>
-      missing(a, 'channel', 'ts') ??
-      invalidBlocks(messageProblems(a.blocks)) ??
-      ok({ channel: a.channel, ts: a.ts, text: a.text, message: { text: a.text, blocks: a.blocks } }),
+    'chat.update': (a) => {
+      const bad = missing(a, 'channel', 'ts') ?? invalidBlocks(messageProblems(a.blocks)) ?? badMetadata(a.metadata);
+      if (bad) return bad;
+      const stored = channels.get(String(a.channel))?.find((m) => m.ts === String(a.ts));
+      if (stored) Object.assign(stored, typeof a.text === 'string' ? { text: a.text } : {}, a.blocks !== undefined ? { blocks: a.blocks } : {});
+      return ok({ channel: a.channel, ts: a.ts, text: a.text, message: { text: a.text, blocks: a.blocks } });
+    },
+    'conversations.history': history,
+    'conversations.replies': replies,
     'views.open': (a) => missing(a, 'trigger_id', 'view') ?? openView(a, false),
     'views.push': (a) => missing(a, 'trigger_id', 'view') ?? openView(a, false),
     'views.publish': (a) => missing(a, 'user_id', 'view') ?? openView(a, true),
@@ -201,6 +338,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       if (bad) return bad;
       const ids = Array.isArray(a.users) ? a.users.map(String) : String(a.users).split(',');
       const id = ids.length === 1 ? `D${ids[0]}` : `G${ids.join('')}`;
+      channelMessages(id);
       return ok({ channel: { id } });
     },
   };
@@ -213,6 +351,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   function reply(res: ServerResponse, status: number, body: Args, headers: Record<string, string> = {}): void {
+    // A client that gave up on a delayed answer has closed its socket: nobody is left to answer.
+    if (res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
   }
@@ -257,6 +397,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const method = decodeURIComponent(name);
     const call: RecordedCall = { method, args, at: Date.now(), ok: false, ...(token ? { token } : {}) };
     if (interrupt(call, res)) return;
+    // The call takes effect now; only its answer waits.
+    const delayMs = delays.get(method)?.shift() ?? latency.get(method) ?? 0;
     const handler = methods[method];
     const outcome: Outcome = !parsed
       ? { ok: false, error: 'invalid_json' }
@@ -265,13 +407,27 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         : !token
           ? { ok: false, error: 'not_authed' }
           : handler(args, token);
-    if (outcome.ok) {
-      record({ ...call, ok: true });
-      return reply(res, 200, { ok: true, ...outcome.body });
-    }
+    if (outcome.ok) record({ ...call, ok: true });
+    else record({ ...call, error: outcome.error, ...(outcome.messages ? { messages: outcome.messages } : {}) });
+    if (delayMs > 0) await pause(delayMs);
+    if (outcome.ok) return reply(res, 200, { ok: true, ...outcome.body });
     const { error, messages } = outcome;
-    record({ ...call, error, ...(messages ? { messages } : {}) });
     reply(res, 200, { ok: false, error, ...(messages ? { response_metadata: { messages } } : {}) });
+  }
+
+  /** Waits `ms`, or until the fake is closed. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => entry.done(), ms),
+        done: () => {
+          clearTimeout(entry.timer);
+          pauses.delete(entry);
+          resolve();
+        },
+      };
+      pauses.add(entry);
+    });
   }
 
   const server = createServer((req, res) => {
@@ -320,6 +476,23 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     setDown(value) {
       down = value;
     },
+    delayNext(method, ms) {
+      delays.set(method, [...(delays.get(method) ?? []), ms]);
+    },
+    setLatency(method, ms) {
+      if (ms > 0) latency.set(method, ms);
+      else latency.delete(method);
+    },
+    messages(channel) {
+      const lists = channel === undefined ? [...channels.values()] : [channels.get(channel) ?? []];
+      return lists.flat().map((m) => ({ ...m }));
+    },
+    addChannels(...ids) {
+      for (const id of ids) {
+        declared.add(id);
+        channelMessages(id);
+      }
+    },
     setSocketUrl(url) {
       socketUrl = url;
     },
@@ -331,10 +504,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       failures.clear();
       users.clear();
       viewsByExternalId.clear();
+      delays.clear();
+      latency.clear();
+      channels.clear();
+      for (const id of declared) channelMessages(id);
       down = false;
     },
     async close() {
       for (const waiter of waiters) waiter.reject(new Error('fake Slack closed while waiting'));
+      for (const p of [...pauses]) p.done();
       // Clients keep connections alive; without this, close() would wait for them to time out.
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));

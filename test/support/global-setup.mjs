@@ -1,7 +1,8 @@
 /**
  * One database server for the whole test run, chosen like the app chooses: MONGODB_URI if the
- * runner has one, else the embedded engine (mongod if it can be had, else FerretDB). Every test
- * file then works in a database of its own on it (see test-app.ts).
+ * runner has one, else the embedded engine for a new DATA_DIR (FerretDB on PostgreSQL unless a
+ * mongod is on the machine; EMBEDDED_DB forces one). Every test file then works in a database of
+ * its own on it (see test-app.ts).
  *
  * Plain ESM because Jest loads global setup outside its module system; tsx loads the app's
  * TypeScript so the selection code is the app's own.
@@ -20,10 +21,13 @@ export default async function globalSetup() {
     return;
   }
   const { startEmbedded } = await tsImport('../../src/db/embedded.ts', import.meta.url);
+  const { embeddedChoice } = await tsImport('../../src/config.ts', import.meta.url);
   const { createLogger } = await tsImport('../../src/logger.ts', import.meta.url);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-testdb-'));
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn');
-  const server = await startEmbedded(dir, process.env.EMBEDDED_DB ?? 'auto', log);
+  const prefer = embeddedChoice(process.env.EMBEDDED_DB);
+  if (!prefer) throw new Error(`EMBEDDED_DB=${process.env.EMBEDDED_DB} names no embedded engine`);
+  const server = await startEmbedded(dir, prefer, log);
   globalThis.__embeddedDb = { server, dir };
   process.env.TEST_MONGODB_URI = server.uri;
   process.env.TEST_DB_ENGINE = server.engine;

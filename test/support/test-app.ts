@@ -59,6 +59,8 @@ export async function startTestApp(opts: {
   /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
   logLines?: string[];
 } = {}): Promise<TestApp> {
+  // The channels the app posts to exist before its first post, as they do in a workspace.
+  opts.slack?.addChannels(...Object.values(CHANNELS));
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
   const port = opts.servesLinks ? await freePort() : 0;
   const env: Record<string, string> = {
@@ -138,7 +140,11 @@ export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
     async () => {
       // Rows are stamped in real time, deliveries compare with the app's clock: due by either.
       const due = new Date(Math.max(Date.now(), t.app.clock.now().getTime()) + 1000);
-      const busy = (await models.InboundMail.exists({ status: 'received' })) ?? (await models.Outbox.exists({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: due } }));
+      const lanesBusy = Object.values(t.app.lanes).some((lane) => lane.depth() > 0);
+      const busy =
+        lanesBusy ||
+        (await models.InboundMail.exists({ status: 'received' })) !== null ||
+        (await models.Outbox.exists({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: due } })) !== null;
       quiet = busy ? 0 : quiet + 1;
       return quiet >= 3;
     },

@@ -2,8 +2,8 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { MAILBOXES } from '../../config.js';
 
 /**
- * Every message that reached a mailbox, stored (raw bytes in GridFS) before the sender is told
- * 250, and what became of it. Nothing a customer sent is dropped: an unreadable message ends in
+ * Every message that reached a mailbox, stored (raw bytes in `raw_mail_chunks`) before the sender
+ * is told 250, and what became of it. Nothing a customer sent is dropped: an unreadable message ends in
  * `review` with the reason.
  */
 const inboundSchema = new Schema(
@@ -18,7 +18,12 @@ const inboundSchema = new Schema(
     plusTag: { type: String },
     envelopeFrom: { type: String },
     size: { type: Number, required: true },
-    /** The raw bytes are in `raw_mail_chunks` as `<_id>#0`, `<_id>#1`, …; this many of them. */
+    /**
+     * The raw bytes are in `raw_mail_chunks` as `<rawId>#0`, `<rawId>#1`, …, this many of them;
+     * rows of one message to several mailboxes share them. Rows written before uploads had an id
+     * of their own have no `rawId`: their pieces are `<_id>#0`, ….
+     */
+    rawId: { type: String },
     rawChunks: { type: Number, required: true },
     status: { type: String, enum: ['received', 'ticket', 'reply', 'bounce', 'auto-reply', 'review'], required: true, default: 'received' },
     reason: { type: String },

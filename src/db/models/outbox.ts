@@ -13,6 +13,8 @@ const outboxSchema = new Schema(
     /** Slack: `{ method, args }`. Email: the message fields. Never keys with dots or `$`. */
     payload: { type: Schema.Types.Mixed, required: true },
     ticketRef: { type: String },
+    /** Who waits for it (services/outbox.ts): interactive rows are delivered and swept before bulk ones. Rows from before lanes have none: interactive. */
+    lane: { type: String, enum: ['interactive', 'bulk'] },
     status: { type: String, enum: ['pending', 'sent', 'dead'], required: true, default: 'pending' },
     attempts: { type: Number, required: true, default: 0 },
     nextAttemptAt: { type: Date, required: true },
