@@ -12,7 +12,8 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { handOff, press, submitStep, summaryValues, type Driver } from './support/migration.js';
 import { csrfIn, linkIn, pageClient, tokenOf } from './support/page-client.js';
-import { HANDOFF_CARD, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
+import { HANDOFF_CARD, HOME, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
+import { eventCallback } from './support/slack-requests.js';
 import { dayIn } from '../src/domain/migration.js';
 import { linkClaims, linkKey, readLink, signLink } from '../src/domain/migration-link.js';
 import { migrationPage } from '../src/web/pages/migration.js';
@@ -145,6 +146,13 @@ describe('the page', () => {
     expect(failedLine).toMatchObject({ action: 'payment_failed', actor: 'stripe', note: `customer (${to})'s card payment of EUR 480.00 failed: Your card was declined.` });
     await mailTo(ref, to, 'did not go through');
     await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && typeof c.args.thread_ts === 'string' && String(c.args.text).includes('card payment of EUR 480.00 failed'));
+    // App Home's queues follow the customer's payment as they follow billing's.
+    slack.reset();
+    await t.post(eventCallback({ event: { type: 'app_home_opened', user: USERS.billing, channel: `D${USERS.billing}`, tab: 'home' } }));
+    const home = await slack.waitFor('views.publish', (c) => c.args.user_id === USERS.billing);
+    const blocked = (home.args.view as { blocks: { block_id?: string; text?: { text: string } }[] }).blocks.find((b) => b.block_id === HOME.billingBlockedBlock)?.text?.text;
+    expect(blocked).toContain(ref);
+    expect(blocked).toContain('Your card was declined');
     const forged = await browser.post(`${link}/projects`, { _csrf: csrfIn(failedPage.text)!, live: 'shop-prod' });
     expect(forged.status).toBe(409);
     expect(forged.text).toContain('The payment did not go through');
