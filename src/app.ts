@@ -157,7 +157,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
 
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
     const web = links
-      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
+      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, trustedProxies: config.web.trustedProxies, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
       : undefined;
     if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({

@@ -121,6 +121,7 @@ const envSchema = z.object({
   PUBLIC_URL: optionalUrl(['http:', 'https:']),
   MIGRATION_LINK_TTL_DAYS: positiveInt(30),
   WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
+  WEB_TRUSTED_PROXIES: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10).default(0)),
   STRIPE_SECRET_KEY: z.preprocess(blankToUndefined, z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)').optional()),
   STRIPE_WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional()),
   STRIPE_API_URL: optionalUrl(['http:', 'https:']),
@@ -168,7 +169,12 @@ export interface Config {
    * server; without it migration emails carry no link. `rateLimitPerMinute` applies per link and per
    * client address.
    */
-  web: { publicUrl: string | undefined; linkTtlDays: number; rateLimitPerMinute: number };
+  /**
+   * `trustedProxies`: how many proxies in front of this server append to X-Forwarded-For (0: none,
+   * the socket's address is the client's). Behind a load balancer, without it every customer would
+   * share the proxy's address and its rate limit.
+   */
+  web: { publicUrl: string | undefined; linkTtlDays: number; rateLimitPerMinute: number; trustedProxies: number };
   /** Card payments: `stripe` when STRIPE_SECRET_KEY is set, else billing records payments by hand. */
   payments:
     | { adapter: 'manual' }
@@ -257,7 +263,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
-      web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE },
+      web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE, trustedProxies: env.WEB_TRUSTED_PROXIES },
       payments:
         env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
           ? { adapter: 'stripe', secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL }

@@ -49,7 +49,11 @@ describe('loadConfig', () => {
     const base = { PUBLIC_URL: 'https://bot.example.com/', STRIPE_SECRET_KEY: 'sk_test_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_API_URL: 'http://127.0.0.1:12111' };
     const r = loadConfig(base);
     if (!r.ok) throw new Error(r.problems.join('; '));
-    expect(r.config.web).toEqual({ publicUrl: 'https://bot.example.com', linkTtlDays: 30, rateLimitPerMinute: 120 });
+    expect(r.config.web).toEqual({ publicUrl: 'https://bot.example.com', linkTtlDays: 30, rateLimitPerMinute: 120, trustedProxies: 0 });
+    const proxied = loadConfig({ ...base, WEB_TRUSTED_PROXIES: '2' });
+    expect(proxied.ok && proxied.config.web.trustedProxies).toBe(2);
+    const badProxies = loadConfig({ ...base, WEB_TRUSTED_PROXIES: 'yes' });
+    expect(badProxies.ok ? [] : badProxies.problems.map((p) => p.split(':')[0])).toEqual(['WEB_TRUSTED_PROXIES']);
     expect(r.config.payments).toEqual({ adapter: 'stripe', secretKey: 'sk_test_abc123', webhookSecret: 'whsec_abc', apiUrl: 'http://127.0.0.1:12111' });
     const defaults = loadConfig({});
     expect(defaults.ok && defaults.config.payments).toEqual({ adapter: 'manual' });

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await fs.writeFile(seedFile, JSON.stringify([SEEDED]));
   slack = await startFakeSlack();
   sink = await startSmtpSink();
-  t = await startTestApp({ slack, servesLinks: true, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, ACCOUNTS_SEED_FILE: seedFile, WEB_RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
+  t = await startTestApp({ slack, servesLinks: true, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, ACCOUNTS_SEED_FILE: seedFile, WEB_RATE_LIMIT_PER_MINUTE: String(LIMIT), WEB_TRUSTED_PROXIES: '1' } });
   d = { t, slack };
 });
 afterAll(async () => {
@@ -124,5 +124,15 @@ describe('rate limits', () => {
     expect(limited.status).toBe(429);
     expect(limited.text).toContain('Too many requests');
     expect((await browser.get(other)).status).toBe(200);
+  });
+
+  it('when the bot is behind a proxy (WEB_TRUSTED_PROXIES=1), then each customer’s forwarded address has its own limit, not the proxy’s', async () => {
+    const links = await Promise.all(['MAN-CCC-0001', 'MAN-CCC-0002', 'MAN-CCC-0003'].map((id, i) => scheduled(id, `buyer${i}@proxied.example`).then((s) => s.link)));
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+    // One address uses up its limit (twice the per-link one) across two links...
+    for (const link of links.slice(0, 2)) for (let i = 0; i < LIMIT; i += 1) expect((await fetch(`${link}/status`, from('198.51.100.7'))).status).toBe(200);
+    expect((await fetch(links[2]!, from('198.51.100.7'))).status).toBe(429);
+    // ...while another customer behind the same proxy still gets in.
+    expect((await fetch(links[2]!, from('203.0.113.9'))).status).toBe(200);
   });
 });

@@ -28,6 +28,8 @@ export interface WebDeps {
   publicUrl: string | undefined;
   /** Requests per minute per link and per client address. */
   rateLimitPerMinute: number;
+  /** Proxies in front of us whose X-Forwarded-For names the client (WEB_TRUSTED_PROXIES); 0: none. */
+  trustedProxies?: number | undefined;
   /** Binds CSRF tokens to the link they were issued on (derived from the application key). */
   csrfKey: Buffer;
   /** More routes under `/migrate/`, with the same headers and error pages (the bench's baseline). */
@@ -53,6 +55,9 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
     bodyLimit: 64 * 1024,
     // A link's token is longer than the router's default of 100 characters (it would answer 414).
     routerOptions: { maxParamLength: 500 },
+    // Behind a load balancer the socket's address is the balancer's; per-address limits need the client's.
+    // Trusts the nearest `trustedProxies` hops of X-Forwarded-For (what a number does in Fastify at run time).
+    trustProxy: (_address: string, hop: number) => hop < (deps.trustedProxies ?? 0),
     // Fastify would otherwise want to own a server; ours is src/http/server.ts, so keep its handler.
     serverFactory: (h) => {
       handler = h;
@@ -93,8 +98,8 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
     csrfOpts: { hmacKey: deps.csrfKey.toString('base64') },
   });
   await app.register(rateLimit, {
+    // No global limit: the page's routes check theirs (migration-routes.ts); the webhook is Stripe's.
     global: false,
-    errorResponseBuilder: (_req, context) => Object.assign(new Error('rate limited'), { statusCode: context.statusCode, limited: true }),
   });
 
   app.setErrorHandler((err: FastifyError & { limited?: boolean }, req, reply) => {

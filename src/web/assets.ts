@@ -39,12 +39,13 @@ export const PAGE_JS = `(function(){
 var body=document.body,status=body.getAttribute('data-status'),version=body.getAttribute('data-version');
 if(!status||!window.fetch||!window.DOMParser)return;
 var dirty=false;document.addEventListener('input',function(){dirty=true});
+function focusIn(id){var el=document.getElementById(id),a=document.activeElement;return !!(el&&a&&a!==body&&el.contains(a))}
 function swap(doc,id){var next=doc.getElementById(id),cur=document.getElementById(id);if(next&&cur)cur.replaceWith(next)}
 function refresh(){return fetch(location.pathname,{cache:'no-store',credentials:'same-origin'}).then(function(r){
 if(!r.ok){location.reload();return}return r.text().then(function(text){
-var doc=new DOMParser().parseFromString(text,'text/html');swap(doc,'progress');if(!dirty)swap(doc,'step');
+var doc=new DOMParser().parseFromString(text,'text/html');var keep=dirty||focusIn('step');swap(doc,'progress');if(!keep)swap(doc,'step');
 version=doc.body.getAttribute('data-version');body.setAttribute('data-version',version);
-var note=document.getElementById('live-note');if(note)note.textContent=dirty?'The progress above was updated. Reload the page to see the latest details.':'This page was updated.'})})}
+var note=document.getElementById('live-note');if(note)note.textContent=keep?'The progress above was updated. Reload the page to see the latest details.':'This page was updated.'})})}
 function tick(){fetch(status,{cache:'no-store',credentials:'same-origin'}).then(function(r){
 if(r.status===404||r.status===410){location.reload();return null}return r.ok?r.json():null}).then(function(s){
 if(s&&s.version&&s.version!==version)return refresh()}).catch(function(){}).then(function(){setTimeout(tick,3000)})}

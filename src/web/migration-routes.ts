@@ -23,12 +23,21 @@ export async function migrationRoutes(app: FastifyInstance, opts: { deps: WebDep
   const { deps } = opts;
   const { page, log } = deps;
   const windowMs = 60_000;
-  const limits = [
-    // Per link: one customer's polling and pressing, however many addresses they come from.
-    app.rateLimit({ max: deps.rateLimitPerMinute, timeWindow: windowMs, keyGenerator: (req) => `link:${tokenHash(req.params)}` }),
-    // Per client address: someone trying many tokens.
-    app.rateLimit({ max: deps.rateLimitPerMinute * 2, timeWindow: windowMs, keyGenerator: (req) => `ip:${req.ip}` }),
-  ];
+  // Two limits on every request. The plugin runs only the first of several `rateLimit` hooks on a
+  // request, so both are made with `createRateLimit` and checked by one hook (each counts the request).
+  const perLink = app.createRateLimit({ max: deps.rateLimitPerMinute, timeWindow: windowMs, keyGenerator: (req) => `link:${tokenHash(req.params)}` });
+  const perAddress = app.createRateLimit({ max: deps.rateLimitPerMinute * 2, timeWindow: windowMs, keyGenerator: (req) => `ip:${req.ip}` });
+  const limits = async (req: FastifyRequest, reply: FastifyReply) => {
+    // One customer's polling and pressing however many addresses they come from; one address trying many tokens.
+    const [link, address] = await Promise.all([perLink(req), perAddress(req)]);
+    // `isAllowed` only means "on the allow list"; a counted request says `isExceeded`.
+    const refused = [link, address].find((r) => !r.isAllowed && r.isExceeded);
+    if (refused && !refused.isAllowed) {
+      log.info({ event: 'web.rate_limited', route: req.routeOptions.url, by: refused === link ? 'link' : 'address' }, 'page request rate limited');
+      reply.header('retry-after', String(refused.ttlInSeconds));
+      throw Object.assign(new Error('rate limited'), { statusCode: 429 });
+    }
+  };
   const base = (token: string) => `/migrate/${token}`;
 
   /** Runs a use case for a token; a refused link or step becomes its page. Returns undefined once answered. */
