@@ -287,4 +287,22 @@ describe('the page without card payments (manual adapter)', () => {
     expect(stripeHtml).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(stripeHtml).not.toContain('<img');
   });
+
+  it('when the summary is credits, or dues by eMandate with or without the card option, then the page says so and offers the card only where billing allowed it', () => {
+    const base: PageView = {
+      ref: 'AR-1002', customerName: 'Acme', enterprisePlan: 'Enterprise 250k', enterpriseStartDate: '2030-01-10', c4sCancellation: 'at 00:00 (Europe/Berlin) on 2030-01-09', c4sCancelled: false, timeZone: TZ,
+      steps: [], current: 'summary', summary: undefined, payment: { status: 'pending', reason: undefined, attempt: undefined }, paymentAdapter: 'stripe', payRefusal: undefined,
+      projects: { confirmed: undefined, offered: [], refusal: 'Choose your projects once the payment has gone through.' }, accountTeam: [], started: false, completed: false,
+    };
+    const ctx = { base: '/migrate/x', csrf: 'c', version: 'v' };
+    const credits = migrationPage({ ...base, summary: { outcome: 'credits', credit: 'EUR 12.00' }, payment: { status: 'not_needed', reason: undefined, attempt: undefined } }, ctx);
+    expect(credits).toContain('No overages on your current plan: your remaining credit of <strong>EUR 12.00</strong> goes to your next invoice');
+    expect(credits).not.toContain('id="pay"');
+    const mandate = migrationPage({ ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'none' } }, ctx);
+    expect(mandate).toContain('Will be collected by eMandate');
+    expect(mandate).not.toContain('id="pay"');
+    const mandateOrCard = migrationPage({ ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'optional' } }, ctx);
+    expect(mandateOrCard).toContain('Will be collected by eMandate');
+    expect(mandateOrCard).toMatch(/<button type="submit" class="secondary" id="pay">Pay now by card<\/button>/);
+  });
 });
