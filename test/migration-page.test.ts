@@ -10,7 +10,7 @@ import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { startFakeStripe, type FakeStripe } from './support/fake-stripe.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
-import { handOff, press, submitStep, summaryValues, type Driver } from './support/migration.js';
+import { handOff, press, selectPayment, submitStep, summaryValues, type Driver } from './support/migration.js';
 import { csrfIn, linkIn, pageClient, tokenOf } from './support/page-client.js';
 import { HANDOFF_CARD, HOME, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
 import { eventCallback } from './support/slack-requests.js';
@@ -208,6 +208,25 @@ describe('the page', () => {
     const done = await browser.get(link);
     expect(current(done.text)).toBe('migrating');
     expect(done.text).toContain('<li>shop-qa</li>');
+  });
+});
+
+describe('billing settles the payment in Slack', () => {
+  it('when billing records the payment while the customer’s card checkout is open, then the checkout is closed so it cannot be paid twice', async () => {
+    const { ref, link } = await scheduled('PGE-CCC-0001');
+    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '75', method: 'card' }));
+    const browser = pageClient();
+    const page = await browser.get(link);
+    expect((await browser.post(`${link}/pay`, { _csrf: csrfIn(page.text)! })).status).toBe(303);
+    const sessionId = (await ticketOf(ref)).migration?.checkout?.sessionId;
+    expect(stripe.sessions.get(sessionId!)?.status).toBe('open');
+
+    expect(await selectPayment(d, ref, 'succeeded')).toMatch(/^Recorded: the payment on .* succeeded/);
+    expect(stripe.calls.filter((c) => c.path === `/v1/checkout/sessions/${sessionId}/expire`)).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(stripe.sessions.get(sessionId!)?.status).toBe('expired');
+    const hosted = await fetch(stripe.sessions.get(sessionId!)!.url);
+    expect(await hosted.text()).toContain('This session is expired.');
+    expect(current((await browser.get(link)).text)).toBe('projects');
   });
 });
 

@@ -58,7 +58,9 @@ export function createServices(deps: {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
   const links = deps.page?.links ? createLinkIssuer(deps.page.links, () => deps.now?.() ?? new Date()) : undefined;
-  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs, links };
+  const payments = deps.page?.payments;
+  const closeCheckout = payments?.adapter === 'stripe' ? (id: string) => payments.expireCheckout(id) : undefined;
+  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs, links, closeCheckout };
   const pageDeps: PageDeps | undefined = deps.page?.links ? { ...migrationDeps, payments: deps.page.payments, linkSettings: deps.page.links } : undefined;
   const needPage = (): PageDeps => {
     if (!pageDeps) throw new AppError('unavailable', 'The migration page is off: PUBLIC_URL is not set.');

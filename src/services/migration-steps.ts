@@ -206,9 +206,27 @@ export async function applyPayment(
     const icon = input.status === 'succeeded' ? ':credit_card:' : ':no_entry:';
     await tellThreads(deps, ticket.ref, `payment:${input.status}:${input.requestKey}`, `${icon} ${escapeText(customerWords)}.${input.status === 'failed' ? ' Every later step waits for a successful payment.' : ''}`);
   }
+  const billingSettled = !c && input.status === 'succeeded';
+  if (billingSettled) await closeOpenCheckout(deps, ticket.ref, m);
   if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded. ${toldCustomer(emailed, 'told')}`;
   if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. ${toldCustomer(emailed, projectsKnown ? 'told' : 'told and asked for the projects')}`;
   return `Recorded: the payment on ${ticket.ref} is pending.`;
+}
+
+/**
+ * Billing recorded the payment in Slack while the customer's card checkout may still be open: close
+ * it so the customer cannot pay twice. Had they paid it meanwhile, both threads say so (refund one).
+ */
+async function closeOpenCheckout(deps: MigrationDeps, ref: string, m: Migration): Promise<void> {
+  const sessionId = m.checkout?.sessionId;
+  if (!sessionId || !deps.closeCheckout) return;
+  try {
+    if ((await deps.closeCheckout(sessionId)) === 'paid') {
+      await tellThreads(deps, ref, `checkout-paid:${sessionId}`, `:warning: The customer had also paid by card on the migration page (attempt ${m.checkout?.attempt ?? '?'}): one of the two payments needs a refund.`);
+    }
+  } catch (err) {
+    deps.log.warn({ event: 'migration.checkout_close_failed', ref, err: (err as Error).message }, 'could not close the customer’s open checkout');
+  }
 }
 
 /** A line in the thread of both cards: the billing channel's handoff and the team's ticket card. */

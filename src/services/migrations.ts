@@ -27,6 +27,11 @@ export interface MigrationDeps extends TicketDeps {
   jobs?: MigrationJobs | undefined;
   /** The customer's page links in the emails (absent without PUBLIC_URL: the emails ask for replies). */
   links?: LinkIssuer | undefined;
+  /**
+   * Closes the customer's open card checkout when billing settles the payment another way, so it
+   * cannot be paid twice: `paid` when the customer had paid it meanwhile. Absent without Stripe.
+   */
+  closeCheckout?: ((sessionId: string) => Promise<'closed' | 'paid'>) | undefined;
 }
 
 export interface HandoffInput {
