@@ -15,7 +15,7 @@ import { csrfIn, linkIn, pageClient, tokenOf } from './support/page-client.js';
 import { HANDOFF_CARD, HOME, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
 import { eventCallback } from './support/slack-requests.js';
 import { dayIn } from '../src/domain/migration.js';
-import { linkClaims, linkKey, readLink, signLink } from '../src/domain/migration-link.js';
+import { linkClaims, linkKey, readLink, signLink, withoutLinkTokens } from '../src/domain/migration-link.js';
 import { migrationPage } from '../src/web/pages/migration.js';
 import type { PageView } from '../src/services/migration-page.js';
 
@@ -274,6 +274,15 @@ describe('links that must not open the page', () => {
 
     await eventually(async () => logLines.some((l) => l.includes('web.link_refused')), 'refusals logged');
     for (const secret of [token, flipped, old, tokenOf(fresh!), tokenOf(otherLink)]) expect(logLines.filter((l) => l.includes(secret))).toEqual([]);
+  });
+});
+
+describe('log lines', () => {
+  it('when a library error names a page link, then the line keeps the path and drops the token', () => {
+    const token = signLink(linkKey(Buffer.from(APP_SECRET, 'utf8')), linkClaims({ ref: 'AR-1', email: 'a@b.example', generation: 1, now: new Date(), ttlDays: 30 }));
+    const line = withoutLinkTokens(`Invalid success_url: https://bot.example.com/migrate/${token}?paid`);
+    expect(line).toBe('Invalid success_url: https://bot.example.com/migrate/<token>?paid');
+    expect(line).not.toContain(token.split('.')[1]);
   });
 });
 

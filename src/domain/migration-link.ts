@@ -58,6 +58,14 @@ export function readLink(key: Buffer, token: string, now: Date): LinkCheck {
   return { ok: true, claims };
 }
 
+/**
+ * Text for a log line with any page link's token taken out: an error from a library (a refused
+ * Checkout request echoing its success_url, say) must not carry a working token into the logs.
+ */
+export function withoutLinkTokens(text: string): string {
+  return text.replace(/\/migrate\/[A-Za-z0-9_.-]{10,}/g, '/migrate/<token>');
+}
+
 /** Claims for a link issued at `now`, good for `ttlDays`. */
 export function linkClaims(input: { ref: string; email: string; generation: number; now: Date; ttlDays: number }): LinkClaims {
   const issuedAt = Math.floor(input.now.getTime() / 1000);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { c4sCancellationForCustomer } from '../domain/migration-dates.js';
 import { reached } from '../domain/migration.js';
 import { cardPayment, currentStep, customerPayRefusal, customerProjectsRefusal, journey, retrying, type JourneyStep, type StepState } from '../domain/migration-journey.js';
-import type { LinkClaims } from '../domain/migration-link.js';
+import { withoutLinkTokens, type LinkClaims } from '../domain/migration-link.js';
 import { blockedReason, formatAmount } from '../domain/migration-steps.js';
 import { isDuplicateKey } from '../db/models.js';
 import { AppError } from '../errors.js';
@@ -190,7 +190,7 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
     if (err instanceof AppError) throw err;
     // The attempt was never made: free its number so the next press tries it again.
     await deps.models.MigrationEffect.deleteOne({ _id: key });
-    deps.log.warn({ event: 'migration.checkout_failed', ref: ticket.ref, attempt, err: (err as Error).message }, 'could not start a card payment');
+    deps.log.warn({ event: 'migration.checkout_failed', ref: ticket.ref, attempt, err: withoutLinkTokens((err as Error).message) }, 'could not start a card payment');
     if (err instanceof PaymentUnavailable) throw new AppError('unavailable', 'The payment service is not answering right now. Please try again in a minute.');
     throw err;
   }

@@ -19,6 +19,7 @@ import { migrationRoutes } from './migration-routes.js';
 import { refusalPage } from './pages/refusal.js';
 import { stripeWebhook } from './stripe-webhook.js';
 import { tokenHash } from './token-hash.js';
+import { withoutLinkTokens } from '../domain/migration-link.js';
 
 export interface WebDeps {
   page: Services['migrationPage'];
@@ -110,7 +111,7 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
       return html(reply.code(403)).send(refusalPage('forbidden'));
     }
     if (status >= 400 && status < 500) return html(reply.code(status)).send(refusalPage('unreadable'));
-    deps.log.error({ event: 'web.error', route: routeOf(req), err: err.message }, 'web request failed');
+    deps.log.error({ event: 'web.error', route: routeOf(req), err: withoutLinkTokens(err.message) }, 'web request failed');
     return html(reply.code(500)).send(refusalPage('error'));
   });
   app.setNotFoundHandler((_req, reply) => html(reply.code(404)).send(refusalPage('notFound')));
