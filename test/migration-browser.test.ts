@@ -125,6 +125,7 @@ run('the customer in a browser', () => {
     expect(await page.getAttribute('[data-step="payment"]', 'data-state')).toBe('done');
     expect(await currentStep(page)).toBe('projects');
     expect((await ticketOf(ref)).migration?.payment?.status).toBe('succeeded');
+    expect(await page.textContent('#step')).toContain('EUR 480.00 was due');
     await screenshot(page, 'journey-4-projects');
     await expectAccessible(page, 'projects');
 

@@ -68,7 +68,7 @@ function summaryPanel(v: PageView, c: PageContext): Html {
   }
   const pending = !paid && !failed && v.payment.attempt ? html`<p class="hint">A card payment was started; this page updates as soon as it is confirmed.</p>` : '';
   return html`<section class="panel" aria-labelledby="summary-h"><h2 id="summary-h">Billing summary</h2>
-<p>Usage above your current plan: <strong>${s.amount}</strong> is due. Default payment method: ${s.method === 'emandate' ? 'eMandate (direct debit)' : 'card'}.</p>
+<p>Usage above your current plan: <strong>${s.amount}</strong> ${paid ? 'was due' : 'is due'}. Default payment method: ${s.method === 'emandate' ? 'eMandate (direct debit)' : 'card'}.</p>
 ${action}${pending}</section>`;
 }
 
