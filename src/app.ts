@@ -39,6 +39,10 @@ import { countOverdue } from './services/sla-stats.js';
 import { createCsat } from './services/csat.js';
 import { backfillOpenedBy } from './services/tickets.js';
 import { csatPages } from './web/csat-page.js';
+import { createPayments } from './payments/index.js';
+import { linkKey } from './domain/migration-link.js';
+import { deriveKey } from './domain/signing.js';
+import { createWebApp, type WebDeps } from './web/app.js';
 
 export interface RunningApp {
   config: Config;
@@ -77,6 +81,8 @@ export interface StartOptions {
   defaultMetrics?: boolean;
   /** The app's time (tests set it near a job's due time; the scheduler follows it). */
   clock?: Clock;
+  /** Routes added beside the customer's pages, under the same plugins (the page bench's static "hello"). */
+  webRoutes?: WebDeps['extraRoutes'];
   /**
    * The behaviour before issue 9 (items 5 and 9), for the benches' before/after figures; never set
    * in production. `sharedQueue`: mail processing and every delivery share one queue of four.
@@ -130,11 +136,31 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const scheduling = duePorts(due);
     const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
     metrics.countOverdueWith(() => countOverdue(models, now()));
-    // Known once the server listens, unless PUBLIC_URL says where customers reach it.
-    let publicUrl = config.http.publicUrl ?? '';
-    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => publicUrl });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: scheduling.migrations, plans, now, sla, assign: config.sla.assign, slaRules, csat: config.sla.csat, csatHooks: csat });
+    const payments = createPayments(config.payments);
+    const publicUrl = config.web.publicUrl;
+    // CSAT links point at PUBLIC_URL; without it (Slack off) the local address, known once the server listens.
+    let csatBase = publicUrl ?? '';
+    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => csatBase });
+    const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
+    const services = createServices({
+      models,
+      outbox,
+      log,
+      metrics,
+      domain: config.mail.domain,
+      appKey,
+      timeZone: config.billing.timeZone,
+      migrationJobs: scheduling.migrations,
+      plans,
+      now,
+      page: { links, payments },
+      sla,
+      assign: config.sla.assign,
+      slaRules,
+      csat: config.sla.csat,
+      csatHooks: csat,
+    });
 
     // Stored mail becomes tickets and replies; SMTP and IMAP (below) store it.
     const raw = rawStore(models);
@@ -167,8 +193,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     // runner, then IMAP and Slack.
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
+    const web = links
+      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, trustedProxies: config.web.trustedProxies, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
+      : undefined;
+    if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({
       slackListener: slack?.requestListener,
+      web,
       ping: db.ping,
       backlog: outboxWorker.backlog,
       metrics,
@@ -176,7 +207,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       customerPages: csatPages({ answer: (path) => csat.answer(path), log }),
     });
     const port = await listen(server, config.http.port, config.http.host);
-    publicUrl ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
+    csatBase ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -209,7 +240,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       cleanups.push(() => slack.stop());
     }
     log.info(
-      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
+      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
     return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };

@@ -88,7 +88,6 @@ const envSchema = z.object({
   ),
   PORT: port(3000),
   HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
-  PUBLIC_URL: optionalUrl(['http:', 'https:']),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
   SLACK_APP_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
@@ -124,6 +123,13 @@ const envSchema = z.object({
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
   JOBS_PLAN_CONCURRENCY: positiveInt(5),
   JOBS_DUE_CONCURRENCY: positiveInt(8),
+  PUBLIC_URL: optionalUrl(['http:', 'https:']),
+  MIGRATION_LINK_TTL_DAYS: positiveInt(30),
+  WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
+  WEB_TRUSTED_PROXIES: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10).default(0)),
+  STRIPE_SECRET_KEY: z.preprocess(blankToUndefined, z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)').optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional()),
+  STRIPE_API_URL: optionalUrl(['http:', 'https:']),
   SLA_POLICY_FILE: optionalString,
   ASSIGN_SALES: assignment,
   ASSIGN_BILLING: assignment,
@@ -152,8 +158,7 @@ export type SlackConfig =
 export interface Config {
   dataDir: string;
   db: { uri: string | undefined; embedded: EmbeddedChoice };
-  /** publicUrl: where customers reach the bot's pages (CSAT answers); unset, the local address. */
-  http: { port: number; host: string; publicUrl: string | undefined };
+  http: { port: number; host: string };
   slack: SlackConfig;
   roles: Record<Role, string[]>;
   mail: {
@@ -176,8 +181,23 @@ export interface Config {
    */
   sla: { policyFile: string | undefined; assign: Record<Team, 'off' | 'round-robin'>; csat: Record<Team, boolean> };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Signs reply addresses (and later links); unset, a key kept in the database is used. */
+  /** Signs reply addresses and migration links; unset, a key kept in the database is used. */
   appSecret: string | undefined;
+  /**
+   * The customer's pages. `publicUrl` (PUBLIC_URL, no trailing slash) is where customers reach this
+   * server; without it migration emails carry no link. `rateLimitPerMinute` applies per link and per
+   * client address.
+   */
+  /**
+   * `trustedProxies`: how many proxies in front of this server append to X-Forwarded-For (0: none,
+   * the socket's address is the client's). Behind a load balancer, without it every customer would
+   * share the proxy's address and its rate limit.
+   */
+  web: { publicUrl: string | undefined; linkTtlDays: number; rateLimitPerMinute: number; trustedProxies: number };
+  /** Card payments: `stripe` when STRIPE_SECRET_KEY is set, else billing records payments by hand. */
+  payments:
+    | { adapter: 'manual' }
+    | { adapter: 'stripe'; secretKey: string; webhookSecret: string; apiUrl: string | undefined };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -223,6 +243,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.BILLING_WEBHOOK_URL && !env.BILLING_WEBHOOK_SECRET) {
     problems.push('BILLING_WEBHOOK_SECRET: required when BILLING_WEBHOOK_URL is set (events are signed)');
   }
+  if (slack.enabled && !env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when Slack is on (the address customers open migration links at, such as https://bot.example.com)');
+  }
+  if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+    problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set (payment results arrive as signed webhooks)');
+  }
+  if (env.STRIPE_SECRET_KEY && !env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when STRIPE_SECRET_KEY is set (Checkout sends the customer back there)');
+  }
   if (problems.length > 0) return { ok: false, problems };
 
   const dataDir = path.resolve(env.DATA_DIR);
@@ -236,7 +265,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     config: {
       dataDir,
       db: { uri: env.MONGODB_URI, embedded: env.EMBEDDED_DB },
-      http: { port: env.PORT, host: env.HTTP_HOST, publicUrl: env.PUBLIC_URL?.replace(/\/+$/, '') },
+      http: { port: env.PORT, host: env.HTTP_HOST },
       slack,
       roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
       mail: {
@@ -260,6 +289,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
+      web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE, trustedProxies: env.WEB_TRUSTED_PROXIES },
+      payments:
+        env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
+          ? { adapter: 'stripe', secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL }
+          : { adapter: 'manual' },
     },
   };
 }

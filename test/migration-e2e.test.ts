@@ -110,7 +110,8 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   expect((await openStep(d, A.projects, ref)).refusal).toMatch(/Blocked: the payment on .* failed/);
   expect(await press(d, A.start, ref)).toMatch(/Blocked/);
   await selectPayment(d, ref, 'succeeded');
-  const askProjects = await mailWith(ref, 'please reply with the projects');
+  // With PUBLIC_URL set the email offers the page too; replying with the list still works.
+  const askProjects = await mailWith(ref, 'with the projects to move');
 
   // 7. The customer names the projects in a reply: confirmed and emailed back.
   await reply(askProjects, 'Live: bigco-prod, bigco-eu\nTest: bigco-staging\n\nBest, CTO');

@@ -177,9 +177,10 @@ export function createSlackDeliverer(deps: {
       case 'handoff_card':
         return handoffCardDelivery(row, attempt, intent.ref);
       case 'thread_reply': {
-        const card = await models.SlackPost.findById(`card:${intent.ref}`).lean();
-        if (!card) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
-        return { ...(await postOnce(row, attempt, { channel: card.channel, threadTs: card.ts }, { text: intent.text.slice(0, 3900) })) };
+        // `post`: the billing channel's handoff card, or (by default) the team's ticket card.
+        const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
+        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        return { ...(await postOnce(row, attempt, { channel: post.channel, threadTs: post.ts }, { text: intent.text.slice(0, 3900) })) };
       }
       case 'review_notice':
         return { ...(await postOnce(row, attempt, { channel: channels.support }, reviewNotice(intent))) };
