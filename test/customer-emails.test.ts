@@ -34,6 +34,7 @@ const RENDER: Record<string, () => RenderedMail> = {
   migrationScheduledMail: () => migrationScheduledMail({ ...ctx, c4sCancelAt: c4sCancellationAt('2026-12-03', 'Europe/Berlin'), timeZone: 'Europe/Berlin' }),
   billingSummaryMail: () => migration.billingSummaryMail(ctx, { outcome: 'dues', amountCents: 48_000, currency: 'EUR', method: 'emandate', payNowByCard: true }),
   paymentFailedMail: () => migration.paymentFailedMail(ctx, hostile('card declined')),
+  migrationLinkMail: () => migration.migrationLinkMail({ ...ctx, link: 'https://bot.example.com/migrate/abc.def' }),
   paymentSucceededMail: () => migration.paymentSucceededMail(ctx, false),
   projectsConfirmedMail: () => migration.projectsConfirmedMail(ctx, projects),
   migrationCompletedMail: () => migrationCompletedMail(ctx, projects),
