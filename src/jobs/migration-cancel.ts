@@ -5,7 +5,7 @@
  * Every process registers it; the effect is guarded by inserting `cancel:<ref>` into
  * `migration_effects` (unique `_id`), so it happens once however many run it.
  */
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../services/outbox.js';
@@ -83,13 +83,9 @@ export function createMigrationCancelJob(deps: {
    * half-way (the row is taken over once its claim is stale), and this run finishes the work.
    */
   async function claim(ref: string, at: Date): Promise<{ at: Date; repair: boolean } | undefined> {
-    try {
-      await models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
-      return { at, repair: false };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const existing = await models.MigrationEffect.findById(`cancel:${ref}`).lean();
+    const got = await claimOnce(models.MigrationEffect, { _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
+    if (got.won) return { at, repair: false };
+    const existing = got.existing;
     if (!existing || at.getTime() - existing.at.getTime() < LOCK_LIFETIME_MS) return undefined;
     log.warn({ event: 'migration.cancel_repair', ref, claimedAt: existing.at.toISOString(), by: existing.by }, 'finishing a cancellation an earlier run left half-done');
     return { at: existing.at, repair: true };
@@ -130,8 +126,8 @@ export function createMigrationCancelJob(deps: {
     const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancelled for ${accountId} in the billing system${via ? ` (${via})` : ''}, ${timing} its time ${formatInstant(runAt, deps.timeZone ?? 'UTC')}` };
     // The line is built from the claim alone, so a repair and a late original write add it once.
     await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $addToSet: { history: line } });
-    await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
-    await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+    await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+    await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', kind: 'update', payload: { type: 'handoff_card', ref }, ticketRef: ref });
     log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs, repair }, 'C4S plan cancellation recorded');
     return 'cancelled';
   }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { z } from 'zod';
-import { insertIfAbsent } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { isAccountId } from '../domain/account-id.js';
 import { addDays, isIsoDate } from '../domain/dates.js';
@@ -60,7 +60,7 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     region: a.region,
     retentionYears: a.retentionYears,
   };
-  const created = await insertIfAbsent(() => deps.models.Account.create(doc));
+  const created = await insertOnce(deps.models.Account, doc);
   const account = (await deps.models.Account.findById(a.id).lean()) as AccountDoc;
   if (created && account.status === 'trial') {
     const t = trialDates(account.signupDate, deps.timeZone);

@@ -2,7 +2,8 @@
 import { randomInt } from 'node:crypto';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
+import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
 import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
@@ -43,15 +44,9 @@ const MAX_NUMBER_ATTEMPTS = 100;
  * on tickets.number is the guard, and a collision simply asks again.
  */
 async function nextNumber(models: Models): Promise<number> {
-  for (let i = 0; i < 5; i += 1) {
-    try {
-      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
-      return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // two first-ever upserts raced; the loser tries again
-    }
-  }
-  throw new Error('could not allocate a ticket number');
+  // Two first-ever upserts can race; the loser goes again.
+  const doc = await racingUpsert(() => models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
+  return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
 }
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
@@ -76,8 +71,9 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     const hint = await nextNumber(models);
     const number = taken > 0 ? Math.max(hint, taken + 1 + randomInt(attempt + 1)) : hint;
     const ref = formatRef(number);
-    try {
-      await models.Ticket.create({
+    const numbered = await claimOnce(
+      models.Ticket,
+      {
         _id: ref,
         number,
         ref,
@@ -93,23 +89,23 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         rule: input.rule,
         citesRef: input.citesRef,
         history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
-      });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      },
+      { readExisting: false },
+    );
+    if (!numbered.won) {
       taken = number;
       ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
       continue;
     }
     // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
-    try {
-      await models.TicketKey.create({ _id: input.idempotencyKey, ref });
+    const keyed = await claimOnce(models.TicketKey, { _id: input.idempotencyKey, ref });
+    if (keyed.won) {
       ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
       created = true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    } else {
       await models.Ticket.deleteOne({ _id: ref });
-      ticket = await ticketForKey(models, input.idempotencyKey);
+      ticket = keyed.existing ? ((await models.Ticket.findById(keyed.existing.ref).lean()) as Ticket | null) : await ticketForKey(models, input.idempotencyKey);
     }
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
@@ -118,6 +114,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   await deps.outbox.enqueue({
     key: `ticket-card:${ticket.ref}:opened`,
     channel: 'slack',
+    kind: 'post',
     payload: { type: 'ticket_card', ref: ticket.ref },
     ticketRef: ticket.ref,
     lane: laneOf(input.source),
@@ -166,6 +163,7 @@ async function changeTicket(
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
     channel: 'slack',
+    kind: 'update',
     payload: { type: 'ticket_card', ref },
     ticketRef: ref,
   });
@@ -214,6 +212,7 @@ export async function recordOnTicket(
     await deps.outbox.enqueue({
       key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`,
       channel: 'slack',
+      kind: 'update',
       payload: { type: 'ticket_card', ref },
       ticketRef: ref,
       ...(change.lane ? { lane: change.lane } : {}),
@@ -240,6 +239,7 @@ export async function addCustomerReply(
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
+    kind: 'thread_reply',
     payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
     ticketRef: ref,
     lane: 'bulk',

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
 import type { SlackConfig } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import { slackLogger, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerHandlers, type HandlerDeps } from '../../handlers/index.js';
@@ -52,14 +52,9 @@ function retryGuard(models: Models, log: Logger): Middleware<AnyMiddlewareArgs> 
     if (kind === 'event') {
       const eventId = (body as { event_id?: string }).event_id;
       if (eventId) {
-        try {
-          await models.SlackDelivery.create({ _id: `event:${eventId}`, at: new Date() });
-        } catch (err) {
-          if (isDuplicateKey(err)) {
-            log.info({ event: 'slack.retry_dropped', kind, eventId, retryNum }, 'event already handled');
-            return;
-          }
-          throw err;
+        if (!(await insertOnce(models.SlackDelivery, { _id: `event:${eventId}`, at: new Date() }))) {
+          log.info({ event: 'slack.retry_dropped', kind, eventId, retryNum }, 'event already handled');
+          return;
         }
       }
     } else if (retryNum !== undefined && retryNum > 0 && (kind === 'command' || kind === 'action')) {

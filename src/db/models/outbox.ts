@@ -10,6 +10,8 @@ const outboxSchema = new Schema(
     _id: { type: String, required: true },
     key: { type: String, required: true },
     channel: { type: String, enum: ['slack', 'email'], required: true },
+    /** What it does (services/outbox.ts `OutboxKind`). Rows from before the field have none: `kindOf` derives it. */
+    kind: { type: String, enum: ['post', 'update', 'thread_reply', 'dm', 'email'] },
     /** Slack: `{ method, args }`. Email: the message fields. Never keys with dots or `$`. */
     payload: { type: Schema.Types.Mixed, required: true },
     ticketRef: { type: String },
