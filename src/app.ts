@@ -13,6 +13,7 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
 import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
 import { createDueWork, type DueWork } from './jobs/due-work.js';
+import { createRetentionJob, type RetentionJob } from './jobs/retention.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
@@ -44,6 +45,8 @@ export interface RunningApp {
   planJobs: PlanJobs;
   /** Everything that falls due at a time, and this process's runner for it. */
   due: DueWork;
+  /** The daily deletion of what is past its retention. */
+  retention: RetentionJob;
   metrics: Metrics;
   /** This process's in-process work: mail processing, bulk and interactive deliveries. */
   lanes: Lanes;
@@ -72,6 +75,11 @@ export interface StartOptions {
    * outcome is unknown is retried on the plain back-off.
    */
   legacy?: { sharedQueue?: boolean; blindRepeats?: boolean };
+  /**
+   * false: the daily retention row is not written (its handler is still registered). For tests,
+   * which move the clock years ahead and would otherwise see their closed tickets go.
+   */
+  scheduleRetention?: boolean;
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
@@ -104,6 +112,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
     const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const retention = createRetentionJob({ models, due, clock, policy: config.retention, log });
     const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
     const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
@@ -162,6 +171,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     await scheduler.every('1 minute', PLAN_SWEEP_JOB);
     await due.start();
     cleanups.push(() => due.stop());
+    if (opts.scheduleRetention !== false) await retention.start();
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
@@ -179,7 +189,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, retention, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { postSigned, type PostOptions, type PostResult, type SlackRequest } from './slack-requests.js';
 import type { FakeSlack } from './fake-slack.js';
 
@@ -38,6 +38,8 @@ export async function startTestApp(opts: {
   env?: Record<string, string>;
   databaseUri?: string;
   start?: StartOptions;
+  /** The app's logger (tests that read its lines); by default silent unless TEST_LOG_LEVEL. */
+  log?: Logger;
 } = {}): Promise<TestApp> {
   // The channels the app posts to exist before its first post, as they do in a workspace.
   opts.slack?.addChannels(...Object.values(CHANNELS));
@@ -68,8 +70,8 @@ export async function startTestApp(opts: {
   };
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const app = await startApp(result.config, log, opts.start);
+  const log = opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const app = await startApp(result.config, log, { scheduleRetention: false, ...opts.start });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;
   return {
