@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { FakeSlack } from './support/fake-slack.js';
 import { useSlackApp } from './support/slack-app-fixture.js';
 import { blockActions, eventCallback, slashCommand } from './support/slack-requests.js';
-import { CHANNELS, eventually, postOf, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, settled, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_CARD } from '../views/ids.js';
 import { TICKET_USAGE } from '../views/usage.js';
 
@@ -48,6 +48,20 @@ describe('/ticket subcommands', () => {
     const text = JSON.stringify(answer.args.blocks);
     expect(text).toContain(mine.ref);
     expect(text).not.toContain(other.ref);
+  });
+
+  it('when /ticket mine is run, then tickets the caller claimed are listed and closed ones are not', async () => {
+    const claimed = await openTicket('Claimed: address change', 'support', USERS.rep);
+    const done = await openTicket('Closed: duplicate invoice', 'support', USERS.rep);
+    await t.app.services.tickets.claim(claimed.ref, USERS.admin);
+    await t.app.services.tickets.claim(done.ref, USERS.admin);
+    await t.app.services.tickets.close(done.ref, USERS.admin);
+    await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.admin, channelId: 'C0X', responseUrl: slack.responseUrl('mine-claimed') }));
+    const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'mine-claimed');
+    const text = JSON.stringify(answer.args.blocks);
+    expect(text).toContain(claimed.ref);
+    expect(text).not.toContain(done.ref);
+    await settled(t); // the cards' updates are out before the next test counts Slack calls
   });
 
   it.each(['', 'bogus', 'new please', 'AR-x', 'mine AR-1001'])('when the argument is %p, then the ack carries the usage line and nothing else happens', async (text) => {

@@ -17,6 +17,8 @@ export type TicketKind = (typeof TICKET_KINDS)[number];
 
 export const TICKET_STATUSES = ['new', 'claimed', 'waiting_on_customer', 'closed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** Every status but closed: the working set, which stays small however long the history grows. */
+export const OPEN_STATUSES = TICKET_STATUSES.filter((s) => s !== 'closed');
 
 export const FIRST_TICKET_NUMBER = 1001;
 

@@ -5,7 +5,7 @@ import type { Models } from '../db/models.js';
 import { claimOnce } from '../db/claims.js';
 import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, OPEN_STATUSES, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -141,14 +141,16 @@ export async function findTicket(models: Models, refText: string): Promise<Ticke
 }
 
 /**
- * Tickets the user opened or has claimed, newest first. Two indexed equalities merged here rather
- * than one `$or` (FerretDB runs an `$or`, like a dotted field, as a scan of every ticket).
+ * The open tickets the user opened or has claimed, newest first. Only open ones: they are the
+ * user's work, and their number stays small while closed history grows for years. Each query is
+ * equalities on top-level fields (person, status), merged here: FerretDB pushes only those down to
+ * its indexes, and sorts and limits in memory whatever the filter let through, so one `$or`, a
+ * dotted field, a `$ne` or a query across all statuses would read every ticket the user ever had.
  */
 export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  const [opened, assigned] = await Promise.all(
-    [{ openedBy: slackUserId }, { assignee: slackUserId }].map((filter) => models.Ticket.find(filter).sort({ number: -1 }).limit(limit).lean() as Promise<Ticket[]>),
-  );
-  const byRef = new Map([...opened!, ...assigned!].map((t) => [t.ref, t]));
+  const filters = OPEN_STATUSES.flatMap((status) => [{ openedBy: slackUserId, status }, { assignee: slackUserId, status }]);
+  const found = await Promise.all(filters.map((filter) => models.Ticket.find(filter).sort({ number: -1 }).limit(limit).lean() as Promise<Ticket[]>));
+  const byRef = new Map(found.flat().map((t) => [t.ref, t]));
   return [...byRef.values()].sort((x, y) => y.number - x.number).slice(0, limit);
 }
 
