@@ -126,12 +126,12 @@ describe('hot-path queries and the indexes they use', () => {
     expect(missingIndex({ _id: { $in: ['a'] } }, leading)).toBeUndefined();
   });
 
-  it('when tickets were opened in Slack before `openedBy` existed, then the upgrade gives it to them once and /ticket mine lists them', async () => {
+  it('when tickets were opened in Slack before `openedBy` and `openFor` existed, then the upgrade gives them both once and /ticket mine lists them', async () => {
     const m = t.app.db.models;
     await m.Ticket.collection.insertOne({ _id: 'AR-9100' as never, number: 9100, ref: 'AR-9100', kind: 'support', status: 'new', title: 'Old one', team: 'support', source: { channel: 'slack', slackUserId: USERS.support }, idempotencyKey: 'old:9100', participants: [], trusted: [], history: [] });
     expect((await t.app.services.tickets.mine(USERS.support)).map((x) => x.ref)).not.toContain('AR-9100');
-    await m.Counter.deleteOne({ _id: 'upgrade:ticket-opened-by' });
-    expect(await upgradeData(m)).toEqual({ 'upgrade:ticket-opened-by': 1 });
+    await m.Counter.deleteMany({ _id: { $in: ['upgrade:ticket-opened-by', 'upgrade:ticket-open-for'] } });
+    expect(await upgradeData(m)).toEqual({ 'upgrade:ticket-opened-by': 1, 'upgrade:ticket-open-for': 1 });
     expect(await upgradeData(m)).toEqual({}); // once per database
     expect((await t.app.services.tickets.mine(USERS.support)).map((x) => x.ref)).toContain('AR-9100');
   });

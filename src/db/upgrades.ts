@@ -5,6 +5,7 @@
  */
 import { insertOnce } from './claims.js';
 import type { Models } from './models.js';
+import { OPEN_STATUSES, openForOf } from '../domain/ticket.js';
 
 const BATCH = 500;
 
@@ -22,7 +23,25 @@ async function backfillOpenedBy(models: Models): Promise<number> {
   }
 }
 
-const STEPS: { id: string; run: (models: Models) => Promise<number> }[] = [{ id: 'upgrade:ticket-opened-by', run: backfillOpenedBy }];
+/** Open tickets from before `openFor` existed get it (closed ones need none: nobody's work). */
+async function backfillOpenFor(models: Models): Promise<number> {
+  let done = 0;
+  for (const status of OPEN_STATUSES) {
+    for (;;) {
+      const rows = await models.Ticket.find({ status, openFor: { $exists: false } }).select({ _id: 1, status: 1, openedBy: 1, assignee: 1 }).limit(BATCH).lean();
+      for (const row of rows) await models.Ticket.updateOne({ _id: row._id }, { $set: { openFor: openForOf(row) } });
+      done += rows.length;
+      if (rows.length < BATCH) break;
+    }
+  }
+  return done;
+}
+
+// In order: openFor is computed from openedBy.
+const STEPS: { id: string; run: (models: Models) => Promise<number> }[] = [
+  { id: 'upgrade:ticket-opened-by', run: backfillOpenedBy },
+  { id: 'upgrade:ticket-open-for', run: backfillOpenFor },
+];
 
 /** Runs the steps this database has not had; returns how many rows each changed. */
 export async function upgradeData(models: Models): Promise<Record<string, number>> {

@@ -97,8 +97,11 @@ export interface AccountOverview {
 /** `/account`: the account, its pending scheduled changes (soonest first) and its open tickets. */
 export async function accountOverview(deps: PlanDeps, accountId: string): Promise<AccountOverview> {
   const doc = await loadAccount(deps, accountId);
-  const pending = (await deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean()) as PlanChange[];
-  const tickets = (await deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean()) as Ticket[];
+  // Side by side: the answer waits for the slower of the two, not for both in turn.
+  const [pending, tickets] = await Promise.all([
+    deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean() as Promise<PlanChange[]>,
+    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean() as Promise<Ticket[]>,
+  ]);
   return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets };
 }
 

@@ -5,7 +5,7 @@ import type { Models } from '../db/models.js';
 import { claimOnce } from '../db/claims.js';
 import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, OPEN_STATUSES, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, openForOf, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -84,7 +84,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         accountId: input.accountId,
         team: teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined),
         source: input.source,
-        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId } : {}),
+        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId, openFor: [input.source.slackUserId] } : { openFor: [] }),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
@@ -142,16 +142,13 @@ export async function findTicket(models: Models, refText: string): Promise<Ticke
 
 /**
  * The open tickets the user opened or has claimed, newest first. Only open ones: they are the
- * user's work, and their number stays small while closed history grows for years. Each query is
- * equalities on top-level fields (person, status), merged here: FerretDB pushes only those down to
- * its indexes, and sorts and limits in memory whatever the filter let through, so one `$or`, a
- * dotted field, a `$ne` or a query across all statuses would read every ticket the user ever had.
+ * user's work, and their number stays small while closed history grows for years. One equality
+ * on the top-level `openFor`: FerretDB pushes only such filters down to its indexes, and sorts
+ * and limits in memory whatever the filter let through, so an `$or`, a dotted field or a filter
+ * matching closed tickets too would read every ticket the user ever had.
  */
 export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  const filters = OPEN_STATUSES.flatMap((status) => [{ openedBy: slackUserId, status }, { assignee: slackUserId, status }]);
-  const found = await Promise.all(filters.map((filter) => models.Ticket.find(filter).sort({ number: -1 }).limit(limit).lean() as Promise<Ticket[]>));
-  const byRef = new Map(found.flat().map((t) => [t.ref, t]));
-  return [...byRef.values()].sort((x, y) => y.number - x.number).slice(0, limit);
+  return (await models.Ticket.find({ openFor: slackUserId }).sort({ number: -1 }).limit(limit).lean()) as Ticket[];
 }
 
 async function changeTicket(
@@ -183,14 +180,14 @@ export async function claimTicket(deps: TicketDeps, refText: string, userId: str
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `claim ${ticket.ref}`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
   if (ticket.assignee === userId) return ticket; // a repeated click changes nothing
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed' }, action: 'claimed' });
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed', openFor: openForOf({ ...ticket, assignee: userId, status: 'claimed' }) }, action: 'claimed' });
 }
 
 export async function closeTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
-  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
+  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
 }
 
 /**
@@ -228,6 +225,12 @@ export async function recordOnTicket(
   return updated;
 }
 
+/** A closed or waiting ticket a customer wrote to again: back to its owner, or to the queue. */
+function reopened(current: Ticket): Record<string, unknown> {
+  const status = current.assignee ? 'claimed' : 'new';
+  return { status, openFor: openForOf({ ...current, status }) };
+}
+
 /** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread (bulk: mail caused them). */
 export async function addCustomerReply(
   deps: TicketDeps,
@@ -241,7 +244,7 @@ export async function addCustomerReply(
     deps,
     ref,
     { actor: `email:${reply.from}`, action: 'customer_replied', note: reply.excerpt, messageId: reply.messageId },
-    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
+    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: reopened(current) } : {}) },
   );
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,

@@ -118,6 +118,12 @@ const ticketSchema = new Schema(
      */
     openedBy: { type: String },
     assignee: { type: String },
+    /**
+     * Whose open work it is (domain/ticket.ts `openForOf`: the opener and the assignee; empty once
+     * closed), kept with every status or assignee change: `/ticket mine` is one indexed equality
+     * on it, and reads only open tickets however long the closed history grows.
+     */
+    openFor: { type: [String], default: undefined },
     /** Email addresses taking part (the customer who wrote, anyone we answered): `[AR-n]` in a subject joins only for them. */
     participants: { type: [String], default: [] },
     /** Addresses billing added as speaking for the customer (besides the sender and the handoff's address); see domain/trust.ts. */
@@ -136,9 +142,8 @@ const ticketSchema = new Schema(
 ticketSchema.index({ number: 1 }, { unique: true });
 ticketSchema.index({ idempotencyKey: 1 });
 ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
-// `/ticket mine`, App Home: one equality each (an `$or` of them is not pushed down by FerretDB).
-ticketSchema.index({ openedBy: 1, number: -1 });
-ticketSchema.index({ assignee: 1, number: -1 });
+// `/ticket mine`, App Home: one equality on a top-level field (FerretDB pushes no `$or` or dotted field down).
+ticketSchema.index({ openFor: 1, number: -1 });
 ticketSchema.index({ accountId: 1 });
 // App Home's migration queues.
 ticketSchema.index({ kind: 1, status: 1 });
