@@ -86,7 +86,7 @@ export function createSlackApp(opts: {
   let app: App;
   if (config.mode === 'socket') {
     // installerOptions.clientOptions is where Bolt's Socket Mode client reads the API URL for apps.connections.open.
-    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions } });
+    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions }, convoStore: false });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret ?? '',
@@ -95,7 +95,8 @@ export function createSlackApp(opts: {
       // Lets the middleware label the raw request so the HTTP layer can time the ack per kind.
       customPropertiesExtractor: (req) => ({ httpRequest: req }),
     });
-    app = new App({ token: config.botToken, receiver, logger, clientOptions });
+    // No conversation store: no listener reads it, and Bolt's in-memory one costs every request a lookup.
+    app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   }
 
   app.use(async ({ body, context, next }) => {
