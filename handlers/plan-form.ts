@@ -2,7 +2,8 @@
 import type { ViewOutput } from '@slack/bolt';
 import { z } from 'zod';
 import { isAccountId } from '../src/domain/account-id.js';
-import { formatCents, REQUESTED_CHANGES } from '../src/domain/plans.js';
+import { REQUESTED_CHANGES } from '../src/domain/plans.js';
+import { formatCents } from '../src/domain/price-book.js';
 import { PLAN_MODAL } from '../views/ids.js';
 import type { PlanModalState } from '../views/plan-modal.js';
 import { readFields } from './view-submissions/fields.js';

@@ -1,6 +1,9 @@
 /**
- * Composition root: builds every part from a Config and starts them in order. main.ts runs it as a
- * process; tests run it in-process (several at once when they play several bot processes).
+ * Composition root: builds every part from a Config and starts them, in this order: the core
+ * (database, clock, outbox, due work, billing, services, mail processing), then the jobs
+ * (jobs/index.ts), then the adapters (HTTP, SMTP, scheduler, IMAP, Slack). Nothing is bound later.
+ * main.ts runs it as a process; tests run it in-process (several at once when they play several
+ * bot processes).
  */
 import type http from 'node:http';
 import type { Config } from './config.js';
@@ -8,22 +11,22 @@ import { openDatabase, type Database } from './db/connection.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { createOutboxWorker, SWEEP_JOB, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
+import { createOutboxWorker, type Deliverer, type OutboxWorker } from './jobs/outbox.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
-import { createMigrationCancelJob, type MigrationCancelJob } from './jobs/migration-cancel.js';
-import { createPlanJobs, PLAN_SWEEP_JOB, type PlanJobs } from './jobs/plan-changes.js';
 import { createDueWork, type DueWork } from './jobs/due-work.js';
+import { duePorts, registerJobs, type Jobs } from './jobs/index.js';
 import { createRetentionJob, type RetentionJob } from './jobs/retention.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
+import type { PlanJobs } from './services/ports.js';
 import { seedRoles } from './services/roles.js';
 import { loadAppKey } from './services/app-key.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import { createDeliveryClient, createSlackDeliverer } from './slack/notifier.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createLanes, type Lanes } from './lanes.js';
-import { createInboundStore, SWEEP_MAIL_JOB } from './mail/inbound-store.js';
+import { createInboundStore } from './mail/inbound-store.js';
 import { createMailQueue } from './mail/mail-queue.js';
 import { rawStore } from './mail/raw-store.js';
 import { createMailIngest, type MailIngest } from './mail/ingest.js';
@@ -39,8 +42,8 @@ export interface RunningApp {
   services: Services;
   scheduler: Scheduler;
   outboxWorker: OutboxWorker;
-  /** The C4S cancellation job of migrations (scheduled by billing, run by any process). */
-  migrationCancel: MigrationCancelJob;
+  /** The C4S cancellation's due handler (scheduled by billing, run by any process); its work is `services.migrations.cancelC4s`. */
+  migrationCancel: Jobs['migrationCancel'];
   /** Scheduled plan changes (due rows of kind `plan`); their work is `services.plans.apply`. */
   planJobs: PlanJobs;
   /** Everything that falls due at a time, and this process's runner for it. */
@@ -91,6 +94,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => log.warn({ event: 'app.stop_error', err: err.message }, 'error while stopping'));
   };
   try {
+    // The core: database, clock, outbox, due work, billing, services; nothing runs yet.
     const { models } = db;
     const seeded = await seedRoles(models, config.roles);
     const appKey = await loadAppKey(models, config.appSecret, clock.now());
@@ -111,20 +115,19 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, lanes, log, metrics, now, settleAfterUnknown: opts.legacy?.blindRepeats !== true });
     const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
-    const migrationCancel = createMigrationCancelJob({ models, scheduler, due, outbox, log, now, timeZone: config.billing.timeZone, ...(opts.instanceName ? { processName: opts.instanceName } : {}) });
+    const scheduling = duePorts(due);
+    const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
+    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: scheduling.migrations, plans, now });
+    // Retention is a due kind of its own beside registerJobs' (it needs the models and the policy, not a service).
     const retention = createRetentionJob({ models, due, clock, policy: config.retention, log });
-    const planJobs = createPlanJobs(scheduler, due, { concurrency: config.jobs.planConcurrency });
-    const plans = { billing: createBilling(config.billing, models, log, now), jobs: planJobs, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: migrationCancel, plans, now });
-    planJobs.handle((changeId) => services.plans.apply(changeId), () => services.plans.sweep());
-    migrationCancel.useBilling((input) => services.plans.cancelC4sPlan(input));
+
+    // Stored mail becomes tickets and replies; SMTP and IMAP (below) store it.
     const raw = rawStore(models);
     const mail = createMailIngest({
       config,
       models,
       raw,
       outbox,
-      scheduler,
       lane: lanes.mail,
       log,
       now,
@@ -141,8 +144,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       void largeMail.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
     };
     const inbound = createInboundStore({ models, raw, onStored: processSoon });
-    const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
 
+    // Jobs: every job and kind of due work, each calling a service (jobs/index.ts).
+    const jobs = registerJobs(scheduler, due, services, { outbox: outboxWorker, mail, planConcurrency: config.jobs.planConcurrency });
+
+    // Adapters, started: HTTP (Slack's endpoint, health, metrics), SMTP, the scheduler and due
+    // runner, then IMAP and Slack.
+    const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
     const server: http.Server = createHttpServer({
       slackListener: slack?.requestListener,
@@ -166,9 +174,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
 
     await scheduler.start();
     cleanups.push(() => scheduler.stop());
-    await scheduler.every('1 minute', SWEEP_JOB);
-    await scheduler.every('1 minute', SWEEP_MAIL_JOB);
-    await scheduler.every('1 minute', PLAN_SWEEP_JOB);
+    await jobs.startSweeps();
     await due.start();
     cleanups.push(() => due.stop());
     if (opts.scheduleRetention !== false) await retention.start();
@@ -189,7 +195,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel, planJobs, due, retention, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -73,12 +73,13 @@ describe('the process with bad configuration', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { PATH: process.env.PATH ?? '', PORT: '-5', SMTP_URL: 'ftp://relay', DATA_DIR: '/tmp/arb-never-used' },
       encoding: 'utf8',
-      timeout: 30_000,
+      // Starting tsx on a loaded two-core machine can take most of a minute.
+      timeout: 100_000,
     });
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split('\n').filter((l) => l.startsWith('config error:'));
     expect(lines).toHaveLength(2);
     expect(lines.some((l) => l.startsWith('config error: PORT:'))).toBe(true);
     expect(lines.some((l) => l.startsWith('config error: SMTP_URL:'))).toBe(true);
-  });
+  }, 120_000);
 });

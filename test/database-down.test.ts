@@ -1,4 +1,7 @@
-/** The database going away mid-run: a short "try again", /readyz 503, no crash; back when it returns. */
+/**
+ * The database going away mid-run: a short "try again", /readyz 503, no crash; and when the same
+ * server is back on its address, ready again and serving commands and mail, without a restart.
+ */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,8 +10,9 @@ import { startFerret, type FerretHandle } from '../src/db/ferretdb.js';
 import { createLogger } from '../src/logger.js';
 import { ownEngineBackend } from './support/own-engine.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
+import { sendMail } from './support/send-mail.js';
 import { slashCommand } from './support/slack-requests.js';
-import { startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
 let t: TestApp;
@@ -50,4 +54,25 @@ describe('when the database is down', () => {
     expect(usage.status).toBe(200);
     expect((usage.json as { text: string }).text).toMatch(/^Usage:/);
   });
+
+  it('then, once the database is back on its address, /readyz is 200 again and commands and mail are served without restarting the bot', async () => {
+    expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(503);
+    // The same server again (same data, same port): the driver reconnects by itself.
+    ferret = await startFerret(dir, log, new URL(ferret.uri).host, { backend: ownEngineBackend() });
+    await eventually(async () => (await fetch(`${t.baseUrl}/readyz`)).status === 200, '/readyz 200 again', 60_000);
+
+    const res = await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.rep, channelId: 'C0X', responseUrl: slack.responseUrl('back') }));
+    expect(res.status).toBe(200);
+    const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'back', 10_000);
+    expect(answer.args.text).toBe('Your tickets: none');
+
+    const messageId = `back.${Date.now()}@customer.test`;
+    const sent = await sendMail({ port: t.app.smtpPort, from: 'ana@customer.test', to: 'support@example.com', subject: 'After the outage', text: 'Hello again.', messageId });
+    expect(sent.response).toMatch(/^250/);
+    const row = await eventually(async () => {
+      const r = await t.app.db.models.InboundMail.findOne({ messageId }).lean();
+      return r?.status === 'ticket' ? r : undefined;
+    }, 'the mail to become a ticket', 30_000);
+    expect(await t.app.db.models.Ticket.countDocuments({ _id: row.ticketRef })).toBe(1);
+  }, 120_000);
 });

@@ -127,11 +127,12 @@ describe('due work with two processes', () => {
     const wake = await a.app.db.conn.collection('jobs').findOne({ name: DUE_WAKE_JOB, nextRunAt: { $gt: new Date() } }, { sort: { nextRunAt: 1 } });
     expect(Math.abs(wake!.nextRunAt.getTime() - (Date.now() + 2500))).toBeLessThan(1500);
     await a.app.due.schedule(KIND, 'near', due);
-    await eventually(async () => (await rowsLeft(['far', 'near'])) === 0, 'both rows done at their instant');
+    await eventually(async () => (await rowsLeft(['far', 'near'])) === 0, 'both rows done at their instant', 40_000);
     for (const key of ['far', 'near']) {
       const [run] = runs.get(key)!;
       expect(run!.at.getTime()).toBeGreaterThanOrEqual(new Date(key === 'far' ? '2031-06-01T00:00:02.500Z' : due).getTime());
-      expect(run!.at.getTime() - due.getTime()).toBeLessThan(5000);
+      // Woken for the instant, not found by the minute's tick (a loaded machine may add seconds).
+      expect(run!.at.getTime() - due.getTime()).toBeLessThan(30_000);
     }
   });
 });

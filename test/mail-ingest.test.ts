@@ -5,7 +5,7 @@ import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 import { sendMail, sendRaw } from './support/send-mail.js';
 import { blockActions, slashCommand, viewSubmission } from './support/slack-requests.js';
 import { TICKET_CARD, TICKET_REPLY } from '../views/ids.js';
-import { CHANNELS, eventually, postOf, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, settled, startTestApp, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
 let sink: SmtpSink;
@@ -65,7 +65,7 @@ describe('a new email to a mailbox', () => {
     await sendMail(mail);
     await sendMail(mail);
     await inbound(id);
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(await t.app.db.models.InboundMail.countDocuments({ messageId: id })).toBe(1);
     expect(await t.app.db.models.Ticket.countDocuments({ idempotencyKey: `email:support:${id}` })).toBe(1);
   });
@@ -138,7 +138,7 @@ describe('mail that must not be answered', () => {
     const row = await inbound(id);
     expect(row.status).toBe('auto-reply');
     expect(row.ticketRef).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(t);
     expect(sink.messages.filter((m) => m.inReplyTo === id)).toHaveLength(0);
   });
 
@@ -148,7 +148,7 @@ describe('mail that must not be answered', () => {
     const row = await inbound(id);
     const ticket = await t.app.db.models.Ticket.findOne({ ref: row.ticketRef }).lean();
     expect(ticket?.history.map((h) => h.action)).toContain('ack_suppressed');
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(t);
     expect(sink.messages.filter((m) => m.inReplyTo === id)).toHaveLength(0);
   });
 
@@ -202,7 +202,7 @@ describe('mail that must not be answered', () => {
     const ids = Array.from({ length: 5 }, () => uniqueId('flood'));
     for (const id of ids) await sendMail({ port: t.app.smtpPort, from: 'flood@customer.test', to: 'support@example.com', subject: `Question ${id}`, text: 'Hello?', messageId: id });
     for (const id of ids) await inbound(id);
-    await new Promise((r) => setTimeout(r, 1000));
+    await settled(t);
     expect(sink.messages.filter((m) => m.envelope.to.includes('flood@customer.test'))).toHaveLength(3);
   });
 });
@@ -285,7 +285,7 @@ describe('staff working an email ticket in Slack', () => {
     await t.post(viewSubmission({ callbackId: TICKET_REPLY.callbackId, userId: USERS.outsider, viewId: 'VREPLY2', privateMetadata: JSON.stringify({ ref }), values: { [TICKET_REPLY.fields.body]: { type: 'plain_text_input', value: 'Sneaky reply' } } }));
     const told = await slack.waitFor('chat.postMessage', (c) => c.args.channel === USERS.outsider);
     expect(String(told.args.text)).toMatch(/Only billing team members can reply/);
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(t);
     expect(sink.messages).toHaveLength(0);
   });
 

@@ -3,12 +3,16 @@
  * whole), refused part-way when too large without leaving pieces behind, and SMTP sessions are
  * bounded by SMTP_INBOUND_MAX_CLIENTS. Real SMTP over loopback.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PIECE_BYTES, rawStore } from '../src/mail/raw-store.js';
 import { withLargeAttachment } from './mail/build-mail.js';
 import { sendRaw } from './support/send-mail.js';
 import { openSmtpSession, type SmtpSession } from './support/smtp-session.js';
 import { eventually, settled, startTestApp, type TestApp } from './support/test-app.js';
+
+// Each test moves several 4 MiB pieces through the database; on a loaded 2-core machine that
+// alone can take longer than the suite's 30 s per test.
+jest.setTimeout(120_000);
 
 const MAX_BYTES = 3 * PIECE_BYTES;
 const MAX_CLIENTS = 3;
@@ -102,7 +106,7 @@ describe('a large message', () => {
     await session.write(message.subarray(0, 1.5 * PIECE_BYTES));
     await eventually(async () => (await pieces()) >= before + 1, 'a piece stored mid-message');
     session.destroy();
-    await eventually(async () => (await pieces()) === before, 'pieces removed after the sender left');
+    await eventually(async () => (await pieces()) === before, 'pieces removed after the sender left', 60_000);
     expect(await rowOf(id)).toBeNull();
   });
 

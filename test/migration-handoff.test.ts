@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { FakeSlack } from './support/fake-slack.js';
 import { useSlackApp } from './support/slack-app-fixture.js';
 import { blockActions, slashCommand, viewSubmission } from './support/slack-requests.js';
-import { CHANNELS, eventually, USERS, type TestApp, postOf } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, settled, USERS, type TestApp } from './support/test-app.js';
 import { HANDOFF_CARD, MIGRATION_HANDOFF, TICKET_CARD } from '../views/ids.js';
 import { MIGRATE_USAGE } from '../views/usage.js';
 import { dayIn, isPastDay } from '../src/domain/migration.js';
@@ -101,7 +101,7 @@ describe('/migrate opens the handoff modal', () => {
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ response_type: 'ephemeral', text: MIGRATE_USAGE });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     expect(slack.callsTo('views.open')).toHaveLength(0);
   });
 });
@@ -190,7 +190,7 @@ describe('handoff submission', () => {
     await submit('VRETRY', complete('RTY-AAA-0003'));
     await submit('VRETRY', complete('RTY-AAA-0003'));
     await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing);
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(t);
     const tickets = await t.app.db.models.Ticket.find({ accountId: 'RTY-AAA-0003' }).lean();
     expect(tickets).toHaveLength(1);
     expect(tickets[0]!.history.filter((h) => h.action === 'handed_off')).toHaveLength(1);
@@ -201,7 +201,7 @@ describe('handoff submission', () => {
 
 describe('handoff refusals', () => {
   async function expectNothingChanged(accountId: string) {
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ accountId })).toBe(0);
     expect(await t.app.db.models.MigrationHandoff.findById(accountId).lean()).toBeNull();
     expect(billingPosts()).toHaveLength(0);
@@ -212,7 +212,7 @@ describe('handoff refusals', () => {
     expect(res.status).toBe(200);
     const errors = inlineErrors(res);
     expect(Object.keys(errors).sort()).toEqual([F.customerName, F.accountId, F.salespersonEmail, F.enterprisePlan, F.enterpriseStartDate].sort());
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ idempotencyKey: 'slack:view:VMISSING' })).toBe(0);
     expect(billingPosts()).toHaveLength(0);
   });
@@ -247,7 +247,7 @@ describe('handoff refusals', () => {
     const errors = inlineErrors(await submit('VSECOND', complete('TWO-AAA-0006', { customerName: 'Acme again' })));
     expect(Object.keys(errors)).toEqual([F.accountId]);
     expect(errors[F.accountId]).toContain(guard.ref);
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ accountId: 'TWO-AAA-0006' })).toBe(1);
     expect((await ticketOf(guard.ref))?.migration?.customerName).toBe('Acme GmbH');
     expect(billingPosts()).toHaveLength(1);

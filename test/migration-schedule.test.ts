@@ -12,7 +12,8 @@ import { HANDOFF_CARD } from '../views/ids.js';
 import { handoffCard } from '../views/handoff-card.js';
 import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
 import { formatInstant } from '../src/domain/dates.js';
-import { C4S_DUE_KIND, formatDuration } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { formatDuration } from '../src/domain/durations.js';
 import { dueRowsOf } from './support/due-work.js';
 
 const TZ = 'Europe/Berlin';

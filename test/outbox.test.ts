@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FakeSlack } from './support/fake-slack.js';
 import { useSlackApp } from './support/slack-app-fixture.js';
-import { CHANNELS, eventually, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, settled, USERS, type TestApp } from './support/test-app.js';
 
 let slack: FakeSlack;
 let t: TestApp;
@@ -60,7 +60,7 @@ describe('outbox delivery', () => {
     const row = await t.app.db.models.Outbox.findOne({ ticketRef: ticket.ref }).lean();
     await Promise.all([t.app.outboxWorker.deliver(String(row!._id)), t.app.outboxWorker.deliver(String(row!._id)), t.app.outboxWorker.deliver(String(row!._id))]);
     await eventually(async () => (await t.app.db.models.Outbox.findById(row!._id).lean())?.status === 'sent', 'sent');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref))).toHaveLength(1);
   });
 

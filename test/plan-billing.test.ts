@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signBody, SIGNATURE_HEADER } from '../src/billing/webhook.js';
 import { eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { dayIn } from '../src/domain/migration.js';
-import { BILLING_RETRY_MS, C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { C4S_DUE_KIND } from '../src/jobs/migration-cancel.js';
+import { BILLING_RETRY_MS } from '../src/services/migration-cancel.js';
 import { dueRowOf } from './support/due-work.js';
 
 const SECRET = 'whsec-test';

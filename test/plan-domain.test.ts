@@ -1,7 +1,10 @@
 /** Plan-change rules without a database: periods, proration, dates in TZ_BILLING, and every refusal. */
 import { describe, expect, it } from '@jest/globals';
 import { addMonths, daysBetween } from '../src/domain/dates.js';
-import { currentPeriod, decide, formatCents, prorationFor, PRICE_BOOK, trialDates, type AccountState } from '../src/domain/plans.js';
+import { currentPeriod, prorationFor, trialDates } from '../src/domain/plan-periods.js';
+import { decidePlanChange } from '../src/domain/plan-rules.js';
+import type { AccountState } from '../src/domain/plans.js';
+import { formatCents, PRICE_BOOK } from '../src/domain/price-book.js';
 
 const TZ = 'Europe/Berlin';
 const base: AccountState = {
@@ -68,7 +71,7 @@ describe('dates in TZ_BILLING', () => {
   });
 
   it('when an account pauses in September, then day 60 is after the autumn change: 00:00 CET', () => {
-    const d = decide(base, { type: 'pause' }, { now: noon('2030-09-01'), timeZone: TZ });
+    const d = decidePlanChange(base, { type: 'pause' }, { now: noon('2030-09-01'), timeZone: TZ });
     expect(d.outcome).toBe('change');
     if (d.outcome !== 'change') return;
     expect(d.follows).toEqual([{ type: 'pause_delete', day: '2030-10-31', dueAt: new Date('2030-10-30T23:00:00.000Z') }]);
@@ -76,15 +79,15 @@ describe('dates in TZ_BILLING', () => {
   });
 
   it('when an active account downgrades, then it is due at 00:00 Berlin on the next period’s first day (month end, DST)', () => {
-    const d = decide({ ...base, billingAnchor: '2030-01-31' }, { type: 'downgrade', tier: 'startup-5k' }, { now: noon('2030-03-15'), timeZone: TZ });
+    const d = decidePlanChange({ ...base, billingAnchor: '2030-01-31' }, { type: 'downgrade', tier: 'startup-5k' }, { now: noon('2030-03-15'), timeZone: TZ });
     expect(d).toMatchObject({ outcome: 'change', effectiveDay: '2030-03-31', dueAt: new Date('2030-03-30T23:00:00.000Z') });
   });
 });
 
 describe('refusals change nothing and say why', () => {
   const ctx = { now: noon('2030-01-17'), timeZone: TZ };
-  const refused = (a: AccountState, r: Parameters<typeof decide>[1], c: Parameters<typeof decide>[2] = ctx) => {
-    const d = decide(a, r, c);
+  const refused = (a: AccountState, r: Parameters<typeof decidePlanChange>[1], c: Parameters<typeof decidePlanChange>[2] = ctx) => {
+    const d = decidePlanChange(a, r, c);
     if (d.outcome !== 'refused') throw new Error(`expected a refusal, got ${d.outcome}`);
     return d;
   };
@@ -105,18 +108,18 @@ describe('refusals change nothing and say why', () => {
       expect(refused(base, { type: 'cancel', reason: 'other', confirm }).field).toBe('confirm_delete');
     }
     expect(refused(base, { type: 'cancel', confirm: 'DELETE' }).field).toBe('reason');
-    expect(decide(base, { type: 'cancel', reason: 'other', confirm: 'DELETE' }, ctx).outcome).toBe('change');
+    expect(decidePlanChange(base, { type: 'cancel', reason: 'other', confirm: 'DELETE' }, ctx).outcome).toBe('change');
   });
 
   it('when a paused account is past day 60, then reactivation is refused', () => {
     const paused = { ...base, status: 'paused' as const, pausedOn: '2029-11-01', deletionDueAt: new Date('2029-12-30T23:00:00Z') };
     expect(refused(paused, { type: 'reactivate' }).message).toMatch(/no longer be reactivated/);
-    expect(decide({ ...paused, deletionDueAt: new Date('2030-02-01T00:00:00Z') }, { type: 'reactivate' }, ctx).outcome).toBe('change');
+    expect(decidePlanChange({ ...paused, deletionDueAt: new Date('2030-02-01T00:00:00Z') }, { type: 'reactivate' }, ctx).outcome).toBe('change');
   });
 
   it('when an upgrade goes above 100,000 MAU or data to another region, then it is an Enterprise lead, not a change', () => {
-    expect(decide(base, { type: 'upgrade', tier: 'enterprise' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('100,000 MAU') });
-    expect(decide(base, { type: 'region', region: 'us' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('EU') });
+    expect(decidePlanChange(base, { type: 'upgrade', tier: 'enterprise' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('100,000 MAU') });
+    expect(decidePlanChange(base, { type: 'region', region: 'us' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('EU') });
     expect(refused(base, { type: 'region', region: 'eu' }).field).toBe('region');
   });
 

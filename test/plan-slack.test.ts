@@ -9,7 +9,7 @@ import { dueRowsOf } from './support/due-work.js';
 import { ACCOUNT_VIEW, PLAN_MODAL, REACTIVATION_CARD } from '../views/ids.js';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { blockActions, slashCommand, viewSubmission, type ElementValue } from './support/slack-requests.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, settled, startTestApp, USERS, type TestApp } from './support/test-app.js';
 
 const F = PLAN_MODAL.fields;
 let slack: FakeSlack;
@@ -71,7 +71,7 @@ describe('/plan', () => {
   it('when run with a known account ID, then the modal stays as opened: no notice, no ephemeral answer', async () => {
     await t.post(slashCommand({ command: '/plan', text: 'SLK-AAA-0002', userId: USERS.support, channelId: CHANNELS.support, responseUrl: slack.responseUrl('plan-known') }));
     await slack.waitFor('views.open');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('views.update')).toHaveLength(0);
     expect(slack.calls.filter((c) => c.method === 'response_url')).toHaveLength(0);
   });

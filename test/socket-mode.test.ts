@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { startFakeSocketMode, type FakeSocketMode } from './support/fake-socket-mode.js';
 import { slashCommand, viewSubmission, type SlackRequest } from './support/slack-requests.js';
-import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, settled, startTestApp, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_NEW } from '../views/ids.js';
 import { TICKET_USAGE } from '../views/usage.js';
 
@@ -54,7 +54,7 @@ it('when Slack redelivers a command over the socket, then the first delivery is 
   await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trig-socket');
   const again = await socket.send('slash_commands', command, { retryAttempt: 1 });
   expect(again.payload ?? {}).toEqual({});
-  await new Promise((r) => setTimeout(r, 200));
+  await settled(t);
   expect(slack.callsTo('views.open')).toHaveLength(1);
 });
 

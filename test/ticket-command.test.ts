@@ -68,7 +68,7 @@ describe('/ticket subcommands', () => {
     const res = await t.post(slashCommand({ command: '/ticket', text, userId: USERS.rep, channelId: 'C0X' }));
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ response_type: 'ephemeral', text: TICKET_USAGE });
-    await new Promise((r) => setTimeout(r, 100));
+    await settled(t);
     expect(slack.calls).toHaveLength(0);
   });
 });
@@ -110,7 +110,7 @@ describe('Slack retries', () => {
   it('when Slack retries a slash command (X-Slack-Retry-Num), then it is acknowledged and not run again', async () => {
     const res = await t.post(slashCommand({ command: '/ticket', text: 'new', userId: USERS.rep, channelId: 'C0X' }), { retryNum: 1 });
     expect(res.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('views.open')).toHaveLength(0);
   });
 
@@ -119,7 +119,7 @@ describe('Slack retries', () => {
     await t.post(event);
     await slack.waitFor('views.publish');
     await t.post(event, { retryNum: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(t);
     expect(slack.callsTo('views.publish')).toHaveLength(1);
     expect(slack.callsTo('views.publish')[0]?.args.user_id).toBe(USERS.rep);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { FakeSlack } from './support/fake-slack.js';
 import { useSlackApp } from './support/slack-app-fixture.js';
 import { slashCommand, staleTimestamp, viewSubmission } from './support/slack-requests.js';
-import { CHANNELS, eventually, postOf, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, postOf, settled, USERS, type TestApp } from './support/test-app.js';
 import { TICKET_NEW, TICKET_CARD } from '../views/ids.js';
 
 const F = TICKET_NEW.fields;
@@ -77,7 +77,7 @@ describe('/ticket new', () => {
     await submit();
     await eventually(() => t.app.db.models.Ticket.findOne({ idempotencyKey: 'slack:view:VDUP' }).lean(), 'ticket');
     await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.support);
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ idempotencyKey: 'slack:view:VDUP' })).toBe(1);
     expect(slack.callsTo('chat.postMessage').filter((c) => c.ok && c.args.channel === CHANNELS.support)).toHaveLength(1);
   });
@@ -90,7 +90,7 @@ describe('/ticket new', () => {
     expect(body.response_action).toBe('errors');
     expect(Object.keys(body.errors).sort()).toEqual([F.accountId, F.title].sort());
     expect(body.errors[F.accountId]).toMatch(/R74-ZWR-R44Z/);
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments()).toBe(before);
   });
 });
@@ -100,7 +100,7 @@ describe('requests that are not from Slack', () => {
     const before = await t.app.db.models.Ticket.countDocuments();
     const res = await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VFORGED', values: form({ kind: 'billing', title: 'Forged ticket' }) }), { forge: true });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments()).toBe(before);
     expect(slack.calls).toHaveLength(0);
   });
@@ -109,7 +109,7 @@ describe('requests that are not from Slack', () => {
     const before = await t.app.db.models.Ticket.countDocuments();
     const res = await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VSTALE', values: form({ kind: 'billing', title: 'Replayed ticket' }) }), { timestamp: staleTimestamp() });
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments()).toBe(before);
   });
 

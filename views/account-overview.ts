@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { addonLabel, CHANGE_LABELS, PRICE_BOOK, reasonLabel, tierLabel, type AccountState, type ChangeType } from '../src/domain/plans.js';
+import { CHANGE_LABELS, type AccountState, type ChangeType } from '../src/domain/plans.js';
+import { addonLabel, PRICE_BOOK, reasonLabel, tierLabel } from '../src/domain/price-book.js';
 import { ACCOUNT_VIEW } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 

@@ -6,6 +6,7 @@ import { reached } from '../src/domain/migration.js';
 import { c4sCancellationText } from '../src/domain/migration-dates.js';
 import { RECORDABLE_PAYMENTS } from '../src/domain/migration-steps.js';
 import { progressLine, stepLines } from './migration-progress.js';
+import { PaymentChoice } from './values.js';
 
 /** What the billing channel is told of a handoff (a plain shape, so views stay free of the database). */
 export interface HandoffView {
@@ -105,7 +106,7 @@ function billingButtons(ref: string, m: HandoffView['migration']) {
             placeholder: plain('Record payment'),
             options: RECORDABLE_PAYMENTS.filter((status) => status !== m.payment?.status && !(m.payment?.status === 'failed' && status === 'pending')).map((status) => ({
               text: plain(`Payment ${status}`),
-              value: `${ref}|${status}`,
+              value: PaymentChoice.encode(ref, status),
             })),
           },
         ]

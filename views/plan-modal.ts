@@ -1,5 +1,6 @@
 import type { KnownBlock, PlainTextOption, View } from '@slack/types';
-import { addonLabel, CHANGE_LABELS, PRICE_BOOK, REQUESTED_CHANGES, type RequestedChange } from '../src/domain/plans.js';
+import { CHANGE_LABELS, REQUESTED_CHANGES, type RequestedChange } from '../src/domain/plans.js';
+import { addonLabel, PRICE_BOOK } from '../src/domain/price-book.js';
 import { COMMANDS, PLAN_MODAL } from './ids.js';
 import { escapeText, plain } from './format.js';
 

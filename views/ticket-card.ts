@@ -4,6 +4,7 @@ import { REACTIVATION_CARD, TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 import type { MigrationState } from '../src/domain/migration-steps.js';
 import { progressLine } from './migration-progress.js';
+import { KindChoice, StartHandoffValue } from './values.js';
 import { formatInstant } from '../src/domain/dates.js';
 
 /** What a card needs to know of a ticket (a plain shape, so views stay free of the database). */
@@ -79,7 +80,7 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined 
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
   if (t.kind === 'migration') blocks.push({ type: 'context', block_id: TICKET_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }] });
   if (t.status !== 'closed') {
-    const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: `${t.ref}|${kind}` });
+    const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: KindChoice.encode(t.ref, kind) });
     const current = TICKET_KINDS.includes(t.kind as TicketKind) ? kindOption(t.kind as TicketKind) : undefined;
     blocks.push({
       type: 'actions',
@@ -89,7 +90,7 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined 
         ...(t.source?.channel === 'email' ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }] : []),
         // Once handed off, a second handoff would only be refused, so the button goes away.
         ...(t.kind === 'migration' && (!t.migration?.stage || t.migration.stage === 'requested')
-          ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: `${t.ref}|${t.accountId ?? ''}` }]
+          ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: StartHandoffValue.encode(t.ref, t.accountId ?? '') }]
           : []),
         // Support approves a paused account's reactivation here (the service checks role and day 60).
         ...(t.kind === 'reactivation' && t.accountId

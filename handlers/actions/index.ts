@@ -6,7 +6,8 @@ import { ticketReplyButton } from './ticket-reply.js';
 import { migrationStartHandoff } from './migration-start-handoff.js';
 import { migrationBillingAction, migrationPaymentAction, migrationStartAction, migrationStepModalAction, migrationTrustAction } from './migration-billing.js';
 import { planModalRefresh } from './plan-modal-refresh.js';
-import { AccountIdValue, ChangeId, planButton, TicketRef } from './plan-buttons.js';
+import { AccountIdValue, ChangeId, planButton } from './plan-buttons.js';
+import { TicketRefValue } from '../../views/values.js';
 
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(TICKET_CARD.actions.claim, ticketCardAction(deps, 'claim'));
@@ -27,5 +28,5 @@ export function register(app: Registrar, deps: HandlerDeps): void {
   for (const field of [F.accountId, F.change, F.tier, F.addon, F.region]) app.action({ type: 'block_actions', action_id: field, callback_id: PLAN_MODAL.callbackId }, planModalRefresh(deps));
   app.action(ACCOUNT_VIEW.actions.cancelChange, planButton(deps, 'plan_cancel_change', ChangeId, (id, user) => deps.services.plans.cancelScheduled(id, user)));
   app.action(ACCOUNT_VIEW.actions.billingDetailsComplete, planButton(deps, 'billing_details_complete', AccountIdValue, (id, user) => deps.services.accounts.completeBillingDetails(id, user)));
-  app.action(REACTIVATION_CARD.actions.approve, planButton(deps, 'approve_reactivation', TicketRef, (ref, user) => deps.services.plans.approveReactivation(ref, user)));
+  app.action(REACTIVATION_CARD.actions.approve, planButton(deps, 'approve_reactivation', TicketRefValue, (ref, user) => deps.services.plans.approveReactivation(ref, user)));
 }

@@ -1,13 +1,10 @@
 import type { AllMiddlewareArgs, BlockButtonAction, BlockStaticSelectAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { View } from '@slack/types';
-import { z } from 'zod';
-import { RECORDABLE_PAYMENTS, type Step } from '../../src/domain/migration-steps.js';
+import type { Step } from '../../src/domain/migration-steps.js';
 import { userFacing } from '../../src/errors.js';
 import { billingSummaryModal, completeModal, paymentFailedModal, projectsModal } from '../../views/migration-step-modals.js';
+import { PaymentChoice, TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
-
-const Ref = z.string().regex(/^AR-\d+$/);
-const PaymentValue = z.string().regex(/^AR-\d+\|/).transform((v) => v.split('|') as [string, string]).pipe(z.tuple([Ref, z.enum(RECORDABLE_PAYMENTS)]));
 
 type ActionArgs<A extends BlockButtonAction | BlockStaticSelectAction> = SlackActionMiddlewareArgs<A> & AllMiddlewareArgs;
 
@@ -40,7 +37,7 @@ function billingHandler<A extends BlockButtonAction | BlockStaticSelectAction>(d
 
 /** Confirm & schedule, Withdraw on a handoff card. */
 export function migrationBillingAction(deps: HandlerDeps, verb: 'confirm' | 'withdraw') {
-  return billingHandler<BlockButtonAction>(deps, `migration_${verb}`, ({ body, action }) => deps.services.migrations.billingAction(Ref.parse(action.value), body.user.id, verb));
+  return billingHandler<BlockButtonAction>(deps, `migration_${verb}`, ({ body, action }) => deps.services.migrations.billingAction(TicketRefValue.parse(action.value), body.user.id, verb));
 }
 
 /**
@@ -49,7 +46,7 @@ export function migrationBillingAction(deps: HandlerDeps, verb: 'confirm' | 'wit
  */
 export function migrationPaymentAction(deps: HandlerDeps) {
   return billingHandler<BlockStaticSelectAction>(deps, 'migration_payment', async ({ body, action, client }) => {
-    const [ref, status] = PaymentValue.parse(action.selected_option.value);
+    const [ref, status] = PaymentChoice.decode.parse(action.selected_option.value);
     if (status !== 'failed') return deps.services.migrations.recordPayment({ ref, userId: body.user.id, requestKey: action.action_ts, status });
     const ticket = await deps.services.migrations.checkPaymentFailure(ref, body.user.id);
     await client.views.open({ trigger_id: body.trigger_id, view: paymentFailedModal({ ref: ticket.ref, channel: body.channel?.id, customerName: ticket.migration?.customerName }) });
@@ -59,12 +56,12 @@ export function migrationPaymentAction(deps: HandlerDeps) {
 
 /** Trust the sender: the address that named projects by email may confirm them from now on. */
 export function migrationTrustAction(deps: HandlerDeps) {
-  return billingHandler<BlockButtonAction>(deps, 'migration_trust_sender', ({ body, action }) => deps.services.migrations.trustProposer({ ref: Ref.parse(action.value), userId: body.user.id }));
+  return billingHandler<BlockButtonAction>(deps, 'migration_trust_sender', ({ body, action }) => deps.services.migrations.trustProposer({ ref: TicketRefValue.parse(action.value), userId: body.user.id }));
 }
 
 /** Start migration. */
 export function migrationStartAction(deps: HandlerDeps) {
-  return billingHandler<BlockButtonAction>(deps, 'migration_start', ({ body, action }) => deps.services.migrations.start({ ref: Ref.parse(action.value), userId: body.user.id }));
+  return billingHandler<BlockButtonAction>(deps, 'migration_start', ({ body, action }) => deps.services.migrations.start({ ref: TicketRefValue.parse(action.value), userId: body.user.id }));
 }
 
 /**
@@ -73,7 +70,7 @@ export function migrationStartAction(deps: HandlerDeps) {
  */
 export function migrationStepModalAction(deps: HandlerDeps, step: Extract<Step, 'summary' | 'projects' | 'complete'>) {
   return billingHandler<BlockButtonAction>(deps, `migration_${step}`, async ({ body, action, client }) => {
-    const ticket = await deps.services.migrations.checkStep(Ref.parse(action.value), body.user.id, step);
+    const ticket = await deps.services.migrations.checkStep(TicketRefValue.parse(action.value), body.user.id, step);
     const m = ticket.migration;
     const origin = { ref: ticket.ref, channel: body.channel?.id };
     // The projects modal starts from what is confirmed, else from what the customer named.

@@ -26,5 +26,4 @@ export function planButton(deps: HandlerDeps, name: string, value: z.ZodType<str
 }
 
 export const ChangeId = z.string().min(1).max(200);
-export const TicketRef = z.string().regex(/^AR-\d+$/);
 export const AccountIdValue = z.string().regex(/^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/);

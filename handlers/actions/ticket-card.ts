@@ -1,9 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { z } from 'zod';
 import { userFacing } from '../../src/errors.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
-
-const ButtonValue = z.string().regex(/^AR-\d+$/);
 
 /** Claim and Close on a ticket card. The service checks the clicker's role; the card updates via the outbox. */
 export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close') {
@@ -12,7 +10,7 @@ export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close') {
     const userId = body.user.id;
     const channel = body.channel?.id;
     try {
-      const ref = ButtonValue.parse(action.value);
+      const ref = TicketRefValue.parse(action.value);
       await deps.services.tickets[verb](ref, userId);
     } catch (err) {
       deps.log.info({ event: 'action.refused', action: verb, user: userId, err: (err as Error).message }, 'ticket action refused');

@@ -5,6 +5,7 @@ import { ticketNewModal } from '../../views/ticket-new-modal.js';
 import { ticketDetail, ticketList } from '../../views/ticket-list.js';
 import { TICKET_USAGE } from '../../views/usage.js';
 import { reviewList } from '../../views/review-notice.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 
 /** `/ticket new | mine | AR-n`: one enum of subcommands; anything else is answered with usage. */
@@ -12,7 +13,7 @@ const TicketArgs = z.union([
   z.object({ sub: z.literal('new') }),
   z.object({ sub: z.literal('mine') }),
   z.object({ sub: z.literal('review') }),
-  z.object({ sub: z.literal('show'), ref: z.string().regex(/^AR-\d+$/i) }),
+  z.object({ sub: z.literal('show'), ref: TicketRefValue }),
 ]);
 
 function parseArgs(text: string): z.infer<typeof TicketArgs> | undefined {

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { CURRENCIES, PAYMENT_FAILURE_REASONS, PAYMENT_METHODS, parseAmount, paymentFailureText, splitProjects, type Step } from '../../src/domain/migration-steps.js';
 import { isAppError, userFacing } from '../../src/errors.js';
 import { MIGRATION_COMPLETE, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
 import { originChannel, tellSubmitter } from './tell-submitter.js';
 
-const Origin = z.object({ ref: z.string().regex(/^AR-\d+$/) });
+const Origin = z.object({ ref: TicketRefValue });
 
 function readOrigin(privateMetadata: string | undefined) {
   try {

@@ -2,12 +2,13 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { userFacing } from '../../src/errors.js';
 import { TICKET_REPLY } from '../../views/ids.js';
+import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 import { escapeText } from '../../views/format.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const ReplyForm = z.object({ [TICKET_REPLY.fields.body]: z.string({ error: 'Write the reply to send.' }).min(2, 'Write the reply to send.').max(3000) });
-const Metadata = z.object({ ref: z.string().regex(/^AR-\d+$/) });
+const Metadata = z.object({ ref: TicketRefValue });
 
 export function ticketReplySubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {

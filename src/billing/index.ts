@@ -6,9 +6,9 @@ import { createLedgerBilling } from './ledger.js';
 import { createWebhookBilling } from './webhook.js';
 import type { BillingPort } from './port.js';
 
-export function createBilling(config: Config['billing'], models: Models, log: Logger, now?: () => Date): BillingPort {
+export function createBilling(config: Config['billing'], models: Models, log: Logger, now: () => Date): BillingPort {
   if (config.webhookUrl && config.webhookSecret) {
-    return createWebhookBilling({ url: config.webhookUrl, secret: config.webhookSecret, models, log, ...(now ? { now } : {}) });
+    return createWebhookBilling({ url: config.webhookUrl, secret: config.webhookSecret, models, log, now });
   }
   return createLedgerBilling(models);
 }

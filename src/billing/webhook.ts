@@ -28,14 +28,14 @@ export function webhookBody(change: BillingChange): string {
   });
 }
 
-export function createWebhookBilling(opts: { url: string; secret: string; models: Models; log: Logger; timeoutMs?: number; now?: () => Date }): BillingPort {
+export function createWebhookBilling(opts: { url: string; secret: string; models: Models; log: Logger; timeoutMs?: number; now: () => Date }): BillingPort {
   const log = opts.log.child({ component: 'billing-webhook' });
   return {
     mode: 'webhook',
     async apply(change) {
       if (await opts.models.BillingLedger.exists({ _id: change.key })) return { first: false, via: 'webhook' };
       const body = webhookBody(change);
-      const timestamp = Math.floor((opts.now?.() ?? new Date()).getTime() / 1000);
+      const timestamp = Math.floor(opts.now().getTime() / 1000);
       let status: number;
       try {
         const res = await fetch(opts.url, {

@@ -1,30 +1,56 @@
 /**
  * Billing dates: calendar days (`YYYY-MM-DD`) in TZ_BILLING and the instants at which they begin.
- * The zone arithmetic lives in migration.ts (where it was first needed) and is re-exported here,
- * so plan changes and migrations share one implementation; this file adds day and month steps.
+ * Zone arithmetic is Temporal's (temporal-polyfill, on Intl's zone data): it knows where a DST
+ * change skips midnight, which the offset probing this replaced had to work out by hand. Plan
+ * changes and migrations both read their days and instants here.
  */
-import { dayBefore, dayIn, isIsoDate, localMidnight, type IsoDate } from './migration.js';
+import { Temporal } from 'temporal-polyfill';
 
-export { dayBefore, dayIn, isIsoDate, localMidnight, type IsoDate };
+/** A calendar date as `YYYY-MM-DD`; billing dates are days in TZ_BILLING, not instants. */
+export type IsoDate = string;
 
-function parts(date: IsoDate): [number, number, number] {
-  if (!isIsoDate(date)) throw new Error(`not a date: ${date}`);
-  return date.split('-').map(Number) as [number, number, number];
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function isIsoDate(s: string): boolean {
+  if (!ISO_DATE.test(s)) return false;
+  try {
+    Temporal.PlainDate.from(s); // rejects 2025-02-30 and friends
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-const fromUtc = (ms: number): IsoDate => new Date(ms).toISOString().slice(0, 10);
+function plainDate(date: IsoDate): Temporal.PlainDate {
+  if (!isIsoDate(date)) throw new Error(`not a date: ${date}`);
+  return Temporal.PlainDate.from(date);
+}
+
+const zoned = (at: Date, timeZone: string) => Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(timeZone);
+
+/** The calendar day `now` falls on in `timeZone`. */
+export function dayIn(timeZone: string, now: Date): IsoDate {
+  return zoned(now, timeZone).toPlainDate().toString();
+}
+
+/** A start date may be today (in TZ_BILLING) or later; ISO dates compare as strings. */
+export function isPastDay(date: IsoDate, today: IsoDate): boolean {
+  return date < today;
+}
 
 /** `date` plus `days` calendar days (negative goes back). */
 export function addDays(date: IsoDate, days: number): IsoDate {
-  const [y, m, d] = parts(date);
-  return fromUtc(Date.UTC(y, m - 1, d + days));
+  return plainDate(date).add({ days }).toString();
+}
+
+/** The calendar day before `date` (`YYYY-MM-DD`). */
+export function dayBefore(date: IsoDate): IsoDate {
+  return addDays(date, -1);
 }
 
 /** Whole calendar days from `from` to `to` (positive when `to` is later). */
 export function daysBetween(from: IsoDate, to: IsoDate): number {
-  const [y1, m1, d1] = parts(from);
-  const [y2, m2, d2] = parts(to);
-  return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / 86_400_000);
+  return plainDate(from).until(plainDate(to), { largestUnit: 'days' }).days;
 }
 
 /**
@@ -32,15 +58,22 @@ export function daysBetween(from: IsoDate, to: IsoDate): number {
  * is shorter: a period anchored on the 31st renews on 28/29 February, then on 31 March.
  */
 export function addMonths(anchor: IsoDate, months: number): IsoDate {
-  const [y, m, d] = parts(anchor);
-  const firstOfTarget = new Date(Date.UTC(y, m - 1 + months, 1));
-  const lastDay = new Date(Date.UTC(firstOfTarget.getUTCFullYear(), firstOfTarget.getUTCMonth() + 1, 0)).getUTCDate();
-  return fromUtc(Date.UTC(firstOfTarget.getUTCFullYear(), firstOfTarget.getUTCMonth(), Math.min(d, lastDay)));
+  // Counted from the anchor each time (not month by month), and 'constrain' clamps to the last day.
+  return plainDate(anchor).add({ months }, { overflow: 'constrain' }).toString();
+}
+
+/**
+ * The UTC instant at which `date` begins in `timeZone`: local 00:00, or, where a DST change skips
+ * midnight (e.g. America/Santiago), the first instant of that day.
+ */
+export function localMidnight(date: IsoDate, timeZone: string): Date {
+  // Without a time, Temporal gives the start of the day, which is what skipped midnights need.
+  return new Date(plainDate(date).toZonedDateTime({ timeZone }).epochMilliseconds);
 }
 
 /** The wall-clock time of `at` in `timeZone`, `HH:MM` on a 24-hour clock. */
 export function timeOfDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return zoned(at, timeZone).toPlainTime().toString({ smallestUnit: 'minute' });
 }
 
 /**

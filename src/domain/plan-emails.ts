@@ -1,6 +1,7 @@
 /** What customers are told about plan changes (scheduled, cancelled, applied), as pure text builders. */
 import { staffLine, ticketSubject, type RenderedMail } from './email-templates.js';
-import { formatCents, type InvoiceLine } from './plans.js';
+import type { InvoiceLine } from './plan-periods.js';
+import { formatCents } from './price-book.js';
 
 interface Common {
   ref: string;

@@ -32,9 +32,15 @@ export function formatRef(n: number): string {
   return `AR-${n}`;
 }
 
+/**
+ * What a ticket reference looks like: `AR-` and its number, in any case (as people type it). Every
+ * Slack value and argument that names a ticket is checked against this; parseRef reads it.
+ */
+export const REF_PATTERN = /^AR-(\d{1,9})$/i;
+
 /** Accepts `AR-1001` or `ar-1001` (as people type it); returns the number or undefined. */
 export function parseRef(text: string): number | undefined {
-  const match = /^AR-(\d{1,9})$/i.exec(text.trim());
+  const match = REF_PATTERN.exec(text.trim());
   if (!match?.[1]) return undefined;
   const n = Number(match[1]);
   return n >= FIRST_TICKET_NUMBER ? n : undefined;

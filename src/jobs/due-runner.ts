@@ -134,7 +134,7 @@ export function createDueRunner(deps: {
     let askedForHelp = false;
     let idleRounds = 0;
     while (!stopping) {
-      const rows = (await models.DueWork.find({ runAt: { $lte: now() } }).sort({ runAt: 1 }).limit(batchSize).lean()) as DueRow[];
+      const rows = await models.DueWork.find({ runAt: { $lte: now() } }).sort({ runAt: 1 }).limit(batchSize).lean<DueRow[]>();
       const runnable = rows.filter((r) => {
         if (skip.has(`${r._id}#${r.attempt}`)) return false;
         if (handlers.has(r.kind)) return true;

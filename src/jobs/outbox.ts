@@ -14,10 +14,13 @@ import type { OutboxDoc } from '../db/models/outbox.js';
 import type { Lanes } from '../lanes.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { DELIVER_JOB, type OutboxLane } from '../services/outbox.js';
+import type { OutboxLane } from '../services/outbox.js';
 import { CLAIM_LIFETIME_MS, RETRY_AFTER_UNKNOWN_MS } from './delivery-timing.js';
 import type { Scheduler } from './scheduler.js';
 
+/** One-time: a row's retry is due (the job, registered in jobs/index.ts, hands the row to its lane). */
+export const DELIVER_JOB = 'outbox.deliver';
+/** Every minute: rows no process is working on (see `sweep`). */
 export const SWEEP_JOB = 'outbox.sweep';
 
 /** Which attempt a deliverer is making: the first (0) is sure nothing went out before it; a later one is not. */
@@ -158,9 +161,5 @@ export function createOutboxWorker(deps: {
     return result;
   }
 
-  // The job only wakes this process at the row's time; the lane does the work, so a bulk backlog of
-  // retries cannot occupy the job's slots while an interactive row is due.
-  scheduler.define(DELIVER_JOB, async (data) => void deliverSoon(String(data.id), data.lane === 'bulk' ? 'bulk' : 'interactive'), { concurrency: 10, lockLifetimeMs: 60_000 });
-  scheduler.define(SWEEP_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 120_000 });
   return { deliver, deliverSoon, sweep, backlog };
 }

@@ -1,18 +1,19 @@
 /**
  * Plain text from an HTML mail body. mailparser's own conversion (html-to-text) is switched
- * off: on a megabyte of nested tags it spends seconds before giving up, which any sender
- * could exploit. This renderer makes one pass with indexOf, never backtracks, and keeps what
- * a ticket needs: paragraphs, list items, link targets, and quotes as "> " lines so that
- * trimReply can find them.
+ * off: it builds a whole DOM and on a megabyte of nested tags spends seconds before giving up,
+ * which any sender could exploit. htmlparser2's Parser has the same flaw in another place (its
+ * stack of open elements grows by unshift, so 100,000 nested <div>s took 24 s), so this file
+ * drives htmlparser2's Tokenizer directly: one linear pass, no tree, no stack, and the
+ * Tokenizer's entity decoder (the `entities` package) knows every named entity, so `&eacute;`
+ * and `&uuml;` arrive decoded. What a ticket needs is kept: paragraphs, list items, link
+ * targets, and quotes as "> " lines so that trimReply can find them.
  */
+import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 
 const SKIPPED = new Set(['script', 'style', 'head', 'title', 'template', 'noscript']);
 const PARAGRAPHS = new Set(['p', 'ul', 'ol', 'table', 'pre', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 const LINES = new Set(['div', 'tr', 'li', 'dt', 'dd', 'section', 'article', 'header', 'footer', 'address']);
-const ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', copy: '©', reg: '®', trade: '™',
-  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', euro: '€', bull: '•',
-};
+const LINK_TARGET = /^\s*((?:https?|mailto):[^"'\s>]+)/i;
 
 export function looksLikeHtml(text: string): boolean {
   const head = text.slice(0, 2000);
@@ -21,51 +22,41 @@ export function looksLikeHtml(text: string): boolean {
 
 export function htmlAsText(html: string): string {
   const out = new TextLines();
-  const lower = html.toLowerCase();
+  let skipped = 0; // depth inside head, template, noscript …: their text is not the message
   let href: string | undefined;
   let anchorText = '';
-  let i = 0;
-  while (i < html.length) {
-    const lt = html.indexOf('<', i);
-    const text = decodeEntities(html.slice(i, lt < 0 ? html.length : lt));
-    out.write(text);
-    if (href !== undefined) anchorText += text;
-    if (lt < 0) break;
-    if (!/[a-z/!?]/i.test(html[lt + 1] ?? '')) {
-      // a bare "<" in text ("a < b"), not a tag
-      out.write('<');
-      i = lt + 1;
-      continue;
+  // The tag being read: its name and, for <a>, its href (the only attribute kept).
+  let tagName = '';
+  let attribute = '';
+  let value = '';
+  let tagHref: string | undefined;
+
+  const text = (t: string) => {
+    if (skipped > 0) return;
+    out.write(t);
+    if (href !== undefined) anchorText += t;
+  };
+
+  const tag = (name: string, closing: boolean) => {
+    if (SKIPPED.has(name)) {
+      // script, style and title are raw text to the Tokenizer; head and the others may hold tags.
+      skipped = Math.max(0, skipped + (closing ? -1 : 1));
+      return;
     }
-    if (html.startsWith('<!--', lt)) {
-      const end = html.indexOf('-->', lt + 4);
-      i = end < 0 ? html.length : end + 3;
-      continue;
-    }
-    const gt = html.indexOf('>', lt + 1);
-    if (gt < 0) break;
-    const tagText = html.slice(lt + 1, gt);
-    i = gt + 1;
-    const tag = /^(\/?)([a-z][a-z0-9]*)/i.exec(tagText.slice(0, 20));
-    if (!tag) continue;
-    const closing = tag[1] === '/';
-    const name = (tag[2] ?? '').toLowerCase();
-    if (!closing && SKIPPED.has(name)) {
-      const end = lower.indexOf(`</${name}`, i);
-      i = end < 0 ? html.length : end;
-    } else if (name === 'blockquote') {
+    if (skipped > 0) return;
+    if (name === 'blockquote') {
       out.quote(closing ? -1 : 1);
     } else if (name === 'a') {
       if (!closing) {
-        href = /\bhref\s*=\s*["']?((?:https?|mailto):[^"'\s>]+)/i.exec(tagText)?.[1];
+        href = tagHref;
         anchorText = '';
       } else if (href !== undefined) {
-        const target = decodeEntities(href).replace(/^mailto:/i, '');
+        const target = href.replace(/^mailto:/i, '');
         if (!anchorText.includes(target)) out.write(` [${target}]`);
         href = undefined;
       }
     } else if (name === 'br') {
-      out.lineBreak();
+      if (!closing) out.lineBreak();
     } else if (PARAGRAPHS.has(name)) {
       out.paragraph();
     } else if (LINES.has(name)) {
@@ -74,7 +65,41 @@ export function htmlAsText(html: string): string {
     } else if (name === 'td' || name === 'th') {
       out.write(' ');
     }
-  }
+  };
+
+  const ignore = () => undefined;
+  const callbacks: TokenizerCallbacks = {
+    ontext: (start, end) => text(html.slice(start, end)),
+    ontextentity: (codepoint) => text(String.fromCodePoint(codepoint)),
+    onopentagname: (start, end) => {
+      tagName = html.slice(start, end).toLowerCase();
+      tagHref = undefined;
+    },
+    onattribname: (start, end) => {
+      attribute = html.slice(start, end).toLowerCase();
+      value = '';
+    },
+    onattribdata: (start, end) => {
+      if (attribute === 'href') value += html.slice(start, end);
+    },
+    onattribentity: (codepoint) => {
+      if (attribute === 'href') value += String.fromCodePoint(codepoint);
+    },
+    onattribend: () => {
+      if (tagName === 'a' && attribute === 'href' && tagHref === undefined) tagHref = LINK_TARGET.exec(value)?.[1];
+    },
+    onopentagend: () => tag(tagName, false),
+    onselfclosingtag: () => tag(tagName, false),
+    onclosetag: (start, end) => tag(html.slice(start, end).toLowerCase(), true),
+    oncomment: ignore,
+    oncdata: ignore,
+    ondeclaration: ignore,
+    onprocessinginstruction: ignore,
+    onend: ignore,
+  };
+  const tokenizer = new Tokenizer({ decodeEntities: true }, callbacks);
+  tokenizer.write(html);
+  tokenizer.end();
   return out.toString();
 }
 
@@ -121,15 +146,4 @@ class TextLines {
       .replace(/\n{3,}/g, '\n\n')
       .trim();
   }
-}
-
-function decodeEntities(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (whole, body: string) => {
-    if (body.startsWith('#')) {
-      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : whole;
-    }
-    return ENTITIES[body.toLowerCase()] ?? whole;
-  });
 }

@@ -14,8 +14,6 @@ import { insertOnce } from '../db/claims.js';
 import { normalizeMessageId } from './message-id.js';
 import type { RawStore } from './raw-store.js';
 
-export const SWEEP_MAIL_JOB = 'mail.sweep';
-
 /** Where a message goes: one row per target, all sharing the stored bytes. */
 export interface InboundTarget {
   mailbox: Mailbox;

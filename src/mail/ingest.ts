@@ -4,25 +4,25 @@
  * review. Runs in this process's queue as soon as the message is stored, or in the `mail.sweep`
  * job for what a crash or a failure left. Each attempt is claimed first (`mail_claims`), so two
  * processes or a sweep never work on one message at once; a re-run after a crash writes nothing
- * twice (history lines are keyed by the message).
+ * twice (history lines are keyed by the message). This file is the adapter: it parses, classifies
+ * and records; which ticket a message joins is services/mail-threads.ts, and whether and how a new
+ * ticket is acknowledged is services/acknowledgements.ts.
  */
 import type { Config, Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
 import { claimOnce, insertOnce } from '../db/claims.js';
 import type { InboundMailDoc } from '../db/models/mail.js';
-import { formatRef, parseRef } from '../domain/ticket.js';
-import { readReplyTag } from '../domain/reply-address.js';
+import type { TicketKind } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
-import type { Scheduler } from '../jobs/scheduler.js';
 import type { Lane } from '../lanes.js';
-import { enqueueTicketEmail, mailboxAddress, takeAckSlot } from '../services/email.js';
+import { acknowledgeNewTicket } from '../services/acknowledgements.js';
+import { mailboxAddress } from '../services/email.js';
+import { findThread } from '../services/mail-threads.js';
 import type { Outbox } from '../services/outbox.js';
 import { addCustomerReply, openTicket, recordOnTicket, type TicketDeps } from '../services/tickets.js';
 import { classify } from './classify.js';
-import { SWEEP_MAIL_JOB } from './inbound-store.js';
 import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-guard.js';
 import { parseMail, type ParsedMail } from './parse.js';
-import { acknowledgement } from '../domain/email-templates.js';
 import type { RawStore } from './raw-store.js';
 
 type Outcome = { status: 'ticket' | 'reply' | 'bounce' | 'auto-reply' | 'review'; ticketRef?: string; reason?: string; rule?: string };
@@ -43,14 +43,13 @@ export interface MailIngestDeps {
   models: Models;
   raw: RawStore;
   outbox: Outbox;
-  scheduler: Scheduler;
   /** Where this process processes mail (see lanes.ts). */
   lane: Lane;
   log: Logger;
   tickets: TicketDeps;
   /** The application key: reply addresses we hand out are signed with it, and checked here. */
   appKey: Buffer;
-  now?: () => Date;
+  now: () => Date;
   /** A customer's reply joined a ticket (migration replies may name the projects to move). Idempotent per Message-ID. */
   onReply?: (ref: string, reply: { from: string; text: string; messageId: string }) => Promise<unknown>;
 }
@@ -65,46 +64,19 @@ export function createMailIngest(deps: MailIngestDeps) {
   const log = deps.log.child({ component: 'mail' });
   const domain = config.mail.domain;
   const ourAddresses = (['billing', 'sales', 'support', 'selfserve'] as Mailbox[]).map((m) => mailboxAddress(m, domain));
-  const emailDeps = { models, outbox, domain, appKey: deps.appKey, ...(deps.now ? { now: deps.now } : {}) };
+  const ackDeps = { models, outbox, domain, appKey: deps.appKey, tickets: deps.tickets, now: deps.now };
+  const threadDeps = { models, appKey: deps.appKey };
 
-  /**
-   * The ticket a message belongs to. Thread headers naming a Message-ID we know join it (ours are
-   * random, so knowing one means having been sent the mail). A plus address joins when its tag is
-   * signed (we handed it out in a Reply-To). A bare `+AR-n` or `[AR-n]` in the subject is a guess
-   * anyone can make: it joins only a sender who already takes part, otherwise the message opens a
-   * new ticket that cites the reference.
-   */
-  async function findThread(doc: InboundMailDoc, mail: ParsedMail): Promise<{ ref?: string; citesRef?: string }> {
-    const ids = [mail.inReplyTo, ...mail.references].filter((id): id is string => Boolean(id));
-    if (ids.length > 0) {
-      // Newest first, one `_id` lookup each (cheap everywhere), at most 20.
-      for (const id of [...new Set(ids)].reverse().slice(0, 20)) {
-        if (id === mail.messageId) continue;
-        const known = await models.MailMessage.findById(id).lean();
-        if (known) return { ref: known.ticketRef };
-      }
-    }
-    const tag = doc.plusTag ? readReplyTag(deps.appKey, doc.plusTag) : undefined;
-    if (tag?.signed && (await models.Ticket.exists({ _id: tag.ref }))) return { ref: tag.ref };
-    const subjectRef = /\[(AR-\d+)\]/i.exec(mail.subject)?.[1];
-    const subjectNumber = subjectRef ? parseRef(subjectRef) : undefined;
-    const guesses = [tag?.ref, subjectNumber !== undefined ? formatRef(subjectNumber) : undefined].filter((r): r is string => r !== undefined);
-    let citesRef: string | undefined;
-    for (const ref of new Set(guesses)) {
-      const ticket = await models.Ticket.findById(ref).select({ ref: 1, participants: 1 }).lean();
-      if (!ticket) continue;
-      if (mail.from && ticket.participants.includes(mail.from.address)) return { ref: ticket.ref };
-      citesRef ??= ticket.ref;
-    }
-    return citesRef ? { citesRef } : {};
-  }
+  /** The ticket `mail` belongs to (services/mail-threads.ts has the rules). */
+  const threadOf = (doc: InboundMailDoc, mail: ParsedMail) =>
+    findThread(threadDeps, { messageId: mail.messageId, inReplyTo: mail.inReplyTo, references: mail.references, subject: mail.subject, from: mail.from?.address, plusTag: doc.plusTag ?? undefined });
 
   async function handleBounce(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
     const original = mail.originalMessageId ? await models.MailMessage.findById(mail.originalMessageId).lean() : null;
     const ref = original?.ticketRef;
     for (const address of mail.failedRecipients) {
       // The first bounce for an address is the one kept.
-      await insertOnce(models.Undeliverable, { _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now?.() ?? new Date(), ...(ref ? { ticketRef: ref } : {}) });
+      await insertOnce(models.Undeliverable, { _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now(), ...(ref ? { ticketRef: ref } : {}) });
     }
     if (ref) {
       const who = mail.failedRecipients.join(', ') || original?.address || 'the customer';
@@ -114,14 +86,14 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function handleAutoReply(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
-    const { ref } = await findThread(doc, mail);
+    const { ref } = await threadOf(doc, mail);
     if (ref) await recordOnTicket(deps.tickets, ref, { actor: `email:${mail.from?.address ?? 'unknown'}`, action: 'auto_reply', note: excerpt(mail.subject, 200), key: `auto-reply:${doc.key}` });
     return { status: 'auto-reply', ...(ref ? { ticketRef: ref } : {}) };
   }
 
   async function handleReply(ref: string, doc: InboundMailDoc, mail: ParsedMail, messageId: string): Promise<Outcome> {
     // The Message-ID row is the claim: a second run finds it and does not append the reply again.
-    if (!(await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now?.() ?? new Date() }))) {
+    if (!(await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now() }))) {
       const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
       const applied = ticket?.history.some((h) => h.action === 'customer_replied' && h.messageId === messageId);
       if (applied) {
@@ -152,51 +124,28 @@ export function createMailIngest(deps: MailIngestDeps) {
       rule: decided.rule,
       citesRef,
     });
-    await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now?.() ?? new Date() });
+    await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now() });
     await acknowledge(doc, mail, ticket.ref, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
 
-  /**
-   * The automatic answer to a new ticket, or the reason there is none; recorded once per message
-   * (a re-run after a crash finds its line, or the queued email, and adds nothing).
-   */
-  async function acknowledge(doc: InboundMailDoc, mail: ParsedMail, ref: string, kind: Parameters<typeof acknowledgement>[0]['kind']): Promise<void> {
-    const key = `ack:${doc.key}`;
-    const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
-    if (ticket?.history.some((h) => h.key === key)) return;
+  /** The acknowledgement of a new ticket (services/acknowledgements.ts), with what the headers allow. */
+  async function acknowledge(doc: InboundMailDoc, mail: ParsedMail, ref: string, kind: TicketKind | undefined): Promise<void> {
     const to = autoReplyRecipient(mail, doc.envelopeFrom ?? undefined);
-    const queued = await models.Outbox.findById(`email:${key}`).select({ payload: 1 }).lean();
-    if (queued) {
-      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${(queued.payload as { to: string }).to}`, key });
-      return;
-    }
-    const decision = shouldAutoReply(mail, ourAddresses, to);
-    let reason = decision.ok ? undefined : decision.reason;
-    if (!reason && to && (await models.Undeliverable.exists({ _id: to.toLowerCase() }))) reason = 'address bounced before';
-    if (!reason && to && !(await takeAckSlot(emailDeps, to))) reason = 'acknowledgement limit for this address reached';
-    if (reason || !to) {
-      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'ack_suppressed', note: reason ?? 'no address to answer', key });
-      return;
-    }
-    const mailbox = doc.mailbox as Mailbox;
-    const rendered = acknowledgement({ ref, subject: mail.subject, mailbox, domain, ...(kind ? { kind } : {}) });
-    await enqueueTicketEmail(emailDeps, {
-      key,
+    await acknowledgeNewTicket(ackDeps, {
+      key: doc.key,
       ref,
-      mailbox,
+      mailbox: doc.mailbox as Mailbox,
+      kind,
+      subject: mail.subject,
+      messageId: mail.messageId,
+      references: mail.references,
       to,
-      subject: rendered.subject,
-      text: rendered.text,
-      inReplyTo: mail.messageId,
-      references: [...mail.references, ...(mail.messageId ? [mail.messageId] : [])],
-      automatic: true,
-      lane: 'bulk',
+      answerable: shouldAutoReply(mail, ourAddresses, to),
     });
-    await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}`, key });
   }
 
-  async function decide(doc: InboundMailDoc): Promise<Outcome> {
+  async function outcomeOf(doc: InboundMailDoc): Promise<Outcome> {
     // Streamed from the pieces and parsed with bounds: a large message is never held whole.
     const parsed = await parseMail(deps.raw.read(doc), { maxBytes: config.mail.inbound.maxBytes });
     if (!parsed.ok) return { status: 'review', reason: parsed.reason };
@@ -212,7 +161,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       mail.from = { address: sender, name: '' };
     }
     const messageId = mail.messageId ?? doc.key;
-    const thread = await findThread(doc, mail);
+    const thread = await threadOf(doc, mail);
     if (thread.ref) return handleReply(thread.ref, doc, mail, messageId);
     return handleNew(doc, mail, messageId, thread.citesRef);
   }
@@ -225,7 +174,7 @@ export function createMailIngest(deps: MailIngestDeps) {
    * process died), in which case the attempt is written off so the next sweep claims a fresh one.
    */
   async function claimAttempt(doc: InboundMailDoc): Promise<InboundMailDoc | undefined> {
-    const now = deps.now?.() ?? new Date();
+    const now = deps.now();
     const attempt = doc.attempts ?? 0;
     const claim = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt}`, at: now });
     if (claim.won) return doc;
@@ -248,13 +197,13 @@ export function createMailIngest(deps: MailIngestDeps) {
   }
 
   async function processClaimed(id: string): Promise<Outcome | undefined> {
-    const stored = (await models.InboundMail.findById(id).lean()) as InboundMailDoc | null;
+    const stored = await models.InboundMail.findById(id).lean<InboundMailDoc>();
     if (!stored || stored.status !== 'received') return undefined;
     const doc = await claimAttempt(stored);
     if (!doc) return undefined;
     let outcome: Outcome;
     try {
-      outcome = await decide(doc);
+      outcome = await outcomeOf(doc);
     } catch (err) {
       // A message we cannot process after several tries is kept for people, not retried forever.
       await models.InboundMail.updateOne({ _id: doc._id }, { $inc: { attempts: 1 } });
@@ -263,7 +212,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     }
     await models.InboundMail.updateOne(
       { _id: doc._id, status: 'received' },
-      { $set: { ...outcome, processedAt: deps.now?.() ?? new Date() } },
+      { $set: { ...outcome, processedAt: deps.now() } },
     );
     if (outcome.status === 'review') {
       await outbox.enqueue({
@@ -286,12 +235,11 @@ export function createMailIngest(deps: MailIngestDeps) {
    * them all. During a flood most are already waiting in the lane: they are not processed twice.
    */
   async function sweep(staleMs = STALE_MS): Promise<number> {
-    const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - staleMs);
+    const cutoff = new Date(deps.now().getTime() - staleMs);
     const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
     return stale.filter((row) => processSoon(String(row._id))).length;
   }
 
-  deps.scheduler.define(SWEEP_MAIL_JOB, async () => void (await sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
   return { process, processSoon, sweep };
 }
 export type MailIngest = ReturnType<typeof createMailIngest>;

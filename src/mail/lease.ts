@@ -28,7 +28,8 @@ export function createLease(Lease: LeaseModel, opts: { leaseMs?: number } = {}):
   const windowOf = (at: Date) => Math.floor(at.getTime() / leaseMs);
   const key = (name: string, window: number) => `${name}:${window}`;
 
-  async function claim(id: string, holder: string, at: Date): Promise<'inserted' | 'mine' | 'theirs'> {
+  /** Inserts the lease row of one window for `holder`; says whether it was new, already this holder's, or another's. */
+  async function takeWindow(id: string, holder: string, at: Date): Promise<'inserted' | 'mine' | 'theirs'> {
     const got = await claimOnce(Lease, { _id: id, holder, at });
     if (got.won) return 'inserted';
     return got.existing?.holder === holder ? 'mine' : 'theirs';
@@ -44,11 +45,11 @@ export function createLease(Lease: LeaseModel, opts: { leaseMs?: number } = {}):
     leaseMs,
     async tryAcquire(name, holder, now = new Date()) {
       const window = windowOf(now);
-      const current = await claim(key(name, window), holder, now);
+      const current = await takeWindow(key(name, window), holder, now);
       if (current === 'theirs') return false;
       if (current === 'inserted') await sweep(name, window);
       const intoWindow = now.getTime() - window * leaseMs;
-      if (intoWindow * 3 >= leaseMs * 2) await claim(key(name, window + 1), holder, now);
+      if (intoWindow * 3 >= leaseMs * 2) await takeWindow(key(name, window + 1), holder, now);
       return true;
     },
     async release(name, holder, now = new Date()) {

@@ -9,7 +9,9 @@ import { insertOnce } from '../db/claims.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { isAccountId } from '../domain/account-id.js';
 import { addDays, isIsoDate } from '../domain/dates.js';
-import { ACCOUNT_STATUSES, BILLING_PERIODS, PLANS, PRICE_BOOK, tierById, trialDates, addonById } from '../domain/plans.js';
+import { trialDates } from '../domain/plan-periods.js';
+import { ACCOUNT_STATUSES, BILLING_PERIODS, PLANS } from '../domain/plans.js';
+import { addonById, PRICE_BOOK, tierById } from '../domain/price-book.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { loadAccount, pendingOf, toState, type PlanChange, type PlanDeps } from './plan-store.js';
@@ -61,7 +63,7 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     retentionYears: a.retentionYears,
   };
   const created = await insertOnce(deps.models.Account, doc);
-  const account = (await deps.models.Account.findById(a.id).lean()) as AccountDoc;
+  const account = (await deps.models.Account.findById(a.id).lean<AccountDoc>())!;
   if (created && account.status === 'trial') {
     const t = trialDates(account.signupDate, deps.timeZone);
     if (!account.billingDetailsComplete) await scheduleSystemChange(deps, account, 'trial_lock', t.lockAt, t.lockDay);
@@ -99,8 +101,8 @@ export async function accountOverview(deps: PlanDeps, accountId: string): Promis
   const doc = await loadAccount(deps, accountId);
   // Side by side: the answer waits for the slower of the two, not for both in turn.
   const [pending, tickets] = await Promise.all([
-    deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean() as Promise<PlanChange[]>,
-    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean() as Promise<Ticket[]>,
+    deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>(),
+    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>(),
   ]);
   return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets };
 }

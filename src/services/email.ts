@@ -24,7 +24,7 @@ export interface EmailDeps {
   domain: string;
   /** Signs the Reply-To plus address (domain/reply-address.ts). */
   appKey: Buffer;
-  now?: () => Date;
+  now: () => Date;
 }
 
 export interface TicketEmail {
@@ -64,16 +64,16 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     ...(email.references?.length ? { references: email.references } : {}),
     automatic: email.automatic,
   };
-  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now?.() ?? new Date() });
+  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now() });
   await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', kind: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
   return messageId;
 }
 
 /** Takes one of the address's acknowledgement slots for this hour; false when all are used. */
 export async function takeAckSlot(deps: Pick<EmailDeps, 'models' | 'now'>, address: string): Promise<boolean> {
-  const hour = Math.floor((deps.now?.() ?? new Date()).getTime() / 3_600_000);
+  const hour = Math.floor(deps.now().getTime() / 3_600_000);
   for (let slot = 0; slot < ACKS_PER_HOUR; slot += 1) {
-    if (await insertOnce(deps.models.AckSlot, { _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now?.() ?? new Date() })) return true;
+    if (await insertOnce(deps.models.AckSlot, { _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() })) return true;
   }
   return false;
 }

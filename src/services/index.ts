@@ -6,7 +6,6 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
-import type { MigrationJobs } from '../jobs/migration-cancel.js';
 import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
@@ -17,7 +16,6 @@ import {
   checkStep,
   completeMigration,
   confirmProjects,
-  migrationHome,
   projectsFromReply,
   recordPayment,
   recordSummary,
@@ -26,11 +24,12 @@ import {
   type AccountTeam,
   type SummaryInput,
 } from './migration-steps.js';
+import { migrationHome } from './migration-home.js';
 import type { RecordablePayment, Step } from '../domain/migration-steps.js';
-import type { BillingPort } from '../billing/port.js';
-import type { PlanJobs } from '../jobs/plan-changes.js';
+import type { BillingPort, MigrationJobs, PlanJobs } from './ports.js';
 import { approveReactivation, cancelScheduled, previewRequest, requestChange, type PlanRequestInput } from './plans.js';
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
+import { cancelC4s, type MigrationCancelDeps } from './migration-cancel.js';
 import type { PlanDeps } from './plan-store.js';
 import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
 
@@ -43,15 +42,23 @@ export function createServices(deps: {
   appKey: Buffer;
   timeZone?: string;
   migrationJobs?: MigrationJobs;
-  /** Plan changes: the billing port and their due work (see jobs/plan-changes.ts). */
+  /** Plan changes: the billing port and their due work (ports.ts). */
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
-  now?: () => Date;
+  now: () => Date;
 }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
   const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
   const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
+  // The C4S cancellation's billing side is the plan service's (the account is marked migrated there).
+  const cancelDeps: MigrationCancelDeps | undefined = deps.migrationJobs && {
+    ...deps,
+    timeZone: migrationDeps.timeZone,
+    jobs: deps.migrationJobs,
+    processName: deps.plans.processName,
+    cancelPlan: (input) => cancelC4sPlan(planDeps, input),
+  };
   return {
     tickets: {
       open: (input: OpenTicketInput) => openTicket(ticketDeps, input),
@@ -93,6 +100,11 @@ export function createServices(deps: {
       complete: (input: { ref: string; userId: string; team: AccountTeam }) => completeMigration(migrationDeps, input),
       /** App Home: billing's queues and sales' own handoffs. */
       home: (userId: string) => migrationHome(migrationDeps, userId),
+      /** The C4S cancellation's due work, when its time comes (any process, any number of times). */
+      cancelC4s: (data: { ref: string; runAt: string }) => {
+        if (!cancelDeps) throw new Error('the C4S cancellation needs scheduling, which this process lacks');
+        return cancelC4s(cancelDeps, data);
+      },
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */

@@ -26,7 +26,7 @@ export async function recordBillingStep(
     ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
     ...(more.addTrusted ? { $addToSet: { trusted: more.addTrusted } } : {}),
   };
-  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const key = `${line.action}:${line.at.getTime()}`;
   await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
@@ -53,7 +53,7 @@ const MIGRATION_MAILBOX: Mailbox = 'billing';
  * the mailbox it is sent to. Returns what happened in words: `emailed <address>`, or why nothing
  * was sent (no address on file).
  */
-export async function emailCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
+export async function emailMigrationCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
   const to = customerEmailOf(ticket);
   if (!to) return 'no customer email on file, so no email was sent';
   const ids = await conversationIds(deps.models, ticket.ref);

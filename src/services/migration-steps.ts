@@ -16,14 +16,13 @@ import {
   projectsConfirmedMail,
   type SummaryFacts,
 } from '../domain/migration-emails.js';
-import { advance, blockedReason, formatAmount, nextAction, projectsInReply, type RecordablePayment, type Step } from '../domain/migration-steps.js';
+import { advance, blockedReason, formatAmount, projectsInReply, type RecordablePayment, type Step } from '../domain/migration-steps.js';
 import { AppError } from '../errors.js';
-import { customerEmailOf, emailCustomer, mailContext, recordBillingStep } from './migration-record.js';
+import { customerEmailOf, emailMigrationCustomer, mailContext, recordBillingStep } from './migration-record.js';
 import { isTrustedSender } from '../domain/trust.js';
 import { escapeText } from '../domain/slack-text.js';
-import { OPEN_STATUSES } from '../domain/ticket.js';
 import type { MigrationDeps } from './migrations.js';
-import { requireRole, rolesOf } from './roles.js';
+import { requireRole } from './roles.js';
 import { findTicket, type Ticket } from './tickets.js';
 
 type Migration = NonNullable<Ticket['migration']>;
@@ -53,8 +52,8 @@ function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
 }
 
 /** Claims a step's effect; false when this key was taken already (the same request again). */
-async function claim(deps: MigrationDeps, key: string, ref: string): Promise<boolean> {
-  return insertOnce(deps.models.MigrationEffect, { _id: key, ref, at: deps.now?.() ?? new Date() });
+async function claimStepEffect(deps: MigrationDeps, key: string, ref: string): Promise<boolean> {
+  return insertOnce(deps.models.MigrationEffect, { _id: key, ref, at: deps.now() });
 }
 
 /**
@@ -66,11 +65,11 @@ async function applyStep(
   ticket: Ticket,
   step: { action: string; actor: string; note: string; set: Record<string, unknown>; unset?: Record<string, ''>; email?: { key: string; mail: RenderedMail } },
 ): Promise<{ updated: Ticket; emailed: string | undefined }> {
-  const at = deps.now?.() ?? new Date();
+  const at = deps.now();
   const to = step.email ? customerEmailOf(ticket) : undefined;
   const note = step.email && !to ? `${step.note}; no email sent: no customer email on file` : step.note;
   const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, { at, actor: step.actor, action: step.action, note });
-  if (step.email && to) await emailCustomer(deps, updated, step.email.key, step.email.mail);
+  if (step.email && to) await emailMigrationCustomer(deps, updated, step.email.key, step.email.mail);
   deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, ...(step.email ? { emailed: !!to } : {}) }, `migration ${step.action}`);
   return { updated, emailed: to };
 }
@@ -93,8 +92,8 @@ export interface SummaryInput extends SummaryFacts {
 /** Billing records the billing summary: credits (nothing to pay) or dues and how they are paid. */
 export async function recordSummary(deps: MigrationDeps, input: SummaryInput): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'summary');
-  if (!(await claim(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
-  const at = deps.now?.() ?? new Date();
+  if (!(await claimStepEffect(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now();
   const dues = input.outcome === 'dues';
   const billing = {
     outcome: input.outcome,
@@ -147,8 +146,8 @@ export async function recordPayment(deps: MigrationDeps, input: { ref: string; u
   refusePendingOverFailure(ticket.ref, was, input.status);
   if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
   if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
-  if (!(await claim(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
-  const at = deps.now?.() ?? new Date();
+  if (!(await claimStepEffect(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now();
   const ctx = mailContext(ticket);
   const projectsKnown = !!m.projects?.live?.length;
   const email =
@@ -177,8 +176,8 @@ export async function confirmProjects(deps: MigrationDeps, input: { ref: string;
 
 async function applyProjects(deps: MigrationDeps, ticket: Ticket, m: Migration, input: { actor: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
   if (input.live.length === 0) throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
-  if (!(await claim(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
-  const projects = { live: input.live, test: input.test, at: deps.now?.() ?? new Date(), by: input.actor };
+  if (!(await claimStepEffect(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  const projects = { live: input.live, test: input.test, at: deps.now(), by: input.actor };
   const words = `Projects confirmed: live ${input.live.join(', ')}; test ${input.test.length ? input.test.join(', ') : 'none'}`;
   const { emailed } = await applyStep(deps, ticket, {
     action: 'projects_confirmed',
@@ -201,7 +200,7 @@ async function applyProjects(deps: MigrationDeps, ticket: Ticket, m: Migration, 
 export async function projectsFromReply(deps: MigrationDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
   const named = projectsInReply(reply.text);
   if (!named) return 'none';
-  const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  const ticket = await deps.models.Ticket.findById(ref).lean<Ticket>();
   if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off')) return 'none';
   const trusted = isTrustedSender(ticket, reply.from);
   const why = !trusted
@@ -213,12 +212,12 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
     await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
     return 'confirmed';
   }
-  if (!(await claim(deps, `proposed:${ref}:${reply.messageId}`, ref))) return 'proposed';
+  if (!(await claimStepEffect(deps, `proposed:${ref}:${reply.messageId}`, ref))) return 'proposed';
   await applyStep(deps, ticket, {
     action: 'projects_proposed',
     actor: `email:${reply.from}`,
     note: `${reply.from} named projects (live ${named.live.join(', ')}; test ${named.test.join(', ') || 'none'}); not confirmed: ${why}`,
-    set: { 'migration.proposedProjects': { ...named, at: deps.now?.() ?? new Date(), by: `email:${reply.from}`, trusted } },
+    set: { 'migration.proposedProjects': { ...named, at: deps.now(), by: `email:${reply.from}`, trusted } },
   });
   await deps.outbox.enqueue({
     key: `thread:${ref}:proposed:${reply.messageId}`,
@@ -239,7 +238,7 @@ export async function trustProposer(deps: MigrationDeps, input: { ref: string; u
   if (!address) throw new AppError('conflict', `No projects proposed by email are waiting on ${ticket.ref}.`);
   if (isTrustedSender(ticket, address)) return `${address} is already trusted on ${ticket.ref}.`;
   await recordBillingStep(deps, ticket.ref, { 'migration.proposedProjects.trusted': true }, {}, {
-    at: deps.now?.() ?? new Date(),
+    at: deps.now(),
     actor: `slack:${input.userId}`,
     action: 'address_trusted',
     note: `${address} may now confirm projects by email`,
@@ -250,8 +249,8 @@ export async function trustProposer(deps: MigrationDeps, input: { ref: string; u
 /** Billing starts the migration: payment settled and projects confirmed. */
 export async function startMigration(deps: MigrationDeps, input: { ref: string; userId: string }): Promise<string> {
   const { ticket } = await checkStep(deps, input.ref, input.userId, 'start');
-  if (!(await claim(deps, `start:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
-  const at = deps.now?.() ?? new Date();
+  if (!(await claimStepEffect(deps, `start:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now();
   await applyStep(deps, ticket, { action: 'migrating', actor: `slack:${input.userId}`, note: 'Migration started', set: { 'migration.stage': 'migrating' satisfies MigrationStage, 'migration.migratingAt': at } });
   return `Started: ${ticket.ref} is migrating. Complete it once the projects are on Enterprise.`;
 }
@@ -279,8 +278,8 @@ export function introductionText(ticket: Ticket, team: AccountTeam): string {
 /** Billing completes the migration: the customer gets the confirmation, the salesperson the introductions to make. */
 export async function completeMigration(deps: MigrationDeps, input: { ref: string; userId: string; team: AccountTeam }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'complete');
-  if (!(await claim(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
-  const at = deps.now?.() ?? new Date();
+  if (!(await claimStepEffect(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
+  const at = deps.now();
   const team = { csm: input.team.csm, ...(input.team.tam ? { tam: input.team.tam } : {}), ...(input.team.kam ? { kam: input.team.kam } : {}) };
   const projects = { live: m.projects?.live ?? [], test: m.projects?.test ?? [] };
   const { updated, emailed } = await applyStep(deps, ticket, {
@@ -294,65 +293,4 @@ export async function completeMigration(deps: MigrationDeps, input: { ref: strin
   if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', kind: 'dm', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
   await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
   return `Completed: ${ticket.ref} is on Enterprise. ${toldCustomer(emailed, 'sent the confirmation')}${m.salesUserId ? ` <@${m.salesUserId}> was asked to introduce the account team.` : ''}`;
-}
-
-/** One migration as App Home lists it. */
-export interface MigrationListItem {
-  ref: string;
-  customerName: string;
-  accountId: string;
-  stage: string;
-  next: ReturnType<typeof nextAction>;
-  paymentReason?: string | undefined;
-  cancelAt?: Date | undefined;
-  salesUserId?: string | undefined;
-}
-
-export interface MigrationHome {
-  billing?: { awaiting: MigrationListItem[]; paymentsBlocked: MigrationListItem[]; cancellationsThisWeek: MigrationListItem[] };
-  sales?: { handoffs: MigrationListItem[] };
-}
-
-const WEEK_MS = 7 * 86_400_000;
-
-/** What App Home shows `userId` of migrations, by role: billing's queues, sales' own handoffs. */
-export async function migrationHome(deps: MigrationDeps, userId: string): Promise<MigrationHome> {
-  const roles = await rolesOf(deps.models, userId);
-  const isBilling = roles.includes('billing') || roles.includes('admin');
-  const isSales = roles.includes('sales') || roles.includes('admin');
-  if (!isBilling && !isSales) return {};
-  // One query per open status: equalities FerretDB hands to its indexes, so the queue costs what the
-  // open migrations cost, not every migration ever handed off (the stage is checked here, not there).
-  const found = await Promise.all(OPEN_STATUSES.map((status) => deps.models.Ticket.find({ kind: 'migration', status }).sort({ number: 1 }).limit(200).lean() as Promise<Ticket[]>));
-  const rows = found
-    .flat()
-    .filter((t) => t.migration?.stage)
-    .sort((x, y) => x.number - y.number)
-    .slice(0, 200);
-  const items = rows.map((t): MigrationListItem & { m: Migration } => {
-    const m = t.migration!;
-    return {
-      m,
-      ref: t.ref,
-      customerName: m.customerName ?? t.title,
-      accountId: m.accountId ?? t.accountId ?? '—',
-      stage: m.stage,
-      next: nextAction(m),
-      ...(m.payment?.reason ? { paymentReason: m.payment.reason } : {}),
-      ...(m.cancelAt && !m.c4sCancelledAt ? { cancelAt: m.cancelAt } : {}),
-      ...(m.salesUserId ? { salesUserId: m.salesUserId } : {}),
-    };
-  });
-  const strip = ({ m: _m, ...item }: MigrationListItem & { m: Migration }) => item;
-  const now = (deps.now?.() ?? new Date()).getTime();
-  const home: MigrationHome = {};
-  if (isBilling) {
-    home.billing = {
-      awaiting: items.filter((i) => i.next.who === 'billing' && i.m.payment?.status !== 'failed').map(strip),
-      paymentsBlocked: items.filter((i) => i.m.payment?.status === 'failed').map(strip),
-      cancellationsThisWeek: items.filter((i) => i.cancelAt && i.cancelAt.getTime() >= now && i.cancelAt.getTime() < now + WEEK_MS).map(strip),
-    };
-  }
-  if (isSales) home.sales = { handoffs: items.filter((i) => i.salesUserId === userId).map(strip) };
-  return home;
 }

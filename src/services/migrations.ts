@@ -10,11 +10,11 @@ import { c4sCancellationAt, dayIn, STAGE_LABELS, type IsoDate } from '../domain/
 import { c4sCancellationText } from '../domain/migration-dates.js';
 import { advance } from '../domain/migration-steps.js';
 import { migrationScheduledMail } from '../domain/migration-emails.js';
-import type { MigrationJobs } from '../jobs/migration-cancel.js';
+import type { MigrationJobs } from './ports.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';
-import { emailCustomer, mailContext, recordBillingStep } from './migration-record.js';
+import { emailMigrationCustomer, mailContext, recordBillingStep } from './migration-record.js';
 
 export interface MigrationDeps extends TicketDeps {
   /** MAIL_DOMAIN: the customer emails come from its mailboxes. */
@@ -42,7 +42,7 @@ export interface HandoffInput {
 }
 
 export function billingToday(deps: Pick<MigrationDeps, 'timeZone' | 'now'>): IsoDate {
-  return dayIn(deps.timeZone, deps.now?.() ?? new Date());
+  return dayIn(deps.timeZone, deps.now());
 }
 
 const isOpenMigration = (t: Ticket | null): t is Ticket => !!t && t.kind === 'migration' && t.status !== 'closed';
@@ -58,7 +58,7 @@ function alreadyHandedOff(ref: string): AppError {
 async function currentGuard(deps: MigrationDeps, accountId: string, viewId: string): Promise<MigrationHandoffDoc | null> {
   const guard = await deps.models.MigrationHandoff.findById(accountId).lean();
   if (!guard || guard.viewId === viewId) return guard;
-  const ticket = (await deps.models.Ticket.findById(guard.ref).lean()) as Ticket | null;
+  const ticket = await deps.models.Ticket.findById(guard.ref).lean<Ticket>();
   if (isOpenMigration(ticket)) throw alreadyHandedOff(guard.ref);
   await deps.models.MigrationHandoff.deleteOne({ _id: accountId, viewId: guard.viewId });
   return null;
@@ -72,12 +72,12 @@ export async function checkHandoff(deps: MigrationDeps, input: { userId: string;
 
 /** The account's open migration ticket, oldest first (e.g. one the customer opened by email). */
 async function openMigrationOf(deps: MigrationDeps, accountId: string): Promise<Ticket | null> {
-  return (await deps.models.Ticket.findOne({ accountId, kind: 'migration', status: { $ne: 'closed' } }).sort({ number: 1 }).lean()) as Ticket | null;
+  return await deps.models.Ticket.findOne({ accountId, kind: 'migration', status: { $ne: 'closed' } }).sort({ number: 1 }).lean<Ticket>();
 }
 
 /** Takes the account's guard for this view; `first` is false when this view already held it (a retry). */
 async function takeGuard(deps: MigrationDeps, input: HandoffInput, ref: string): Promise<{ guard: MigrationHandoffDoc; first: boolean }> {
-  const row = { _id: input.accountId, ref, viewId: input.viewId, at: deps.now?.() ?? new Date() };
+  const row = { _id: input.accountId, ref, viewId: input.viewId, at: deps.now() };
   const got = await claimOnce(deps.models.MigrationHandoff, row);
   if (got.won) return { guard: row, first: true };
   const winner = got.existing;
@@ -135,11 +135,11 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
   };
   const set = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined).map(([k, v]) => [`migration.${k}`, v]));
   const line = { at: guard.at, actor: `slack:${input.userId}`, action: 'handed_off', note: `Handed off to billing: ${input.enterprisePlan} from ${input.enterpriseStartDate}` };
-  const updated = (await deps.models.Ticket.findOneAndUpdate(
+  const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: guard.ref },
     { $set: { ...set, accountId: input.accountId }, $addToSet: { history: line } },
     { returnDocument: 'after' },
-  ).lean()) as Ticket | null;
+  ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${guard.ref}.`);
   await deps.outbox.enqueue({ key: `ticket-card:${guard.ref}:handed_off:${input.viewId}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref: guard.ref }, ticketRef: guard.ref });
   return updated;
@@ -164,7 +164,7 @@ function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpri
 async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
   const m = billable(ticket);
   const jobs = requireJobs(deps);
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   const cancelAt = c4sCancellationAt(m.enterpriseStartDate, deps.timeZone);
   const when = c4sCancellationText(cancelAt, m.enterpriseStartDate, deps.timeZone);
   if (cancelAt.getTime() <= now.getTime()) {
@@ -184,7 +184,7 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
   );
   // One email per schedule: a re-confirmation with the same time does not write again.
   const mail = migrationScheduledMail({ ...mailContext(updated), c4sCancelAt: cancelAt, timeZone: deps.timeZone });
-  const sent = await emailCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
+  const sent = await emailMigrationCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
   deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId, emailed: sent.startsWith('emailed') }, 'C4S cancellation scheduled');
   return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;
 }
@@ -195,7 +195,7 @@ async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Pr
   if (!m.cancelAt) throw new AppError('conflict', `Nothing is scheduled on ${ticket.ref}; nothing was changed.`);
   if (m.stage !== 'scheduled') throw new AppError('conflict', `The customer's steps on ${ticket.ref} have begun (${STAGE_LABELS[m.stage]}); confirm again to change the time instead. Nothing was changed.`);
   const jobs = requireJobs(deps);
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   await jobs.unschedule(ticket.ref);
   const was = m.cancelAt ? ` (was ${formatInstant(m.cancelAt, deps.timeZone)})` : '';
   await recordBillingStep(

@@ -5,8 +5,10 @@
 import type { Models } from '../db/models.js';
 import { insertOnce } from '../db/claims.js';
 import type { EmailPayload } from '../domain/email.js';
+import type { Outbox } from './ports.js';
 
-export const DELIVER_JOB = 'outbox.deliver';
+/** The port services write side effects through (its interface is with the other ports). */
+export type { Outbox } from './ports.js';
 
 /**
  * Who is waiting for a row. `interactive`: a person, right now (the card of a ticket they opened
@@ -60,11 +62,6 @@ export function kindOf(row: { kind?: string | null; channel: string; key: string
 export type OutboxEntry =
   | { key: string; channel: 'slack'; kind: Exclude<OutboxKind, 'email'>; payload: SlackIntent; ticketRef?: string; lane?: OutboxLane }
   | { key: string; channel: 'email'; kind: 'email'; payload: EmailPayload; ticketRef?: string; lane?: OutboxLane };
-
-export interface Outbox {
-  /** Stores the entry once (by key) and asks for delivery. Returns false if it was already there. */
-  enqueue(entry: OutboxEntry): Promise<boolean>;
-}
 
 /**
  * `deliverSoon` hands a new row to this process's delivery lane at once; retries and rows this

@@ -7,10 +7,11 @@
  */
 import { backoff, type BackoffPolicy } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
-import { BillingUnavailable, type BillingEventType } from '../billing/port.js';
+import { BillingUnavailable, type BillingEventType } from './ports.js';
 import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
-import { CHANGE_LABELS, PRICE_BOOK, type ChangeType, type SystemChange } from '../domain/plans.js';
-import { formatDuration } from '../jobs/migration-cancel.js';
+import { CHANGE_LABELS, type ChangeType, type SystemChange } from '../domain/plans.js';
+import { PRICE_BOOK } from '../domain/price-book.js';
+import { formatDuration } from '../domain/durations.js';
 import {
   type ApplyOutcome,
   claim,
@@ -80,7 +81,7 @@ function effectOf(change: PlanChange, account: AccountDoc, at: Date): { set: Rec
  */
 export async function applyChange(deps: PlanDeps, changeId: string): Promise<ApplyOutcome> {
   const log = deps.log.child({ component: 'plans' });
-  const change = (await deps.models.PlanChange.findById(changeId).lean()) as PlanChange | null;
+  const change = await deps.models.PlanChange.findById(changeId).lean<PlanChange>();
   if (!change) {
     log.warn({ event: 'plan.change_missing', changeId }, 'job for a change that does not exist; skipped');
     return 'missing';
@@ -95,7 +96,7 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     if (!stale) return 'already_done'; // applied, or being applied by another process right now
     log.warn({ event: 'plan.claim_taken_over', changeId }, 'resuming a change whose process stopped half-way');
   }
-  const account = (await deps.models.Account.findById(change.accountId).lean()) as AccountDoc | null;
+  const account = await deps.models.Account.findById(change.accountId).lean<AccountDoc>();
   if (!account) {
     log.error({ event: 'plan.account_missing', changeId, accountId: change.accountId }, 'account of a change is gone');
     return 'missing';
@@ -190,7 +191,7 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
  */
 export async function sweepOverdue(deps: PlanDeps, graceMs = 2 * 60_000): Promise<number> {
   const cutoff = new Date(nowOf(deps).getTime() - graceMs);
-  const overdue = (await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1, dueAt: 1 }).lean()) as { _id: string; dueAt: Date }[];
+  const overdue = await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1, dueAt: 1 }).lean<{ _id: string; dueAt: Date }[]>();
   let rearmed = 0;
   for (const { _id, dueAt } of overdue) if (await deps.jobs.ensure(_id, dueAt)) rearmed += 1;
   if (rearmed > 0) deps.log.warn({ event: 'plan.sweep', overdue: overdue.length, rearmed }, 'overdue plan changes without a due row armed again');
@@ -223,7 +224,7 @@ export async function cancelChange(
   await freeSlot(deps, change);
   if (!got.won) return 'already_cancelled';
   await noteOnTicket(deps, change.ticketRef, change._id, { at, actor, action: `plan_${change.type}_cancelled`, note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}` });
-  const account = (await deps.models.Account.findById(change.accountId).lean()) as AccountDoc | null;
+  const account = await deps.models.Account.findById(change.accountId).lean<AccountDoc>();
   if (account && (isRequested(change.type) || change.type === 'pause_delete')) await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', { why: customerWhy });
   deps.log.info({ event: 'plan.cancelled', changeId: change._id, type: change.type, accountId: change.accountId, actor }, 'plan change cancelled');
   return 'cancelled';

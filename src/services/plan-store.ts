@@ -7,13 +7,12 @@
 import type { Mailbox } from '../config.js';
 import { claimOnce, insertOnce } from '../db/claims.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
-import type { BillingPort } from '../billing/port.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
 import { formatInstant } from '../domain/dates.js';
 import { CHANGE_LABELS, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
-import type { PlanJobs } from '../jobs/plan-changes.js';
+import type { BillingPort, PlanJobs } from './ports.js';
 import { conversationIds, enqueueTicketEmail } from './email.js';
 import { openTicket, type Ticket, type TicketDeps } from './tickets.js';
 

@@ -1,19 +1,11 @@
 /**
  * Plan changes people ask for in `/plan` (upgrade, downgrade, add-ons, pause, reactivation,
- * cancellation, region): the preview, the request checked against the rules (domain/plans.ts), and
+ * cancellation, region): the preview, the request checked against the rules (domain/plan-rules.ts), and
  * cancelling or approving from Slack. Stored by plan-store.ts, applied by plan-apply.ts.
  */
-import {
-  CHANGE_LABELS,
-  decide,
-  leadDescription,
-  PRICE_BOOK,
-  tierLabel,
-  type ChangeType,
-  type Decision,
-  type PlanField,
-  type PlanRequest,
-} from '../domain/plans.js';
+import { decidePlanChange, leadDescription, type Decision, type PlanField, type PlanRequest } from '../domain/plan-rules.js';
+import { CHANGE_LABELS, type ChangeType } from '../domain/plans.js';
+import { PRICE_BOOK, tierLabel } from '../domain/price-book.js';
 import { AppError } from '../errors.js';
 import { requireRole, rolesOf } from './roles.js';
 import type { Ticket } from './tickets.js';
@@ -58,9 +50,9 @@ async function checkRole(deps: PlanDeps, userId: string, type: PlanRequest['type
 
 /** Reactivation goes through a support ticket: the account's open reactivation ticket. */
 async function reactivationTicket(deps: PlanDeps, accountId: string, ref: string | undefined): Promise<Ticket> {
-  const ticket = (ref
-    ? await deps.models.Ticket.findById(ref).lean()
-    : await deps.models.Ticket.findOne({ accountId, kind: 'reactivation', status: { $ne: 'closed' } }).sort({ number: -1 }).lean()) as Ticket | null;
+  const ticket = ref
+    ? await deps.models.Ticket.findById(ref).lean<Ticket>()
+    : await deps.models.Ticket.findOne({ accountId, kind: 'reactivation', status: { $ne: 'closed' } }).sort({ number: -1 }).lean<Ticket>();
   if (!ticket || ticket.kind !== 'reactivation' || ticket.accountId !== accountId) {
     throw new AppError('rule_refused', `Reactivation goes through a support ticket: ${accountId} has no open reactivation ticket. The customer asks by email (e.g. to support@), then support approves it.`, { field: 'change_type' });
   }
@@ -82,7 +74,7 @@ async function evaluate(deps: PlanDeps, input: Omit<PlanRequestInput, 'requestKe
   await checkRole(deps, input.userId, input.request.type);
   const account = await loadAccount(deps, input.accountId);
   const pending = await pendingOf(deps, account._id, 'downgrade');
-  const decision = decide(toState(account), input.request, { now: nowOf(deps), timeZone: deps.timeZone, pendingDowngrade: pending ? { dueAt: pending.dueAt, tier: String(pending.set?.tier ?? '') } : undefined });
+  const decision = decidePlanChange(toState(account), input.request, { now: nowOf(deps), timeZone: deps.timeZone, pendingDowngrade: pending ? { dueAt: pending.dueAt, tier: String(pending.set?.tier ?? '') } : undefined });
   if (decision.outcome === 'refused') throw new AppError('rule_refused', decision.message, { field: decision.field });
   if (input.request.type === 'reactivate') await reactivationTicket(deps, account._id, input.ticketRef);
   return { account, pending, decision };
@@ -101,7 +93,7 @@ export interface RequestResult {
  */
 export async function requestChange(deps: PlanDeps, input: PlanRequestInput): Promise<RequestResult> {
   // The same request again (a Slack retry, a second click) is answered from the change it made.
-  const earlier = (await deps.models.PlanChange.findById(`${input.request.type}:${input.requestKey}`).lean()) as PlanChange | null;
+  const earlier = await deps.models.PlanChange.findById(`${input.request.type}:${input.requestKey}`).lean<PlanChange>();
   if (earlier) return repeatOf(deps, earlier);
   const { account, pending, decision } = await evaluate(deps, input);
   const type = input.request.type;
@@ -174,7 +166,7 @@ async function repeatOf(deps: PlanDeps, change: PlanChange): Promise<RequestResu
 /** Cancel from `/account`: only what the rules let people cancel (a scheduled downgrade). */
 export async function cancelScheduled(deps: PlanDeps, changeId: string, userId: string): Promise<string> {
   await requireRole(deps.models, userId, ['support', 'billing'], 'cancel scheduled plan changes');
-  const change = (await deps.models.PlanChange.findById(changeId).lean()) as PlanChange | null;
+  const change = await deps.models.PlanChange.findById(changeId).lean<PlanChange>();
   if (!change) throw new AppError('not_found', 'That scheduled change no longer exists.');
   if (change.type !== 'downgrade') {
     const how: Partial<Record<string, string>> = {
@@ -194,7 +186,7 @@ export async function cancelScheduled(deps: PlanDeps, changeId: string, userId: 
 
 /** Support approves a reactivation from its ticket card. */
 export async function approveReactivation(deps: PlanDeps, ref: string, userId: string): Promise<string> {
-  const ticket = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  const ticket = await deps.models.Ticket.findById(ref).lean<Ticket>();
   if (!ticket) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (ticket.kind !== 'reactivation') throw new AppError('rule_refused', `${ref} is not a reactivation ticket.`);
   if (!ticket.accountId) throw new AppError('rule_refused', `${ref} names no account; set the account on the ticket first (ask the customer for the account ID).`);

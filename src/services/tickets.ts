@@ -18,7 +18,8 @@ export interface TicketDeps {
   outbox: Outbox;
   log: Logger;
   metrics?: Metrics;
-  now?: () => Date;
+  /** The app clock (clock.ts): tests move it, so nothing here reads the system time. */
+  now: () => Date;
 }
 
 export interface OpenTicketInput {
@@ -51,7 +52,7 @@ async function nextNumber(models: Models): Promise<number> {
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
   const row = await models.TicketKey.findById(key).lean();
-  return row ? ((await models.Ticket.findById(row.ref).lean()) as Ticket | null) : null;
+  return row ? models.Ticket.findById(row.ref).lean<Ticket>() : null;
 }
 
 /**
@@ -61,7 +62,7 @@ async function ticketForKey(models: Models, key: string): Promise<Ticket | null>
  */
 export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
   const { models } = deps;
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
   let taken = 0;
@@ -102,7 +103,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     const keyed = await claimOnce(models.TicketKey, { _id: input.idempotencyKey, ref });
     if (keyed.won) {
-      ticket = (await models.Ticket.findById(ref).lean()) as Ticket | null;
+      ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
     } else {
       await models.Ticket.deleteOne({ _id: ref });
@@ -135,7 +136,7 @@ function laneOf(source: OpenTicketInput['source']): OutboxLane {
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
   const number = parseRef(refText);
   if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
-  const ticket = (await models.Ticket.findById(formatRef(number)).lean()) as Ticket | null;
+  const ticket = await models.Ticket.findById(formatRef(number)).lean<Ticket>();
   if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
   return ticket;
 }
@@ -148,7 +149,7 @@ export async function findTicket(models: Models, refText: string): Promise<Ticke
  * matching closed tickets too would read every ticket the user ever had.
  */
 export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  return (await models.Ticket.find({ openFor: slackUserId }).sort({ number: -1 }).limit(limit).lean()) as Ticket[];
+  return models.Ticket.find({ openFor: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>();
 }
 
 async function changeTicket(
@@ -157,12 +158,12 @@ async function changeTicket(
   userId: string,
   change: { set: Record<string, unknown>; action: string; note?: string },
 ): Promise<Ticket> {
-  const now = deps.now?.() ?? new Date();
-  const updated = (await deps.models.Ticket.findOneAndUpdate(
+  const now = deps.now();
+  const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: ref },
     { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
     { returnDocument: 'after' },
-  ).lean()) as Ticket | null;
+  ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
@@ -202,15 +203,15 @@ export async function recordOnTicket(
   change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean; lane?: OutboxLane } = {},
 ): Promise<Ticket> {
   if (entry.key) {
-    const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+    const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
     if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
     if (current.history.some((h) => h.key === entry.key)) return current;
   }
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
   if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
-  const updated = (await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean()) as Ticket | null;
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
     await deps.outbox.enqueue({
@@ -237,7 +238,7 @@ export async function addCustomerReply(
   ref: string,
   reply: { from: string; messageId: string; excerpt: string },
 ): Promise<Ticket> {
-  const current = (await deps.models.Ticket.findById(ref).lean()) as Ticket | null;
+  const current = await deps.models.Ticket.findById(ref).lean<Ticket>();
   if (!current) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const reopen = current.status === 'closed' || current.status === 'waiting_on_customer';
   const ticket = await recordOnTicket(

@@ -19,6 +19,8 @@ export interface SlackApp {
   requestListener?: (req: IncomingMessage, res: ServerResponse) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Requests whose listeners are still running (they go on after the ack); 0 when idle. */
+  inFlight(): number;
 }
 
 /** Which kind of Slack request this is, for metrics and logs. */
@@ -99,6 +101,16 @@ export function createSlackApp(opts: {
     app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   }
 
+  // Counted first, before any listener acks: a caller who has the response can see the work.
+  let inFlight = 0;
+  app.use(async ({ next }) => {
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+    }
+  });
   app.use(async ({ body, context, next }) => {
     const kind = requestKind(body as Record<string, unknown>);
     metrics.slackRequests.inc({ kind });
@@ -121,5 +133,6 @@ export function createSlackApp(opts: {
     stop: async () => {
       if (config.mode === 'socket') await app.stop();
     },
+    inFlight: () => inFlight,
   };
 }

@@ -68,6 +68,14 @@ describe('the project’s own mail fixtures', () => {
     expect(win.text).toContain('We’re being charged €49 twice – please check “Invoice 2026-11”.');
   });
 
+  it('when mail comes as HTML only with named accents and CJK character references, then subject and text read as written', async () => {
+    const mail = await parsed('html-accented-cjk.eml');
+    expect(mail.subject).toBe('Reçu et 日本語');
+    expect(mail.from?.name).toBe('Chloé');
+    expect(mail.text).toBe('Bonjour, le reçu de décembre est erroné : « Übersicht » & €42.\n\n日本語の請求書も必要です。\n\nMerci…');
+    expect(mail.text).not.toMatch(/alert|color:red|&[a-z]+;/);
+  });
+
   it('when a message has attachments or nested parts, then the text is found and the attachments listed', async () => {
     const pdf = await parsed('attachment-pdf.eml');
     expect(pdf.text).toContain('Our purchase order is attached.');

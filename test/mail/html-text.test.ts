@@ -22,6 +22,18 @@ describe('htmlAsText', () => {
     expect(htmlAsText('<!-- never closed')).toBe('');
   });
 
+  it('when HTML names accented letters and writes CJK as character references, then they come out as the letters', () => {
+    const html =
+      '<p>Le re&ccedil;u de d&eacute;cembre est erron&eacute;&nbsp;: &laquo;&nbsp;&Uuml;bersicht&nbsp;&raquo; &amp; &euro;42 &mdash; Gr&uuml;&szlig;e</p>' +
+      '<p>&#26085;&#26412;&#35486;&#12398;&#x8ACB;&#x6C42;&#x66F8; 中文邮件 한국어</p>';
+    expect(htmlAsText(html)).toBe('Le reçu de décembre est erroné : « Übersicht » & €42 — Grüße\n\n日本語の請求書 中文邮件 한국어');
+  });
+
+  it('when an entity is unknown or a reference is out of range, then the text stays and the reference becomes U+FFFD', () => {
+    expect(htmlAsText('<p>x &#xFFFFFFFF; y &bogus; z</p>')).toBe('x \uFFFD y &bogus; z');
+    expect(htmlAsText('<a href="https://a.test/?a=1&amp;b=2">here</a>')).toBe('here [https://a.test/?a=1&b=2]');
+  });
+
   it('when a sender nests a hundred thousand tags, then rendering stays fast', () => {
     const started = Date.now();
     expect(htmlAsText(`${'<div>'.repeat(100_000)}deep${'</div>'.repeat(100_000)}`)).toBe('deep');

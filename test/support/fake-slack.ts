@@ -55,6 +55,10 @@ export interface FakeSlack {
   /** Every call since the fake started; `reset()` leaves it (for tests that walk a whole scenario). */
   allCalls: RecordedCall[];
   callsTo(method: string): RecordedCall[];
+  /**
+   * Resolves with the first successful call that matches. A liveness bound, not a speed check: the
+   * default (20 s) is generous because the suite must pass beside a CPU hog on two cores.
+   */
   waitFor(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** Queues one failure for the next call to `method` (or `response_url`); queue several for several. */
   failNext(method: string, failure: Failure): void;
@@ -448,7 +452,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls,
     allCalls,
     callsTo: (method) => calls.filter((c) => c.method === method),
-    waitFor(method, predicate = () => true, timeoutMs = 5000) {
+    waitFor(method, predicate = () => true, timeoutMs = 20_000) {
       const matches = (c: RecordedCall): boolean => c.method === method && c.ok && predicate(c);
       const already = calls.find(matches);
       if (already) return Promise.resolve(already);

@@ -106,9 +106,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
 }
 
 /**
- * Waits until the app has nothing left to do now: no stored mail waiting to be processed and no
- * outbox row due on a channel the app delivers, three polls in a row. Assert "nothing else
- * happened" after this, never after a fixed sleep.
+ * Waits until the app has nothing left to do now: no Slack listener still running after its ack,
+ * no lane with work, no stored mail waiting to be processed and no outbox row due on a channel the
+ * app delivers, three polls in a row. Assert "nothing else happened" after this, never after a
+ * fixed sleep.
  */
 export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
   const { models } = t.app.db;
@@ -120,6 +121,7 @@ export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
       const due = new Date(Math.max(Date.now(), t.app.clock.now().getTime()) + 1000);
       const lanesBusy = Object.values(t.app.lanes).some((lane) => lane.depth() > 0);
       const busy =
+        (t.app.slack?.inFlight() ?? 0) > 0 ||
         lanesBusy ||
         (await models.InboundMail.exists({ status: 'received' })) !== null ||
         (await models.Outbox.exists({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: due } })) !== null;

@@ -12,7 +12,11 @@ const outboxSchema = new Schema(
     channel: { type: String, enum: ['slack', 'email'], required: true },
     /** What it does (services/outbox.ts `OutboxKind`). Rows from before the field have none: `kindOf` derives it. */
     kind: { type: String, enum: ['post', 'update', 'thread_reply', 'dm', 'email'] },
-    /** Slack: `{ method, args }`. Email: the message fields. Never keys with dots or `$`. */
+    /**
+     * Slack: an intent the notifier renders at delivery (`SlackIntent` in services/outbox.ts: `{ type:
+     * 'ticket_card', ref }`, a thread reply, a DM …), not a Web API call. Email: `EmailPayload`
+     * (domain/email.ts), the message fields. Never keys with dots or `$`.
+     */
     payload: { type: Schema.Types.Mixed, required: true },
     ticketRef: { type: String },
     /** Who waits for it (services/outbox.ts): interactive rows are delivered and swept before bulk ones. Rows from before lanes have none: interactive. */
