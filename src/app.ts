@@ -33,6 +33,10 @@ import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
 import { createImapIngestors } from './mail/imap-jobs.js';
+import { createPayments } from './payments/index.js';
+import { linkKey } from './domain/migration-link.js';
+import { deriveKey } from './domain/signing.js';
+import { createWebApp, type WebDeps } from './web/app.js';
 
 export interface RunningApp {
   config: Config;
@@ -71,6 +75,8 @@ export interface StartOptions {
   defaultMetrics?: boolean;
   /** The app's time (tests set it near a job's due time; the scheduler follows it). */
   clock?: Clock;
+  /** Routes added beside the customer's pages, under the same plugins (the page bench's static "hello"). */
+  webRoutes?: WebDeps['extraRoutes'];
   /**
    * The behaviour before issue 9 (items 5 and 9), for the benches' before/after figures; never set
    * in production. `sharedQueue`: mail processing and every delivery share one queue of four.
@@ -117,7 +123,22 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
     const scheduling = duePorts(due);
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
-    const services = createServices({ models, outbox, log, metrics, domain: config.mail.domain, appKey, timeZone: config.billing.timeZone, migrationJobs: scheduling.migrations, plans, now });
+    const payments = createPayments(config.payments);
+    const publicUrl = config.web.publicUrl;
+    const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
+    const services = createServices({
+      models,
+      outbox,
+      log,
+      metrics,
+      domain: config.mail.domain,
+      appKey,
+      timeZone: config.billing.timeZone,
+      migrationJobs: scheduling.migrations,
+      plans,
+      now,
+      page: { links, payments },
+    });
     // Retention is a due kind of its own beside registerJobs' (it needs the models and the policy, not a service).
     const retention = createRetentionJob({ models, due, clock, policy: config.retention, log });
 
@@ -152,8 +173,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     // runner, then IMAP and Slack.
     const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
     const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
+    const web = links
+      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, trustedProxies: config.web.trustedProxies, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
+      : undefined;
+    if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({
       slackListener: slack?.requestListener,
+      web,
       ping: db.ping,
       backlog: outboxWorker.backlog,
       metrics,
@@ -192,7 +218,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       cleanups.push(() => slack.stop());
     }
     log.info(
-      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded },
+      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
     return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, metrics, lanes, slack, mail, smtpPort, imap, stop };

@@ -121,6 +121,13 @@ const envSchema = z.object({
   RETENTION_OPERATIONAL_DAYS: positiveInt(30),
   // Three years: the retention the account documents promise.
   RETENTION_DAYS: positiveInt(1095),
+  PUBLIC_URL: optionalUrl(['http:', 'https:']),
+  MIGRATION_LINK_TTL_DAYS: positiveInt(30),
+  WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
+  WEB_TRUSTED_PROXIES: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10).default(0)),
+  STRIPE_SECRET_KEY: z.preprocess(blankToUndefined, z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)').optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional()),
+  STRIPE_API_URL: optionalUrl(['http:', 'https:']),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -163,8 +170,23 @@ export interface Config {
    */
   retention: { operationalDays: number; customerDays: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Signs reply addresses (and later links); unset, a key kept in the database is used. */
+  /** Signs reply addresses and migration links; unset, a key kept in the database is used. */
   appSecret: string | undefined;
+  /**
+   * The customer's pages. `publicUrl` (PUBLIC_URL, no trailing slash) is where customers reach this
+   * server; without it migration emails carry no link. `rateLimitPerMinute` applies per link and per
+   * client address.
+   */
+  /**
+   * `trustedProxies`: how many proxies in front of this server append to X-Forwarded-For (0: none,
+   * the socket's address is the client's). Behind a load balancer, without it every customer would
+   * share the proxy's address and its rate limit.
+   */
+  web: { publicUrl: string | undefined; linkTtlDays: number; rateLimitPerMinute: number; trustedProxies: number };
+  /** Card payments: `stripe` when STRIPE_SECRET_KEY is set, else billing records payments by hand. */
+  payments:
+    | { adapter: 'manual' }
+    | { adapter: 'stripe'; secretKey: string; webhookSecret: string; apiUrl: string | undefined };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -208,6 +230,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (env.BILLING_WEBHOOK_URL && !env.BILLING_WEBHOOK_SECRET) {
     problems.push('BILLING_WEBHOOK_SECRET: required when BILLING_WEBHOOK_URL is set (events are signed)');
   }
+  if (slack.enabled && !env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when Slack is on (the address customers open migration links at, such as https://bot.example.com)');
+  }
+  if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+    problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set (payment results arrive as signed webhooks)');
+  }
+  if (env.STRIPE_SECRET_KEY && !env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL: required when STRIPE_SECRET_KEY is set (Checkout sends the customer back there)');
+  }
   if (problems.length > 0) return { ok: false, problems };
 
   const dataDir = path.resolve(env.DATA_DIR);
@@ -241,6 +272,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retention: { operationalDays: env.RETENTION_OPERATIONAL_DAYS, customerDays: env.RETENTION_DAYS },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
+      web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE, trustedProxies: env.WEB_TRUSTED_PROXIES },
+      payments:
+        env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
+          ? { adapter: 'stripe', secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL }
+          : { adapter: 'manual' },
     },
   };
 }

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       SLACK_CHANNEL_BILLING: 'C02',
       SLACK_CHANNEL_SUPPORT: 'C03',
       ROLE_BILLING: 'U0001, U0002',
+      PUBLIC_URL: 'https://bot.example.com/',
     });
     if (!r.ok) throw new Error(r.problems.join('; '));
     expect(r.config.slack).toMatchObject({ enabled: true, mode: 'http', channels: { sales: 'C01', billing: 'C02', support: 'C03' } });
@@ -33,8 +34,36 @@ describe('loadConfig', () => {
   });
 
   it('when SLACK_APP_TOKEN is set, then Slack uses Socket Mode', () => {
-    const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_CHANNEL_SALES: 'C01', SLACK_CHANNEL_BILLING: 'C02', SLACK_CHANNEL_SUPPORT: 'C03' });
+    const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_CHANNEL_SALES: 'C01', SLACK_CHANNEL_BILLING: 'C02', SLACK_CHANNEL_SUPPORT: 'C03', PUBLIC_URL: 'https://bot.example.com' });
     expect(r.ok && r.config.slack.enabled && r.config.slack.mode).toBe('socket');
+  });
+
+  it('when Slack is on without PUBLIC_URL, then PUBLIC_URL is named: migration emails must carry a link that works', () => {
+    const r = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_CHANNEL_SALES: 'C01', SLACK_CHANNEL_BILLING: 'C02', SLACK_CHANNEL_SUPPORT: 'C03' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.split(':')[0])).toEqual(['PUBLIC_URL']);
+  });
+
+  it('when the page and Stripe are configured, then links, limits and the Stripe adapter are read; half of Stripe names what is missing', () => {
+    const base = { PUBLIC_URL: 'https://bot.example.com/', STRIPE_SECRET_KEY: 'sk_test_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_API_URL: 'http://127.0.0.1:12111' };
+    const r = loadConfig(base);
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.web).toEqual({ publicUrl: 'https://bot.example.com', linkTtlDays: 30, rateLimitPerMinute: 120, trustedProxies: 0 });
+    const proxied = loadConfig({ ...base, WEB_TRUSTED_PROXIES: '2' });
+    expect(proxied.ok && proxied.config.web.trustedProxies).toBe(2);
+    const badProxies = loadConfig({ ...base, WEB_TRUSTED_PROXIES: 'yes' });
+    expect(badProxies.ok ? [] : badProxies.problems.map((p) => p.split(':')[0])).toEqual(['WEB_TRUSTED_PROXIES']);
+    expect(r.config.payments).toEqual({ adapter: 'stripe', secretKey: 'sk_test_abc123', webhookSecret: 'whsec_abc', apiUrl: 'http://127.0.0.1:12111' });
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.payments).toEqual({ adapter: 'manual' });
+    expect(defaults.ok && defaults.config.web.publicUrl).toBeUndefined();
+    const half = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc123', MIGRATION_LINK_TTL_DAYS: '0', STRIPE_WEBHOOK_SECRET: 'nope' });
+    expect(half.ok).toBe(false);
+    if (half.ok) return;
+    expect(half.problems.map((p) => p.split(':')[0]).sort()).toEqual(['MIGRATION_LINK_TTL_DAYS', 'STRIPE_WEBHOOK_SECRET']);
+    const noUrl = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_abc' });
+    expect(noUrl.ok ? [] : noUrl.problems.map((p) => p.split(':')[0])).toEqual(['PUBLIC_URL']);
   });
 
   it('when several values are bad, then every problem is listed once, naming its variable', () => {

@@ -278,7 +278,8 @@ describe('start and completion', () => {
     await mailTo(ref, customer(account), 'is now on the Enterprise plan');
     const m = (await ticketOf(ref)).migration!;
     expect(m.stage).toBe('completed');
-    expect(m.accountTeam).toEqual({ csm: 'U0CSM', kam: 'U0KAM' });
+    // The names are Slack's (users.info), for the customer's page, which cannot show Slack IDs.
+    expect(m.accountTeam).toEqual({ csm: 'U0CSM', kam: 'U0KAM', csmName: 'User U0CSM', kamName: 'User U0KAM' });
 
     const again = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM' }), { viewId: 'VCOMPLETEAGAIN' });
     expect(again.errors?.[MIGRATION_COMPLETE.fields.csm]).toMatch(/already completed/);

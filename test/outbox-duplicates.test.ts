@@ -15,7 +15,7 @@ import { CLAIM_LIFETIME_MS, SLACK_CALL_TIMEOUT_MS } from '../src/jobs/delivery-t
 import { OUTBOX_EVENT_TYPE } from '../src/slack/earlier-post.js';
 import { killBotProcesses, startBotProcess } from './support/bot-process.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from './support/fake-slack.js';
-import { CHANNELS, eventually, SIGNING_SECRET, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
+import { CHANNELS, eventually, SIGNING_SECRET, startTestApp, testDatabaseUri, UNUSED_PUBLIC_URL, USERS, type TestApp } from './support/test-app.js';
 
 const SLACK_ANSWERS_AFTER_MS = 12_000;
 
@@ -136,6 +136,8 @@ describe('a bot killed with posts in flight', () => {
       SLACK_CHANNEL_SALES: CHANNELS.sales,
       SLACK_CHANNEL_BILLING: CHANNELS.billing,
       SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+      // Required with Slack on; no link is followed here.
+      PUBLIC_URL: UNUSED_PUBLIC_URL,
     });
     const subjects = await sendEmails(first.smtpPort, 5, 'killed');
     // The bulk lane has four slots: four posts in flight, the fifth still waiting its turn.

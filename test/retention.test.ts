@@ -66,6 +66,7 @@ describe('retention', () => {
     await insert(m.SlackDelivery, [{ _id: 'event:old', at: old }, { _id: 'event:young', at: young }]);
     await insert(m.AckSlot, [{ _id: 'a@x.example:1:0', at: old }, { _id: 'a@x.example:2:0', at: young }]);
     await insert(m.Lease, [{ _id: 'imap:billing:1', holder: 'x', at: old }]);
+    await insert(m.StripeEvent, [{ _id: 'evt_old', type: 'paid', at: old }, { _id: 'evt_young', type: 'paid', at: young }]);
     const outboxRow = (id: string, status: string, at: Date) => ({ _id: id, key: id, channel: 'email', kind: 'email', payload: {}, status, attempts: 1, nextAttemptAt: at, createdAt: at, updatedAt: at });
     await insert(m.Outbox, [outboxRow('sent-old', 'sent', old), outboxRow('dead-old', 'dead', old), outboxRow('sent-young', 'sent', young), outboxRow('pending-old', 'pending', old)]);
     await insert(m.OutboxClaim, [{ _id: 'sent-old:0', at: old }, { _id: 'pending-old:0', at: old }, { _id: 'sent-young:0', at: young }]);
@@ -106,6 +107,7 @@ describe('retention', () => {
     expect(await ids(m.SlackDelivery)).toEqual(['event:young']);
     expect(await ids(m.AckSlot)).toEqual(['a@x.example:2:0']);
     expect(await ids(m.Lease)).toEqual([]);
+    expect(await ids(m.StripeEvent)).toEqual(['evt_young']);
     expect(await ids(m.Outbox)).toEqual(['pending-old', 'sent-young']);
     expect(await ids(m.OutboxClaim)).toEqual(['pending-old:0', 'sent-young:0']);
     expect(await ids(m.MailClaim)).toEqual(['support:waiting:0']);
@@ -119,7 +121,7 @@ describe('retention', () => {
     expect(await ids(m.Undeliverable)).toEqual(['bounced@x.example']);
 
     const expected = {
-      slack_deliveries: 1, ack_slots: 1, leases: 1, outbox: 3, outbox_claims: 1, mail_claims: 1, due_claims: 1, tickets: 1, ticket_keys: 1,
+      slack_deliveries: 1, ack_slots: 1, leases: 1, stripe_events: 1, outbox: 3, outbox_claims: 1, mail_claims: 1, due_claims: 1, tickets: 1, ticket_keys: 1,
       inbound_mail: 2, raw_mail_chunks: 2, mail_messages: 1, slack_posts: 1, migration_effects: 0, migration_handoffs: 0, undeliverable_addresses: 1,
     };
     expect(report).toEqual({ deleted: expected, ticketsKeptPending: 2 });

@@ -8,6 +8,7 @@ export interface AccountOverviewView {
   account: AccountState;
   pending: { _id: string; type: string; dueAt: Date; summary: string }[];
   tickets: { ref: string; kind: string; status: string; title: string }[];
+  projects?: { name: string; kind: 'live' | 'test' }[] | undefined;
 }
 
 /** Which scheduled changes people may cancel from here (the rules keep the others). */
@@ -50,12 +51,19 @@ export function accountOverview(o: AccountOverviewView): { text: string; blocks:
   }
   const tickets = o.tickets.length ? o.tickets.map((t) => `• *${t.ref}* ${escapeText(truncate(t.title, 80))} (${t.kind}, ${t.status})`).join('\n') : 'none';
   blocks.push({ type: 'section', block_id: ACCOUNT_VIEW.ticketsBlock, text: { type: 'mrkdwn', text: truncate(`*Open tickets*\n${tickets}`, 2900) } });
-  if ((a.status === 'trial' || a.status === 'locked') && !a.billingDetailsComplete) {
-    blocks.push({
-      type: 'actions',
-      block_id: ACCOUNT_VIEW.actionsBlock,
-      elements: [{ type: 'button', action_id: ACCOUNT_VIEW.actions.billingDetailsComplete, text: plain('Billing details complete'), value: a.id }],
-    });
-  }
+  const projects = o.projects ?? [];
+  const names = (kind: 'live' | 'test') => projects.filter((p) => p.kind === kind).map((p) => escapeText(p.name)).join(', ') || 'none';
+  blocks.push({ type: 'section', block_id: ACCOUNT_VIEW.projectsBlock, text: { type: 'mrkdwn', text: truncate(`*Projects*\nlive: ${names('live')}\ntest: ${names('test')}`, 2900) } });
+  blocks.push({
+    type: 'actions',
+    block_id: ACCOUNT_VIEW.actionsBlock,
+    elements: [
+      ...((a.status === 'trial' || a.status === 'locked') && !a.billingDetailsComplete
+        ? [{ type: 'button' as const, action_id: ACCOUNT_VIEW.actions.billingDetailsComplete, text: plain('Billing details complete'), value: a.id }]
+        : []),
+      // Billing edits them (the modal checks the role); the migration page offers them to the customer.
+      { type: 'button' as const, action_id: ACCOUNT_VIEW.actions.editProjects, text: plain('Projects'), value: a.id },
+    ],
+  });
   return { text: `${escapeText(a.id)}: ${escapeText(tierLabel(a.tier))}, ${a.status}, ${o.pending.length} scheduled change(s)`, blocks };
 }

@@ -5,7 +5,7 @@ import { formatInstant } from '../src/domain/dates.js';
 import { reached } from '../src/domain/migration.js';
 import { c4sCancellationText } from '../src/domain/migration-dates.js';
 import { RECORDABLE_PAYMENTS } from '../src/domain/migration-steps.js';
-import { progressLine, stepLines } from './migration-progress.js';
+import { customerLine, progressLine, stepLines } from './migration-progress.js';
 import { PaymentChoice } from './values.js';
 
 /** What the billing channel is told of a handoff (a plain shape, so views stay free of the database). */
@@ -26,6 +26,8 @@ export interface HandoffView {
     c4sCancelledAt?: Date | null | undefined;
     proposedProjects?: { live?: string[] | null; test?: string[] | null; by?: string | null; trusted?: boolean | null } | null | undefined;
     accountTeam?: { csm?: string | null | undefined; tam?: string | null | undefined; kam?: string | null | undefined } | null | undefined;
+    /** The customer's last action on their page, already in words ("customer (email) paid …"). */
+    lastCustomerAction?: { at: Date; text: string } | null | undefined;
   } & Parameters<typeof stepLines>[0];
 }
 
@@ -74,6 +76,7 @@ export function handoffCard(t: HandoffView): { text: string; blocks: KnownBlock[
   blocks.push({ type: 'context', block_id: HANDOFF_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(m) }] });
   const steps = stepLines(m);
   if (steps.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.stepsBlock, text: { type: 'mrkdwn', text: truncate(steps.join('\n'), 2900) } });
+  if (m.lastCustomerAction) blocks.push(customerLine(HANDOFF_CARD.customerBlock, m.lastCustomerAction, t.timeZone));
   const team = m.accountTeam ? teamLines(m.accountTeam) : [];
   if (team.length > 0) blocks.push({ type: 'section', block_id: HANDOFF_CARD.teamBlock, text: { type: 'mrkdwn', text: `*Account team*\n${team.join('\n')}` } });
   const buttons = billingButtons(t.ref, m);
@@ -115,5 +118,8 @@ function billingButtons(ref: string, m: HandoffView['migration']) {
     ...(m.proposedProjects?.trusted === false && m.proposedProjects.by?.startsWith('email:') && !migrating ? [button(A.trustSender, 'Trust the sender')] : []),
     ...(m.projects?.live?.length && !migrating ? [button(A.start, 'Start migration', 'primary')] : []),
     ...(m.stage === 'migrating' ? [button(A.complete, 'Complete migration', 'primary')] : []),
+    // The customer's page exists from scheduling on; a new link revokes every earlier one.
+    ...(scheduled ? [button(A.newLink, 'Send a new link')] : []),
   ];
 }
+

@@ -23,6 +23,8 @@ export const TICKET_CARD = {
   blockId: (ref: string) => `ticket_card_${ref}`,
   /** Migration tickets: requested → … → completed. */
   progressBlock: 'ticket_progress',
+  /** Migration tickets: the customer's last action on their page ("customer (email) paid …"). */
+  customerBlock: 'ticket_customer',
   actionsBlock: 'ticket_actions',
   actions: {
     claim: 'ticket_claim',
@@ -62,6 +64,8 @@ export const HANDOFF_CARD = {
   stepsBlock: 'handoff_steps',
   /** Once completed: the Customer Success, Technical and Key Account Managers. */
   teamBlock: 'handoff_team',
+  /** The customer's last action on their migration page. */
+  customerBlock: 'handoff_customer',
   actions: {
     confirm: 'migration_confirm',
     withdraw: 'migration_withdraw',
@@ -76,6 +80,8 @@ export const HANDOFF_CARD = {
     complete: 'migration_complete',
     /** Trusts the address that proposed projects by email (it was not one the ticket trusts). */
     trustSender: 'migration_trust_sender',
+    /** Emails the customer a new page link; every earlier link stops working. */
+    newLink: 'migration_new_link',
   },
 } as const;
 
@@ -152,10 +158,20 @@ export const ACCOUNT_VIEW = {
   pendingBlock: (changeId: string) => `account_pending_${changeId}`.slice(0, 255),
   ticketsBlock: 'account_tickets',
   actionsBlock: 'account_actions',
+  /** The account's live and test projects (offered to the customer on the migration page). */
+  projectsBlock: 'account_projects',
   actions: {
     cancelChange: 'plan_cancel_change',
     billingDetailsComplete: 'account_billing_details_complete',
+    /** Opens ACCOUNT_PROJECTS (billing). */
+    editProjects: 'account_edit_projects',
   },
+} as const;
+
+/** Billing edits an account's projects: one name per line, live and test. */
+export const ACCOUNT_PROJECTS = {
+  callbackId: 'account_projects',
+  fields: { live: 'account_live_projects', test: 'account_test_projects' },
 } as const;
 
 /** On a reactivation ticket's card: support approves the reactivation of the paused account. */

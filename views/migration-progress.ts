@@ -1,6 +1,8 @@
 import { MIGRATION_STAGES, STAGE_LABELS, type MigrationStage } from '../src/domain/migration.js';
 import { formatAmount, type MigrationState } from '../src/domain/migration-steps.js';
-import { escapeText } from './format.js';
+import type { KnownBlock } from '@slack/types';
+import { escapeText, truncate } from './format.js';
+import { formatInstant } from '../src/domain/dates.js';
 
 /**
  * The migration's stages in one line, done ones ticked: `✓ requested → ✓ handed off → … → completed`.
@@ -45,4 +47,9 @@ export function stepLines(m: MigrationState & {
     lines.push(`*Projects named by ${sender}${trust}, not confirmed:* ${list(proposed)}`);
   }
   return lines;
+}
+
+/** The customer's last action on their page, with its time in TZ_BILLING; the words hold the customer's address, so they are escaped. */
+export function customerLine(blockId: string, action: { at: Date; text: string }, timeZone: string): KnownBlock {
+  return { type: 'context', block_id: blockId, elements: [{ type: 'mrkdwn', text: truncate(`:bust_in_silhouette: ${escapeText(action.text)} · ${formatInstant(action.at, timeZone)}`, 2900) }] };
 }

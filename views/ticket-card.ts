@@ -3,7 +3,7 @@ import { KIND_LABELS, TICKET_KINDS, type TicketKind } from '../src/domain/ticket
 import { REACTIVATION_CARD, TICKET_CARD } from './ids.js';
 import { escapeText, plain, slackDate, truncate } from './format.js';
 import type { MigrationState } from '../src/domain/migration-steps.js';
-import { progressLine } from './migration-progress.js';
+import { customerLine, progressLine } from './migration-progress.js';
 import { KindChoice, StartHandoffValue } from './values.js';
 import { formatInstant } from '../src/domain/dates.js';
 
@@ -25,7 +25,7 @@ export interface TicketView {
     email?: string | null | undefined;
     replyTo?: string | null | undefined;
   } | null;
-  migration?: MigrationState | null | undefined;
+  migration?: (MigrationState & { lastCustomerAction?: { at: Date; text: string } | null | undefined }) | null | undefined;
   createdAt: Date;
 }
 
@@ -79,6 +79,7 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined 
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
   if (t.kind === 'migration') blocks.push({ type: 'context', block_id: TICKET_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }] });
+  if (t.kind === 'migration' && t.migration?.lastCustomerAction) blocks.push(customerLine(TICKET_CARD.customerBlock, t.migration.lastCustomerAction, opts.timeZone ?? 'UTC'));
   if (t.status !== 'closed') {
     const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: KindChoice.encode(t.ref, kind) });
     const current = TICKET_KINDS.includes(t.kind as TicketKind) ? kindOption(t.kind as TicketKind) : undefined;

@@ -43,6 +43,8 @@ export async function startOurApp(o: {
       SLACK_CHANNEL_SALES: CHANNELS.sales,
       SLACK_CHANNEL_BILLING: CHANNELS.billing,
       SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+      // Required with Slack on; no link is followed in this bench.
+      PUBLIC_URL: 'http://127.0.0.1:9',
     },
   });
   try {

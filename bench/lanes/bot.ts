@@ -40,6 +40,8 @@ export async function startBot(o: { name: string; serverUri: string; log: Logger
         SLACK_CHANNEL_SALES: CHANNELS.sales,
         SLACK_CHANNEL_BILLING: CHANNELS.billing,
         SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+        // Required with Slack on; no link is followed in this bench.
+        PUBLIC_URL: 'http://127.0.0.1:9',
         ...(o.smtpUrl ? { SMTP_URL: o.smtpUrl } : {}),
       },
       ...(o.legacy ? { start: { legacy: o.legacy } } : {}),

@@ -4,7 +4,8 @@ import { ticketCardAction } from './ticket-card.js';
 import { ticketChangeKind } from './ticket-change-kind.js';
 import { ticketReplyButton } from './ticket-reply.js';
 import { migrationStartHandoff } from './migration-start-handoff.js';
-import { migrationBillingAction, migrationPaymentAction, migrationStartAction, migrationStepModalAction, migrationTrustAction } from './migration-billing.js';
+import { migrationBillingAction, migrationNewLinkAction, migrationPaymentAction, migrationStartAction, migrationStepModalAction, migrationTrustAction } from './migration-billing.js';
+import { accountProjectsButton } from './account-projects.js';
 import { planModalRefresh } from './plan-modal-refresh.js';
 import { AccountIdValue, ChangeId, planButton } from './plan-buttons.js';
 import { TicketRefValue } from '../../views/values.js';
@@ -23,6 +24,8 @@ export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(HANDOFF_CARD.actions.start, migrationStartAction(deps));
   app.action(HANDOFF_CARD.actions.complete, migrationStepModalAction(deps, 'complete'));
   app.action(HANDOFF_CARD.actions.trustSender, migrationTrustAction(deps));
+  app.action(HANDOFF_CARD.actions.newLink, migrationNewLinkAction(deps));
+  app.action(ACCOUNT_VIEW.actions.editProjects, accountProjectsButton(deps));
   // The /plan modal's dispatching inputs; the callback_id keeps same-named fields of other modals out.
   const F = PLAN_MODAL.fields;
   for (const field of [F.accountId, F.change, F.tier, F.addon, F.region]) app.action({ type: 'block_actions', action_id: field, callback_id: PLAN_MODAL.callbackId }, planModalRefresh(deps));

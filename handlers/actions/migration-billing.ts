@@ -59,6 +59,11 @@ export function migrationTrustAction(deps: HandlerDeps) {
   return billingHandler<BlockButtonAction>(deps, 'migration_trust_sender', ({ body, action }) => deps.services.migrations.trustProposer({ ref: TicketRefValue.parse(action.value), userId: body.user.id }));
 }
 
+/** Send a new link: the customer is emailed a new page link and every earlier one stops working. */
+export function migrationNewLinkAction(deps: HandlerDeps) {
+  return billingHandler<BlockButtonAction>(deps, 'migration_new_link', ({ body, action }) => deps.services.migrations.sendNewLink({ ref: TicketRefValue.parse(action.value), userId: body.user.id }));
+}
+
 /** Start migration. */
 export function migrationStartAction(deps: HandlerDeps) {
   return billingHandler<BlockButtonAction>(deps, 'migration_start', ({ body, action }) => deps.services.migrations.start({ ref: TicketRefValue.parse(action.value), userId: body.user.id }));

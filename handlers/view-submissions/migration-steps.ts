@@ -25,7 +25,7 @@ function readOrigin(privateMetadata: string | undefined) {
  */
 function stepSubmission<F extends z.ZodType>(
   deps: HandlerDeps,
-  opts: { step: Step; fields: readonly string[]; form: F; firstField: string; run: (form: z.output<F>, ctx: { ref: string; userId: string; viewId: string }) => Promise<string> },
+  opts: { step: Step; fields: readonly string[]; form: F; firstField: string; run: (form: z.output<F>, ctx: { ref: string; userId: string; viewId: string; client: AllMiddlewareArgs['client'] }) => Promise<string> },
 ) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
@@ -46,7 +46,7 @@ function stepSubmission<F extends z.ZodType>(
     await ack();
     const tell = tellSubmitter(client, deps.log, userId, originChannel(view.private_metadata));
     try {
-      await tell(await opts.run(parsed.data, { ref, userId, viewId: view.id }));
+      await tell(await opts.run(parsed.data, { ref, userId, viewId: view.id, client }));
     } catch (err) {
       deps.log.warn({ event: 'migration.step_failed', step: opts.step, ref, user: userId, err: (err as Error).message }, 'migration step not recorded');
       await tell(`${userFacing(err)} Nothing was recorded on ${ref}.`);
@@ -161,6 +161,11 @@ export function migrationCompleteSubmission(deps: HandlerDeps) {
     fields: Object.values(C),
     form: completeForm,
     firstField: C.csm,
-    run: (f, { ref, userId }) => deps.services.migrations.complete({ ref, userId, team: { csm: f[C.csm]!, tam: f[C.tam], kam: f[C.kam] } }),
+    run: async (f, { ref, userId, client }) => {
+      // The customer's page names the account team; Slack IDs mean nothing to them. No name, no line.
+      const nameOf = async (id: string | undefined) => (id ? await client.users.info({ user: id }).then((r) => r.user?.real_name || r.user?.name || undefined, () => undefined) : undefined);
+      const [csmName, tamName, kamName] = await Promise.all([nameOf(f[C.csm]), nameOf(f[C.tam]), nameOf(f[C.kam])]);
+      return deps.services.migrations.complete({ ref, userId, team: { csm: f[C.csm]!, tam: f[C.tam], kam: f[C.kam], names: { csm: csmName, tam: tamName, kam: kamName } } });
+    },
   });
 }

@@ -7,7 +7,7 @@ import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
-import { migrationEffectModel, migrationHandoffModel } from './models/migration.js';
+import { migrationEffectModel, migrationHandoffModel, stripeEventModel } from './models/migration.js';
 import { accountModel, billingLedgerModel, planChangeModel, planEffectModel, planSlotModel } from './models/account.js';
 import { appSecretModel } from './models/secret.js';
 import { dueClaimModel, dueWorkModel } from './models/due-work.js';
@@ -33,6 +33,7 @@ export function createModels(conn: Connection) {
     Lease: leaseModel(conn),
     MigrationHandoff: migrationHandoffModel(conn),
     MigrationEffect: migrationEffectModel(conn),
+    StripeEvent: stripeEventModel(conn),
     Account: accountModel(conn),
     PlanChange: planChangeModel(conn),
     PlanEffect: planEffectModel(conn),

@@ -13,13 +13,23 @@ export interface MigrationMailContext {
   customerName?: string | null | undefined;
   enterprisePlan?: string | null | undefined;
   enterpriseStartDate?: string | null | undefined;
+  /**
+   * The customer's migration page (`PUBLIC_URL/migrate/<token>`), where they follow the progress
+   * and take their steps; absent where no PUBLIC_URL is set, and then the emails ask for replies.
+   */
+  link?: string | undefined;
 }
 
 function mail(ctx: MigrationMailContext, paragraphs: string[]): RenderedMail {
   const name = ctx.customerName ? staffLine(ctx.customerName) : '';
-  const text = [name ? `Hello ${name},` : 'Hello,', '', ...paragraphs.flatMap((p) => [p, '']), `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
+  const page = ctx.link ? [`Your migration page (progress and next steps): ${ctx.link}`, ''] : [];
+  const text = [name ? `Hello ${name},` : 'Hello,', '', ...paragraphs.flatMap((p) => [p, '']), ...page, `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
   return { subject: ticketSubject(ctx.ref, ctx.subject), text };
 }
+
+/** How the customer names projects: on the page when there is one, and always by reply. */
+const askProjects = (ctx: MigrationMailContext) =>
+  `${ctx.link ? 'Next step: choose the projects to move on your migration page, or reply' : 'Next step: please reply'} with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging`;
 
 const plan = (ctx: MigrationMailContext) => (ctx.enterprisePlan ? `the Enterprise plan "${staffLine(ctx.enterprisePlan)}"` : 'Enterprise');
 
@@ -31,7 +41,7 @@ export function migrationScheduledMail(ctx: MigrationMailContext & { c4sCancelAt
   return mail(ctx, [
     `Your move to ${plan(ctx)} is scheduled to start on ${ctx.enterpriseStartDate ?? 'the agreed date'}. Your account, projects and data stay as they are: nothing needs to be recreated.`,
     `Your startup (C4S) plan is cancelled ${c4sCancellationForCustomer(ctx.c4sCancelAt, ctx.timeZone)}, ${relationToStart(ctx.c4sCancelAt, ctx.enterpriseStartDate, ctx.timeZone, 'your')}, so you are never billed for both.`,
-    'Next step: we will send you a billing summary for your current plan.',
+    `Next step: we will send you a billing summary for your current plan${ctx.link ? '; your migration page shows it too, and how far the move has come' : ''}.`,
   ]);
 }
 
@@ -50,15 +60,17 @@ export function billingSummaryMail(ctx: MigrationMailContext, facts: SummaryFact
     return mail(ctx, [
       'Billing summary: your current plan has no overages.',
       `${amount && facts.amountCents ? `Your remaining credit of ${amount} goes` : 'Any remaining credit goes'} to your next invoice; there is nothing to pay now.`,
-      'Next step: please reply with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging',
+      askProjects(ctx),
     ]);
   }
   const how =
     facts.method === 'emandate'
       ? facts.payNowByCard
-        ? `It will be collected by your eMandate, or you can pay it now by card from the Billing page of your dashboard.`
+        ? `It will be collected by your eMandate${ctx.link ? ', or you can pay it now by card on your migration page' : '; if you would rather pay now by card, reply to this email'}.`
         : 'It will be collected by your eMandate; you do not need to do anything.'
-      : 'It will be charged to the card on file; you can also pay it from the Billing page of your dashboard.';
+      : ctx.link
+        ? 'Please pay it by card on your migration page (the button "Pay by card"); the migration goes on once the payment has gone through.'
+        : 'It is paid by card; we will confirm by email once the payment has gone through.';
   return mail(ctx, [
     `Billing summary: ${amount ?? 'an amount'} is due for usage above your current plan.`,
     how,
@@ -70,7 +82,9 @@ export function billingSummaryMail(ctx: MigrationMailContext, facts: SummaryFact
 export function paymentFailedMail(ctx: MigrationMailContext, reason?: string): RenderedMail {
   return mail(ctx, [
     `The payment for your move to Enterprise did not go through${reason && staffLine(reason) ? ` (${staffLine(reason)})` : ''}.`,
-    'The migration is on hold until it does. Please check the payment method on the Billing page of your dashboard, or pay by card there, and reply to this email if you need help.',
+    ctx.link
+      ? 'The migration is on hold until it does. Please try again by card on your migration page, and reply to this email if you need help.'
+      : 'The migration is on hold until it does. Please reply to this email and we will help you complete the payment.',
   ]);
 }
 
@@ -80,7 +94,7 @@ export function paymentSucceededMail(ctx: MigrationMailContext, projectsKnown: b
     'Thank you: your payment has gone through.',
     projectsKnown
       ? 'We have your list of projects to move; we will write again when the migration starts.'
-      : 'Next step: please reply with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging',
+      : askProjects(ctx),
   ]);
 }
 
@@ -106,5 +120,15 @@ export function migrationCompletedMail(ctx: MigrationMailContext, projects: { li
   return mail(ctx, [
     `Your account is now on ${plan(ctx)}. ${projectsHave(projects.live.length + projects.test.length)} moved, with their data and settings.`,
     'Your account team will introduce themselves shortly. Thank you for choosing Enterprise.',
+  ]);
+}
+
+/**
+ * Billing sent a new link ("Send a new link" on the handoff card): the earlier ones no longer work.
+ * Only sent with a link, so `ctx.link` is required here.
+ */
+export function migrationLinkMail(ctx: MigrationMailContext & { link: string }): RenderedMail {
+  return mail(ctx, [
+    'Here is a new link to your migration page. The links in our earlier emails no longer work; please use this one from now on.',
   ]);
 }

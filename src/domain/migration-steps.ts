@@ -125,6 +125,8 @@ export function formatAmount(cents: number, currency: string): string {
 /** A project name or ID as the dashboard shows it. */
 const PROJECT = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u;
 
+export const isProjectName = (name: string): boolean => PROJECT.test(name);
+
 /** `a, b; c` or one per line → `['a', 'b', 'c']`; invalid names are returned in `bad`. */
 export function splitProjects(text: string): { names: string[]; bad: string[] } {
   const parts = text.split(/[,;\n]+/).map((p) => p.trim()).filter((p) => p !== '');

@@ -3,7 +3,7 @@
  * ticket today, migration links and CSAT answers later. One application key; each use signs
  * under its own purpose, so a signature made for one use never passes for another.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /** Lowercase base32 without padding: safe in an email local part and a URL, and case-proof. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -35,4 +35,9 @@ export function signatureMatches(key: Buffer, purpose: string, value: string, gi
   const expected = Buffer.from(signature(key, purpose, value, given.length));
   const actual = Buffer.from(given.toLowerCase());
   return given.length > 0 && expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** A key of its own for one use (HKDF-SHA256 of the application key), for uses that need a raw key. */
+export function deriveKey(appKey: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', appKey, Buffer.alloc(0), purpose, 32));
 }

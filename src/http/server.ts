@@ -9,6 +9,8 @@ import type { Metrics } from '../metrics.js';
 
 export interface HttpDeps {
   slackListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The customer's pages and the payment webhook (src/web), for the paths it claims; absent without PUBLIC_URL. */
+  web?: { handle(req: IncomingMessage, res: ServerResponse): void; handles(path: string): boolean } | undefined;
   ping: () => Promise<boolean>;
   backlog: () => Promise<Record<string, number>>;
   metrics: Metrics;
@@ -35,6 +37,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       if (!deps.slackListener) return send(res, 503, { ok: false, error: 'slack_off' });
       return deps.slackListener(req, res);
     }
+    if (deps.web?.handles(path ?? '/')) return deps.web.handle(req, res);
     if (req.method !== 'GET') return send(res, 404, { ok: false, error: 'not_found' });
     switch (path) {
       case '/healthz':

@@ -12,6 +12,7 @@ import { addDays, isIsoDate } from '../domain/dates.js';
 import { trialDates } from '../domain/plan-periods.js';
 import { ACCOUNT_STATUSES, BILLING_PERIODS, PLANS } from '../domain/plans.js';
 import { addonById, PRICE_BOOK, tierById } from '../domain/price-book.js';
+import { isProjectName } from '../domain/migration-steps.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { loadAccount, pendingOf, toState, type PlanChange, type PlanDeps } from './plan-store.js';
@@ -36,6 +37,8 @@ export const AccountInput = z
     billingDetailsComplete: z.boolean().default(false),
     region: z.string().default(PRICE_BOOK.c4sRegion),
     retentionYears: z.number().int().positive().default(PRICE_BOOK.retentionYears),
+    /** The account's projects, offered to the customer on the migration page. */
+    projects: z.array(z.object({ name: z.string().refine(isProjectName, 'must be a project name (letters, digits, spaces, . _ -)'), kind: z.enum(['live', 'test']) })).max(200).default([]),
   })
   .refine((a) => (a.plan === 'enterprise' ? a.tier === 'enterprise' : tierById(a.tier) !== undefined), { message: 'unknown tier for the plan', path: ['tier'] });
 export type AccountInput = z.input<typeof AccountInput>;
@@ -61,6 +64,7 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     billingDetailsComplete: a.billingDetailsComplete,
     region: a.region,
     retentionYears: a.retentionYears,
+    projects: a.projects,
   };
   const created = await insertOnce(deps.models.Account, doc);
   const account = (await deps.models.Account.findById(a.id).lean<AccountDoc>())!;
@@ -94,6 +98,7 @@ export interface AccountOverview {
   account: ReturnType<typeof toState> & { deletedAt?: Date | undefined };
   pending: PlanChange[];
   tickets: Ticket[];
+  projects: AccountProject[];
 }
 
 /** `/account`: the account, its pending scheduled changes (soonest first) and its open tickets. */
@@ -104,7 +109,8 @@ export async function accountOverview(deps: PlanDeps, accountId: string): Promis
     deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>(),
     deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>(),
   ]);
-  return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets };
+  const projects = (doc.projects ?? []).map((p) => ({ name: p.name, kind: p.kind as 'live' | 'test' }));
+  return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets, projects };
 }
 
 /** Billing records that a trial's billing details are complete: the day-23 lock is cancelled (or lifted). */
@@ -122,4 +128,28 @@ export async function completeBillingDetails(deps: PlanDeps, accountId: string, 
   if (unlocked) await deps.models.Account.updateOne({ _id: accountId }, { $set: { status: 'trial' } });
   deps.log.info({ event: 'account.billing_details_complete', accountId, actor: userId, lockCancelled: cancelled === 'cancelled', unlocked }, 'billing details complete');
   return `${accountId}'s billing details are complete${cancelled === 'cancelled' ? '; the dashboard lock is cancelled' : ''}${unlocked ? '; the dashboard is unlocked' : ''}.`;
+}
+
+export interface AccountProject {
+  name: string;
+  kind: 'live' | 'test';
+}
+
+/** The account's projects (empty when the account is unknown): what the customer's page offers. */
+export async function accountProjects(deps: Pick<PlanDeps, 'models'>, accountId: string | null | undefined): Promise<AccountProject[]> {
+  if (!accountId) return [];
+  const doc = await deps.models.Account.findById(accountId, { projects: 1 }).lean();
+  return (doc?.projects ?? []).map((p) => ({ name: p.name, kind: p.kind as 'live' | 'test' }));
+}
+
+/** Billing sets the account's live and test projects (the `/account` Projects modal); a name in both lists is refused. */
+export async function setAccountProjects(deps: PlanDeps, input: { accountId: string; userId: string; live: string[]; test: string[] }): Promise<string> {
+  await requireRole(deps.models, input.userId, ['billing'], 'edit an account\'s projects');
+  await loadAccount(deps, input.accountId);
+  const both = input.live.filter((n) => input.test.includes(n));
+  if (both.length > 0) throw new AppError('invalid_input', `${both[0]} is listed as both live and test.`, { field: 'account_test_projects' });
+  const projects = [...input.live.map((name) => ({ name, kind: 'live' as const })), ...input.test.map((name) => ({ name, kind: 'test' as const }))];
+  await deps.models.Account.updateOne({ _id: input.accountId }, { $set: { projects } });
+  deps.log.info({ event: 'account.projects_set', accountId: input.accountId, actor: input.userId, live: input.live.length, test: input.test.length }, 'account projects set');
+  return `${input.accountId}'s projects: live ${input.live.join(', ') || 'none'}; test ${input.test.join(', ') || 'none'}.`;
 }

@@ -10,6 +10,8 @@ import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { requireRole, requireStaff, rolesOf } from './roles.js';
+import { AppError } from '../errors.js';
+import type { Ticket } from './tickets.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import {
   checkPaymentFailure,
@@ -31,7 +33,10 @@ import { approveReactivation, cancelScheduled, previewRequest, requestChange, ty
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import { cancelC4s, type MigrationCancelDeps } from './migration-cancel.js';
 import type { PlanDeps } from './plan-store.js';
-import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, type AccountInput } from './accounts.js';
+import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, setAccountProjects, type AccountInput } from './accounts.js';
+import type { PaymentEvent, PaymentPort } from '../payments/index.js';
+import { createLinkIssuer, sendNewLink, type LinkSettings } from './migration-links.js';
+import { confirmPageProjects, handlePaymentEvent, openCheckoutUrl, openPage, pageVersion, startCardPayment, viewVersion, type PageDeps, type PageView } from './migration-page.js';
 
 export function createServices(deps: {
   models: Models;
@@ -46,10 +51,20 @@ export function createServices(deps: {
   plans: { billing: BillingPort; jobs: PlanJobs; processName?: string | undefined };
   metrics?: Metrics;
   now: () => Date;
+  /** The customer's page: its links (absent without PUBLIC_URL) and the card payment adapter. */
+  page?: { links?: LinkSettings | undefined; payments: PaymentPort };
 }) {
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
-  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs };
+  const links = deps.page?.links ? createLinkIssuer(deps.page.links, () => deps.now?.() ?? new Date()) : undefined;
+  const payments = deps.page?.payments;
+  const closeCheckout = payments?.adapter === 'stripe' ? (id: string) => payments.expireCheckout(id) : undefined;
+  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs, links, closeCheckout };
+  const pageDeps: PageDeps | undefined = deps.page?.links ? { ...migrationDeps, payments: deps.page.payments, linkSettings: deps.page.links } : undefined;
+  const needPage = (): PageDeps => {
+    if (!pageDeps) throw new AppError('unavailable', 'The migration page is off: PUBLIC_URL is not set.');
+    return pageDeps;
+  };
   const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
   // The C4S cancellation's billing side is the plan service's (the account is marked migrated there).
   const cancelDeps: MigrationCancelDeps | undefined = deps.migrationJobs && {
@@ -105,6 +120,20 @@ export function createServices(deps: {
         if (!cancelDeps) throw new Error('the C4S cancellation needs scheduling, which this process lacks');
         return cancelC4s(cancelDeps, data);
       },
+      /** Billing's "Send a new link": every earlier link of the ticket stops working. */
+      sendNewLink: (input: { ref: string; userId: string }) => sendNewLink(migrationDeps, input),
+      /** The customer's current page link (tests and the bench read it as the email carries it). */
+      linkFor: (ticket: Ticket) => links?.linkFor(ticket),
+    },
+    /** The customer's migration page: every call starts from the link's token. */
+    migrationPage: {
+      open: (token: string) => openPage(needPage(), token),
+      version: (token: string) => pageVersion(needPage(), token),
+      versionOf: (view: PageView) => viewVersion(view),
+      pay: (token: string, urls: { success: string; cancel: string }) => startCardPayment(needPage(), token, urls),
+      checkoutUrl: (token: string) => openCheckoutUrl(needPage(), token),
+      projects: (token: string, input: { live: string[]; test: string[] }) => confirmPageProjects(needPage(), token, input),
+      paymentEvent: (event: PaymentEvent) => handlePaymentEvent(needPage(), event),
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */
@@ -143,6 +172,10 @@ export function createServices(deps: {
       },
       exists: (accountId: string) => accountExists(planDeps, accountId),
       completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
+      /** Billing edits the account's projects (the `/account` Projects modal). */
+      setProjects: (input: { accountId: string; userId: string; live: string[]; test: string[] }) => setAccountProjects(planDeps, input),
+      /** Before the Projects modal opens: billing only; throws the one-line refusal. */
+      mayEditProjects: (userId: string) => requireRole(deps.models, userId, ['billing'], "edit an account's projects"),
     },
     billing: deps.plans.billing,
   };

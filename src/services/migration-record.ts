@@ -6,6 +6,7 @@ import type { Mailbox } from '../config.js';
 import type { RenderedMail } from '../domain/email-templates.js';
 import type { MigrationMailContext } from '../domain/migration-emails.js';
 import { AppError } from '../errors.js';
+import { reached } from '../domain/migration.js';
 import { conversationIds, enqueueTicketEmail, type EmailDeps } from './email.js';
 import type { Outbox } from './outbox.js';
 import type { Ticket } from './tickets.js';
@@ -39,9 +40,16 @@ export function customerEmailOf(ticket: Ticket): string | undefined {
   return ticket.migration?.customerEmail ?? (ticket.source?.channel === 'email' ? (ticket.source.email ?? undefined) : undefined) ?? ticket.participants[0];
 }
 
-export function mailContext(ticket: Ticket): MigrationMailContext {
+/** Issues the customer's page link for a ticket (services/migration-links.ts); absent without PUBLIC_URL. */
+export interface LinkIssuer {
+  linkFor(ticket: Ticket): string | undefined;
+}
+
+/** What every migration email names; from "scheduled" on it carries the customer's page link. */
+export function mailContext(ticket: Ticket, links?: LinkIssuer | undefined): MigrationMailContext {
   const m = ticket.migration;
-  return { ref: ticket.ref, subject: ticket.title, customerName: m?.customerName, enterprisePlan: m?.enterprisePlan, enterpriseStartDate: m?.enterpriseStartDate };
+  const link = links && reached(m?.stage, 'scheduled') ? links.linkFor(ticket) : undefined;
+  return { ref: ticket.ref, subject: ticket.title, customerName: m?.customerName, enterprisePlan: m?.enterprisePlan, enterpriseStartDate: m?.enterpriseStartDate, ...(link ? { link } : {}) };
 }
 
 /** Migration emails are billing's, whichever mailbox the customer first wrote to (selfserve@, sales@…). */

@@ -116,7 +116,7 @@ export async function recordSummary(deps: MigrationDeps, input: SummaryInput): P
       'migration.billing': billing,
       'migration.payment': { status: dues ? 'pending' : 'not_needed', at, by: `slack:${input.userId}` },
     },
-    email: { key: `summary:${input.requestKey}`, mail: billingSummaryMail(mailContext(ticket), input) },
+    email: { key: `summary:${input.requestKey}`, mail: billingSummaryMail(mailContext(ticket, deps.links), input) },
   });
   return `${words} on ${ticket.ref}. ${toldCustomer(emailed, dues ? 'sent the summary and how to pay' : 'sent the summary and asked for the projects')}`;
 }
@@ -142,13 +142,37 @@ export async function checkPaymentFailure(deps: MigrationDeps, refText: string, 
  */
 export async function recordPayment(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
+  return applyPayment(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, status: input.status, reason: input.reason });
+}
+
+/** A payment result that did not come from billing's select: the customer's card, through the payment provider. */
+export interface CustomerPayment {
+  /** `customer (cto@bigco.example)`: how Slack and the history name who acted. */
+  who: string;
+  /** `EUR 480.00`, when known. */
+  amount?: string | undefined;
+}
+
+/**
+ * Records a payment however it was learnt: billing's select in Slack, or the provider's webhook for
+ * the customer's card (then the history line and both cards say "customer (email) paid …" and the
+ * billing thread hears of it). One claim per status and request, one history line, one email.
+ */
+export async function applyPayment(
+  deps: MigrationDeps,
+  ticket: Ticket,
+  m: Migration,
+  input: { actor: string; requestKey: string; status: RecordablePayment; reason?: string | undefined; customer?: CustomerPayment | undefined },
+): Promise<string> {
   const was = m.payment?.status;
   refusePendingOverFailure(ticket.ref, was, input.status);
   if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
-  if (was === input.status) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
+  // A customer's retry declined again is news (a new attempt, a new reason); billing's repeat is not.
+  const newDecline = input.status === 'failed' && input.customer !== undefined;
+  if (was === input.status && !newDecline) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
   if (!(await claimStepEffect(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now();
-  const ctx = mailContext(ticket);
+  const ctx = mailContext(ticket, deps.links);
   const projectsKnown = !!m.projects?.live?.length;
   const email =
     input.status === 'failed'
@@ -156,16 +180,53 @@ export async function recordPayment(deps: MigrationDeps, input: { ref: string; u
       : input.status === 'succeeded'
         ? { key: `payment-succeeded:${input.requestKey}`, mail: paymentSucceededMail(ctx, projectsKnown) }
         : undefined;
+  const c = input.customer;
+  const customerWords = c
+    ? input.status === 'succeeded'
+      ? `${c.who} paid ${c.amount ?? 'the dues'} by card`
+      : `${c.who}'s card payment${c.amount ? ` of ${c.amount}` : ''} failed: ${input.reason}`
+    : undefined;
   const { emailed } = await applyStep(deps, ticket, {
     action: `payment_${input.status}`,
-    actor: `slack:${input.userId}`,
-    note: `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
-    set: { 'migration.payment': { status: input.status, at, by: `slack:${input.userId}`, ...(input.reason ? { reason: input.reason } : {}) } },
+    actor: input.actor,
+    note: customerWords ?? `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
+    set: {
+      'migration.payment': { status: input.status, at, by: input.actor, ...(input.reason ? { reason: input.reason } : {}) },
+      ...(customerWords ? { 'migration.lastCustomerAction': { at, text: customerWords } } : {}),
+    },
     ...(email ? { email } : {}),
   });
+  if (customerWords) {
+    const icon = input.status === 'succeeded' ? ':credit_card:' : ':no_entry:';
+    await tellThreads(deps, ticket.ref, `payment:${input.status}:${input.requestKey}`, `${icon} ${escapeText(customerWords)}.${input.status === 'failed' ? ' Every later step waits for a successful payment.' : ''}`);
+  }
+  const billingSettled = !c && input.status === 'succeeded';
+  if (billingSettled) await closeOpenCheckout(deps, ticket.ref, m);
   if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded. ${toldCustomer(emailed, 'told')}`;
   if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. ${toldCustomer(emailed, projectsKnown ? 'told' : 'told and asked for the projects')}`;
   return `Recorded: the payment on ${ticket.ref} is pending.`;
+}
+
+/**
+ * Billing recorded the payment in Slack while the customer's card checkout may still be open: close
+ * it so the customer cannot pay twice. Had they paid it meanwhile, both threads say so (refund one).
+ */
+async function closeOpenCheckout(deps: MigrationDeps, ref: string, m: Migration): Promise<void> {
+  const sessionId = m.checkout?.sessionId;
+  if (!sessionId || !deps.closeCheckout) return;
+  try {
+    if ((await deps.closeCheckout(sessionId)) === 'paid') {
+      await tellThreads(deps, ref, `checkout-paid:${sessionId}`, `:warning: The customer had also paid by card on the migration page (attempt ${m.checkout?.attempt ?? '?'}): one of the two payments needs a refund.`);
+    }
+  } catch (err) {
+    deps.log.warn({ event: 'migration.checkout_close_failed', ref, err: (err as Error).message }, 'could not close the customer’s open checkout');
+  }
+}
+
+/** A line in the thread of both cards: the billing channel's handoff and the team's ticket card. */
+export async function tellThreads(deps: MigrationDeps, ref: string, key: string, text: string): Promise<void> {
+  await deps.outbox.enqueue({ key: `thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `handoff-thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text, post: 'handoff' }, ticketRef: ref });
 }
 
 /** Billing confirms the live and test projects to migrate. */
@@ -174,19 +235,32 @@ export async function confirmProjects(deps: MigrationDeps, input: { ref: string;
   return applyProjects(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, live: input.live, test: input.test });
 }
 
-async function applyProjects(deps: MigrationDeps, ticket: Ticket, m: Migration, input: { actor: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+/**
+ * Confirms the projects, from billing's modal, a trusted reply, or the customer's page (`customerWho`:
+ * the cards and both threads then say "customer (email) confirmed the projects"). The history line,
+ * the card update and the email are the same whichever way they came.
+ */
+export async function applyProjects(
+  deps: MigrationDeps,
+  ticket: Ticket,
+  m: Migration,
+  input: { actor: string; requestKey: string; live: string[]; test: string[]; customerWho?: string | undefined },
+): Promise<string> {
   if (input.live.length === 0) throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
   if (!(await claimStepEffect(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
-  const projects = { live: input.live, test: input.test, at: deps.now(), by: input.actor };
+  const at = deps.now();
+  const projects = { live: input.live, test: input.test, at, by: input.actor };
   const words = `Projects confirmed: live ${input.live.join(', ')}; test ${input.test.length ? input.test.join(', ') : 'none'}`;
+  const customerWords = input.customerWho ? `${input.customerWho} confirmed the projects on the migration page` : undefined;
   const { emailed } = await applyStep(deps, ticket, {
     action: 'projects_confirmed',
     actor: input.actor,
     note: words,
-    set: { 'migration.stage': advance(m.stage, 'projects_confirmed'), 'migration.projects': projects },
+    set: { 'migration.stage': advance(m.stage, 'projects_confirmed'), 'migration.projects': projects, ...(customerWords ? { 'migration.lastCustomerAction': { at, text: customerWords } } : {}) },
     unset: { 'migration.proposedProjects': '' },
-    email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket), input) },
+    email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket, deps.links), input) },
   });
+  if (customerWords) await tellThreads(deps, ticket.ref, `projects:${input.requestKey}`, `:card_index_dividers: ${escapeText(customerWords)}: ${escapeText(words.replace(/^Projects confirmed: /, ''))}.`);
   // Said back in Slack: the names may have come from the customer's email.
   return `${escapeText(words)} on ${ticket.ref}. ${toldCustomer(emailed, 'sent the list')}`;
 }
@@ -259,6 +333,8 @@ export interface AccountTeam {
   csm: string;
   tam?: string | undefined;
   kam?: string | undefined;
+  /** Their names as Slack has them, for the customer's page (which cannot show Slack IDs). */
+  names?: { csm?: string | undefined; tam?: string | undefined; kam?: string | undefined } | undefined;
 }
 
 /** Introductions the salesperson is asked to make, with the roles spelled out. */
@@ -280,14 +356,22 @@ export async function completeMigration(deps: MigrationDeps, input: { ref: strin
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'complete');
   if (!(await claimStepEffect(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now();
-  const team = { csm: input.team.csm, ...(input.team.tam ? { tam: input.team.tam } : {}), ...(input.team.kam ? { kam: input.team.kam } : {}) };
+  const n = input.team.names ?? {};
+  const team = {
+    csm: input.team.csm,
+    ...(input.team.tam ? { tam: input.team.tam } : {}),
+    ...(input.team.kam ? { kam: input.team.kam } : {}),
+    ...(n.csm ? { csmName: n.csm } : {}),
+    ...(input.team.tam && n.tam ? { tamName: n.tam } : {}),
+    ...(input.team.kam && n.kam ? { kamName: n.kam } : {}),
+  };
   const projects = { live: m.projects?.live ?? [], test: m.projects?.test ?? [] };
   const { updated, emailed } = await applyStep(deps, ticket, {
     action: 'completed',
     actor: `slack:${input.userId}`,
     note: `Migration completed; account team: CSM ${team.csm}${team.tam ? `, TAM ${team.tam}` : ''}${team.kam ? `, KAM ${team.kam}` : ''}`,
     set: { 'migration.stage': 'completed' satisfies MigrationStage, 'migration.completedAt': at, 'migration.accountTeam': team },
-    email: { key: 'completed', mail: migrationCompletedMail(mailContext(ticket), projects) },
+    email: { key: 'completed', mail: migrationCompletedMail(mailContext(ticket, deps.links), projects) },
   });
   const text = introductionText(updated, team);
   if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', kind: 'dm', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });

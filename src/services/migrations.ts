@@ -14,7 +14,7 @@ import type { MigrationJobs } from './ports.js';
 import { AppError } from '../errors.js';
 import { requireRole } from './roles.js';
 import { findTicket, openTicket, type Ticket, type TicketDeps } from './tickets.js';
-import { emailMigrationCustomer, mailContext, recordBillingStep } from './migration-record.js';
+import { emailMigrationCustomer, mailContext, recordBillingStep, type LinkIssuer } from './migration-record.js';
 
 export interface MigrationDeps extends TicketDeps {
   /** MAIL_DOMAIN: the customer emails come from its mailboxes. */
@@ -25,6 +25,13 @@ export interface MigrationDeps extends TicketDeps {
   timeZone: string;
   /** The C4S cancellation's due work (absent where no scheduler runs: billing's buttons then refuse). */
   jobs?: MigrationJobs | undefined;
+  /** The customer's page links in the emails (absent without PUBLIC_URL: the emails ask for replies). */
+  links?: LinkIssuer | undefined;
+  /**
+   * Closes the customer's open card checkout when billing settles the payment another way, so it
+   * cannot be paid twice: `paid` when the customer had paid it meanwhile. Absent without Stripe.
+   */
+  closeCheckout?: ((sessionId: string) => Promise<'closed' | 'paid'>) | undefined;
 }
 
 export interface HandoffInput {
@@ -183,7 +190,7 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
     { at: now, actor: `slack:${userId}`, action: 'scheduled', note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}` },
   );
   // One email per schedule: a re-confirmation with the same time does not write again.
-  const mail = migrationScheduledMail({ ...mailContext(updated), c4sCancelAt: cancelAt, timeZone: deps.timeZone });
+  const mail = migrationScheduledMail({ ...mailContext(updated, deps.links), c4sCancelAt: cancelAt, timeZone: deps.timeZone });
   const sent = await emailMigrationCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
   deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId, emailed: sent.startsWith('emailed') }, 'C4S cancellation scheduled');
   return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;

@@ -23,7 +23,8 @@ export type SlackIntent =
   | { type: 'ticket_card'; ref: string }
   /** A migration's handoff, posted to the billing channel (the ticket card stays in sales). */
   | { type: 'handoff_card'; ref: string }
-  | { type: 'thread_reply'; ref: string; text: string }
+  /** In the thread of the ticket's card, or (`post: 'handoff'`) of its billing handoff card. */
+  | { type: 'thread_reply'; ref: string; text: string; post?: 'card' | 'handoff' }
   | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
   | { type: 'direct_message'; user: string; text: string };
 

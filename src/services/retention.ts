@@ -1,5 +1,5 @@
 /**
- * Bounded storage: what the app keeps only to work (claims, guards against Slack's retries,
+ * Bounded storage: what the app keeps only to work (claims, guards against Slack's and the payment provider's retries,
  * delivered outbox rows, acknowledgement slots, leases) goes after the operational retention; a
  * closed ticket with its mail goes after the customer retention, counted from its last activity.
  * An open ticket is never deleted, nor one with a plan change or due work still pending, nor one
@@ -43,6 +43,8 @@ export async function purgeExpired(models: Models, policy: RetentionPolicy, now:
   await remove(models.SlackDelivery, 'slack_deliveries', { at: { $lt: opCut } });
   await remove(models.AckSlot, 'ack_slots', { at: { $lt: opCut } });
   await remove(models.Lease, 'leases', { at: { $lt: opCut } });
+  // Payment webhook event IDs: the provider retries for days, not for a month.
+  await remove(models.StripeEvent, 'stripe_events', { at: { $lt: opCut } });
   await remove(models.Outbox, 'outbox', { status: { $in: ['sent', 'dead'] }, updatedAt: { $lt: opCut } });
   // A claim goes once its row no longer needs it: a pending row's claim of its current attempt is
   // what tells the next process that an attempt was made (a lost claim would let it post blind).

@@ -190,9 +190,10 @@ export function createSlackDeliverer(deps: {
         return message(row, attempt, intent);
       case 'thread_reply': {
         if (intent.type !== 'thread_reply') throw new DeliveryError(`a thread reply row holds a ${intent.type}`, { permanent: true });
-        const card = await models.SlackPost.findById(`card:${intent.ref}`).lean();
-        if (!card) throw new DeliveryError(`card for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
-        return { ...(await postOnce(row, attempt, { channel: card.channel, threadTs: card.ts }, { text: intent.text.slice(0, 3900) })) };
+        // `post`: the billing channel's handoff card, or (by default) the team's ticket card.
+        const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
+        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        return { ...(await postOnce(row, attempt, { channel: post.channel, threadTs: post.ts }, { text: intent.text.slice(0, 3900) })) };
       }
       case 'dm':
         if (intent.type !== 'direct_message') throw new DeliveryError(`a DM row holds a ${intent.type}`, { permanent: true });

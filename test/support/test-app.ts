@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
@@ -33,6 +34,21 @@ export interface TestApp {
   stop(opts?: { dropDatabase?: boolean }): Promise<void>;
 }
 
+/** A port nobody listens on now, for an app whose PUBLIC_URL must name its own port before it starts. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** PUBLIC_URL of apps whose links are not followed: a loopback port where nothing listens. */
+export const UNUSED_PUBLIC_URL = 'http://127.0.0.1:9';
+
 export async function startTestApp(opts: {
   slack?: FakeSlack;
   env?: Record<string, string>;
@@ -40,14 +56,20 @@ export async function startTestApp(opts: {
   start?: StartOptions;
   /** The app's logger (tests that read its lines); by default silent unless TEST_LOG_LEVEL. */
   log?: Logger;
+  /** Links in emails must open this app (page and browser tests): PUBLIC_URL names its real port. */
+  servesLinks?: boolean;
+  /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
+  logLines?: string[];
 } = {}): Promise<TestApp> {
   // The channels the app posts to exist before its first post, as they do in a workspace.
   opts.slack?.addChannels(...Object.values(CHANNELS));
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
+  const port = opts.servesLinks ? await freePort() : 0;
   const env: Record<string, string> = {
     MONGODB_URI: opts.databaseUri ?? testDatabaseUri(),
     DATA_DIR: dataDir,
-    PORT: '0',
+    PORT: String(port),
+    ...(opts.servesLinks ? { PUBLIC_URL: `http://127.0.0.1:${port}` } : {}),
     HTTP_HOST: '127.0.0.1',
     SMTP_INBOUND_PORT: '0',
     JOBS_PROCESS_EVERY_MS: '100',
@@ -64,13 +86,15 @@ export async function startTestApp(opts: {
           SLACK_CHANNEL_SALES: CHANNELS.sales,
           SLACK_CHANNEL_BILLING: CHANNELS.billing,
           SLACK_CHANNEL_SUPPORT: CHANNELS.support,
+          ...(opts.servesLinks ? {} : { PUBLIC_URL: UNUSED_PUBLIC_URL }),
         }
       : {}),
     ...opts.env,
   };
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
-  const log = opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const lines = opts.logLines;
+  const log = opts.log ?? (lines ? createLogger('debug', { write: (line: string) => void lines.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const app = await startApp(result.config, log, { scheduleRetention: false, ...opts.start });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;

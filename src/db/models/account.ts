@@ -21,6 +21,8 @@ const accountSchema = new Schema(
     billingDetailsComplete: { type: Boolean, required: true, default: false },
     region: { type: String, required: true },
     retentionYears: { type: Number, required: true },
+    /** The account's projects, live and test, offered to the customer on the migration page. */
+    projects: { type: [new Schema({ name: { type: String, required: true, maxlength: 64 }, kind: { type: String, enum: ['live', 'test'], required: true } }, { _id: false })], default: [] },
     pausedOn: { type: String },
     deletionDueAt: { type: Date },
     deletedAt: { type: Date },

@@ -37,3 +37,20 @@ const migrationEffectSchema = new Schema(
 
 export const migrationEffectModel = (conn: Connection) => conn.model('MigrationEffect', migrationEffectSchema);
 export type MigrationEffectModel = ReturnType<typeof migrationEffectModel>;
+
+/**
+ * One row per Stripe webhook event handled: `_id` is the event's id, so the same event delivered
+ * twice (Stripe retries, a replay) is handled once. Removed again when handling failed, so Stripe's
+ * retry gets another go.
+ */
+const stripeEventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, required: true },
+    ref: { type: String },
+    at: { type: Date, required: true },
+  },
+  { collection: 'stripe_events', versionKey: false },
+);
+
+export const stripeEventModel = (conn: Connection) => conn.model('StripeEvent', stripeEventSchema);

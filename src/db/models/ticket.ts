@@ -81,9 +81,32 @@ const migrationSchema = new Schema(
     /** Projects a customer named while a step was blocked, for billing to confirm. */
     proposedProjects: { type: projectsSchema },
     /** The account team sales introduces at completion (Slack user IDs). */
-    accountTeam: { type: new Schema({ csm: String, tam: String, kam: String }, { _id: false }) },
+    accountTeam: { type: new Schema({ csm: String, tam: String, kam: String, csmName: String, tamName: String, kamName: String }, { _id: false }) },
     migratingAt: { type: Date },
     completedAt: { type: Date },
+    /**
+     * The customer's page link: tokens carry this generation, and "Send a new link" raises it so
+     * every earlier link is refused. Absent means generation 1 (the first link, sent at scheduling).
+     */
+    link: { type: new Schema({ generation: { type: Number, required: true }, at: { type: Date, required: true }, by: { type: String, required: true } }, { _id: false }) },
+    /** The newest link generation the customer has opened: later views of it skip the once-only claim. */
+    viewedGeneration: { type: Number },
+    /** The customer's latest card payment attempt on the page (attempts count up; each is one Checkout Session). */
+    checkout: {
+      type: new Schema(
+        {
+          attempt: { type: Number, required: true },
+          sessionId: { type: String },
+          url: { type: String },
+          amountCents: { type: Number },
+          currency: { type: String },
+          at: { type: Date, required: true },
+        },
+        { _id: false },
+      ),
+    },
+    /** The customer's last action on their page, as the cards show it: "customer (email) paid …". */
+    lastCustomerAction: { type: new Schema({ at: { type: Date, required: true }, text: { type: String, required: true, maxlength: 500 } }, { _id: false }) },
   },
   { _id: false },
 );

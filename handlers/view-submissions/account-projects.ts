@@ -1,0 +1,44 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
+import { z } from 'zod';
+import { splitProjects } from '../../src/domain/migration-steps.js';
+import { userFacing } from '../../src/errors.js';
+import { ACCOUNT_PROJECTS } from '../../views/ids.js';
+import type { HandlerDeps } from '../types.js';
+import { inlineErrors, readFields } from './fields.js';
+import { originChannel, tellSubmitter } from './tell-submitter.js';
+
+const F = ACCOUNT_PROJECTS.fields;
+const list = (field: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const { names, bad } = splitProjects(text ?? '');
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', path: [field], message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -` });
+      return names;
+    });
+const form = z.object({ [F.live]: list(F.live), [F.test]: list(F.test) }).superRefine((f, ctx) => {
+  const both = f[F.live].filter((n) => f[F.test].includes(n));
+  if (both.length > 0) ctx.addIssue({ code: 'custom', path: [F.test], message: `${both[0]} is listed as both live and test.` });
+});
+const Metadata = z.object({ accountId: z.string().regex(/^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/) });
+
+/** Billing saves an account's projects: fields checked inline, the role and account by the service. */
+export function accountProjectsSubmission(deps: HandlerDeps) {
+  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const parsed = form.safeParse(readFields(view.state.values, Object.values(F)));
+    const meta = Metadata.safeParse((() => { try { return JSON.parse(view.private_metadata || '{}'); } catch { return {}; } })());
+    if (!parsed.success || !meta.success) {
+      await ack({ response_action: 'errors', errors: parsed.success ? { [F.live]: 'This form lost its account; close it and press Projects again.' } : inlineErrors(parsed.error) });
+      return;
+    }
+    await ack();
+    const tell = tellSubmitter(client, deps.log, body.user.id, originChannel(view.private_metadata));
+    try {
+      await tell(await deps.services.accounts.setProjects({ accountId: meta.data.accountId, userId: body.user.id, live: parsed.data[F.live], test: parsed.data[F.test] }));
+    } catch (err) {
+      deps.log.info({ event: 'account.projects_refused', user: body.user.id, err: (err as Error).message }, 'account projects not saved');
+      await tell(`${userFacing(err)} Nothing was saved.`);
+    }
+  };
+}
