@@ -2,9 +2,10 @@
 import { randomInt } from 'node:crypto';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
+import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, openForOf, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -44,15 +45,9 @@ const MAX_NUMBER_ATTEMPTS = 100;
  * on tickets.number is the guard, and a collision simply asks again.
  */
 async function nextNumber(models: Models): Promise<number> {
-  for (let i = 0; i < 5; i += 1) {
-    try {
-      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
-      return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // two first-ever upserts raced; the loser tries again
-    }
-  }
-  throw new Error('could not allocate a ticket number');
+  // Two first-ever upserts can race; the loser goes again.
+  const doc = await racingUpsert(() => models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
+  return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
 }
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
@@ -77,8 +72,9 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     const hint = await nextNumber(models);
     const number = taken > 0 ? Math.max(hint, taken + 1 + randomInt(attempt + 1)) : hint;
     const ref = formatRef(number);
-    try {
-      await models.Ticket.create({
+    const numbered = await claimOnce(
+      models.Ticket,
+      {
         _id: ref,
         number,
         ref,
@@ -89,28 +85,29 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         accountId: input.accountId,
         team: teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined),
         source: input.source,
+        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId, openFor: [input.source.slackUserId] } : { openFor: [] }),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
         citesRef: input.citesRef,
         history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
-      });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      },
+      { readExisting: false },
+    );
+    if (!numbered.won) {
       taken = number;
       ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
       continue;
     }
     // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
-    try {
-      await models.TicketKey.create({ _id: input.idempotencyKey, ref });
+    const keyed = await claimOnce(models.TicketKey, { _id: input.idempotencyKey, ref });
+    if (keyed.won) {
       ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    } else {
       await models.Ticket.deleteOne({ _id: ref });
-      ticket = await ticketForKey(models, input.idempotencyKey);
+      ticket = keyed.existing ? ((await models.Ticket.findById(keyed.existing.ref).lean()) as Ticket | null) : await ticketForKey(models, input.idempotencyKey);
     }
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
@@ -119,6 +116,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   await deps.outbox.enqueue({
     key: `ticket-card:${ticket.ref}:opened`,
     channel: 'slack',
+    kind: 'post',
     payload: { type: 'ticket_card', ref: ticket.ref },
     ticketRef: ticket.ref,
     lane: laneOf(input.source),
@@ -143,12 +141,15 @@ export async function findTicket(models: Models, refText: string): Promise<Ticke
   return ticket;
 }
 
-/** Tickets the user opened or has claimed, newest first. */
+/**
+ * The open tickets the user opened or has claimed, newest first. Only open ones: they are the
+ * user's work, and their number stays small while closed history grows for years. One equality
+ * on the top-level `openFor`: FerretDB pushes only such filters down to its indexes, and sorts
+ * and limits in memory whatever the filter let through, so an `$or`, a dotted field or a filter
+ * matching closed tickets too would read every ticket the user ever had.
+ */
 export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  return models.Ticket.find({ $or: [{ 'source.slackUserId': slackUserId }, { assignee: slackUserId }] })
-    .sort({ number: -1 })
-    .limit(limit)
-    .lean<Ticket[]>();
+  return models.Ticket.find({ openFor: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>();
 }
 
 async function changeTicket(
@@ -167,6 +168,7 @@ async function changeTicket(
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
     channel: 'slack',
+    kind: 'update',
     payload: { type: 'ticket_card', ref },
     ticketRef: ref,
   });
@@ -179,14 +181,14 @@ export async function claimTicket(deps: TicketDeps, refText: string, userId: str
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `claim ${ticket.ref}`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
   if (ticket.assignee === userId) return ticket; // a repeated click changes nothing
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed' }, action: 'claimed' });
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed', openFor: openForOf({ ...ticket, assignee: userId, status: 'claimed' }) }, action: 'claimed' });
 }
 
 export async function closeTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
-  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
+  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
 }
 
 /**
@@ -215,12 +217,19 @@ export async function recordOnTicket(
     await deps.outbox.enqueue({
       key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`,
       channel: 'slack',
+      kind: 'update',
       payload: { type: 'ticket_card', ref },
       ticketRef: ref,
       ...(change.lane ? { lane: change.lane } : {}),
     });
   }
   return updated;
+}
+
+/** A closed or waiting ticket a customer wrote to again: back to its owner, or to the queue. */
+function reopened(current: Ticket): Record<string, unknown> {
+  const status = current.assignee ? 'claimed' : 'new';
+  return { status, openFor: openForOf({ ...current, status }) };
 }
 
 /** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread (bulk: mail caused them). */
@@ -236,11 +245,12 @@ export async function addCustomerReply(
     deps,
     ref,
     { actor: `email:${reply.from}`, action: 'customer_replied', note: reply.excerpt, messageId: reply.messageId },
-    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
+    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: reopened(current) } : {}) },
   );
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
+    kind: 'thread_reply',
     payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
     ticketRef: ref,
     lane: 'bulk',
