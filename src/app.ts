@@ -15,6 +15,7 @@ import { createOutboxWorker, type Deliverer, type OutboxWorker } from './jobs/ou
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createDueWork, type DueWork } from './jobs/due-work.js';
 import { duePorts, registerJobs, type Jobs } from './jobs/index.js';
+import { createRetentionJob, type RetentionJob } from './jobs/retention.js';
 import { createBilling } from './billing/index.js';
 import { createOutbox } from './services/outbox.js';
 import { createServices, type Services } from './services/index.js';
@@ -37,7 +38,6 @@ import { loadSlaRules, type SlaRules } from './domain/sla-policy.js';
 import { createSla } from './services/sla.js';
 import { countOverdue } from './services/sla-stats.js';
 import { createCsat } from './services/csat.js';
-import { backfillOpenedBy } from './services/tickets.js';
 import { csatPages } from './web/csat-page.js';
 import { createPayments } from './payments/index.js';
 import { linkKey } from './domain/migration-link.js';
@@ -58,6 +58,8 @@ export interface RunningApp {
   planJobs: PlanJobs;
   /** Everything that falls due at a time, and this process's runner for it. */
   due: DueWork;
+  /** The daily deletion of what is past its retention. */
+  retention: RetentionJob;
   /** The service-level policies in force (business hours in TZ_BILLING, targets, ladder). */
   slaRules: SlaRules;
   metrics: Metrics;
@@ -90,6 +92,11 @@ export interface StartOptions {
    * outcome is unknown is retried on the plain back-off.
    */
   legacy?: { sharedQueue?: boolean; blindRepeats?: boolean };
+  /**
+   * false: the daily retention row is not written (its handler is still registered). For tests,
+   * which move the clock years ahead and would otherwise see their closed tickets go.
+   */
+  scheduleRetention?: boolean;
 }
 
 export async function startApp(config: Config, log: Logger, opts: StartOptions = {}): Promise<RunningApp> {
@@ -161,6 +168,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       csat: config.sla.csat,
       csatHooks: csat,
     });
+    // Retention is a due kind of its own beside registerJobs' (it needs the models and the policy, not a service).
+    const retention = createRetentionJob({ models, due, clock, policy: config.retention, log });
 
     // Stored mail becomes tickets and replies; SMTP and IMAP (below) store it.
     const raw = rawStore(models);
@@ -225,11 +234,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     await jobs.startSweeps();
     await due.start();
     cleanups.push(() => due.stop());
+    if (opts.scheduleRetention !== false) await retention.start();
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
       log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
     }
-    void backfillOpenedBy(models).catch((err: Error) => log.warn({ event: 'tickets.backfill_failed', err: err.message }, 'the next start tries again'));
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
     void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
     void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));
@@ -243,7 +252,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

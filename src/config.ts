@@ -123,6 +123,9 @@ const envSchema = z.object({
   JOBS_PROCESS_EVERY_MS: positiveInt(5000),
   JOBS_PLAN_CONCURRENCY: positiveInt(5),
   JOBS_DUE_CONCURRENCY: positiveInt(8),
+  RETENTION_OPERATIONAL_DAYS: positiveInt(30),
+  // Three years: the retention the account documents promise.
+  RETENTION_DAYS: positiveInt(1095),
   PUBLIC_URL: optionalUrl(['http:', 'https:']),
   MIGRATION_LINK_TTL_DAYS: positiveInt(30),
   WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
@@ -175,6 +178,11 @@ export interface Config {
    * planConcurrency: the same for `plan.apply` Agenda jobs left in a database by earlier versions.
    */
   jobs: { processEveryMs: number; planConcurrency: number; dueConcurrency: number };
+  /**
+   * operationalDays: claims, Slack event records, delivered outbox rows, ack slots, leases.
+   * customerDays: closed tickets and their mail, from their last activity.
+   */
+  retention: { operationalDays: number; customerDays: number };
   /**
    * Service levels: the policy file (unset: the bundled src/domain/sla-policies.json), how each
    * team's new tickets get an owner, and which teams ask closed tickets' customers for a score.
@@ -282,6 +290,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
       },
       jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
+      retention: { operationalDays: env.RETENTION_OPERATIONAL_DAYS, customerDays: env.RETENTION_DAYS },
       sla: {
         policyFile: env.SLA_POLICY_FILE ? path.resolve(env.SLA_POLICY_FILE) : undefined,
         assign: { sales: env.ASSIGN_SALES, billing: env.ASSIGN_BILLING, support: env.ASSIGN_SUPPORT },

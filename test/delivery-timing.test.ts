@@ -2,7 +2,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '@slack/web-api';
 import { ATTEMPT_MAX_MS, CLAIM_LIFETIME_MS, LOOKUP_MAX_PAGES, RETRY_AFTER_UNKNOWN_MS, SLACK_CALL_TIMEOUT_MS, SLACK_SETTLE_MS } from '../src/jobs/delivery-timing.js';
-import { backoffMs, DeliveryError, retryDelayMs } from '../src/jobs/outbox.js';
+import { backoff, backoffCeilingMs } from '../src/backoff.js';
+import { DeliveryError, OUTBOX_BACKOFF, retryDelayMs } from '../src/jobs/outbox.js';
 import { createLanes, LANE_SLOTS, YIELDED_SLOTS } from '../src/lanes.js';
 import { createLogger } from '../src/logger.js';
 import { toDeliveryError } from '../src/slack/notifier.js';
@@ -18,13 +19,37 @@ describe('delivery timing', () => {
     const timeout = new DeliveryError('no answer', { outcomeUnknown: true });
     expect(RETRY_AFTER_UNKNOWN_MS).toBeGreaterThan(SLACK_CALL_TIMEOUT_MS);
     expect(retryDelayMs(timeout, 0)).toBe(RETRY_AFTER_UNKNOWN_MS);
-    expect(retryDelayMs(timeout, 8)).toBe(backoffMs(8));
-    expect(retryDelayMs(timeout, 0, { settle: false })).toBe(backoffMs(0));
+    expectBackoff(retryDelayMs(timeout, 8), 8);
+    expectBackoff(retryDelayMs(timeout, 0, { settle: false }), 0);
   });
 
   it('when Slack said when to come back or the failure is certain, then that decides, not the settle time', () => {
     expect(retryDelayMs(new DeliveryError('rate limited', { retryAfterMs: 1000, outcomeUnknown: true }), 0)).toBe(1000);
-    expect(retryDelayMs(new DeliveryError('refused'), 0)).toBe(backoffMs(0));
+    expectBackoff(retryDelayMs(new DeliveryError('refused'), 0), 0);
+  });
+});
+
+/** The outbox's back-off after `attempts` failures: between half its ceiling and the ceiling. */
+function expectBackoff(delayMs: number, attempts: number): void {
+  const ceiling = backoffCeilingMs(attempts, OUTBOX_BACKOFF);
+  expect(delayMs).toBeGreaterThanOrEqual(ceiling / 2);
+  expect(delayMs).toBeLessThanOrEqual(ceiling);
+}
+
+describe('back-off', () => {
+  const policy = { baseMs: 1000, capMs: 60_000 };
+
+  it('when attempts repeat, then the delay doubles up to the cap, spread between half of it and all of it', () => {
+    expect([0, 1, 2, 10].map((n) => backoffCeilingMs(n, policy))).toEqual([1000, 2000, 4000, 60_000]);
+    expect(backoff(3, policy, () => 0)).toBe(4000);
+    expect(backoff(3, policy, () => 0.999999)).toBe(8000);
+    expect(backoff(50, policy, () => 0.5)).toBe(45_000);
+  });
+
+  it('when many retries fail at the same moment, then their next tries are spread, not all at once', () => {
+    const delays = new Set(Array.from({ length: 100 }, () => backoff(6, policy)));
+    expect(delays.size).toBeGreaterThan(50);
+    for (const d of delays) expect(d >= 30_000 && d <= 60_000).toBe(true);
   });
 });
 

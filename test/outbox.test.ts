@@ -63,4 +63,33 @@ describe('outbox delivery', () => {
     await settled(t);
     expect(slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref))).toHaveLength(1);
   });
+
+  it('when a ticket is opened and then claimed, then its rows say what they do: the first posts the card, the next updates it', async () => {
+    const { ticket } = await open('Rows that say what they are');
+    await slack.waitFor('chat.postMessage', (c) => c.ok && String(c.args.text).includes(ticket.ref));
+    await t.app.services.tickets.claim(ticket.ref, USERS.support);
+    await slack.waitFor('chat.update', (c) => c.ok && String(c.args.text).includes(ticket.ref));
+    const rows = await t.app.db.models.Outbox.find({ ticketRef: ticket.ref }).sort({ createdAt: 1 }).lean();
+    expect(rows.map((r) => r.kind)).toEqual(['post', 'update']);
+  });
+
+  it('when rows written before rows had a kind are pending, then their kind is read from their keys once: the update waits for the post, the post goes once', async () => {
+    slack.failNext('chat.postMessage', { error: 'invalid_blocks' });
+    const { ticket } = await open('Card from an older version');
+    await eventually(async () => (await t.app.db.models.Outbox.findOne({ ticketRef: ticket.ref }).lean())?.status === 'dead', 'the first card refused');
+    const posts = () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref));
+    const before = posts().length;
+    const legacy = (id: string, key: string) => ({ _id: id as never, key, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref, status: 'pending', attempts: 0, nextAttemptAt: new Date(0), createdAt: new Date() });
+    const outbox = t.app.db.models.Outbox.collection;
+    await outbox.insertOne(legacy('legacy-update', `ticket-card:${ticket.ref}:claimed:2`));
+    expect(await t.app.outboxWorker.deliver('legacy-update')).toBe('retry'); // an update: waits for the card
+    expect(posts()).toHaveLength(before);
+    await outbox.insertOne(legacy('legacy-opened', `ticket-card:${ticket.ref}:opened`));
+    expect(await t.app.outboxWorker.deliver('legacy-opened')).toBe('sent');
+    expect(posts().filter((c) => c.ok)).toHaveLength(1);
+    await outbox.updateOne({ _id: 'legacy-update' as never }, { $set: { nextAttemptAt: new Date(0) } });
+    expect(await t.app.outboxWorker.deliver('legacy-update')).toBe('sent');
+    expect(slack.callsTo('chat.update').filter((c) => c.ok && String(c.args.text).includes(ticket.ref))).toHaveLength(1);
+    expect(posts().filter((c) => c.ok)).toHaveLength(1);
+  });
 });

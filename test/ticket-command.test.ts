@@ -50,6 +50,20 @@ describe('/ticket subcommands', () => {
     expect(text).not.toContain(other.ref);
   });
 
+  it('when /ticket mine is run, then tickets the caller claimed are listed and closed ones are not', async () => {
+    const claimed = await openTicket('Claimed: address change', 'support', USERS.rep);
+    const done = await openTicket('Closed: duplicate invoice', 'support', USERS.rep);
+    await t.app.services.tickets.claim(claimed.ref, USERS.admin);
+    await t.app.services.tickets.claim(done.ref, USERS.admin);
+    await t.app.services.tickets.close(done.ref, USERS.admin);
+    await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.admin, channelId: 'C0X', responseUrl: slack.responseUrl('mine-claimed') }));
+    const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'mine-claimed');
+    const text = JSON.stringify(answer.args.blocks);
+    expect(text).toContain(claimed.ref);
+    expect(text).not.toContain(done.ref);
+    await settled(t); // the cards' updates are out before the next test counts Slack calls
+  });
+
   it.each(['', 'bogus', 'new please', 'AR-x', 'mine AR-1001'])('when the argument is %p, then the ack carries the usage line and nothing else happens', async (text) => {
     const res = await t.post(slashCommand({ command: '/ticket', text, userId: USERS.rep, channelId: 'C0X' }));
     expect(res.status).toBe(200);

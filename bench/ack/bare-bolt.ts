@@ -1,7 +1,7 @@
 /**
  * The floor to compare against: a bare Bolt app on its own HTTPReceiver, answering `/ticket` with
- * our app's three behaviours minus the database. It sends the same payloads (usage line, modal,
- * list) so the fake Slack does the same work for both apps.
+ * our app's behaviours minus the database. It sends the same payloads (usage line, modal, list,
+ * account overview) so the fake Slack does the same work for both apps.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,8 @@ export interface BareBoltOptions {
   modal: View;
   /** What `/ticket mine` posts to response_url: a fixed list. */
   list: { text: string; blocks: KnownBlock[] };
+  /** What `/account <id>` posts to response_url: a fixed overview. */
+  account: { text: string; blocks: KnownBlock[] };
 }
 
 export interface BareBolt {
@@ -41,6 +43,11 @@ export async function startBareBolt(o: BareBoltOptions): Promise<BareBolt> {
       default:
         await ack({ response_type: 'ephemeral', text: o.usage });
     }
+  });
+
+  app.command(COMMANDS.account, async ({ ack, respond }) => {
+    await ack();
+    await respond({ response_type: 'ephemeral', ...o.account });
   });
 
   const server = (await app.start({ port: 0, host: '127.0.0.1' })) as unknown as Server;

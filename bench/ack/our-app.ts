@@ -10,6 +10,8 @@ import type { FakeSlack } from '../../test/support/fake-slack.js';
 import { startBenchApp } from '../common/app.js';
 
 export const CHANNELS = { sales: 'C0SALES', billing: 'C0BILLING', support: 'C0SUPPORT' } as const;
+/** The account `/account` shows: one scheduled change and the seeded tickets opened on it. */
+export const BENCH_ACCOUNT = 'BEN-AAA-0001';
 
 export interface OurApp {
   app: RunningApp;
@@ -46,11 +48,13 @@ export async function startOurApp(o: {
     },
   });
   try {
+    await app.services.accounts.create({ id: BENCH_ACCOUNT, name: 'Bench Co', contactEmail: 'owner@bench.test', tier: 'startup-10k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
     for (let i = 1; i <= o.seedTickets; i += 1) {
       await app.services.tickets.open({
         kind: 'billing',
         title: `Bench ticket ${i}: invoice shows the wrong VAT`,
         source: { channel: 'slack', slackUserId: o.userId },
+        accountId: BENCH_ACCOUNT,
         idempotencyKey: `bench:${i}`,
         actor: `slack:${o.userId}`,
       });

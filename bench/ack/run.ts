@@ -1,8 +1,8 @@
 /**
- * Slack ack latency for `/ticket` over HTTP: our app (startApp, real database, fake Slack) beside a
+ * Slack ack latency for `/ticket` and `/account` over HTTP: our app (startApp, real database, fake Slack) beside a
  * bare Bolt app answering the same command, measured in one run under the same conditions.
  * See bench/README.md for what it prints. Settings: BENCH_SECONDS, BENCH_CONNECTIONS,
- * BENCH_WARMUP_SECONDS, BENCH_CASES (usage,mine,new), BENCH_LOAD_THREAD (worker | main), MONGODB_URI,
+ * BENCH_WARMUP_SECONDS, BENCH_CASES (usage,mine,new,account), BENCH_LOAD_THREAD (worker | main), MONGODB_URI,
  * EMBEDDED_DB.
  */
 import fs from 'node:fs/promises';
@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/logger.js';
 import { startFakeSlack, type FakeSlack, type RecordedCall } from '../../test/support/fake-slack.js';
 import { sign, slashCommand } from '../../test/support/slack-requests.js';
+import { accountOverview } from '../../views/account-overview.js';
 import { ticketList } from '../../views/ticket-list.js';
 import { ticketNewModal } from '../../views/ticket-new-modal.js';
 import { TICKET_USAGE } from '../../views/usage.js';
 import { startBareBolt } from './bare-bolt.js';
 import { startBenchDatabase } from './database.js';
 import { abortLoad, runLoadIn, type LoadThread } from './load-runner.js';
-import { startOurApp } from './our-app.js';
+import { BENCH_ACCOUNT, startOurApp } from './our-app.js';
 import { ratio, summarize, table, type CaseReport, type FollowUps, type Summary } from './report.js';
 import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 
@@ -34,6 +35,7 @@ const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'r
 interface Case {
   id: string;
   label: string;
+  command: '/ticket' | '/account';
   text: string;
   /** What the ack's body must contain ('' for an empty ack). */
   expectBody: string;
@@ -42,9 +44,10 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { id: 'usage', label: 'a  bogus words', text: 'bogus words', expectBody: 'Usage:' },
-  { id: 'mine', label: 'b  mine', text: 'mine', expectBody: '', followUp: 'response_url' },
-  { id: 'new', label: 'c  new', text: 'new', expectBody: '', followUp: 'views.open' },
+  { id: 'usage', label: 'a  bogus words', command: '/ticket', text: 'bogus words', expectBody: 'Usage:' },
+  { id: 'mine', label: 'b  mine', command: '/ticket', text: 'mine', expectBody: '', followUp: 'response_url' },
+  { id: 'new', label: 'c  new', command: '/ticket', text: 'new', expectBody: '', followUp: 'views.open' },
+  { id: 'account', label: 'd  /account', command: '/account', text: BENCH_ACCOUNT, expectBody: '', followUp: 'response_url' },
 ];
 
 function settings() {
@@ -94,7 +97,7 @@ async function drain(slack: FakeSlack, c: Case, tag: string, expected: number, t
 async function measure(s: Settings, slack: FakeSlack, c: Case, app: 'ours' | 'bare', eventsUrl: string): Promise<Summary> {
   slack.reset();
   const tag = `${app}-${c.id}`;
-  const req = slashCommand({ command: '/ticket', text: c.text, userId: USER, channelId: CHANNEL, responseUrl: slack.responseUrl(tag), triggerId: `bench-${tag}` });
+  const req = slashCommand({ command: c.command, text: c.text, userId: USER, channelId: CHANNEL, responseUrl: slack.responseUrl(tag), triggerId: `bench-${tag}` });
   const result = await runLoadIn(s.thread, {
     url: eventsUrl,
     body: req.body,
@@ -135,6 +138,7 @@ async function main(cleanups: Cleanups): Promise<void> {
     usage: TICKET_USAGE,
     modal: ticketNewModal({ privateMetadata: JSON.stringify({ channel: CHANNEL }) }),
     list: ticketList(ours.tickets, 'Your tickets'),
+    account: accountOverview(await ours.app.services.accounts.overview(BENCH_ACCOUNT, USER)),
   });
   cleanups.push(bare.stop);
   const logLinesBeforeLoad = logSink.lines;
@@ -158,7 +162,7 @@ async function main(cleanups: Cleanups): Promise<void> {
   const appLogLines = logSink.lines - logLinesBeforeLoad;
 
   const lines = [
-    `Slack ack latency, /ticket over HTTP: our app vs bare Bolt, same process, same run`,
+    `Slack ack latency, /ticket and /account over HTTP: our app vs bare Bolt, same process, same run`,
     `machine:     ${info.cpus} cpus (${info.cpuModel}), ${info.memoryGiB} GiB, ${info.platform}, node ${info.node}`,
     `database:    ${db.engine}`,
     `load:        ${s.connections} connections, closed loop, ${s.seconds} s measured per run after ${s.warmupSeconds} s warm-up, generator in ${s.thread === 'worker' ? 'a worker thread' : 'the main thread'}`,

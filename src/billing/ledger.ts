@@ -1,5 +1,6 @@
 /** The default billing adapter: the change is recorded in `billing_ledger`, keyed (and so applied) once. */
-import { insertIfAbsent, type Models } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
+import type { Models } from '../db/models.js';
 import type { BillingChange, BillingPort } from './port.js';
 
 export function ledgerRow(change: BillingChange, via: 'ledger' | 'webhook', httpStatus?: number) {
@@ -19,7 +20,7 @@ export function createLedgerBilling(models: Models): BillingPort {
   return {
     mode: 'ledger',
     async apply(change) {
-      const first = await insertIfAbsent(() => models.BillingLedger.create(ledgerRow(change, 'ledger')));
+      const first = await insertOnce(models.BillingLedger, ledgerRow(change, 'ledger'));
       return { first, via: 'ledger' };
     },
   };

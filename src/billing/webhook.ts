@@ -5,7 +5,8 @@
  * A 2xx is recorded in the ledger (once); anything else is BillingUnavailable: retry later.
  */
 import { createHmac } from 'node:crypto';
-import { insertIfAbsent, type Models } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
+import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import { ledgerRow } from './ledger.js';
 import { BillingUnavailable, type BillingChange, type BillingPort } from './port.js';
@@ -53,7 +54,7 @@ export function createWebhookBilling(opts: { url: string; secret: string; models
         log.warn({ event: 'billing.webhook_refused', key: change.key, type: change.type, status }, 'billing webhook answered non-2xx; will retry');
         throw new BillingUnavailable(`billing webhook answered ${status}`, status);
       }
-      const first = await insertIfAbsent(() => opts.models.BillingLedger.create(ledgerRow(change, 'webhook', status)));
+      const first = await insertOnce(opts.models.BillingLedger, ledgerRow(change, 'webhook', status));
       log.info({ event: 'billing.webhook_sent', key: change.key, type: change.type, status }, 'billing change sent');
       return { first, via: 'webhook' };
     },

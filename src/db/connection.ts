@@ -5,6 +5,7 @@ import type { Config, EmbeddedEngine } from '../config.js';
 import type { Logger } from '../logger.js';
 import { startEmbedded } from './embedded.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
+import { upgradeData } from './upgrades.js';
 
 export interface Database {
   engine: 'external' | EmbeddedEngine;
@@ -46,6 +47,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   }
   const models = createModels(conn);
   await ensureIndexes(models);
+  const upgraded = await upgradeData(models);
+  if (Object.keys(upgraded).length > 0) log.info({ event: 'db.upgraded', changed: upgraded }, 'data from an earlier version brought up to date');
   log.info({ event: 'db.connected', engine, database: conn.name, dataDir: engine === 'external' ? undefined : path.relative(process.cwd(), config.dataDir) || '.' }, `database ready (${engine})`);
   return {
     engine,

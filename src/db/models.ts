@@ -59,17 +59,6 @@ export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
-/** Inserts a document unless one with its `_id` exists (inserts are cheap on every engine; updates are not on FerretDB). */
-export async function insertIfAbsent(insert: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await insert();
-    return true;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    return false;
-  }
-}
-
 /**
  * Runs an upsert that others may race. An upsert is not atomic on FerretDB: the loser of a race
  * gets a duplicate-key error although the document now exists, so it simply goes again.

@@ -14,8 +14,8 @@ export interface Supervised {
   stop(): Promise<void>;
 }
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 30_000;
+/** A dead engine comes back after 0.5 s, doubling to 30 s while restarts keep failing. */
+const RESTART_BACKOFF = { baseMs: 500, capMs: 30_000 };
 const STABLE_MS = 60_000;
 
 export function supervise(opts: {
@@ -42,7 +42,7 @@ export function supervise(opts: {
     });
 
   const schedule = () => {
-    const delayMs = backoff(attempt, FIRST_RETRY_MS, MAX_RETRY_MS);
+    const delayMs = backoff(attempt, RESTART_BACKOFF);
     attempt += 1;
     timer = setTimeout(() => {
       inflight = (async () => {

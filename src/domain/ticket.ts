@@ -17,6 +17,14 @@ export type TicketKind = (typeof TICKET_KINDS)[number];
 
 export const TICKET_STATUSES = ['new', 'claimed', 'waiting_on_customer', 'closed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** Every status but closed: the working set, which stays small however long the history grows. */
+export const OPEN_STATUSES = TICKET_STATUSES.filter((s) => s !== 'closed');
+
+/** Whose open work a ticket is (its `openFor`): who opened it in Slack and who claimed it; nobody's once closed. */
+export function openForOf(t: { status: string; openedBy?: string | null | undefined; assignee?: string | null | undefined }): string[] {
+  if (t.status === 'closed') return [];
+  return [...new Set([t.openedBy, t.assignee].filter((u): u is string => Boolean(u)))];
+}
 
 export const FIRST_TICKET_NUMBER = 1001;
 

@@ -11,9 +11,12 @@ import { claimOnce } from '../db/claims.js';
 import type { Models } from '../db/models.js';
 import type { DueWorkDoc } from '../db/models/due-work.js';
 import type { Logger } from '../logger.js';
-import { backoffMs } from './outbox.js';
+import { backoff, type BackoffPolicy } from '../backoff.js';
 
 export type DueRow = DueWorkDoc;
+
+/** A handler that threw: 3 s doubling, at most 10 minutes apart (jittered, so rows that failed together part). */
+export const DUE_BACKOFF: BackoffPolicy = { baseMs: 3000, capMs: 10 * 60_000 };
 /** Runs one due row; returns what became of it (for the log). Throw to have it retried later. */
 export type DueHandler = (row: DueRow) => Promise<string>;
 
@@ -50,7 +53,7 @@ export function createDueRunner(deps: {
   const unknownKinds = new Set<string>();
 
   async function rearmAfterFailure(row: DueRow, err: Error): Promise<void> {
-    const retryAt = new Date(now().getTime() + backoffMs(row.failures));
+    const retryAt = new Date(now().getTime() + backoff(row.failures, DUE_BACKOFF));
     await models.DueWork.updateOne(
       { _id: row._id, attempt: row.attempt },
       { $set: { runAt: retryAt, failures: row.failures + 1, lastError: err.message.slice(0, 500) }, $inc: { attempt: 1 } },

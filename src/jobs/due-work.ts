@@ -7,7 +7,8 @@
  * never one per row. Times are on the app clock; when that clock jumps (tests), the next instant
  * is armed again in Agenda's real time.
  */
-import { insertIfAbsent, type Models } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
+import type { Models } from '../db/models.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createDueRunner, type DueHandler } from './due-runner.js';
@@ -100,21 +101,21 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
     },
     async schedule(kind, key, at, data = {}) {
       // An insert first: cheap on every engine, and the usual case (new work).
-      if (!(await insertIfAbsent(() => models.DueWork.create(newRow(kind, key, at, data))))) {
+      if (!(await insertOnce(models.DueWork, newRow(kind, key, at, data)))) {
         const res = await models.DueWork.updateOne({ _id: id(kind, key) }, { $set: { dueAt: at, runAt: at, failures: 0, data }, $unset: { lastError: '' }, $inc: { attempt: 1 } });
         // Finished and removed between the two writes: this is new work again.
-        if (res.matchedCount === 0) await insertIfAbsent(() => models.DueWork.create(newRow(kind, key, at, data)));
+        if (res.matchedCount === 0) await insertOnce(models.DueWork, newRow(kind, key, at, data));
       }
       await arm(at);
     },
     async ensure(kind, key, at, data = {}) {
-      const written = await insertIfAbsent(() => models.DueWork.create(newRow(kind, key, at, data)));
+      const written = await insertOnce(models.DueWork, newRow(kind, key, at, data));
       if (written) await arm(at);
       return written;
     },
     async retry(kind, key, at, { error, data }) {
       const res = await models.DueWork.updateOne({ _id: id(kind, key) }, { $set: { runAt: at, lastError: error.slice(0, 500) }, $inc: { attempt: 1, failures: 1 } });
-      if (res.matchedCount === 0) await insertIfAbsent(() => models.DueWork.create({ ...newRow(kind, key, at, data), failures: 1, lastError: error.slice(0, 500) }));
+      if (res.matchedCount === 0) await insertOnce(models.DueWork, { ...newRow(kind, key, at, data), failures: 1, lastError: error.slice(0, 500) });
       await arm(at);
     },
     async cancel(kind, key) {

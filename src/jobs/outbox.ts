@@ -7,9 +7,9 @@
  * Retry-After sets the delay. Nothing is dropped: a row that can never be delivered is marked dead
  * and kept for review.
  */
-import { backoff } from '../backoff.js';
+import { backoff, type BackoffPolicy } from '../backoff.js';
 import type { Models } from '../db/models.js';
-import { insertIfAbsent } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
 import type { Lanes } from '../lanes.js';
 import type { Logger } from '../logger.js';
@@ -46,9 +46,8 @@ const MAX_ATTEMPTS = 200;
 /** Rows one sweep hands over per lane. */
 const SWEEP_BATCH = 200;
 
-export function backoffMs(attempts: number): number {
-  return backoff(attempts, 2000, 10 * 60 * 1000);
-}
+/** Slack or SMTP down: 2 s doubling, at most 10 minutes apart. */
+export const OUTBOX_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 10 * 60_000 };
 
 /**
  * When to try again: when the far side said; after an unknown outcome not before it has settled the
@@ -56,8 +55,8 @@ export function backoffMs(attempts: number): number {
  */
 export function retryDelayMs(err: DeliveryError, attempts: number, opts: { settle: boolean } = { settle: true }): number {
   if (err.opts.retryAfterMs !== undefined) return err.opts.retryAfterMs;
-  const backoff = backoffMs(attempts);
-  return err.opts.outcomeUnknown && opts.settle ? Math.max(RETRY_AFTER_UNKNOWN_MS, backoff) : backoff;
+  const delay = backoff(attempts, OUTBOX_BACKOFF);
+  return err.opts.outcomeUnknown && opts.settle ? Math.max(RETRY_AFTER_UNKNOWN_MS, delay) : delay;
 }
 
 export interface OutboxWorker {
@@ -91,12 +90,12 @@ export function createOutboxWorker(deps: {
    */
   async function claimAttempt(row: OutboxDoc): Promise<number | undefined> {
     for (let n = row.attempts; n < MAX_ATTEMPTS; n += 1) {
-      if (await insertIfAbsent(() => models.OutboxClaim.create({ _id: `${row._id}:${n}`, at: now() }))) {
+      const claim = await claimOnce(models.OutboxClaim, { _id: `${row._id}:${n}`, at: now() });
+      if (claim.won) {
         if (n > row.attempts) log.warn({ event: 'outbox.recovered', id: String(row._id), interrupted: n - row.attempts, attempt: n }, 'taking over an interrupted delivery');
         return n;
       }
-      const claim = await models.OutboxClaim.findById(`${row._id}:${n}`).lean();
-      if (!claim || now().getTime() - claim.at.getTime() <= CLAIM_LIFETIME_MS) return undefined;
+      if (!claim.existing || now().getTime() - claim.existing.at.getTime() <= CLAIM_LIFETIME_MS) return undefined;
     }
     return undefined;
   }

@@ -9,7 +9,7 @@
 import { ImapFlow } from 'imapflow';
 import type { Mailbox } from '../config.js';
 import type { ImapModels } from '../db/models/imap.js';
-import { isDuplicateKey } from '../db/models.js';
+import { racingUpsert } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import { createLease } from './lease.js';
 
@@ -145,9 +145,8 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
   }
 
   async function saveState(uidValidity: string, lastUid: number): Promise<void> {
-    const write = () => ImapState.updateOne({ _id: mailbox }, { $set: { uidValidity, lastUid, updatedAt: now() } }, { upsert: true });
     // Two upserts racing (a lease handover mid-poll) can both try the insert; the loser updates.
-    await write().catch((err: unknown) => (isDuplicateKey(err) ? write() : Promise.reject(err)));
+    await racingUpsert(() => ImapState.updateOne({ _id: mailbox }, { $set: { uidValidity, lastUid, updatedAt: now() } }, { upsert: true }));
   }
 
   async function pollOnce(): Promise<PollResult> {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import { normalizeMessageId } from './message-id.js';
 import type { RawStore } from './raw-store.js';
 
@@ -98,26 +98,22 @@ export function createInboundStore(deps: { models: Models; raw: RawStore; onStor
   const { models, raw } = deps;
 
   async function writeRow(key: string, target: InboundTarget, message: InboundMessage, stored: { rawId: string; pieces: number; size: number; messageId: string | undefined }): Promise<StoredRow> {
-    try {
-      await models.InboundMail.create({
-        _id: key,
-        key,
-        mailbox: target.mailbox,
-        via: message.via,
-        recipient: target.recipient,
-        plusTag: target.plusTag,
-        envelopeFrom: message.envelopeFrom,
-        size: stored.size,
-        rawId: stored.rawId,
-        rawChunks: stored.pieces,
-        messageId: stored.messageId,
-        status: 'received',
-      });
-    } catch (err) {
-      // The unique `_id` is the guard: this message is in this mailbox already.
-      if (!isDuplicateKey(err)) throw err;
-      return { id: key, mailbox: target.mailbox, duplicate: true };
-    }
+    // The unique `_id` is the guard: a second copy finds this message in this mailbox already.
+    const written = await insertOnce(models.InboundMail, {
+      _id: key,
+      key,
+      mailbox: target.mailbox,
+      via: message.via,
+      recipient: target.recipient,
+      plusTag: target.plusTag,
+      envelopeFrom: message.envelopeFrom,
+      size: stored.size,
+      rawId: stored.rawId,
+      rawChunks: stored.pieces,
+      messageId: stored.messageId,
+      status: 'received',
+    });
+    if (!written) return { id: key, mailbox: target.mailbox, duplicate: true };
     deps.onStored(key, stored.size);
     return { id: key, mailbox: target.mailbox, duplicate: false };
   }

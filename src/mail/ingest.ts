@@ -10,8 +10,7 @@
  */
 import type { Config, Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
-import { claimOnce } from '../db/claims.js';
+import { claimOnce, insertOnce } from '../db/claims.js';
 import type { InboundMailDoc } from '../db/models/mail.js';
 import type { TicketKind } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
@@ -77,9 +76,7 @@ export function createMailIngest(deps: MailIngestDeps) {
     const ref = original?.ticketRef;
     for (const address of mail.failedRecipients) {
       // The first bounce for an address is the one kept.
-      await insertIfAbsent(() =>
-        models.Undeliverable.create({ _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now(), ...(ref ? { ticketRef: ref } : {}) }),
-      );
+      await insertOnce(models.Undeliverable, { _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now(), ...(ref ? { ticketRef: ref } : {}) });
     }
     if (ref) {
       const who = mail.failedRecipients.join(', ') || original?.address || 'the customer';
@@ -96,10 +93,7 @@ export function createMailIngest(deps: MailIngestDeps) {
 
   async function handleReply(ref: string, doc: InboundMailDoc, mail: ParsedMail, messageId: string): Promise<Outcome> {
     // The Message-ID row is the claim: a second run finds it and does not append the reply again.
-    try {
-      await models.MailMessage.create({ _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now() });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    if (!(await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now() }))) {
       const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
       const applied = ticket?.history.some((h) => h.action === 'customer_replied' && h.messageId === messageId);
       if (applied) {
@@ -130,7 +124,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       rule: decided.rule,
       citesRef,
     });
-    await insertIfAbsent(() => models.MailMessage.create({ _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now() }));
+    await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now() });
     await acknowledge(doc, mail, ticket.ref, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
@@ -224,6 +218,7 @@ export function createMailIngest(deps: MailIngestDeps) {
       await outbox.enqueue({
         key: `review:${doc._id}`,
         channel: 'slack',
+        kind: 'post',
         payload: { type: 'review_notice', inboundId: String(doc._id), mailbox: doc.mailbox, reason: outcome.reason ?? 'unknown', from: doc.envelopeFrom ?? undefined },
         lane: 'bulk',
       });

@@ -8,7 +8,7 @@
  * Processes' clocks must agree to well within leaseMs.
  */
 import type { LeaseModel } from '../db/models/imap.js';
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 
 export const DEFAULT_LEASE_MS = 60_000;
 
@@ -30,14 +30,9 @@ export function createLease(Lease: LeaseModel, opts: { leaseMs?: number } = {}):
 
   /** Inserts the lease row of one window for `holder`; says whether it was new, already this holder's, or another's. */
   async function takeWindow(id: string, holder: string, at: Date): Promise<'inserted' | 'mine' | 'theirs'> {
-    try {
-      await Lease.create({ _id: id, holder, at });
-      return 'inserted';
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const doc = await Lease.findById(id).lean();
-    return doc?.holder === holder ? 'mine' : 'theirs';
+    const got = await claimOnce(Lease, { _id: id, holder, at });
+    if (got.won) return 'inserted';
+    return got.existing?.holder === holder ? 'mine' : 'theirs';
   }
 
   // Only windows two or more behind: a process whose clock lags ours may still be in the last one,

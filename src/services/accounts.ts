@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { z } from 'zod';
-import { insertIfAbsent } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { isAccountId } from '../domain/account-id.js';
 import { addDays, isIsoDate } from '../domain/dates.js';
@@ -66,7 +66,7 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     retentionYears: a.retentionYears,
     projects: a.projects,
   };
-  const created = await insertIfAbsent(() => deps.models.Account.create(doc));
+  const created = await insertOnce(deps.models.Account, doc);
   const account = (await deps.models.Account.findById(a.id).lean<AccountDoc>())!;
   if (created && account.status === 'trial') {
     const t = trialDates(account.signupDate, deps.timeZone);
@@ -104,8 +104,11 @@ export interface AccountOverview {
 /** `/account`: the account, its pending scheduled changes (soonest first) and its open tickets. */
 export async function accountOverview(deps: PlanDeps, accountId: string): Promise<AccountOverview> {
   const doc = await loadAccount(deps, accountId);
-  const pending = await deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>();
-  const tickets = await deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>();
+  // Side by side: the answer waits for the slower of the two, not for both in turn.
+  const [pending, tickets] = await Promise.all([
+    deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>(),
+    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>(),
+  ]);
   const projects = (doc.projects ?? []).map((p) => ({ name: p.name, kind: p.kind as 'live' | 'test' }));
   return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets, projects };
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Mailbox } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import type { EmailPayload } from '../domain/email.js';
 import { staffReply } from '../domain/email-templates.js';
 import { replyAddress } from '../domain/reply-address.js';
@@ -68,7 +68,7 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     automatic: email.automatic,
   };
   await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now() });
-  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
+  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', kind: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
   // A person's answer (a reply from Slack, a migration or plan step), never an acknowledgement.
   if (!email.automatic) await deps.sla?.responded(email.ref);
   return messageId;
@@ -78,12 +78,7 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
 export async function takeAckSlot(deps: Pick<EmailDeps, 'models' | 'now'>, address: string): Promise<boolean> {
   const hour = Math.floor(deps.now().getTime() / 3_600_000);
   for (let slot = 0; slot < ACKS_PER_HOUR; slot += 1) {
-    try {
-      await deps.models.AckSlot.create({ _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() });
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    if (await insertOnce(deps.models.AckSlot, { _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() })) return true;
   }
   return false;
 }

@@ -5,7 +5,7 @@
  * than never. The effect is guarded by inserting `cancel:<ref>` into `migration_effects` (unique
  * `_id`), so it happens once however many run it.
  */
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import { formatInstant } from '../domain/dates.js';
@@ -45,13 +45,9 @@ export interface MigrationCancelDeps {
  */
 async function claim(deps: MigrationCancelDeps, log: Logger, ref: string, at: Date): Promise<{ at: Date; repair: boolean } | undefined> {
   const { models } = deps;
-  try {
-    await models.MigrationEffect.create({ _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
-    return { at, repair: false };
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
-  const existing = await models.MigrationEffect.findById(`cancel:${ref}`).lean();
+  const got = await claimOnce(models.MigrationEffect, { _id: `cancel:${ref}`, ref, at, ...(deps.processName ? { by: deps.processName } : {}) });
+  if (got.won) return { at, repair: false };
+  const existing = got.existing;
   if (!existing || at.getTime() - existing.at.getTime() < CANCEL_RUN_MS) return undefined;
   log.warn({ event: 'migration.cancel_repair', ref, claimedAt: existing.at.toISOString(), by: existing.by }, 'finishing a cancellation an earlier run left half-done');
   return { at: existing.at, repair: true };
@@ -98,8 +94,8 @@ export async function cancelC4s(deps: MigrationCancelDeps, data: { ref: string; 
   const line = { at, actor: 'system', action: 'c4s_cancelled', note: `C4S plan cancelled for ${accountId} in the billing system${via ? ` (${via})` : ''}, ${timing} its time ${formatInstant(runAt, deps.timeZone ?? 'UTC')}` };
   // The line is built from the claim alone, so a repair and a late original write add it once.
   await models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.c4sCancelledAt': at }, $addToSet: { history: line } });
-  await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
-  await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+  await outbox.enqueue({ key: `ticket-card:${ref}:c4s_cancelled`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await outbox.enqueue({ key: `handoff-update:${ref}:c4s_cancelled`, channel: 'slack', kind: 'update', payload: { type: 'handoff_card', ref }, ticketRef: ref });
   log.info({ event: 'migration.c4s_cancelled', ref, runAt: runAt.toISOString(), lateMs, repair }, 'C4S plan cancellation recorded');
   return 'cancelled';
 }

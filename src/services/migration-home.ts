@@ -5,6 +5,7 @@
  */
 import type { MigrationDeps } from './migrations.js';
 import { nextAction } from '../domain/migration-steps.js';
+import { OPEN_STATUSES } from '../domain/ticket.js';
 import { rolesOf } from './roles.js';
 import type { Ticket } from './tickets.js';
 
@@ -35,7 +36,14 @@ export async function migrationHome(deps: MigrationDeps, userId: string): Promis
   const isBilling = roles.includes('billing') || roles.includes('admin');
   const isSales = roles.includes('sales') || roles.includes('admin');
   if (!isBilling && !isSales) return {};
-  const rows = await deps.models.Ticket.find({ kind: 'migration', status: { $ne: 'closed' }, 'migration.stage': { $exists: true } }).sort({ number: 1 }).limit(200).lean<Ticket[]>();
+  // One query per open status: equalities FerretDB hands to its indexes, so the queue costs what the
+  // open migrations cost, not every migration ever handed off (the stage is checked here, not there).
+  const found = await Promise.all(OPEN_STATUSES.map((status) => deps.models.Ticket.find({ kind: 'migration', status }).sort({ number: 1 }).limit(200).lean<Ticket[]>()));
+  const rows = found
+    .flat()
+    .filter((t) => t.migration?.stage)
+    .sort((x, y) => x.number - y.number)
+    .slice(0, 200);
   const items = rows.map((t): MigrationListItem & { m: Migration } => {
     const m = t.migration!;
     return {

@@ -7,7 +7,7 @@
 import { linkClaims, readLink, signLink, type LinkClaims } from '../domain/migration-link.js';
 import { migrationLinkMail } from '../domain/migration-emails.js';
 import { reached } from '../domain/migration.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import { AppError } from '../errors.js';
 import { customerEmailOf, emailMigrationCustomer, mailContext, recordBillingStep, type LinkIssuer } from './migration-record.js';
 import type { MigrationDeps } from './migrations.js';
@@ -78,11 +78,8 @@ export async function sendNewLink(deps: MigrationDeps, input: { ref: string; use
   const to = customerEmailOf(ticket);
   if (!to) throw new AppError('conflict', `${ticket.ref} has no customer email on file, so there is no one to send a link to. Nothing was changed.`);
   const next = generationOf(ticket) + 1;
-  try {
-    await deps.models.MigrationEffect.create({ _id: `link:${ticket.ref}:${next}`, ref: ticket.ref, at: deps.now?.() ?? new Date() });
-  } catch (err) {
-    if (isDuplicateKey(err)) return `A new link was just sent on ${ticket.ref}; nothing changed.`;
-    throw err;
+  if (!(await insertOnce(deps.models.MigrationEffect, { _id: `link:${ticket.ref}:${next}`, ref: ticket.ref, at: deps.now?.() ?? new Date() }))) {
+    return `A new link was just sent on ${ticket.ref}; nothing changed.`;
   }
   const at = deps.now?.() ?? new Date();
   const updated = await recordBillingStep(

@@ -10,7 +10,7 @@ import { reached } from '../domain/migration.js';
 import { cardPayment, currentStep, customerPayRefusal, customerProjectsRefusal, journey, retrying, type JourneyStep, type StepState } from '../domain/migration-journey.js';
 import { withoutLinkTokens, type LinkClaims } from '../domain/migration-link.js';
 import { blockedReason, formatAmount } from '../domain/migration-steps.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import { AppError } from '../errors.js';
 import { PaymentUnavailable, type PaymentEvent, type PaymentPort } from '../payments/index.js';
 import { accountProjects, type AccountProject } from './accounts.js';
@@ -134,13 +134,7 @@ export async function pageVersion(deps: PageDeps, token: string): Promise<string
 }
 
 async function claimEffect(deps: PageDeps, key: string, ref: string): Promise<boolean> {
-  try {
-    await deps.models.MigrationEffect.create({ _id: key, ref, at: deps.now?.() ?? new Date() });
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
+  return insertOnce(deps.models.MigrationEffect, { _id: key, ref, at: deps.now?.() ?? new Date() });
 }
 
 /** Sessions older than this are not sent to again: Stripe's Checkout pages expire after 24 hours. */
@@ -255,12 +249,8 @@ export async function confirmPageProjects(deps: PageDeps, token: string, input: 
  * so the provider's retry is handled.
  */
 export async function handlePaymentEvent(deps: PageDeps, event: PaymentEvent): Promise<string> {
-  try {
-    await deps.models.StripeEvent.create({ _id: event.eventId, type: event.kind === 'ignored' ? event.type : event.kind, ...('ref' in event ? { ref: event.ref } : {}), at: deps.now?.() ?? new Date() });
-  } catch (err) {
-    if (isDuplicateKey(err)) return 'duplicate';
-    throw err;
-  }
+  const claimed = await insertOnce(deps.models.StripeEvent, { _id: event.eventId, type: event.kind === 'ignored' ? event.type : event.kind, ...('ref' in event ? { ref: event.ref } : {}), at: deps.now?.() ?? new Date() });
+  if (!claimed) return 'duplicate';
   try {
     return await recordPaymentEvent(deps, event);
   } catch (err) {

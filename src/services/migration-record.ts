@@ -30,8 +30,8 @@ export async function recordBillingStep(
   const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const key = `${line.action}:${line.at.getTime()}`;
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
-  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', kind: 'update', payload: { type: 'handoff_card', ref }, ticketRef: ref });
   return updated;
 }
 

@@ -5,7 +5,7 @@
  * unique `_id` in `migration_effects` (so the same submission retried changes nothing), writes the
  * ticket once, updates both cards, and emails the customer the next step.
  */
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import type { RenderedMail } from '../domain/email-templates.js';
 import { reached, type MigrationStage } from '../domain/migration.js';
 import {
@@ -53,13 +53,7 @@ function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
 
 /** Claims a step's effect; false when this key was taken already (the same request again). */
 async function claimStepEffect(deps: MigrationDeps, key: string, ref: string): Promise<boolean> {
-  try {
-    await deps.models.MigrationEffect.create({ _id: key, ref, at: deps.now() });
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
+  return insertOnce(deps.models.MigrationEffect, { _id: key, ref, at: deps.now() });
 }
 
 /**
@@ -231,8 +225,8 @@ async function closeOpenCheckout(deps: MigrationDeps, ref: string, m: Migration)
 
 /** A line in the thread of both cards: the billing channel's handoff and the team's ticket card. */
 export async function tellThreads(deps: MigrationDeps, ref: string, key: string, text: string): Promise<void> {
-  await deps.outbox.enqueue({ key: `thread:${ref}:${key}`, channel: 'slack', payload: { type: 'thread_reply', ref, text }, ticketRef: ref });
-  await deps.outbox.enqueue({ key: `handoff-thread:${ref}:${key}`, channel: 'slack', payload: { type: 'thread_reply', ref, text, post: 'handoff' }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `handoff-thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text, post: 'handoff' }, ticketRef: ref });
 }
 
 /** Billing confirms the live and test projects to migrate. */
@@ -302,6 +296,7 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
   await deps.outbox.enqueue({
     key: `thread:${ref}:proposed:${reply.messageId}`,
     channel: 'slack',
+    kind: 'thread_reply',
     payload: { type: 'thread_reply', ref, text: `:card_index_dividers: ${escapeText(reply.from)} named projects, but they are not confirmed: ${escapeText(why)}` },
     ticketRef: ref,
   });
@@ -379,7 +374,7 @@ export async function completeMigration(deps: MigrationDeps, input: { ref: strin
     email: { key: 'completed', mail: migrationCompletedMail(mailContext(ticket, deps.links), projects) },
   });
   const text = introductionText(updated, team);
-  if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
-  await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
+  if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', kind: 'dm', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
+  await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
   return `Completed: ${ticket.ref} is on Enterprise. ${toldCustomer(emailed, 'sent the confirmation')}${m.salesUserId ? ` <@${m.salesUserId}> was asked to introduce the account team.` : ''}`;
 }

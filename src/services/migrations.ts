@@ -3,7 +3,7 @@
  * is a `migration_handoffs` row keyed by account ID (a unique `_id` insert), so two handoffs for
  * one account cannot both win and a retried submission (same view) repeats nothing.
  */
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
 import type { MigrationHandoffDoc } from '../db/models/migration.js';
 import { formatInstant } from '../domain/dates.js';
 import { c4sCancellationAt, dayIn, STAGE_LABELS, type IsoDate } from '../domain/migration.js';
@@ -85,13 +85,9 @@ async function openMigrationOf(deps: MigrationDeps, accountId: string): Promise<
 /** Takes the account's guard for this view; `first` is false when this view already held it (a retry). */
 async function takeGuard(deps: MigrationDeps, input: HandoffInput, ref: string): Promise<{ guard: MigrationHandoffDoc; first: boolean }> {
   const row = { _id: input.accountId, ref, viewId: input.viewId, at: deps.now() };
-  try {
-    await deps.models.MigrationHandoff.create(row);
-    return { guard: row, first: true };
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
-  const winner = await deps.models.MigrationHandoff.findById(input.accountId).lean();
+  const got = await claimOnce(deps.models.MigrationHandoff, row);
+  if (got.won) return { guard: row, first: true };
+  const winner = got.existing;
   if (!winner || winner.viewId !== input.viewId) throw alreadyHandedOff(winner?.ref ?? ref);
   return { guard: winner, first: false };
 }
@@ -121,7 +117,7 @@ export async function handOff(deps: MigrationDeps, input: HandoffInput): Promise
   }
   const { guard, first } = held ? { guard: held, first: false } : await takeGuard(deps, input, ref);
   const ticket = await recordHandoff(deps, guard, input);
-  await deps.outbox.enqueue({ key: `handoff-card:${guard.ref}:${input.viewId}`, channel: 'slack', payload: { type: 'handoff_card', ref: guard.ref }, ticketRef: guard.ref });
+  await deps.outbox.enqueue({ key: `handoff-card:${guard.ref}:${input.viewId}`, channel: 'slack', kind: 'post', payload: { type: 'handoff_card', ref: guard.ref }, ticketRef: guard.ref });
   if (first) deps.log.info({ event: 'migration.handed_off', ref: guard.ref, accountId: input.accountId, actor: input.userId }, 'migration handed off');
   return { ticket, first };
 }
@@ -152,7 +148,7 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
     { returnDocument: 'after' },
   ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${guard.ref}.`);
-  await deps.outbox.enqueue({ key: `ticket-card:${guard.ref}:handed_off:${input.viewId}`, channel: 'slack', payload: { type: 'ticket_card', ref: guard.ref }, ticketRef: guard.ref });
+  await deps.outbox.enqueue({ key: `ticket-card:${guard.ref}:handed_off:${input.viewId}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref: guard.ref }, ticketRef: guard.ref });
   return updated;
 }
 

@@ -3,7 +3,7 @@
  * is asked for; if the process dies in between, the outbox sweep job finds the row.
  */
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import type { EmailPayload } from '../domain/email.js';
 import type { Outbox } from './ports.js';
 
@@ -30,10 +30,41 @@ export type SlackIntent =
   /** An SLA breach: to SLACK_CHANNEL_ESCALATION, or the ticket's team channel. */
   | { type: 'escalation'; ref: string; text: string };
 
+/**
+ * What a row does, said by whoever writes it, so the deliverer never guesses from its key:
+ * `post` makes a new Slack message (a ticket card's first post, the handoff card, a review
+ * notice), `update` edits a card posted before (and waits for that post), `thread_reply` answers
+ * in a card's thread, `dm` writes to one person, `email` sends an email.
+ */
+export type OutboxKind = 'post' | 'update' | 'thread_reply' | 'dm' | 'email';
+export const OUTBOX_KINDS: readonly OutboxKind[] = ['post', 'update', 'thread_reply', 'dm', 'email'];
+
+/**
+ * The row's kind. Rows written before the field existed (still pending after an upgrade, or kept
+ * sent/dead for review) have none; for them it is derived once, here, from what their keys and
+ * payloads always said, so no deliverer reads keys again.
+ */
+export function kindOf(row: { kind?: string | null; channel: string; key: string; payload: unknown }): OutboxKind {
+  if (row.kind && (OUTBOX_KINDS as readonly string[]).includes(row.kind)) return row.kind as OutboxKind;
+  if (row.channel === 'email') return 'email';
+  switch ((row.payload as { type?: string } | null)?.type) {
+    case 'thread_reply':
+      return 'thread_reply';
+    case 'direct_message':
+      return 'dm';
+    case 'ticket_card':
+      return row.key.endsWith(':opened') ? 'post' : 'update';
+    case 'handoff_card':
+      return row.key.startsWith('handoff-card:') ? 'post' : 'update';
+    default:
+      return 'post';
+  }
+}
+
 /** `lane` defaults to interactive: only the mail path knows its rows can wait. */
 export type OutboxEntry =
-  | { key: string; channel: 'slack'; payload: SlackIntent; ticketRef?: string; lane?: OutboxLane }
-  | { key: string; channel: 'email'; payload: EmailPayload; ticketRef?: string; lane?: OutboxLane };
+  | { key: string; channel: 'slack'; kind: Exclude<OutboxKind, 'email'>; payload: SlackIntent; ticketRef?: string; lane?: OutboxLane }
+  | { key: string; channel: 'email'; kind: 'email'; payload: EmailPayload; ticketRef?: string; lane?: OutboxLane };
 
 /**
  * `deliverSoon` hands a new row to this process's delivery lane at once; retries and rows this
@@ -50,17 +81,9 @@ export function createOutbox(
   return {
     async enqueue(entry) {
       const lane = entry.lane ?? 'interactive';
-      let inserted = true;
-      let id: unknown;
-      try {
-        const row = await models.Outbox.create({ _id: entry.key, ...entry, lane, status: 'pending', attempts: 0, nextAttemptAt: now() });
-        id = row._id;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        inserted = false;
-      }
+      const inserted = await insertOnce(models.Outbox, { _id: entry.key, ...entry, lane, status: 'pending', attempts: 0, nextAttemptAt: now() });
       // A channel that is off (Slack without credentials) keeps its rows until it is on.
-      if (inserted && channelsOn.has(entry.channel)) deliverSoon(String(id), lane);
+      if (inserted && channelsOn.has(entry.channel)) deliverSoon(entry.key, lane);
       return inserted;
     },
   };

@@ -5,7 +5,7 @@
  * cancellation. Every step after the claim is idempotent (billing by key, `$set`, outbox rows by
  * key, history lines by value), so a takeover after a crash repeats nothing visible.
  */
-import { backoff } from '../backoff.js';
+import { backoff, type BackoffPolicy } from '../backoff.js';
 import type { AccountDoc } from '../db/models/account.js';
 import { BillingUnavailable, type BillingEventType } from './ports.js';
 import { addDays, dayIn, formatInstant, localMidnight } from '../domain/dates.js';
@@ -27,6 +27,8 @@ import {
 
 /** A claim older than this whose change is still not applied belongs to a process that died mid-way. */
 const STALE_CLAIM_MS = 2 * 60_000;
+/** Billing said "later" (or the database stumbled): 2 s after the first failure, doubling to 15 minutes. */
+const BILLING_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 15 * 60_000 };
 /** The billing system's event for each change; a region change is not billed. */
 const BILLING_TYPE: Record<ChangeType, BillingEventType | undefined> = {
   upgrade: 'upgrade',
@@ -107,7 +109,7 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     // Billing said "later", or the database stumbled half-way: free the guard (so the retry, or a
     // cancellation meanwhile, can take it) and try again later. Every step is idempotent.
     const attempts = (change.billingAttempts ?? 0) + 1;
-    const retryAt = new Date(at.getTime() + backoff(attempts, 1000, 15 * 60_000));
+    const retryAt = new Date(at.getTime() + backoff(attempts, BILLING_BACKOFF));
     await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
     await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } });
     await deps.jobs.retry(changeId, retryAt, (err as Error).message);

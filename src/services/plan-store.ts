@@ -5,7 +5,7 @@
  * whoever first inserts its id into `plan_effects` (unique `_id`); see `claim`.
  */
 import type { Mailbox } from '../config.js';
-import { insertIfAbsent, isDuplicateKey } from '../db/models.js';
+import { claimOnce, insertOnce } from '../db/claims.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
 import { formatInstant } from '../domain/dates.js';
@@ -119,7 +119,7 @@ export async function noteOnTicket(deps: PlanDeps, ref: string | null | undefine
   if (!ticket) return;
   if (ticket.history.some((h) => h.action === line.action && h.note?.endsWith(tag))) return;
   await deps.models.Ticket.updateOne({ _id: ref }, { $push: { history: { ...line, note: `${line.note} ${tag}` } } });
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:plan:${changeId}:${line.action}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({ key: `ticket-card:${ref}:plan:${changeId}:${line.action}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
 }
 
 type MailKind = 'scheduled' | 'cancelled' | 'applied';
@@ -182,7 +182,7 @@ interface NewChange {
 export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule: boolean }): Promise<{ change: PlanChange; created: boolean }> {
   const now = nowOf(deps);
   if (SLOTTED.has(c.type)) {
-    const took = await insertIfAbsent(() => deps.models.PlanSlot.create({ _id: slotKey(c.account._id, c.type), changeId: c._id, at: now }));
+    const took = await insertOnce(deps.models.PlanSlot, { _id: slotKey(c.account._id, c.type), changeId: c._id, at: now });
     if (!took) {
       const slot = await deps.models.PlanSlot.findById(slotKey(c.account._id, c.type)).lean();
       if (slot && slot.changeId !== c._id) {
@@ -208,7 +208,7 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
     ...(c.proration ? { lines: c.proration.lines, amountCents: c.proration.totalCents, periodEnd: c.proration.periodEnd } : {}),
     ...(c.follows?.length ? { follows: c.follows.map((f) => ({ type: f.type, dueAt: f.dueAt, day: f.day })) } : {}),
   };
-  const created = await insertIfAbsent(() => deps.models.PlanChange.create(doc));
+  const created = await insertOnce(deps.models.PlanChange, doc);
   const change = (await deps.models.PlanChange.findById(c._id).lean()) as PlanChange;
   // A repeat writes the due row again, so a crash between the insert and the row is repaired.
   if (opts.schedule && change.status === 'scheduled') await deps.jobs.schedule(c._id, change.dueAt);
@@ -222,12 +222,7 @@ export async function freeSlot(deps: PlanDeps, change: PlanChange): Promise<void
 
 /** Inserts the change's guard; returns the guard already there when another got it first. */
 export async function claim(deps: PlanDeps, changeId: string, outcome: 'applied' | 'cancelled', at: Date): Promise<{ won: true } | { won: false; existing: { outcome: string; at: Date } | null }> {
-  try {
-    await deps.models.PlanEffect.create({ _id: changeId, outcome, at, ...(deps.processName ? { by: deps.processName } : {}) });
-    return { won: true };
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    const existing = await deps.models.PlanEffect.findById(changeId).lean();
-    return { won: false, existing: existing ? { outcome: existing.outcome, at: existing.at } : null };
-  }
+  const got = await claimOnce(deps.models.PlanEffect, { _id: changeId, outcome, at, ...(deps.processName ? { by: deps.processName } : {}) });
+  if (got.won) return got;
+  return { won: false, existing: got.existing ? { outcome: got.existing.outcome, at: got.existing.at } : null };
 }

@@ -15,7 +15,7 @@ import { formatInstant } from '../domain/dates.js';
 import { escapeText } from '../domain/slack-text.js';
 import { resumedTimer, SLA_STEPS, SLA_TARGETS, startTimers, stepTimes, TARGET_LABELS, type SlaState, type SlaStep, type SlaTarget } from '../domain/sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
-import type { TicketKind } from '../domain/ticket.js';
+import { openForOf, type TicketKind } from '../domain/ticket.js';
 import type { DueWork } from '../jobs/due-work.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -100,7 +100,7 @@ export function createSla(deps: SlaDeps): Sla {
   }
 
   async function cardUpdate(ref: string, why: string): Promise<void> {
-    await deps.outbox.enqueue({ key: `ticket-card:${ref}:sla:${why}`, channel: 'slack', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+    await deps.outbox.enqueue({ key: `ticket-card:${ref}:sla:${why}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
   }
 
   /** Who is told in the thread: the owner, or the team's members when nobody owns it. */
@@ -121,7 +121,7 @@ export function createSla(deps: SlaDeps): Sla {
     const note = `no answer to the customer by ${Math.round(rules.reminderAt * 100)} % of the first-response target: <@${ticket.assignee}> → <@${next}>`;
     const updated = (await models.Ticket.findOneAndUpdate(
       { _id: ticket.ref },
-      { $set: { assignee: next, status: 'claimed' }, $push: { history: { at: now(), actor: 'system', action: 'reassigned', note, key } } },
+      { $set: { assignee: next, status: 'claimed', openFor: openForOf({ ...ticket, assignee: next, status: 'claimed' }) }, $push: { history: { at: now(), actor: 'system', action: 'reassigned', note, key } } },
       { returnDocument: 'after' },
     ).lean()) as Ticket | null;
     await cardUpdate(ticket.ref, 'replaced');
@@ -150,6 +150,7 @@ export function createSla(deps: SlaDeps): Sla {
       await deps.outbox.enqueue({
         key: `sla:${ref}:${target}:remind`,
         channel: 'slack',
+        kind: 'thread_reply',
         payload: { type: 'thread_reply', ref, text: `:alarm_clock: ${await mentionsFor(ticket)}: the ${label} on ${ticket.ref} is due at ${when}.` },
         ticketRef: ref,
       });
@@ -167,6 +168,7 @@ export function createSla(deps: SlaDeps): Sla {
       const posted = await deps.outbox.enqueue({
         key: `sla:${ref}:${target}:breach`,
         channel: 'slack',
+        kind: 'post',
         payload: { type: 'escalation', ref, text: `:rotating_light: ${title}: the ${label} target was missed (due ${when}). Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.` },
         ticketRef: ref,
       });
@@ -176,6 +178,7 @@ export function createSla(deps: SlaDeps): Sla {
         await deps.outbox.enqueue({
           key: `sla:${ref}:${target}:breach-dm`,
           channel: 'slack',
+          kind: 'dm',
           payload: { type: 'direct_message', user: ticket.assignee, text: `:rotating_light: You own ${title}; its ${label} target was missed (due ${when}).` },
           ticketRef: ref,
         });
@@ -190,6 +193,7 @@ export function createSla(deps: SlaDeps): Sla {
       await deps.outbox.enqueue({
         key: `sla:${ref}:${target}:admins:${admin._id}`,
         channel: 'slack',
+        kind: 'dm',
         payload: { type: 'direct_message', user: admin._id, text: `:rotating_light: ${title} (${ticket.team}) still has no ${label}: it was due ${when}. Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.` },
         ticketRef: ref,
       });

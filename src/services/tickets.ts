@@ -2,9 +2,10 @@
 import { randomInt } from 'node:crypto';
 import type { Mailbox, Team } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { claimOnce } from '../db/claims.js';
+import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, openForOf, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -52,15 +53,9 @@ const MAX_NUMBER_ATTEMPTS = 100;
  * on tickets.number is the guard, and a collision simply asks again.
  */
 async function nextNumber(models: Models): Promise<number> {
-  for (let i = 0; i < 5; i += 1) {
-    try {
-      const doc = await models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
-      return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // two first-ever upserts raced; the loser tries again
-    }
-  }
-  throw new Error('could not allocate a ticket number');
+  // Two first-ever upserts can race; the loser goes again.
+  const doc = await racingUpsert(() => models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
+  return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
 }
 
 async function ticketForKey(models: Models, key: string): Promise<Ticket | null> {
@@ -82,52 +77,56 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   const team = teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined);
   const owner = !ticket && deps.assign?.[team] === 'round-robin' ? await roundRobinOwner(models, team) : undefined;
   const sla = deps.sla?.timersFor({ kind: input.kind, source: input.source }, now);
+  const openedBy = input.source.channel === 'slack' ? input.source.slackUserId : undefined;
+  const status = owner ? 'claimed' : 'new';
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
     // Concurrent requests can be handed the same hint (the $inc is not atomic on FerretDB): after a
     // collision, move past the number seen taken, spread by a random step so contenders part.
     const hint = await nextNumber(models);
     const number = taken > 0 ? Math.max(hint, taken + 1 + randomInt(attempt + 1)) : hint;
     const ref = formatRef(number);
-    try {
-      await models.Ticket.create({
+    const numbered = await claimOnce(
+      models.Ticket,
+      {
         _id: ref,
         number,
         ref,
         kind: input.kind,
-        status: owner ? 'claimed' : 'new',
+        status,
         title: input.title,
         description: input.description,
         accountId: input.accountId,
         team,
         source: input.source,
-        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId } : {}),
+        ...(openedBy ? { openedBy } : {}),
+        openFor: openForOf({ status, openedBy, assignee: owner }),
+        ...(owner ? { assignee: owner } : {}),
+        ...(sla ? { sla } : {}),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
         citesRef: input.citesRef,
-        ...(owner ? { assignee: owner } : {}),
-        ...(sla ? { sla } : {}),
         history: [
           { at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` },
           ...(owner ? [{ at: now, actor: 'system', action: 'assigned', note: `assigned to <@${owner}> (round-robin)` }] : []),
         ],
-      });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      },
+      { readExisting: false },
+    );
+    if (!numbered.won) {
       taken = number;
       ticket = await ticketForKey(models, input.idempotencyKey); // number taken: maybe by this very request
       continue;
     }
     // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
     if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
-    try {
-      await models.TicketKey.create({ _id: input.idempotencyKey, ref });
+    const keyed = await claimOnce(models.TicketKey, { _id: input.idempotencyKey, ref });
+    if (keyed.won) {
       ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    } else {
       await models.Ticket.deleteOne({ _id: ref });
-      ticket = await ticketForKey(models, input.idempotencyKey);
+      ticket = keyed.existing ? ((await models.Ticket.findById(keyed.existing.ref).lean()) as Ticket | null) : await ticketForKey(models, input.idempotencyKey);
     }
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
@@ -138,6 +137,7 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   await deps.outbox.enqueue({
     key: `ticket-card:${ticket.ref}:opened`,
     channel: 'slack',
+    kind: 'post',
     payload: { type: 'ticket_card', ref: ticket.ref },
     ticketRef: ticket.ref,
     lane: laneOf(input.source),
@@ -162,32 +162,15 @@ export async function findTicket(models: Models, refText: string): Promise<Ticke
   return ticket;
 }
 
-/** Tickets the user opened or has claimed, newest first. */
-export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
-  // Two lookups on top-level fields, not one `$or` (nor `source.slackUserId`): FerretDB hands only
-  // equality on top-level fields to its backend, so either of those read every ticket (App Home
-  // took seconds with a few thousand tickets).
-  const [opened, owned] = await Promise.all([
-    models.Ticket.find({ openedBy: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>(),
-    models.Ticket.find({ assignee: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>(),
-  ]);
-  const byRef = new Map([...opened, ...owned].map((t) => [t._id, t]));
-  return [...byRef.values()].sort((a, b) => b.number - a.number).slice(0, limit);
-}
-
 /**
- * Tickets opened in Slack before `openedBy` existed get it, a page at a time (once per start; a
- * scan, since the filter is on a nested field, but only until every ticket has it).
+ * The open tickets the user opened or has claimed, newest first. Only open ones: they are the
+ * user's work, and their number stays small while closed history grows for years. One equality
+ * on the top-level `openFor`: FerretDB pushes only such filters down to its indexes, and sorts
+ * and limits in memory whatever the filter let through, so an `$or`, a dotted field or a filter
+ * matching closed tickets too would read every ticket the user ever had.
  */
-export async function backfillOpenedBy(models: Models): Promise<number> {
-  let done = 0;
-  for (;;) {
-    const page = await models.Ticket.find({ 'source.channel': 'slack', openedBy: null }).select({ _id: 1, source: 1 }).limit(500).lean();
-    const todo = page.filter((t) => t.source?.slackUserId);
-    for (const t of todo) await models.Ticket.updateOne({ _id: t._id }, { $set: { openedBy: t.source!.slackUserId } });
-    done += todo.length;
-    if (page.length < 500 || todo.length === 0) return done;
-  }
+export async function ticketsOf(models: Models, slackUserId: string, limit = 10): Promise<Ticket[]> {
+  return models.Ticket.find({ openFor: slackUserId }).sort({ number: -1 }).limit(limit).lean<Ticket[]>();
 }
 
 async function changeTicket(
@@ -206,6 +189,7 @@ async function changeTicket(
   await deps.outbox.enqueue({
     key: `ticket-card:${ref}:${change.action}:${updated.history.length}`,
     channel: 'slack',
+    kind: 'update',
     payload: { type: 'ticket_card', ref },
     ticketRef: ref,
   });
@@ -218,14 +202,14 @@ export async function claimTicket(deps: TicketDeps, refText: string, userId: str
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `claim ${ticket.ref}`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
   if (ticket.assignee === userId) return ticket; // a repeated click changes nothing
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed' }, action: 'claimed' });
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed', openFor: openForOf({ ...ticket, assignee: userId, status: 'claimed' }) }, action: 'claimed' });
 }
 
 export async function closeTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
-  const closed = await changeTicket(deps, ticket.ref, userId, { set: { status: 'closed' }, action: 'closed' });
+  const closed = await changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
   await deps.sla?.closed(ticket.ref);
   await deps.csatHooks?.closed(closed);
   return closed;
@@ -257,7 +241,7 @@ export async function reassignTicket(deps: TicketDeps, refText: string, userId: 
   if (ticket.assignee === owner) return ticket;
   const status = ticket.status === 'new' ? 'claimed' : ticket.status;
   const note = `${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'} → <@${owner}>`;
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: owner, status }, action: 'reassigned', note });
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: owner, status, openFor: openForOf({ ...ticket, assignee: owner, status }) }, action: 'reassigned', note });
 }
 
 /**
@@ -286,12 +270,19 @@ export async function recordOnTicket(
     await deps.outbox.enqueue({
       key: `ticket-card:${ref}:${entry.action}:${updated.history.length}`,
       channel: 'slack',
+      kind: 'update',
       payload: { type: 'ticket_card', ref },
       ticketRef: ref,
       ...(change.lane ? { lane: change.lane } : {}),
     });
   }
   return updated;
+}
+
+/** A closed or waiting ticket a customer wrote to again: back to its owner, or to the queue. */
+function reopened(current: Ticket): Record<string, unknown> {
+  const status = current.assignee ? 'claimed' : 'new';
+  return { status, openFor: openForOf({ ...current, status }) };
 }
 
 /** A customer's email joined the ticket: history, participant, reopened if closed, and a line in its Slack thread (bulk: mail caused them). */
@@ -307,11 +298,12 @@ export async function addCustomerReply(
     deps,
     ref,
     { actor: `email:${reply.from}`, action: 'customer_replied', note: reply.excerpt, messageId: reply.messageId },
-    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: { status: current.assignee ? 'claimed' : 'new' } } : {}) },
+    { addParticipant: reply.from, updateCard: reopen, lane: 'bulk', ...(reopen ? { set: reopened(current) } : {}) },
   );
   await deps.outbox.enqueue({
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
+    kind: 'thread_reply',
     payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
     ticketRef: ref,
     lane: 'bulk',

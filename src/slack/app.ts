@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, type Middleware, type AnyMiddlewareArgs } from '@slack/bolt';
 import type { SlackConfig } from '../config.js';
 import type { Models } from '../db/models.js';
-import { isDuplicateKey } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
 import { slackLogger, type Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerHandlers, type HandlerDeps } from '../../handlers/index.js';
@@ -54,14 +54,9 @@ function retryGuard(models: Models, log: Logger): Middleware<AnyMiddlewareArgs> 
     if (kind === 'event') {
       const eventId = (body as { event_id?: string }).event_id;
       if (eventId) {
-        try {
-          await models.SlackDelivery.create({ _id: `event:${eventId}`, at: new Date() });
-        } catch (err) {
-          if (isDuplicateKey(err)) {
-            log.info({ event: 'slack.retry_dropped', kind, eventId, retryNum }, 'event already handled');
-            return;
-          }
-          throw err;
+        if (!(await insertOnce(models.SlackDelivery, { _id: `event:${eventId}`, at: new Date() }))) {
+          log.info({ event: 'slack.retry_dropped', kind, eventId, retryNum }, 'event already handled');
+          return;
         }
       }
     } else if (retryNum !== undefined && retryNum > 0 && (kind === 'command' || kind === 'action')) {
@@ -93,7 +88,7 @@ export function createSlackApp(opts: {
   let app: App;
   if (config.mode === 'socket') {
     // installerOptions.clientOptions is where Bolt's Socket Mode client reads the API URL for apps.connections.open.
-    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions } });
+    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions }, convoStore: false });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret ?? '',
@@ -102,7 +97,8 @@ export function createSlackApp(opts: {
       // Lets the middleware label the raw request so the HTTP layer can time the ack per kind.
       customPropertiesExtractor: (req) => ({ httpRequest: req }),
     });
-    app = new App({ token: config.botToken, receiver, logger, clientOptions });
+    // No conversation store: no listener reads it, and Bolt's in-memory one costs every request a lookup.
+    app = new App({ token: config.botToken, receiver, logger, clientOptions, convoStore: false });
   }
 
   // Counted first, before any listener acks: a caller who has the response can see the work.

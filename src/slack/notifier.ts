@@ -7,12 +7,13 @@
 import { ErrorCode, WebClient } from '@slack/web-api';
 import type { KnownBlock } from '@slack/types';
 import type { Team } from '../config.js';
-import { insertIfAbsent, type Models } from '../db/models.js';
+import { insertOnce } from '../db/claims.js';
+import type { Models } from '../db/models.js';
 import type { OutboxDoc } from '../db/models/outbox.js';
 import { LOOKUP_MAX_PAGES, SLACK_CALL_TIMEOUT_MS } from '../jobs/delivery-timing.js';
 import { DeliveryError, type Attempt, type Deliverer } from '../jobs/outbox.js';
 import { slackLogger, type Logger } from '../logger.js';
-import type { SlackIntent } from '../services/outbox.js';
+import { kindOf, type SlackIntent } from '../services/outbox.js';
 import { ticketCard } from '../../views/ticket-card.js';
 import { reviewNotice } from '../../views/review-notice.js';
 import { handoffCard } from '../../views/handoff-card.js';
@@ -142,50 +143,44 @@ export function createSlackDeliverer(deps: {
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
       return { channel: posted.channel, ts: posted.ts, updated: true };
     }
-    // Only the "opened" row posts the card; later updates wait for it so a ticket never gets two cards.
-    if (!row.key.endsWith(':opened')) throw new DeliveryError(`card for ${ref} not posted yet`, { retryAfterMs: 2000 });
+    // Only the row that posts the card posts it; updates wait for it so a ticket never gets two cards.
+    if (kindOf(row) !== 'post') throw new DeliveryError(`card for ${ref} not posted yet`, { retryAfterMs: 2000 });
     const post = await postOnce(row, attempt, { channel: channels[ticket.team as Team] }, card);
-    await insertIfAbsent(() => models.SlackPost.create({ _id: `card:${ref}`, channel: post.channel, ts: post.ts, at: new Date() }));
+    await insertOnce(models.SlackPost, { _id: `card:${ref}`, channel: post.channel, ts: post.ts, at: new Date() });
     return { ...post };
   }
 
   /**
-   * The handoff posts once to billing (rows keyed `handoff-card:`); later rows (scheduled, withdrawn,
-   * cancelled) update that post in place and wait for it, so billing never gets two cards.
+   * The handoff posts once to billing (the handoff's `post` row; a repeat of it finds the post);
+   * later rows (scheduled, withdrawn, cancelled) update that post in place and wait for it, so
+   * billing never gets two cards.
    */
   async function handoffCardDelivery(row: OutboxDoc, attempt: Attempt, ref: string): Promise<Record<string, unknown>> {
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket?.migration) throw new DeliveryError(`no handoff on ${ref}`, { permanent: true });
     const posted = await models.SlackPost.findById(`handoff:${ref}`).lean();
     const card = handoffCard({ ref: ticket.ref, timeZone, migration: ticket.migration });
+    const kind = kindOf(row);
     if (posted) {
-      if (row.key.startsWith('handoff-card:')) return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
+      if (kind === 'post') return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
       return { channel: posted.channel, ts: posted.ts, updated: true };
     }
-    if (!row.key.startsWith('handoff-card:')) throw new DeliveryError(`handoff for ${ref} not posted yet`, { retryAfterMs: 2000 });
+    if (kind !== 'post') throw new DeliveryError(`handoff for ${ref} not posted yet`, { retryAfterMs: 2000 });
     const post = await postOnce(row, attempt, { channel: channels.billing }, card);
-    await insertIfAbsent(() => models.SlackPost.create({ _id: `handoff:${ref}`, channel: post.channel, ts: post.ts, at: new Date() }));
+    await insertOnce(models.SlackPost, { _id: `handoff:${ref}`, channel: post.channel, ts: post.ts, at: new Date() });
     return { ...post };
   }
 
-  return async (row, attempt) => {
-    const intent = row.payload as SlackIntent;
+  /** Posts or updates a card, or posts a review notice: the intent says which message. */
+  async function message(row: OutboxDoc, attempt: Attempt, intent: SlackIntent): Promise<Record<string, unknown>> {
     switch (intent.type) {
       case 'ticket_card':
         return ticketCardDelivery(row, attempt, intent.ref);
       case 'handoff_card':
         return handoffCardDelivery(row, attempt, intent.ref);
-      case 'thread_reply': {
-        // `post`: the billing channel's handoff card, or (by default) the team's ticket card.
-        const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
-        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
-        return { ...(await postOnce(row, attempt, { channel: post.channel, threadTs: post.ts }, { text: intent.text.slice(0, 3900) })) };
-      }
       case 'review_notice':
         return { ...(await postOnce(row, attempt, { channel: channels.support }, reviewNotice(intent))) };
-      case 'direct_message':
-        return { ...(await postOnce(row, attempt, { user: intent.user }, { text: intent.text })) };
       case 'escalation': {
         const ticket = await models.Ticket.findById(intent.ref).select({ team: 1 }).lean();
         if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
@@ -193,7 +188,29 @@ export function createSlackDeliverer(deps: {
         return { ...(await postOnce(row, attempt, { channel }, { text: intent.text.slice(0, 3900) })) };
       }
       default:
-        throw new DeliveryError(`unknown slack intent ${(intent as { type?: string }).type}`, { permanent: true });
+        throw new DeliveryError(`slack intent ${intent.type} cannot be a post or an update`, { permanent: true });
+    }
+  }
+
+  return async (row, attempt) => {
+    const intent = row.payload as SlackIntent;
+    const kind = kindOf(row);
+    switch (kind) {
+      case 'post':
+      case 'update':
+        return message(row, attempt, intent);
+      case 'thread_reply': {
+        if (intent.type !== 'thread_reply') throw new DeliveryError(`a thread reply row holds a ${intent.type}`, { permanent: true });
+        // `post`: the billing channel's handoff card, or (by default) the team's ticket card.
+        const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
+        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        return { ...(await postOnce(row, attempt, { channel: post.channel, threadTs: post.ts }, { text: intent.text.slice(0, 3900) })) };
+      }
+      case 'dm':
+        if (intent.type !== 'direct_message') throw new DeliveryError(`a DM row holds a ${intent.type}`, { permanent: true });
+        return { ...(await postOnce(row, attempt, { user: intent.user }, { text: intent.text })) };
+      default:
+        throw new DeliveryError(`slack cannot deliver a row of kind ${kind}`, { permanent: true });
     }
   };
 }

@@ -210,8 +210,9 @@ describe('parseMail from a stream', () => {
       clearInterval(sample);
     }
     // The message is about 108 MiB on the wire; parsed from one buffer it took about 2.5 times
-    // that. Streamed, what is held is a few chunks in flight and garbage not yet collected.
-    expect(grew).toBeLessThan(64 * MiB);
+    // that (some 270 MiB). Streamed, what is held is a few chunks in flight and garbage not yet
+    // collected, which depends on when the collector runs: 30-90 MiB seen on a loaded machine.
+    expect(grew).toBeLessThan(128 * MiB);
     expect(mail.subject).toBe('Contract');
     expect(mail.text).toContain('Both files attached.');
     expect(mail.attachments.map((a) => [a.filename, a.kept])).toEqual([

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApp, type RunningApp, type StartOptions } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { postSigned, type PostOptions, type PostResult, type SlackRequest } from './slack-requests.js';
 import type { FakeSlack } from './fake-slack.js';
 
@@ -54,6 +54,8 @@ export async function startTestApp(opts: {
   env?: Record<string, string>;
   databaseUri?: string;
   start?: StartOptions;
+  /** The app's logger (tests that read its lines); by default silent unless TEST_LOG_LEVEL. */
+  log?: Logger;
   /** Links in emails must open this app (page and browser tests): PUBLIC_URL names its real port. */
   servesLinks?: boolean;
   /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
@@ -92,8 +94,8 @@ export async function startTestApp(opts: {
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
   const lines = opts.logLines;
-  const log = lines ? createLogger('debug', { write: (line: string) => void lines.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const app = await startApp(result.config, log, opts.start);
+  const log = opts.log ?? (lines ? createLogger('debug', { write: (line: string) => void lines.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const app = await startApp(result.config, log, { scheduleRetention: false, ...opts.start });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;
   return {

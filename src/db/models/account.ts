@@ -74,6 +74,8 @@ const planChangeSchema = new Schema(
   { timestamps: true, collection: 'plan_changes', minimize: false },
 );
 planChangeSchema.index({ accountId: 1, status: 1 });
+// The plan sweep (every minute): scheduled changes past their time.
+planChangeSchema.index({ status: 1, dueAt: 1 });
 export type PlanChangeDoc = InferSchemaType<typeof planChangeSchema> & { _id: string; createdAt: Date };
 export const planChangeModel = (conn: Connection) => conn.model('PlanChange', planChangeSchema);
 

@@ -10,6 +10,8 @@ const outboxSchema = new Schema(
     _id: { type: String, required: true },
     key: { type: String, required: true },
     channel: { type: String, enum: ['slack', 'email'], required: true },
+    /** What it does (services/outbox.ts `OutboxKind`). Rows from before the field have none: `kindOf` derives it. */
+    kind: { type: String, enum: ['post', 'update', 'thread_reply', 'dm', 'email'] },
     /**
      * Slack: an intent the notifier renders at delivery (`SlackIntent` in services/outbox.ts: `{ type:
      * 'ticket_card', ref }`, a thread reply, a DM …), not a Web API call. Email: `EmailPayload`

@@ -159,9 +159,19 @@ const ticketSchema = new Schema(
       /** The mail's Reply-To when it names someone else: staff replies may use it, automatic answers never do. */
       replyTo: { type: String },
     },
-    assignee: { type: String },
-    /** Who opened it in Slack: `source.slackUserId` at the top level, where FerretDB can look it up without a scan. */
+    /**
+     * The Slack user who opened it (tickets from Slack), beside `source.slackUserId`: a top-level
+     * field, because FerretDB pushes no filter on a dotted field down to its indexes, so
+     * `/ticket mine` and App Home read it by an indexed equality instead of scanning every ticket.
+     */
     openedBy: { type: String },
+    assignee: { type: String },
+    /**
+     * Whose open work it is (domain/ticket.ts `openForOf`: the opener and the assignee; empty once
+     * closed), kept with every status or assignee change: `/ticket mine` is one indexed equality
+     * on it, and reads only open tickets however long the closed history grows.
+     */
+    openFor: { type: [String], default: undefined },
     /** Email addresses taking part (the customer who wrote, anyone we answered): `[AR-n]` in a subject joins only for them. */
     participants: { type: [String], default: [] },
     /** Addresses billing added as speaking for the customer (besides the sender and the handoff's address); see domain/trust.ts. */
@@ -183,10 +193,15 @@ const ticketSchema = new Schema(
 ticketSchema.index({ number: 1 }, { unique: true });
 ticketSchema.index({ idempotencyKey: 1 });
 ticketSchema.index({ 'source.slackUserId': 1, createdAt: -1 });
+// `/ticket mine`, App Home: one equality on a top-level field (FerretDB pushes no `$or` or dotted field down).
+ticketSchema.index({ openFor: 1, number: -1 });
 ticketSchema.index({ accountId: 1 });
+// App Home's migration queues.
+ticketSchema.index({ kind: 1, status: 1 });
+// Retention: closed tickets by their last write.
+ticketSchema.index({ status: 1, updatedAt: 1 });
 // App Home: an owner's open tickets, a team's unowned queue; stats walk tickets by when they opened.
 ticketSchema.index({ assignee: 1, status: 1 });
-ticketSchema.index({ openedBy: 1 });
 ticketSchema.index({ team: 1, status: 1, createdAt: 1 });
 ticketSchema.index({ createdAt: 1 });
 
