@@ -33,16 +33,16 @@ import { createMailIngest, type MailIngest } from './mail/ingest.js';
 import { createEmailDeliverer, createMailer } from './mail/mailer.js';
 import { createSmtpListener } from './mail/smtp-listener.js';
 import { createImapIngestors } from './mail/imap-jobs.js';
+import { createPayments } from './payments/index.js';
+import { linkKey } from './domain/migration-link.js';
+import { deriveKey } from './domain/signing.js';
+import { createWebApp, type WebDeps } from './web/app.js';
 import { readFileSync } from 'node:fs';
 import { loadSlaRules, type SlaRules } from './domain/sla-policy.js';
 import { createSla } from './services/sla.js';
 import { countOverdue } from './services/sla-stats.js';
 import { createCsat } from './services/csat.js';
 import { csatPages } from './web/csat-page.js';
-import { createPayments } from './payments/index.js';
-import { linkKey } from './domain/migration-link.js';
-import { deriveKey } from './domain/signing.js';
-import { createWebApp, type WebDeps } from './web/app.js';
 
 export interface RunningApp {
   config: Config;
@@ -143,12 +143,13 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const scheduling = duePorts(due);
     const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
     metrics.countOverdueWith(() => countOverdue(models, now()));
+    // Where customers reach the bot's pages: PUBLIC_URL, else (Slack off, so no migration links)
+    // the local address, known once the server listens.
+    const publicUrl = config.web.publicUrl;
+    let pagesUrl = publicUrl ?? '';
+    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => pagesUrl });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
     const payments = createPayments(config.payments);
-    const publicUrl = config.web.publicUrl;
-    // CSAT links point at PUBLIC_URL; without it (Slack off) the local address, known once the server listens.
-    let csatBase = publicUrl ?? '';
-    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => csatBase });
     const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
     const services = createServices({
       models,
@@ -216,7 +217,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       customerPages: csatPages({ answer: (path) => csat.answer(path), log }),
     });
     const port = await listen(server, config.http.port, config.http.host);
-    csatBase ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
+    pagesUrl ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {

@@ -9,13 +9,14 @@
  * answered, paused or closed meanwhile gets nothing (its rows are cancelled too, but a cancel can
  * race a run that already started; the fresh look is what holds).
  */
+import { openForOf } from '../domain/ticket.js';
 import type { Team } from '../config.js';
 import type { Models } from '../db/models.js';
 import { formatInstant } from '../domain/dates.js';
 import { escapeText } from '../domain/slack-text.js';
 import { resumedTimer, SLA_STEPS, SLA_TARGETS, startTimers, stepTimes, TARGET_LABELS, type SlaState, type SlaStep, type SlaTarget } from '../domain/sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
-import { openForOf, type TicketKind } from '../domain/ticket.js';
+import type { TicketKind } from '../domain/ticket.js';
 import type { DueWork } from '../jobs/due-work.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';

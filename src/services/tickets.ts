@@ -77,8 +77,6 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   const team = teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined);
   const owner = !ticket && deps.assign?.[team] === 'round-robin' ? await roundRobinOwner(models, team) : undefined;
   const sla = deps.sla?.timersFor({ kind: input.kind, source: input.source }, now);
-  const openedBy = input.source.channel === 'slack' ? input.source.slackUserId : undefined;
-  const status = owner ? 'claimed' : 'new';
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
     // Concurrent requests can be handed the same hint (the $inc is not atomic on FerretDB): after a
     // collision, move past the number seen taken, spread by a random step so contenders part.
@@ -92,20 +90,20 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         number,
         ref,
         kind: input.kind,
-        status,
+        status: owner ? 'claimed' : 'new',
         title: input.title,
         description: input.description,
         accountId: input.accountId,
         team,
         source: input.source,
-        ...(openedBy ? { openedBy } : {}),
-        openFor: openForOf({ status, openedBy, assignee: owner }),
-        ...(owner ? { assignee: owner } : {}),
-        ...(sla ? { sla } : {}),
+        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId } : {}),
+        openFor: openForOf({ status: owner ? 'claimed' : 'new', openedBy: input.source.channel === 'slack' ? input.source.slackUserId : undefined, assignee: owner }),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
         citesRef: input.citesRef,
+        ...(owner ? { assignee: owner } : {}),
+        ...(sla ? { sla } : {}),
         history: [
           { at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` },
           ...(owner ? [{ at: now, actor: 'system', action: 'assigned', note: `assigned to <@${owner}> (round-robin)` }] : []),
