@@ -150,6 +150,8 @@ await runBench(async (cleanups: Cleanups) => {
       SLACK_CHANNEL_SALES: 'C0SALES',
       SLACK_CHANNEL_BILLING: 'C0BILLING',
       SLACK_CHANNEL_SUPPORT: 'C0SUPPORT',
+      // Required with Slack on; nothing here opens the customer's pages.
+      PUBLIC_URL: 'http://127.0.0.1:9',
       ROLE_BILLING: [BUSY, LIGHT, REST].join(','),
       ROLE_ADMIN: ADMIN,
     });
