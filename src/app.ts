@@ -37,6 +37,12 @@ import { createPayments } from './payments/index.js';
 import { linkKey } from './domain/migration-link.js';
 import { deriveKey } from './domain/signing.js';
 import { createWebApp, type WebDeps } from './web/app.js';
+import { readFileSync } from 'node:fs';
+import { loadSlaRules, type SlaRules } from './domain/sla-policy.js';
+import { createSla } from './services/sla.js';
+import { countOverdue } from './services/sla-stats.js';
+import { createCsat } from './services/csat.js';
+import { csatPages } from './web/csat-page.js';
 
 export interface RunningApp {
   config: Config;
@@ -54,6 +60,8 @@ export interface RunningApp {
   due: DueWork;
   /** The daily deletion of what is past its retention. */
   retention: RetentionJob;
+  /** The service-level policies in force (business hours in TZ_BILLING, targets, ladder). */
+  slaRules: SlaRules;
   metrics: Metrics;
   /** This process's in-process work: mail processing, bulk and interactive deliveries. */
   lanes: Lanes;
@@ -102,6 +110,8 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
   try {
     // The core: database, clock, outbox, due work, billing, services; nothing runs yet.
     const { models } = db;
+    // A bad policy file stops the start, like a bad variable.
+    const slaRules = loadSlaRules(config.billing.timeZone, config.sla.policyFile ? (JSON.parse(readFileSync(config.sla.policyFile, 'utf8')) as unknown) : undefined);
     const seeded = await seedRoles(models, config.roles);
     const appKey = await loadAppKey(models, config.appSecret, clock.now());
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
@@ -112,7 +122,16 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const deliverers: Partial<Record<'slack' | 'email', Deliverer>> = { email: createEmailDeliverer(mailer) };
     if (config.slack.enabled) {
       const client = createDeliveryClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
-      deliverers.slack = createSlackDeliverer({ client, models, channels: config.slack.channels, timeZone: config.billing.timeZone, log, lookBeforeRepeat: opts.legacy?.blindRepeats !== true });
+      deliverers.slack = createSlackDeliverer({
+        client,
+        models,
+        channels: config.slack.channels,
+        escalationChannel: config.slack.escalationChannel,
+        timeZone: config.billing.timeZone,
+        now,
+        log,
+        lookBeforeRepeat: opts.legacy?.blindRepeats !== true,
+      });
     } else {
       log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
     }
@@ -122,9 +141,15 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
     const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
     const scheduling = duePorts(due);
+    const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
+    metrics.countOverdueWith(() => countOverdue(models, now()));
+    // Where customers reach the bot's pages: PUBLIC_URL, else (Slack off, so no migration links)
+    // the local address, known once the server listens.
+    const publicUrl = config.web.publicUrl;
+    let pagesUrl = publicUrl ?? '';
+    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => pagesUrl });
     const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
     const payments = createPayments(config.payments);
-    const publicUrl = config.web.publicUrl;
     const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
     const services = createServices({
       models,
@@ -138,6 +163,11 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       plans,
       now,
       page: { links, payments },
+      sla,
+      assign: config.sla.assign,
+      slaRules,
+      csat: config.sla.csat,
+      csatHooks: csat,
     });
     // Retention is a due kind of its own beside registerJobs' (it needs the models and the policy, not a service).
     const retention = createRetentionJob({ models, due, clock, policy: config.retention, log });
@@ -152,7 +182,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       lane: lanes.mail,
       log,
       now,
-      tickets: { models, outbox, log, metrics, now },
+      tickets: { models, outbox, log, metrics, now, sla, assign: config.sla.assign },
       appKey,
       onReply: (ref, reply) => services.migrations.projectsFromReply(ref, reply),
     });
@@ -184,8 +214,10 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       backlog: outboxWorker.backlog,
       metrics,
       log,
+      customerPages: csatPages({ answer: (path) => csat.answer(path), log }),
     });
     const port = await listen(server, config.http.port, config.http.host);
+    pagesUrl ||= `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}`;
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -221,7 +253,7 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const TEAMS = ['sales', 'billing', 'support'] as const;
+export const TEAMS = ['sales', 'billing', 'support'] as const;
 export type Team = (typeof TEAMS)[number];
 export const MAILBOXES = ['billing', 'sales', 'support', 'selfserve'] as const;
 export type Mailbox = (typeof MAILBOXES)[number];
@@ -71,6 +71,10 @@ const timeZone = z.preprocess(
 const positiveInt = (fallback: number) =>
   z.preprocess(blankToUndefined, z.coerce.number().int().positive().default(fallback));
 
+/** How a team's new tickets get an owner: claimed by hand (`off`), or `round-robin` over the team's members. */
+const assignment = z.preprocess(blankToUndefined, z.enum(['off', 'round-robin']).default('off'));
+const onOff = z.preprocess(blankToUndefined, z.enum(['on', 'off']).default('off').transform((v) => v === 'on'));
+
 const envSchema = z.object({
   MONGODB_URI: optionalUrl(['mongodb:', 'mongodb+srv:']),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./.data')),
@@ -91,6 +95,7 @@ const envSchema = z.object({
   SLACK_CHANNEL_SALES: optionalString,
   SLACK_CHANNEL_BILLING: optionalString,
   SLACK_CHANNEL_SUPPORT: optionalString,
+  SLACK_CHANNEL_ESCALATION: optionalString,
   ROLE_SALES: userIds,
   ROLE_BILLING: userIds,
   ROLE_SUPPORT: userIds,
@@ -128,6 +133,13 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: z.preprocess(blankToUndefined, z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)').optional()),
   STRIPE_WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional()),
   STRIPE_API_URL: optionalUrl(['http:', 'https:']),
+  SLA_POLICY_FILE: optionalString,
+  ASSIGN_SALES: assignment,
+  ASSIGN_BILLING: assignment,
+  ASSIGN_SUPPORT: assignment,
+  CSAT_SALES: onOff,
+  CSAT_BILLING: onOff,
+  CSAT_SUPPORT: onOff,
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -142,6 +154,8 @@ export type SlackConfig =
       appToken: string | undefined;
       apiUrl: string | undefined;
       channels: Record<Team, string>;
+      /** Where SLA breaches are posted; unset, each ticket's team channel. */
+      escalationChannel: string | undefined;
     };
 
 export interface Config {
@@ -169,6 +183,11 @@ export interface Config {
    * customerDays: closed tickets and their mail, from their last activity.
    */
   retention: { operationalDays: number; customerDays: number };
+  /**
+   * Service levels: the policy file (unset: the bundled src/domain/sla-policies.json), how each
+   * team's new tickets get an owner, and which teams ask closed tickets' customers for a score.
+   */
+  sla: { policyFile: string | undefined; assign: Record<Team, 'off' | 'round-robin'>; csat: Record<Team, boolean> };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Signs reply addresses and migration links; unset, a key kept in the database is used. */
   appSecret: string | undefined;
@@ -198,6 +217,7 @@ function slackConfig(env: Env, problems: string[]): SlackConfig {
   }
   if (!botToken) problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
   if (!appToken && !signingSecret) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)');
+  if (env.SLACK_CHANNEL_ESCALATION && !/^[CG][A-Z0-9]{2,}$/.test(env.SLACK_CHANNEL_ESCALATION)) problems.push('SLACK_CHANNEL_ESCALATION: must be a channel ID such as C0123456789');
   const channels: Partial<Record<Team, string>> = {};
   for (const team of TEAMS) {
     const name = `SLACK_CHANNEL_${team.toUpperCase() as Uppercase<Team>}` as const;
@@ -214,6 +234,7 @@ function slackConfig(env: Env, problems: string[]): SlackConfig {
     appToken,
     apiUrl: env.SLACK_API_URL,
     channels: channels as Record<Team, string>,
+    escalationChannel: env.SLACK_CHANNEL_ESCALATION,
   };
 }
 
@@ -270,6 +291,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
       retention: { operationalDays: env.RETENTION_OPERATIONAL_DAYS, customerDays: env.RETENTION_DAYS },
+      sla: {
+        policyFile: env.SLA_POLICY_FILE ? path.resolve(env.SLA_POLICY_FILE) : undefined,
+        assign: { sales: env.ASSIGN_SALES, billing: env.ASSIGN_BILLING, support: env.ASSIGN_SUPPORT },
+        csat: { sales: env.CSAT_SALES, billing: env.CSAT_BILLING, support: env.CSAT_SUPPORT },
+      },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
       web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE, trustedProxies: env.WEB_TRUSTED_PROXIES },

@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
+  /** Counted at scrape time from the database (bound once the models exist). */
+  let countOverdue: (() => Promise<number>) | undefined;
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -31,6 +33,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['channel'] as const,
       registers: [registry],
     }),
+    slaBreached: new Counter({
+      name: 'tickets_sla_breached_total',
+      help: 'SLA targets missed, by ticket kind and target (firstResponse, resolution); once per ticket and target',
+      labelNames: ['kind', 'target'] as const,
+      registers: [registry],
+    }),
+    slaOverdue: new Gauge({
+      name: 'tickets_sla_overdue',
+      help: 'Open tickets past a running SLA target (not paused)',
+      registers: [registry],
+      async collect() {
+        if (countOverdue) this.set(await countOverdue());
+      },
+    }),
+    /** Sets how the overdue gauge is counted when scraped. */
+    countOverdueWith(count: () => Promise<number>) {
+      countOverdue = count;
+    },
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

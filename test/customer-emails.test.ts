@@ -30,6 +30,7 @@ const projects = { live: ['shop-prod'], test: ['shop-staging'] };
 /** Representative inputs for every template, by exported name. */
 const RENDER: Record<string, () => RenderedMail> = {
   acknowledgement: () => base.acknowledgement({ ref: 'AR-1003', subject: hostile('Help'), mailbox: 'support', domain: 'example.com', kind: 'support' }),
+  closingMail: () => base.closingMail({ ref: 'AR-1003', subject: hostile('Help'), goodUrl: 'https://bot.example.com/csat/AR-1003/good/1900000000000/abc', badUrl: 'https://bot.example.com/csat/AR-1003/bad/1900000000000/abc' }),
   staffReply: () => base.staffReply({ ref: 'AR-1003', subject: 'Help', body: `Hi ${STAFF}, :wave:\n\n${hostile('See')}\n\nBest`, staffName: hostile('Anna') }),
   migrationScheduledMail: () => migrationScheduledMail({ ...ctx, c4sCancelAt: c4sCancellationAt('2026-12-03', 'Europe/Berlin'), timeZone: 'Europe/Berlin' }),
   billingSummaryMail: () => migration.billingSummaryMail(ctx, { outcome: 'dues', amountCents: 48_000, currency: 'EUR', method: 'emandate', payNowByCard: true }),

@@ -419,3 +419,26 @@ describe('signed requests against a Bolt app', () => {
     expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
   });
 });
+
+describe('file uploads through the fake Slack', () => {
+  let fake: FakeSlack;
+  let client: WebClient;
+  beforeAll(async () => {
+    fake = await startFakeSlack();
+    client = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, logger: quiet, retryConfig: { retries: 0 } });
+  });
+  afterAll(async () => fake.close());
+
+  it('when the WebClient uploads a file (filesUploadV2), then Slack keeps its bytes, name and DM', async () => {
+    await client.filesUploadV2({ channel_id: 'DU0BILL', filename: 'tickets.csv', title: 'Tickets', content: 'ref,kind\r\nAR-1001,billing\r\n', initial_comment: 'Here' });
+    expect(fake.callsTo('files.getUploadURLExternal')[0]?.args).toMatchObject({ filename: 'tickets.csv', length: '27' });
+    expect(fake.files()).toEqual([{ id: expect.stringMatching(/^F/), filename: 'tickets.csv', title: 'Tickets', channel: 'DU0BILL', initialComment: 'Here', content: Buffer.from('ref,kind\r\nAR-1001,billing\r\n') }]);
+  });
+
+  it('when an upload is completed before its bytes arrived, then Slack refuses it', async () => {
+    const url = await client.files.getUploadURLExternal({ filename: 'x.csv', length: 10 });
+    const err = await failureOf(client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'DU0BILL' }));
+    expect((err.data as { error: string }).error).toBe('file_not_found');
+    expect(fake.files()).toHaveLength(1);
+  });
+});

@@ -28,6 +28,7 @@ function wire() {
       sweep: async () => (calls.push(['plans.sweep']), 0),
     },
     migrations: { cancelC4s: async (data: unknown) => (calls.push(['migrations.cancelC4s', data]), 'cancelled') },
+    sla: { runStep: async (step: string, key: string, data: unknown) => (calls.push(['sla.runStep', step, key, data]), 'reminded') },
   } as unknown as Services;
   const jobs = registerJobs(scheduler, due, services, {
     outbox: { deliverSoon: (id, lane) => (calls.push(['outbox.deliverSoon', id, lane]), true), sweep: async () => (calls.push(['outbox.sweep']), 0) },
@@ -40,6 +41,17 @@ function wire() {
 }
 
 describe('registerJobs', () => {
+  it('when an SLA step row falls due, then the SLA service runs that step for its ticket and target', async () => {
+    const { calls, kinds, row } = wire();
+    expect([...kinds.keys()].filter((k) => k.startsWith('sla.')).sort()).toEqual(['sla.admins', 'sla.breach', 'sla.remind']);
+    expect(await kinds.get('sla.remind')!(row('sla.remind', 'AR-7:firstResponse', { at: '2031-03-31T22:00:00.000Z' }))).toBe('reminded');
+    await kinds.get('sla.breach')!(row('sla.breach', 'AR-7:resolution', { at: 'x' }));
+    expect(calls).toEqual([
+      ['sla.runStep', 'remind', 'AR-7:firstResponse', { at: '2031-03-31T22:00:00.000Z' }],
+      ['sla.runStep', 'breach', 'AR-7:resolution', { at: 'x' }],
+    ]);
+  });
+
   it('when a plan change falls due, by its due row or an Agenda job an earlier version left, then the plan service applies that change', async () => {
     const { calls, kinds, runJob, row, defined } = wire();
     expect(await kinds.get(PLAN_DUE_KIND)!(row(PLAN_DUE_KIND, 'chg-1', {}))).toBe('applied');

@@ -5,6 +5,7 @@ import type { TicketView } from './ticket-card.js';
 import { escapeText, truncate } from './format.js';
 import { formatInstant } from '../src/domain/dates.js';
 import { STAGE_LABELS, type MigrationStage } from '../src/domain/migration.js';
+import { slaHomeBlocks, type SlaHomeData } from './sla-home.js';
 
 /** One migration as App Home lists it (a plain shape; the service fills it). */
 export interface HomeMigration {
@@ -52,9 +53,10 @@ export function refusedHomeView(line: string): HomeView {
 }
 
 /** `timeZone` (TZ_BILLING): C4S cancellations are listed as the cards and the customer's email name them. */
-export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrations; timeZone: string }): HomeView {
+export function homeView(opts: { tickets: TicketView[]; migrations?: HomeMigrations; timeZone: string; sla?: { data: SlaHomeData; now: Date } | undefined }): HomeView {
   const list = ticketList(opts.tickets, 'Your tickets');
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'Account requests' } }];
+  if (opts.sla) blocks.push(...slaHomeBlocks(opts.sla.data, opts.sla.now));
   const b = opts.migrations?.billing;
   if (b) {
     blocks.push(

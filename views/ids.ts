@@ -26,7 +26,13 @@ export const TICKET_CARD = {
   /** Migration tickets: the customer's last action on their page ("customer (email) paid …"). */
   customerBlock: 'ticket_customer',
   actionsBlock: 'ticket_actions',
+  /** "first response due in 1 h 20 m" / "overdue by 15 m". */
+  slaBlock: 'ticket_sla',
+  /** Reassign and Waiting on customer, beside the ticket's own actions. */
+  ownerActionsBlock: 'ticket_owner_actions',
   actions: {
+    reassign: 'ticket_reassign',
+    waitOnCustomer: 'ticket_wait_on_customer',
     claim: 'ticket_claim',
     reply: 'ticket_reply',
     changeKind: 'ticket_change_kind',
@@ -116,6 +122,12 @@ export const MIGRATION_COMPLETE = {
   fields: { csm: 'csm', tam: 'tam', kam: 'kam' },
 } as const;
 
+/** Reassign a ticket to another member of its team. */
+export const TICKET_REASSIGN = {
+  callbackId: 'ticket_reassign',
+  fields: { owner: 'owner' },
+} as const;
+
 export const TICKET_REPLY = {
   callbackId: 'ticket_reply',
   fields: { body: 'body' },
@@ -127,6 +139,18 @@ export const HOME = {
   billingBlockedBlock: 'home_billing_blocked',
   billingCancellationsBlock: 'home_billing_cancellations',
   salesHandoffsBlock: 'home_sales_handoffs',
+  mineOverdueBlock: 'home_mine_overdue',
+  mineDueSoonBlock: 'home_mine_due_soon',
+  mineWaitingBlock: 'home_mine_waiting',
+  queueBlock: (team: string) => `home_queue_${team}`,
+  queuePagerBlock: (team: string) => `home_queue_pager_${team}`,
+  awayBlock: 'home_away',
+  actions: {
+    /** Value `<team>|<page>`: another page of the team's unowned queue. */
+    queuePage: 'home_queue_page',
+    /** Marks the viewer away (value `away`) or back (`back`): round-robin passes them by. */
+    away: 'home_away_toggle',
+  },
   /** Shown instead of everything else to someone without a team role. */
   refusedBlock: 'home_refused',
 } as const;

@@ -6,6 +6,7 @@ import type { MigrationState } from '../src/domain/migration-steps.js';
 import { customerLine, progressLine } from './migration-progress.js';
 import { KindChoice, StartHandoffValue } from './values.js';
 import { formatInstant } from '../src/domain/dates.js';
+import { timerLine, type SlaState } from '../src/domain/sla.js';
 
 /** What a card needs to know of a ticket (a plain shape, so views stay free of the database). */
 export interface TicketView {
@@ -26,6 +27,7 @@ export interface TicketView {
     replyTo?: string | null | undefined;
   } | null;
   migration?: (MigrationState & { lastCustomerAction?: { at: Date; text: string } | null | undefined }) | null | undefined;
+  sla?: SlaState | null | undefined;
   createdAt: Date;
 }
 
@@ -54,7 +56,7 @@ export function ticketSummaryText(t: TicketView): string {
  * With `timeZone` (TZ_BILLING) the C4S cancellation reads as billing's card and the customer's
  * email name it; without, in the viewer's own zone.
  */
-export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined } = {}): { text: string; blocks: KnownBlock[] } {
+export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined; now?: Date | undefined } = {}): { text: string; blocks: KnownBlock[] } {
   const fields = [
     { type: 'mrkdwn' as const, text: `*Status*\n${STATUS_LABELS[t.status] ?? t.status}` },
     { type: 'mrkdwn' as const, text: `*Kind*\n${KIND_LABELS[t.kind as TicketKind] ?? t.kind}` },
@@ -78,6 +80,13 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined 
     t.migration?.c4sCancelledAt ? 'C4S plan cancellation recorded' : undefined,
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
+  // The SLA line as of rendering (the card is rendered again at each step of the ladder).
+  const timer = t.sla && opts.now && t.status !== 'closed' ? timerLine(t.sla, opts.now) : undefined;
+  if (timer) {
+    const dueAt = t.sla?.[t.sla.firstResponse.metAt ? 'resolution' : 'firstResponse'].dueAt;
+    const at = dueAt && opts.timeZone && !t.sla?.pausedAt ? ` (${formatInstant(dueAt, opts.timeZone)})` : '';
+    blocks.push({ type: 'context', block_id: TICKET_CARD.slaBlock, elements: [{ type: 'mrkdwn', text: timer.overdue ? `:red_circle: *${timer.text}*${at}` : `:large_green_circle: ${timer.text}${at}` }] });
+  }
   if (t.kind === 'migration') blocks.push({ type: 'context', block_id: TICKET_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }] });
   if (t.kind === 'migration' && t.migration?.lastCustomerAction) blocks.push(customerLine(TICKET_CARD.customerBlock, t.migration.lastCustomerAction, opts.timeZone ?? 'UTC'));
   if (t.status !== 'closed') {
@@ -105,6 +114,14 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined 
           ...(current ? { initial_option: current } : {}),
         },
         { type: 'button', action_id: TICKET_CARD.actions.close, text: plain('Close'), value: t.ref },
+      ],
+    });
+    blocks.push({
+      type: 'actions',
+      block_id: TICKET_CARD.ownerActionsBlock,
+      elements: [
+        { type: 'button', action_id: TICKET_CARD.actions.reassign, text: plain('Reassign'), value: t.ref },
+        ...(t.status === 'waiting_on_customer' ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.waitOnCustomer, text: plain('Waiting on customer'), value: t.ref }]),
       ],
     });
   }

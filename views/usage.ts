@@ -1,6 +1,6 @@
 import { COMMANDS } from './ids.js';
 
-export const TICKET_USAGE = `Usage: \`${COMMANDS.ticket} new\` opens a ticket, \`${COMMANDS.ticket} AR-1001\` shows one, \`${COMMANDS.ticket} mine\` lists yours.`;
+export const TICKET_USAGE = `Usage: \`${COMMANDS.ticket} new\` opens a ticket, \`${COMMANDS.ticket} AR-1001\` shows one, \`${COMMANDS.ticket} mine\` lists yours, \`${COMMANDS.ticket} stats [7d|30d] [team]\` shows the numbers, \`${COMMANDS.ticket} export 30d\` sends them as a CSV.`;
 
 export const MIGRATE_USAGE = `Usage: \`${COMMANDS.migrate}\` or \`${COMMANDS.migrate} R74-ZWR-R44Z\` opens the Enterprise handoff for a C4S account.`;
 

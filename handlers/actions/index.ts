@@ -1,4 +1,6 @@
-import { ACCOUNT_VIEW, HANDOFF_CARD, PLAN_MODAL, REACTIVATION_CARD, TICKET_CARD } from '../../views/ids.js';
+import { ACCOUNT_VIEW, HANDOFF_CARD, HOME, PLAN_MODAL, REACTIVATION_CARD, TICKET_CARD } from '../../views/ids.js';
+import { ticketReassignButton } from './ticket-reassign.js';
+import { homeAwayToggle, homeQueuePage } from './home-buttons.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketCardAction } from './ticket-card.js';
 import { ticketChangeKind } from './ticket-change-kind.js';
@@ -13,6 +15,11 @@ import { TicketRefValue } from '../../views/values.js';
 export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(TICKET_CARD.actions.claim, ticketCardAction(deps, 'claim'));
   app.action(TICKET_CARD.actions.close, ticketCardAction(deps, 'close'));
+  app.action(TICKET_CARD.actions.waitOnCustomer, ticketCardAction(deps, 'waitOnCustomer'));
+  app.action(TICKET_CARD.actions.reassign, ticketReassignButton(deps));
+  // The pager's two buttons share one block, so their action IDs differ by a suffix.
+  app.action(new RegExp(`^${HOME.actions.queuePage}_`), homeQueuePage(deps));
+  app.action(HOME.actions.away, homeAwayToggle(deps));
   app.action(TICKET_CARD.actions.reply, ticketReplyButton(deps));
   app.action(TICKET_CARD.actions.changeKind, ticketChangeKind(deps));
   app.action(TICKET_CARD.actions.startHandoff, migrationStartHandoff(deps));

@@ -3,8 +3,8 @@ import { userFacing } from '../../src/errors.js';
 import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 
-/** Claim and Close on a ticket card. The service checks the clicker's role; the card updates via the outbox. */
-export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close') {
+/** Claim, Close and Waiting on customer on a ticket card. The service checks the clicker's role; the card updates via the outbox. */
+export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close' | 'waitOnCustomer') {
   return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const userId = body.user.id;

@@ -3,7 +3,7 @@
  * Binding a schema again on the same connection returns the model already bound.
  */
 import type { Connection } from 'mongoose';
-import { counterModel, ticketKeyModel, ticketModel } from './models/ticket.js';
+import { counterModel, csatAnswerModel, ticketKeyModel, ticketModel } from './models/ticket.js';
 import { outboxClaimModel, outboxModel } from './models/outbox.js';
 import { roleModel, slackDeliveryModel, slackPostModel } from './models/role.js';
 import { imapStateModel, leaseModel } from './models/imap.js';
@@ -18,6 +18,7 @@ export function createModels(conn: Connection) {
     Ticket: ticketModel(conn),
     TicketKey: ticketKeyModel(conn),
     Counter: counterModel(conn),
+    CsatAnswer: csatAnswerModel(conn),
     Outbox: outboxModel(conn),
     OutboxClaim: outboxClaimModel(conn),
     Role: roleModel(conn),

@@ -110,6 +110,13 @@ export function staffReply(input: { ref: string; subject: string; body: string; 
   return { subject: ticketSubject(input.ref, input.subject), text };
 }
 
+/** The email that tells the customer their request is closed, with the two CSAT links when the team asks. */
+export function closingMail(input: { ref: string; subject: string; goodUrl?: string | undefined; badUrl?: string | undefined }): RenderedMail {
+  const ask = input.goodUrl && input.badUrl ? ['How did we do? One click is enough:', '', `  Good: ${input.goodUrl}`, `  Not good: ${input.badUrl}`, ''] : [];
+  const text = ['Hello,', '', `We have closed your request ${input.ref}. If anything is still open, reply to this email and it opens again.`, '', ...ask, `Reference: ${input.ref}.`, ''].join('\n');
+  return { subject: ticketSubject(input.ref, input.subject), text };
+}
+
 /** A fresh Message-ID (without angle brackets) for a mail we send; the domain is lowercased as inbound ids are. */
 export function ourMessageId(domain: string): string {
   return `ar.${Date.now().toString(36)}.${randomBytes(12).toString('hex')}@${domain.toLowerCase()}`;

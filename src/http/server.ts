@@ -15,6 +15,8 @@ export interface HttpDeps {
   backlog: () => Promise<Record<string, number>>;
   metrics: Metrics;
   log: Logger;
+  /** The customer's pages (src/web): true when it answered the request. */
+  customerPages?: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -39,6 +41,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     }
     if (deps.web?.handles(path ?? '/')) return deps.web.handle(req, res);
     if (req.method !== 'GET') return send(res, 404, { ok: false, error: 'not_found' });
+    if (deps.customerPages?.(req, res, path ?? '/')) return;
     switch (path) {
       case '/healthz':
         return send(res, 200, { status: 'ok' });

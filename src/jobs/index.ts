@@ -15,6 +15,8 @@ import { c4sCancellations, C4S_DUE_KIND, CANCEL_C4S_JOB } from './migration-canc
 import { DELIVER_JOB, SWEEP_JOB, type OutboxWorker } from './outbox.js';
 import { planChanges, PLAN_APPLY_JOB, PLAN_DUE_KIND, PLAN_SWEEP_JOB } from './plan-changes.js';
 import type { JobData, Scheduler } from './scheduler.js';
+import { SLA_STEPS } from '../domain/sla.js';
+import { slaDueKind } from './sla-steps.js';
 
 /** Every minute: stored mail left `received` (a crash, a failure) goes back to the mail lane. */
 export const SWEEP_MAIL_JOB = 'mail.sweep';
@@ -66,6 +68,10 @@ export function registerJobs(
   const cancelC4s = (data: JobData) => services.migrations.cancelC4s({ ref: String(data.ref), runAt: String(data.runAt) });
   due.register(C4S_DUE_KIND, (row) => cancelC4s({ ref: row.key, runAt: String(row.data.runAt ?? row.dueAt.toISOString()) }));
   scheduler.define(CANCEL_C4S_JOB, async (data) => void (await cancelC4s(data)), { concurrency: 5, lockLifetimeMs: CANCEL_RUN_MS });
+
+  // The SLA ladder: each row names the ticket and target; the SLA service looks at the ticket again
+  // and posts once per ticket, target and step (services/sla.ts).
+  for (const step of SLA_STEPS) due.register(slaDueKind(step), (row) => services.sla.runStep(step, row.key, row.data));
 
   return {
     migrationCancel: { run: cancelC4s },

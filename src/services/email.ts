@@ -14,6 +14,7 @@ import { AppError } from '../errors.js';
 import type { Outbox, OutboxLane } from './outbox.js';
 import { requireRole } from './roles.js';
 import { findTicket, recordOnTicket, type TicketDeps } from './tickets.js';
+import type { SlaHooks } from './sla.js';
 
 /** How many automatic answers one address may get per hour: enough for real people, too few for a loop. */
 export const ACKS_PER_HOUR = 3;
@@ -25,6 +26,8 @@ export interface EmailDeps {
   /** Signs the Reply-To plus address (domain/reply-address.ts). */
   appKey: Buffer;
   now: () => Date;
+  /** Service levels: an email a person sends the customer is a response (services/sla.ts). */
+  sla?: SlaHooks | undefined;
 }
 
 export interface TicketEmail {
@@ -66,6 +69,8 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
   };
   await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now() });
   await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', kind: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
+  // A person's answer (a reply from Slack, a migration or plan step), never an acknowledgement.
+  if (!email.automatic) await deps.sla?.responded(email.ref);
   return messageId;
 }
 
@@ -109,5 +114,6 @@ export async function replyByEmail(
     automatic: false,
   });
   await recordOnTicket(deps.tickets, ticket.ref, { actor: `slack:${input.userId}`, action: 'emailed', note: `Reply emailed to ${to}`, messageId }, { updateCard: true, set: { status: 'waiting_on_customer' } });
+  await deps.tickets.sla?.paused(ticket.ref);
   return { to, messageId };
 }

@@ -6,12 +6,16 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
-import { changeKind, claimTicket, closeTicket, findTicket, openTicket, ticketsOf, type OpenTicketInput, type TicketDeps } from './tickets.js';
+import { changeKind, checkReassign, claimTicket, closeTicket, findTicket, openTicket, reassignTicket, ticketsOf, waitOnCustomer, type OpenTicketInput, type Ticket, type TicketDeps } from './tickets.js';
+import { TEAMS, type Team } from '../config.js';
+import type { Sla } from './sla.js';
+import type { SlaRules } from '../domain/sla-policy.js';
+import { homeQueues, teamStats, ticketsCsv } from './sla-stats.js';
+import { setAway } from './assignment.js';
 import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { requireRole, requireStaff, rolesOf } from './roles.js';
 import { AppError } from '../errors.js';
-import type { Ticket } from './tickets.js';
 import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
 import {
   checkPaymentFailure,
@@ -53,7 +57,21 @@ export function createServices(deps: {
   now: () => Date;
   /** The customer's page: its links (absent without PUBLIC_URL) and the card payment adapter. */
   page?: { links?: LinkSettings | undefined; payments: PaymentPort };
+  /** Service levels: the hooks tickets and emails call, the policies, ASSIGN_<TEAM>, CSAT_<TEAM>. */
+  sla?: Sla;
+  slaRules?: SlaRules;
+  assign?: Record<Team, 'off' | 'round-robin'>;
+  csat?: Record<Team, boolean>;
+  csatHooks?: { closed(ticket: Ticket): Promise<void> };
 }) {
+  const { now } = deps;
+  /** The teams a staff member works in; an admin (or `all`) sees every team. */
+  const teamsOf = async (userId: string, scope: 'mine' | 'all'): Promise<Team[] | undefined> => {
+    const roles = await requireStaff(deps.models, userId, 'look at tickets');
+    const teams = TEAMS.filter((t) => roles.includes(t));
+    if (scope === 'all') return undefined;
+    return teams.length > 0 ? teams : roles.includes('admin') ? undefined : [];
+  };
   const ticketDeps: TicketDeps = deps;
   const emailDeps = { ...deps, tickets: ticketDeps };
   const links = deps.page?.links ? createLinkIssuer(deps.page.links, () => deps.now?.() ?? new Date()) : undefined;
@@ -91,6 +109,35 @@ export function createServices(deps: {
       close: (ref: string, userId: string) => closeTicket(ticketDeps, ref, userId),
       changeKind: (ref: string, userId: string, kind: TicketKind) => changeKind(ticketDeps, ref, userId, kind),
       replyByEmail: (input: { ref: string; userId: string; body: string; requestKey: string }) => replyByEmail(emailDeps, input),
+      waitOnCustomer: (ref: string, userId: string) => waitOnCustomer(ticketDeps, ref, userId),
+      /** Before the Reassign modal's submission is acknowledged: role and new owner; throws the reason. */
+      checkReassign: (ref: string, userId: string, owner: string) => checkReassign(ticketDeps, ref, userId, owner),
+      reassign: (ref: string, userId: string, owner: string) => reassignTicket(ticketDeps, ref, userId, owner),
+    },
+    sla: {
+      /** `/ticket stats [7d|30d] [team]`: staff only; `team` keeps to the caller's teams. */
+      stats: async (userId: string, opts: { days: number; team: boolean }) => {
+        const teams = await teamsOf(userId, opts.team ? 'mine' : 'all');
+        return teamStats(deps.models, { since: new Date(now().getTime() - opts.days * 86_400_000), teams, now: now() });
+      },
+      /** `/ticket export 30d`: the CSV of every ticket opened in the period; staff only. */
+      export: async (userId: string, days: number) => {
+        await requireStaff(deps.models, userId, 'export tickets');
+        return ticketsCsv(deps.models, { since: new Date(now().getTime() - days * 86_400_000), now: now(), timeZone: deps.timeZone ?? 'UTC' });
+      },
+      /** App Home: the viewer's overdue, due soon and waiting tickets, and their teams' unowned queues. */
+      home: async (userId: string, page?: { team: Team; page: number }) => {
+        const teams = (await teamsOf(userId, 'mine')) ?? [...TEAMS];
+        const away = (await deps.models.Role.findById(userId).select({ away: 1 }).lean())?.away ?? false;
+        return { ...(await homeQueues(deps.models, { userId, teams, now: now(), page })), away };
+      },
+      setAway: async (userId: string, away: boolean) => {
+        await requireStaff(deps.models, userId, 'mark themselves away');
+        await setAway(deps.models, userId, away);
+      },
+      now,
+      /** A due SLA step's work (jobs/index.ts registers it). */
+      runStep: async (...args: Parameters<Sla['runStep']>) => (deps.sla ? deps.sla.runStep(...args) : 'sla off'),
     },
     migrations: {
       /** TZ_BILLING, for the modal's hint. */

@@ -26,7 +26,9 @@ export type SlackIntent =
   /** In the thread of the ticket's card, or (`post: 'handoff'`) of its billing handoff card. */
   | { type: 'thread_reply'; ref: string; text: string; post?: 'card' | 'handoff' }
   | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
-  | { type: 'direct_message'; user: string; text: string };
+  | { type: 'direct_message'; user: string; text: string }
+  /** An SLA breach: to SLACK_CHANNEL_ESCALATION, or the ticket's team channel. */
+  | { type: 'escalation'; ref: string; text: string };
 
 /**
  * What a row does, said by whoever writes it, so the deliverer never guesses from its key:

@@ -1,6 +1,6 @@
 /** Opening, reading and moving tickets. Every change appends to the ticket's history. */
 import { randomInt } from 'node:crypto';
-import type { Mailbox } from '../config.js';
+import type { Mailbox, Team } from '../config.js';
 import type { Models } from '../db/models.js';
 import { claimOnce } from '../db/claims.js';
 import { racingUpsert } from '../db/models.js';
@@ -12,6 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { Outbox, OutboxLane } from './outbox.js';
 import { requireRole } from './roles.js';
 import { escapeText } from '../domain/slack-text.js';
+import type { SlaHooks } from './sla.js';
+import { checkOwner, roundRobinOwner } from './assignment.js';
 
 export interface TicketDeps {
   models: Models;
@@ -20,6 +22,12 @@ export interface TicketDeps {
   metrics?: Metrics;
   /** The app clock (clock.ts): tests move it, so nothing here reads the system time. */
   now: () => Date;
+  /** Service levels (services/sla.ts): timers on open, met, paused, resumed. Absent in a few unit paths. */
+  sla?: SlaHooks | undefined;
+  /** How each team's new tickets get an owner (ASSIGN_<TEAM>). */
+  assign?: Record<Team, 'off' | 'round-robin'> | undefined;
+  /** The closing email with the CSAT question (services/csat.ts). */
+  csatHooks?: { closed(ticket: Ticket): Promise<void> } | undefined;
 }
 
 export interface OpenTicketInput {
@@ -66,6 +74,9 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   let ticket = await ticketForKey(models, input.idempotencyKey);
   let created = false;
   let taken = 0;
+  const team = teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined);
+  const owner = !ticket && deps.assign?.[team] === 'round-robin' ? await roundRobinOwner(models, team) : undefined;
+  const sla = deps.sla?.timersFor({ kind: input.kind, source: input.source }, now);
   for (let attempt = 0; !ticket && attempt < MAX_NUMBER_ATTEMPTS; attempt += 1) {
     // Concurrent requests can be handed the same hint (the $inc is not atomic on FerretDB): after a
     // collision, move past the number seen taken, spread by a random step so contenders part.
@@ -79,18 +90,24 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         number,
         ref,
         kind: input.kind,
-        status: 'new',
+        status: owner ? 'claimed' : 'new',
         title: input.title,
         description: input.description,
         accountId: input.accountId,
-        team: teamFor(input.kind, input.source.channel === 'email' ? input.source.mailbox : undefined),
+        team,
         source: input.source,
-        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId, openFor: [input.source.slackUserId] } : { openFor: [] }),
+        ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId } : {}),
+        openFor: openForOf({ status: owner ? 'claimed' : 'new', openedBy: input.source.channel === 'slack' ? input.source.slackUserId : undefined, assignee: owner }),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
         citesRef: input.citesRef,
-        history: [{ at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` }],
+        ...(owner ? { assignee: owner } : {}),
+        ...(sla ? { sla } : {}),
+        history: [
+          { at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` },
+          ...(owner ? [{ at: now, actor: 'system', action: 'assigned', note: `assigned to <@${owner}> (round-robin)` }] : []),
+        ],
       },
       { readExisting: false },
     );
@@ -111,6 +128,8 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
     }
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
+  // Armed even for an existing ticket, like its card below: a crash between the writes is repaired.
+  await deps.sla?.started(ticket.ref);
   // Enqueued even for an existing ticket: if a crash fell between the two writes, the retry repairs it.
   // Someone who opened it in Slack is waiting for its card; a card for an email can wait its turn.
   await deps.outbox.enqueue({
@@ -188,7 +207,39 @@ export async function closeTicket(deps: TicketDeps, refText: string, userId: str
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
-  return changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
+  const closed = await changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
+  await deps.sla?.closed(ticket.ref);
+  await deps.csatHooks?.closed(closed);
+  return closed;
+}
+
+/** "Waiting on customer" on the card: the ticket waits for the customer's answer and its clocks stop. */
+export async function waitOnCustomer(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, [ticket.team as Team], `change ${ticket.ref}`);
+  if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
+  if (ticket.status === 'waiting_on_customer') return ticket;
+  const updated = await changeTicket(deps, ticket.ref, userId, { set: { status: 'waiting_on_customer' }, action: 'waiting_on_customer' });
+  await deps.sla?.paused(ticket.ref);
+  return updated;
+}
+
+/** The role checks of a reassignment, before its modal is acknowledged: throws the reason. */
+export async function checkReassign(deps: TicketDeps, refText: string, userId: string, owner: string): Promise<Ticket> {
+  const ticket = await findTicket(deps.models, refText);
+  await requireRole(deps.models, userId, [ticket.team as Team], `reassign ${ticket.ref}`);
+  if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
+  await checkOwner(deps.models, ticket.team as Team, owner);
+  return ticket;
+}
+
+/** The team (or an admin) gives the ticket to another member. */
+export async function reassignTicket(deps: TicketDeps, refText: string, userId: string, owner: string): Promise<Ticket> {
+  const ticket = await checkReassign(deps, refText, userId, owner);
+  if (ticket.assignee === owner) return ticket;
+  const status = ticket.status === 'new' ? 'claimed' : ticket.status;
+  const note = `${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'} → <@${owner}>`;
+  return changeTicket(deps, ticket.ref, userId, { set: { assignee: owner, status, openFor: openForOf({ ...ticket, assignee: owner, status }) }, action: 'reassigned', note });
 }
 
 /**
@@ -255,6 +306,9 @@ export async function addCustomerReply(
     ticketRef: ref,
     lane: 'bulk',
   });
+  // The customer answered: a waiting ticket's clocks go on; a closed one was reopened.
+  if (current.status === 'waiting_on_customer') await deps.sla?.resumed(ref);
+  if (current.status === 'closed') await deps.sla?.reopened(ref);
   return ticket;
 }
 

@@ -86,6 +86,10 @@ export function createSlackDeliverer(deps: {
   /** TZ_BILLING: cards name the C4S cancellation as the customer's email does. */
   timeZone?: string;
   log: Logger;
+  /** Where SLA breaches go (SLACK_CHANNEL_ESCALATION); unset, the ticket's team channel. */
+  escalationChannel?: string | undefined;
+  /** The app clock: cards say how long is left of a ticket's SLA target. */
+  now?: () => Date;
   /** Bench only: post again without looking for the earlier post, as before issue 9 (see StartOptions.legacy). */
   lookBeforeRepeat?: boolean;
 }): Deliverer {
@@ -93,6 +97,7 @@ export function createSlackDeliverer(deps: {
   const log = deps.log.child({ component: 'slack-notifier' });
   const lookBeforeRepeat = deps.lookBeforeRepeat ?? true;
   const timeZone = deps.timeZone ?? 'UTC';
+  const now = deps.now ?? (() => new Date());
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -132,7 +137,7 @@ export function createSlackDeliverer(deps: {
   async function ticketCardDelivery(row: OutboxDoc, attempt: Attempt, ref: string): Promise<Record<string, unknown>> {
     const ticket = await models.Ticket.findById(ref).lean();
     if (!ticket) throw new DeliveryError(`ticket ${ref} not found`, { permanent: true });
-    const card = ticketCard(ticket, { timeZone });
+    const card = ticketCard(ticket, { timeZone, now: now() });
     const posted = await models.SlackPost.findById(`card:${ref}`).lean();
     if (posted) {
       await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
@@ -176,6 +181,12 @@ export function createSlackDeliverer(deps: {
         return handoffCardDelivery(row, attempt, intent.ref);
       case 'review_notice':
         return { ...(await postOnce(row, attempt, { channel: channels.support }, reviewNotice(intent))) };
+      case 'escalation': {
+        const ticket = await models.Ticket.findById(intent.ref).select({ team: 1 }).lean();
+        if (!ticket) throw new DeliveryError(`ticket ${intent.ref} not found`, { permanent: true });
+        const channel = deps.escalationChannel ?? channels[ticket.team as Team];
+        return { ...(await postOnce(row, attempt, { channel }, { text: intent.text.slice(0, 3900) })) };
+      }
       default:
         throw new DeliveryError(`slack intent ${intent.type} cannot be a post or an update`, { permanent: true });
     }

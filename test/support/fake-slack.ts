@@ -47,6 +47,17 @@ export interface StoredMessage {
   reply_count: number;
 }
 
+/** A file as Slack keeps it once its upload is completed (files.getUploadURLExternal, the upload, files.completeUploadExternal). */
+export interface StoredFile {
+  id: string;
+  filename: string;
+  title?: string;
+  /** Where completeUploadExternal shared it (a DM's `D…` id, a channel). */
+  channel?: string;
+  initialComment?: string;
+  content: Buffer;
+}
+
 export interface FakeSlack {
   /** Pass as `slackApiUrl` to Bolt or WebClient. */
   apiUrl: string;
@@ -70,6 +81,8 @@ export interface FakeSlack {
   setLatency(method: string, ms: number): void;
   /** What Slack holds, oldest first: one channel's messages, or every channel's. Posts to a user land in their DM, `D<user>`. */
   messages(channel?: string): StoredMessage[];
+  /** Files whose upload was completed, oldest first. */
+  files(): StoredFile[];
   /** Channels that exist before anything is posted to them (a post creates its channel; reading an unknown one is `channel_not_found`). */
   addChannels(...ids: string[]): void;
   setUser(id: string, profile: UserProfile): void;
@@ -86,7 +99,7 @@ type Outcome = { ok: true; body: Args } | { ok: false; error: string; messages?:
 export const BOT = { userId: 'U0BOT', teamId: 'T0TEST', botId: 'B0BOT', appId: 'A0TEST' } as const;
 
 /** The WebClient sends these as JSON strings inside a form body. */
-const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata'];
+const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata', 'files'];
 
 const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
@@ -180,6 +193,21 @@ async function readArgs(req: IncomingMessage, url: URL): Promise<Args | undefine
   return args;
 }
 
+/**
+ * The bytes of an upload as Slack's upload URL takes them: the body itself, or the first part of a
+ * multipart/form-data body (what the WebClient sends).
+ */
+function uploadedBytes(body: Buffer, contentType: string): Buffer {
+  const boundary = /multipart\/form-data;.*boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delimiter);
+  const headersEnd = body.indexOf('\r\n\r\n', start);
+  const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd);
+  if (start < 0 || headersEnd < 0 || next < 0) return Buffer.alloc(0);
+  return body.subarray(headersEnd + 4, next);
+}
+
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: RecordedCall[] = [];
   const allCalls: RecordedCall[] = [];
@@ -197,6 +225,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let serial = 0;
   let lastMicros = 0;
   let socketUrl: string | undefined;
+  /** Uploads asked for (by file id): the declared name and length, and the bytes once sent to the upload URL. */
+  const uploads = new Map<string, { filename: string; length: number; content?: Buffer }>();
+  const completed: StoredFile[] = [];
+  let uploadBase = '';
 
   /** Like Slack's: the time of posting in microseconds, unique within the workspace. */
   const nextTs = (): string => {
@@ -337,6 +369,38 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     // Needs an app-level token (xapp-); a bot token gets Slack's refusal.
     'apps.connections.open': (_a, token) => (token.startsWith('xapp-') && socketUrl ? ok({ url: socketUrl }) : { ok: false, error: 'not_allowed_token_type' }),
+    // Slack's upload flow: a URL to send the bytes to, then completion, which shares the file.
+    'files.getUploadURLExternal': (a) => {
+      const bad = missing(a, 'filename', 'length');
+      if (bad) return bad;
+      const length = Number(a.length);
+      if (!Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments', messages: ['[ERROR] length must be a positive integer'] };
+      const id = `F${String(++serial).padStart(10, '0')}`;
+      uploads.set(id, { filename: String(a.filename), length });
+      return ok({ upload_url: `${uploadBase}/upload/${id}`, file_id: id });
+    },
+    'files.completeUploadExternal': (a) => {
+      const bad = missing(a, 'files');
+      if (bad) return bad;
+      const list = Array.isArray(a.files) ? (a.files as { id?: string; title?: string }[]) : [];
+      if (list.length === 0) return { ok: false, error: 'invalid_arguments', messages: ['[ERROR] files must be a JSON array of {id, title}'] };
+      const done: StoredFile[] = [];
+      for (const f of list) {
+        const upload = f.id ? uploads.get(f.id) : undefined;
+        // Slack refuses to complete a file whose bytes never arrived, or arrived short.
+        if (!upload?.content || upload.content.length !== upload.length) return { ok: false, error: 'file_not_found' };
+        done.push({
+          id: f.id!,
+          filename: upload.filename,
+          content: upload.content,
+          ...(f.title ? { title: f.title } : {}),
+          ...(present(a.channel_id) ? { channel: conversationOf(String(a.channel_id)) } : {}),
+          ...(typeof a.initial_comment === 'string' ? { initialComment: a.initial_comment } : {}),
+        });
+      }
+      completed.push(...done);
+      return ok({ files: done.map((f) => ({ id: f.id, name: f.filename, title: f.title ?? f.filename })) });
+    },
     'conversations.open': (a) => {
       const bad = missing(a, 'users');
       if (bad) return bad;
@@ -378,6 +442,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake-slack');
     const [, area, name = ''] = url.pathname.split('/');
+    if (area === 'upload') {
+      // The upload URL takes the raw bytes (no token: the URL is the permission).
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const upload = uploads.get(decodeURIComponent(name));
+      const content = uploadedBytes(Buffer.concat(chunks), req.headers['content-type'] ?? '');
+      const call: RecordedCall = { method: 'file_upload', args: { file_id: name, bytes: content.length }, at: Date.now(), ok: Boolean(upload) };
+      record(call);
+      if (!upload) return reply(res, 404, { ok: false, error: 'not_found' });
+      upload.content = content;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end(`OK - ${upload.content.length}`);
+    }
     if (area !== 'api' && area !== 'response') return reply(res, 404, { ok: false, error: 'not_found' });
     const parsed = await readArgs(req, url);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -439,6 +516,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  uploadBase = base;
   let responseSerial = 0;
 
   const summary = (): string =>
@@ -491,6 +569,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const lists = channel === undefined ? [...channels.values()] : [channels.get(channel) ?? []];
       return lists.flat().map((m) => ({ ...m }));
     },
+    files() {
+      return completed.map((f) => ({ ...f }));
+    },
     addChannels(...ids) {
       for (const id of ids) {
         declared.add(id);
@@ -511,6 +592,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       delays.clear();
       latency.clear();
       channels.clear();
+      uploads.clear();
+      completed.length = 0;
       for (const id of declared) channelMessages(id);
       down = false;
     },

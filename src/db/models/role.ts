@@ -5,6 +5,8 @@ const roleSchema = new Schema(
   {
     _id: { type: String, required: true }, // Slack user ID
     roles: { type: [String], default: [] },
+    /** Away (holiday, sick): round-robin assignment passes them by. */
+    away: { type: Boolean, default: false },
   },
   { collection: 'roles', timestamps: true },
 );

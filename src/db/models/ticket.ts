@@ -111,6 +111,31 @@ const migrationSchema = new Schema(
   { _id: false },
 );
 
+/** One service-level target's timer (domain/sla.ts). */
+const slaTimerSchema = new Schema(
+  {
+    targetMinutes: { type: Number, required: true },
+    remindAt: { type: Date },
+    dueAt: { type: Date, required: true },
+    metAt: { type: Date },
+    breachedAt: { type: Date },
+  },
+  { _id: false },
+);
+
+/** The ticket's service levels: targets by policy, paused while it waits on the customer. */
+const slaSchema = new Schema(
+  {
+    policy: { type: String, required: true },
+    firstResponse: { type: slaTimerSchema, required: true },
+    resolution: { type: slaTimerSchema, required: true },
+    pausedAt: { type: Date },
+    /** How often a customer's mail reopened it after it was closed. */
+    reopened: { type: Number, default: 0 },
+  },
+  { _id: false },
+);
+
 /**
  * `_id` is the reference `AR-n`: on FerretDB's SQLite backend only `_id` lookups use an index, and
  * tickets are looked up by reference everywhere.
@@ -158,6 +183,9 @@ const ticketSchema = new Schema(
     /** The request that opened it (Slack view, email Message-ID); see ticket_keys for the guard. */
     idempotencyKey: { type: String, required: true },
     migration: { type: migrationSchema },
+    sla: { type: slaSchema },
+    /** The customer's answer to the closing email's question (CSAT_<TEAM>=on). */
+    csat: { type: new Schema({ score: { type: String, enum: ['good', 'bad'], required: true }, at: { type: Date, required: true } }, { _id: false }) },
     history: { type: [historySchema], default: [] },
   },
   { timestamps: true, collection: 'tickets' },
@@ -172,6 +200,10 @@ ticketSchema.index({ accountId: 1 });
 ticketSchema.index({ kind: 1, status: 1 });
 // Retention: closed tickets by their last write.
 ticketSchema.index({ status: 1, updatedAt: 1 });
+// App Home: an owner's open tickets, a team's unowned queue; stats walk tickets by when they opened.
+ticketSchema.index({ assignee: 1, status: 1 });
+ticketSchema.index({ team: 1, status: 1, createdAt: 1 });
+ticketSchema.index({ createdAt: 1 });
 
 export type TicketDoc = InferSchemaType<typeof ticketSchema> & { createdAt: Date; updatedAt: Date };
 export const ticketModel = (conn: Connection) => conn.model('Ticket', ticketSchema);
@@ -184,6 +216,13 @@ export type TicketModel = ReturnType<typeof ticketModel>;
 const ticketKeySchema = new Schema({ _id: { type: String, required: true }, ref: { type: String, required: true } }, { collection: 'ticket_keys', versionKey: false });
 export const ticketKeyModel = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
 export type TicketKeyModel = ReturnType<typeof ticketKeyModel>;
+
+/** One CSAT answer per ticket: `_id` is the ref, so the first click wins and a second finds it taken. */
+const csatAnswerSchema = new Schema(
+  { _id: { type: String, required: true }, score: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'csat_answers', versionKey: false },
+);
+export const csatAnswerModel = (conn: Connection) => conn.model('CsatAnswer', csatAnswerSchema);
 
 /** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */
 const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'counters', versionKey: false });
