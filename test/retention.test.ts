@@ -95,6 +95,7 @@ describe('retention', () => {
     await insert(m.RawMailChunk, ['t9001', 't9002', 'review-old', 'review-young'].map((k) => ({ _id: `raw:support:${k}#0`, data: Buffer.from('x') })));
     await insert(m.MailMessage, [{ _id: '<a@x>', ticketRef: 'AR-9001', direction: 'in', at: ago(1200) }, { _id: '<b@x>', ticketRef: 'AR-9002', direction: 'in', at: ago(1200) }]);
     await insert(m.SlackPost, [{ _id: 'card:AR-9001', channel: 'C0SUPPORT', ts: '1.1', at: ago(1200) }]);
+    await insert(m.CsatAnswer, [{ _id: 'AR-9001', score: 'good', at: longAgo }, { _id: 'AR-9002', score: 'good', at: recently }]);
     await insert(m.Outbox, [{ ...outboxRow('email:AR-9001:ack', 'sent', longAgo), ticketRef: 'AR-9001' }]);
     await insert(m.PlanChange, [{ _id: 'chg-1', accountId: 'ACC', type: 'downgrade', status: 'scheduled', dueAt: ago(-10), effectiveDay: '2031-03-20', set: {}, summary: 's', requestedBy: 'system', ticketRef: 'AR-9004' }]);
     await insert(m.DueWork, [{ _id: 'c4s:AR-9005', kind: 'c4s', key: 'AR-9005', dueAt: ago(-10), runAt: ago(-10), attempt: 0, failures: 0, data: {} }]);
@@ -118,11 +119,12 @@ describe('retention', () => {
     expect(await ids(m.RawMailChunk)).toEqual(['raw:support:review-young#0', 'raw:support:t9002#0']);
     expect(await ids(m.MailMessage)).toEqual(['<b@x>']);
     expect(await ids(m.SlackPost)).toEqual([]);
+    expect(await ids(m.CsatAnswer)).toEqual(['AR-9002']);
     expect(await ids(m.Undeliverable)).toEqual(['bounced@x.example']);
 
     const expected = {
       slack_deliveries: 1, ack_slots: 1, leases: 1, stripe_events: 1, outbox: 3, outbox_claims: 1, mail_claims: 1, due_claims: 1, tickets: 1, ticket_keys: 1,
-      inbound_mail: 2, raw_mail_chunks: 2, mail_messages: 1, slack_posts: 1, migration_effects: 0, migration_handoffs: 0, undeliverable_addresses: 1,
+      inbound_mail: 2, raw_mail_chunks: 2, mail_messages: 1, slack_posts: 1, migration_effects: 0, migration_handoffs: 0, csat_answers: 1, undeliverable_addresses: 1,
     };
     expect(report).toEqual({ deleted: expected, ticketsKeptPending: 2 });
     expect(doneLines()).toHaveLength(1);

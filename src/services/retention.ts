@@ -130,6 +130,8 @@ async function deleteTickets(models: Models, tickets: { _id: unknown; idempotenc
   add('slack_posts', (await models.SlackPost.deleteMany({ _id: { $in: refs.flatMap((r) => [`card:${r}`, `handoff:${r}`]) } })).deletedCount);
   add('migration_effects', (await models.MigrationEffect.deleteMany({ ref: { $in: refs } })).deletedCount);
   add('migration_handoffs', (await models.MigrationHandoff.deleteMany({ ref: { $in: refs } })).deletedCount);
+  // A CSAT answer's `_id` is its ticket's ref.
+  add('csat_answers', (await models.CsatAnswer.deleteMany({ _id: { $in: refs } })).deletedCount);
   const keys = tickets.map((t) => t.idempotencyKey).filter((k): k is string => Boolean(k));
   add('ticket_keys', (await models.TicketKey.deleteMany({ _id: { $in: keys } })).deletedCount);
   // Last: a run stopped before this finds the ticket again and finishes.
