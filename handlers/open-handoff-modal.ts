@@ -23,9 +23,16 @@ export async function openHandoffModal(
     const info = await client.users.info({ user: opts.userId });
     const email = info.user?.profile?.email;
     if (!email) return;
-    await client.views.update({ view_id: viewId, ...(opened.view?.hash ? { hash: opened.view.hash } : {}), view: migrationHandoffModal({ ...base, salespersonEmail: email }) });
+    await client.views.update({
+      view_id: viewId,
+      ...(opened.view?.hash ? { hash: opened.view.hash } : {}),
+      view: migrationHandoffModal({ ...base, salespersonEmail: email }),
+    });
   } catch (err) {
     // A hash mismatch means the rep already typed; a users.info failure leaves the field to them.
-    deps.log.info({ event: 'handoff.prefill_skipped', user: opts.userId, err: (err as Error).message }, 'handoff email not prefilled');
+    deps.log.info(
+      { event: 'handoff.prefill_skipped', user: opts.userId, err: (err as Error).message },
+      'handoff email not prefilled',
+    );
   }
 }

@@ -27,7 +27,9 @@ export function planState(values: ViewOutput['state']['values']): PlanModalState
 }
 
 export const PlanForm = z.object({
-  accountId: z.string({ error: 'Give the account ID, e.g. R74-ZWR-R44Z.' }).refine(isAccountId, 'Account IDs look like R74-ZWR-R44Z.'),
+  accountId: z
+    .string({ error: 'Give the account ID, e.g. R74-ZWR-R44Z.' })
+    .refine(isAccountId, 'Account IDs look like R74-ZWR-R44Z.'),
   change: z.enum(REQUESTED_CHANGES, { error: 'Choose the change.' }),
   tier: z.string().optional(),
   addon: z.string().optional(),
@@ -38,17 +40,42 @@ export const PlanForm = z.object({
 export type PlanForm = z.infer<typeof PlanForm>;
 
 /** Form field name (zod path) → the modal's block id, for inline errors. */
-export const FIELD_BLOCK: Record<string, string> = { accountId: F.accountId, change: F.change, tier: F.tier, addon: F.addon, reason: F.reason, region: F.region, confirm: F.confirm };
+export const FIELD_BLOCK: Record<string, string> = {
+  accountId: F.accountId,
+  change: F.change,
+  tier: F.tier,
+  addon: F.addon,
+  reason: F.reason,
+  region: F.region,
+  confirm: F.confirm,
+};
 
 /** The preview line for the modal: what happens and when (with the amount), or why not. */
-export async function previewText(deps: HandlerDeps, userId: string, state: ReturnType<typeof planState>): Promise<{ ok: boolean; text: string; field?: string }> {
+export async function previewText(
+  deps: HandlerDeps,
+  userId: string,
+  state: ReturnType<typeof planState>,
+): Promise<{ ok: boolean; text: string; field?: string }> {
   const form = PlanForm.safeParse(state);
   if (!form.success) return { ok: true, text: 'Choose the account and the change to see what will happen and when.' };
   const f = form.data;
-  const p = await deps.services.plans.preview({ userId, accountId: f.accountId, request: { type: f.change, tier: f.tier, addon: f.addon, reason: f.reason, confirm: f.confirm, region: f.region } });
+  const p = await deps.services.plans.preview({
+    userId,
+    accountId: f.accountId,
+    request: { type: f.change, tier: f.tier, addon: f.addon, reason: f.reason, confirm: f.confirm, region: f.region },
+  });
   if (!p.ok) return { ok: false, text: p.message, field: p.field };
   const d = p.decision;
-  if (d.outcome === 'lead') return { ok: true, text: d.message.replace(/ was passed to sales/, ' will be passed to sales').replace(/Nothing was changed\.|The plan is unchanged\./, 'Nothing else changes.') };
-  const lines = d.proration && d.proration.lines.length ? `\nInvoice: ${d.proration.lines.map((l) => `${l.description} ${formatCents(l.cents)}`).join('; ')}; total ${formatCents(d.proration.totalCents)}.` : '';
+  if (d.outcome === 'lead')
+    return {
+      ok: true,
+      text: d.message
+        .replace(/ was passed to sales/, ' will be passed to sales')
+        .replace(/Nothing was changed\.|The plan is unchanged\./, 'Nothing else changes.'),
+    };
+  const lines =
+    d.proration && d.proration.lines.length
+      ? `\nInvoice: ${d.proration.lines.map((l) => `${l.description} ${formatCents(l.cents)}`).join('; ')}; total ${formatCents(d.proration.totalCents)}.`
+      : '';
   return { ok: true, text: `${d.summary}${lines}` };
 }

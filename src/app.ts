@@ -105,17 +105,27 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
   const db = await openDatabase(config, log);
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
   const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => log.warn({ event: 'app.stop_error', err: err.message }, 'error while stopping'));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((err: Error) =>
+        log.warn({ event: 'app.stop_error', err: err.message }, 'error while stopping'),
+      );
   };
   try {
     // The core: database, clock, outbox, due work, billing, services; nothing runs yet.
     const { models } = db;
     // A bad policy file stops the start, like a bad variable.
-    const slaRules = loadSlaRules(config.billing.timeZone, config.sla.policyFile ? (JSON.parse(readFileSync(config.sla.policyFile, 'utf8')) as unknown) : undefined);
+    const slaRules = loadSlaRules(
+      config.billing.timeZone,
+      config.sla.policyFile ? (JSON.parse(readFileSync(config.sla.policyFile, 'utf8')) as unknown) : undefined,
+    );
     const seeded = await seedRoles(models, config.roles);
     const appKey = await loadAppKey(models, config.appSecret, clock.now());
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
-    const scheduler = createScheduler(db.conn.db!, log, { processEveryMs: config.jobs.processEveryMs, clock, ...(opts.instanceName ? { name: opts.instanceName } : {}) });
+    const scheduler = createScheduler(db.conn.db!, log, {
+      processEveryMs: config.jobs.processEveryMs,
+      clock,
+      ...(opts.instanceName ? { name: opts.instanceName } : {}),
+    });
 
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir, log });
     cleanups.push(() => mailer.close());
@@ -133,22 +143,64 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
         lookBeforeRepeat: opts.legacy?.blindRepeats !== true,
       });
     } else {
-      log.info({ event: 'slack.off', reason: config.slack.reason }, 'Slack off: Slack posts are kept in the outbox until Slack is configured');
+      log.info(
+        { event: 'slack.off', reason: config.slack.reason },
+        'Slack off: Slack posts are kept in the outbox until Slack is configured',
+      );
     }
     // New work starts at once in this process, in its lane (see lanes.ts); the jobs retry and sweep.
     const lanes = createLanes(log, { shared: opts.legacy?.sharedQueue === true });
-    const outboxWorker = createOutboxWorker({ models, scheduler, deliverers, lanes, log, metrics, now, settleAfterUnknown: opts.legacy?.blindRepeats !== true });
+    const outboxWorker = createOutboxWorker({
+      models,
+      scheduler,
+      deliverers,
+      lanes,
+      log,
+      metrics,
+      now,
+      settleAfterUnknown: opts.legacy?.blindRepeats !== true,
+    });
     const outbox = createOutbox(models, outboxWorker.deliverSoon, new Set(Object.keys(deliverers)), now);
-    const due = createDueWork({ models, scheduler, log, clock, concurrency: config.jobs.dueConcurrency, processName: opts.instanceName ?? `bot-${process.pid}` });
+    const due = createDueWork({
+      models,
+      scheduler,
+      log,
+      clock,
+      concurrency: config.jobs.dueConcurrency,
+      processName: opts.instanceName ?? `bot-${process.pid}`,
+    });
     const scheduling = duePorts(due);
-    const sla = createSla({ models, outbox, due, rules: slaRules, assign: config.sla.assign, timeZone: config.billing.timeZone, log, metrics, now });
+    const sla = createSla({
+      models,
+      outbox,
+      due,
+      rules: slaRules,
+      assign: config.sla.assign,
+      timeZone: config.billing.timeZone,
+      log,
+      metrics,
+      now,
+    });
     metrics.countOverdueWith(() => countOverdue(models, now()));
     // Where customers reach the bot's pages: PUBLIC_URL, else (Slack off, so no migration links)
     // the local address, known once the server listens.
     const publicUrl = config.web.publicUrl;
     let pagesUrl = publicUrl ?? '';
-    const csat = createCsat({ models, outbox, domain: config.mail.domain, appKey, now, log, csat: config.sla.csat, publicUrl: () => pagesUrl });
-    const plans = { billing: createBilling(config.billing, models, log, now), jobs: scheduling.plans, processName: opts.instanceName };
+    const csat = createCsat({
+      models,
+      outbox,
+      domain: config.mail.domain,
+      appKey,
+      now,
+      log,
+      csat: config.sla.csat,
+      publicUrl: () => pagesUrl,
+    });
+    const plans = {
+      billing: createBilling(config.billing, models, log, now),
+      jobs: scheduling.plans,
+      processName: opts.instanceName,
+    };
     const payments = createPayments(config.payments);
     const links = publicUrl ? { publicUrl, ttlDays: config.web.linkTtlDays, key: linkKey(appKey) } : undefined;
     const services = createServices({
@@ -192,19 +244,45 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     const largeMail = createMailQueue({ concurrency: 2, largeBytes: MAIL_LARGE_BYTES, budgetBytes: MAIL_BUDGET_BYTES });
     const processSoon = (id: string, size: number): void => {
       if (size <= MAIL_LARGE_BYTES) return void mail.processSoon(id);
-      void largeMail.run(size, () => mail.process(id)).catch((err: Error) => log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'));
+      void largeMail
+        .run(size, () => mail.process(id))
+        .catch((err: Error) =>
+          log.warn({ event: 'mail.deferred', err: err.message }, 'will be retried by its sweep job'),
+        );
     };
     const inbound = createInboundStore({ models, raw, onStored: processSoon });
 
     // Jobs: every job and kind of due work, each calling a service (jobs/index.ts).
-    const jobs = registerJobs(scheduler, due, services, { outbox: outboxWorker, mail, planConcurrency: config.jobs.planConcurrency });
+    const jobs = registerJobs(scheduler, due, services, {
+      outbox: outboxWorker,
+      mail,
+      planConcurrency: config.jobs.planConcurrency,
+    });
 
     // Adapters, started: HTTP (Slack's endpoint, health, metrics), SMTP, the scheduler and due
     // runner, then IMAP and Slack.
-    const imap = createImapIngestors({ config, models, inbound, scheduler, log, ...(opts.instanceName ? { holder: opts.instanceName } : {}) });
-    const slack = config.slack.enabled ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics }) : undefined;
+    const imap = createImapIngestors({
+      config,
+      models,
+      inbound,
+      scheduler,
+      log,
+      ...(opts.instanceName ? { holder: opts.instanceName } : {}),
+    });
+    const slack = config.slack.enabled
+      ? createSlackApp({ config: config.slack, deps: { services, log }, models, log, metrics })
+      : undefined;
     const web = links
-      ? await createWebApp({ page: services.migrationPage, payments, log, publicUrl, rateLimitPerMinute: config.web.rateLimitPerMinute, trustedProxies: config.web.trustedProxies, csrfKey: deriveKey(appKey, 'migration-csrf'), extraRoutes: opts.webRoutes })
+      ? await createWebApp({
+          page: services.migrationPage,
+          payments,
+          log,
+          publicUrl,
+          rateLimitPerMinute: config.web.rateLimitPerMinute,
+          trustedProxies: config.web.trustedProxies,
+          csrfKey: deriveKey(appKey, 'migration-csrf'),
+          extraRoutes: opts.webRoutes,
+        })
       : undefined;
     if (web) cleanups.push(() => web.close());
     const server: http.Server = createHttpServer({
@@ -238,11 +316,22 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
     if (opts.scheduleRetention !== false) await retention.start();
     if (config.billing.accountsSeedFile) {
       const seededAccounts = await services.accounts.seed(config.billing.accountsSeedFile);
-      log.info({ event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts }, 'accounts seeded');
+      log.info(
+        { event: 'accounts.seeded', file: config.billing.accountsSeedFile, created: seededAccounts },
+        'accounts seeded',
+      );
     }
     // Whatever an earlier run left unfinished is taken up now, not at the next sweep.
-    void mail.sweep(0).catch((err: Error) => log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'));
-    void outboxWorker.sweep(0).catch((err: Error) => log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'));
+    void mail
+      .sweep(0)
+      .catch((err: Error) =>
+        log.warn({ event: 'mail.sweep_failed', err: err.message }, 'the sweep job will try again'),
+      );
+    void outboxWorker
+      .sweep(0)
+      .catch((err: Error) =>
+        log.warn({ event: 'outbox.sweep_failed', err: err.message }, 'the sweep job will try again'),
+      );
     await imap.start();
     cleanups.push(() => imap.stop());
     if (slack) {
@@ -250,10 +339,39 @@ export async function startApp(config: Config, log: Logger, opts: StartOptions =
       cleanups.push(() => slack.stop());
     }
     log.info(
-      { event: 'app.started', port, smtpPort, engine: db.engine, slack: config.slack.enabled ? config.slack.mode : 'off', rolesSeeded: seeded, migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)', payments: payments.adapter },
+      {
+        event: 'app.started',
+        port,
+        smtpPort,
+        engine: db.engine,
+        slack: config.slack.enabled ? config.slack.mode : 'off',
+        rolesSeeded: seeded,
+        migrationPage: web ? 'on' : 'off (PUBLIC_URL unset)',
+        payments: payments.adapter,
+      },
       `listening on port ${port}`,
     );
-    return { config, port, clock, db, services, scheduler, outboxWorker, migrationCancel: jobs.migrationCancel, planJobs: scheduling.plans, due, retention, slaRules, metrics, lanes, slack, mail, smtpPort, imap, stop };
+    return {
+      config,
+      port,
+      clock,
+      db,
+      services,
+      scheduler,
+      outboxWorker,
+      migrationCancel: jobs.migrationCancel,
+      planJobs: scheduling.plans,
+      due,
+      retention,
+      slaRules,
+      metrics,
+      lanes,
+      slack,
+      mail,
+      smtpPort,
+      imap,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -35,13 +35,16 @@ const optionalUrl = (protocols: string[]) =>
     blankToUndefined,
     z
       .string()
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+      )
       .optional(),
   );
 const port = (fallback: number) =>
@@ -51,8 +54,16 @@ const userIds = z.preprocess(
   z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user IDs (U…/W…) separated by commas'),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)),
+      'must be Slack user IDs (U…/W…) separated by commas',
+    ),
 );
 const timeZone = z.preprocess(
   blankToUndefined,
@@ -73,7 +84,13 @@ const positiveInt = (fallback: number) =>
 
 /** How a team's new tickets get an owner: claimed by hand (`off`), or `round-robin` over the team's members. */
 const assignment = z.preprocess(blankToUndefined, z.enum(['off', 'round-robin']).default('off'));
-const onOff = z.preprocess(blankToUndefined, z.enum(['on', 'off']).default('off').transform((v) => v === 'on'));
+const onOff = z.preprocess(
+  blankToUndefined,
+  z
+    .enum(['on', 'off'])
+    .default('off')
+    .transform((v) => v === 'on'),
+);
 
 const envSchema = z.object({
   MONGODB_URI: optionalUrl(['mongodb:', 'mongodb+srv:']),
@@ -89,8 +106,14 @@ const envSchema = z.object({
   PORT: port(3000),
   HTTP_HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
   SLACK_SIGNING_SECRET: optionalString,
-  SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional()),
-  SLACK_APP_TOKEN: z.preprocess(blankToUndefined, z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional()),
+  SLACK_BOT_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional(),
+  ),
+  SLACK_APP_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+  ),
   SLACK_API_URL: optionalUrl(['http:', 'https:']),
   SLACK_CHANNEL_SALES: optionalString,
   SLACK_CHANNEL_BILLING: optionalString,
@@ -102,7 +125,10 @@ const envSchema = z.object({
   ROLE_ADMIN: userIds,
   MAIL_DOMAIN: z.preprocess(
     blankToUndefined,
-    z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain such as example.com').default('example.com'),
+    z
+      .string()
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain such as example.com')
+      .default('example.com'),
   ),
   SMTP_INBOUND_PORT: port(2525),
   SMTP_INBOUND_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
@@ -130,8 +156,17 @@ const envSchema = z.object({
   MIGRATION_LINK_TTL_DAYS: positiveInt(30),
   WEB_RATE_LIMIT_PER_MINUTE: positiveInt(120),
   WEB_TRUSTED_PROXIES: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(10).default(0)),
-  STRIPE_SECRET_KEY: z.preprocess(blankToUndefined, z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)').optional()),
-  STRIPE_WEBHOOK_SECRET: z.preprocess(blankToUndefined, z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional()),
+  STRIPE_SECRET_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…)')
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    blankToUndefined,
+    z.string().startsWith('whsec_', 'must be a webhook signing secret (whsec_…)').optional(),
+  ),
   STRIPE_API_URL: optionalUrl(['http:', 'https:']),
   SLA_POLICY_FILE: optionalString,
   ASSIGN_SALES: assignment,
@@ -172,7 +207,12 @@ export interface Config {
     smtpUrl: string | undefined;
     outboxDir: string;
   };
-  billing: { timeZone: string; webhookUrl: string | undefined; webhookSecret: string | undefined; accountsSeedFile: string | undefined };
+  billing: {
+    timeZone: string;
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+    accountsSeedFile: string | undefined;
+  };
   /**
    * dueConcurrency: due rows (plan changes, the C4S cancellation…) one process runs at once.
    * planConcurrency: the same for `plan.apply` Agenda jobs left in a database by earlier versions.
@@ -204,8 +244,7 @@ export interface Config {
   web: { publicUrl: string | undefined; linkTtlDays: number; rateLimitPerMinute: number; trustedProxies: number };
   /** Card payments: `stripe` when STRIPE_SECRET_KEY is set, else billing records payments by hand. */
   payments:
-    | { adapter: 'manual' }
-    | { adapter: 'stripe'; secretKey: string; webhookSecret: string; apiUrl: string | undefined };
+    { adapter: 'manual' } | { adapter: 'stripe'; secretKey: string; webhookSecret: string; apiUrl: string | undefined };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -216,8 +255,12 @@ function slackConfig(env: Env, problems: string[]): SlackConfig {
     return { enabled: false, reason: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set' };
   }
   if (!botToken) problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set');
-  if (!appToken && !signingSecret) problems.push('SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)');
-  if (env.SLACK_CHANNEL_ESCALATION && !/^[CG][A-Z0-9]{2,}$/.test(env.SLACK_CHANNEL_ESCALATION)) problems.push('SLACK_CHANNEL_ESCALATION: must be a channel ID such as C0123456789');
+  if (!appToken && !signingSecret)
+    problems.push(
+      'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  if (env.SLACK_CHANNEL_ESCALATION && !/^[CG][A-Z0-9]{2,}$/.test(env.SLACK_CHANNEL_ESCALATION))
+    problems.push('SLACK_CHANNEL_ESCALATION: must be a channel ID such as C0123456789');
   const channels: Partial<Record<Team, string>> = {};
   for (const team of TEAMS) {
     const name = `SLACK_CHANNEL_${team.toUpperCase() as Uppercase<Team>}` as const;
@@ -252,10 +295,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push('BILLING_WEBHOOK_SECRET: required when BILLING_WEBHOOK_URL is set (events are signed)');
   }
   if (slack.enabled && !env.PUBLIC_URL) {
-    problems.push('PUBLIC_URL: required when Slack is on (the address customers open migration links at, such as https://bot.example.com)');
+    problems.push(
+      'PUBLIC_URL: required when Slack is on (the address customers open migration links at, such as https://bot.example.com)',
+    );
   }
   if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
-    problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set (payment results arrive as signed webhooks)');
+    problems.push(
+      'STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set (payment results arrive as signed webhooks)',
+    );
   }
   if (env.STRIPE_SECRET_KEY && !env.PUBLIC_URL) {
     problems.push('PUBLIC_URL: required when STRIPE_SECRET_KEY is set (Checkout sends the customer back there)');
@@ -278,7 +325,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       roles: { sales: env.ROLE_SALES, billing: env.ROLE_BILLING, support: env.ROLE_SUPPORT, admin: env.ROLE_ADMIN },
       mail: {
         domain: env.MAIL_DOMAIN.toLowerCase(),
-        inbound: { host: env.SMTP_INBOUND_HOST, port: env.SMTP_INBOUND_PORT, maxBytes: env.SMTP_INBOUND_MAX_BYTES, maxClients: env.SMTP_INBOUND_MAX_CLIENTS },
+        inbound: {
+          host: env.SMTP_INBOUND_HOST,
+          port: env.SMTP_INBOUND_PORT,
+          maxBytes: env.SMTP_INBOUND_MAX_BYTES,
+          maxClients: env.SMTP_INBOUND_MAX_CLIENTS,
+        },
         imap,
         smtpUrl: env.SMTP_URL,
         outboxDir: path.join(dataDir, 'outbox'),
@@ -289,7 +341,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         webhookSecret: env.BILLING_WEBHOOK_SECRET,
         accountsSeedFile: env.ACCOUNTS_SEED_FILE ? path.resolve(env.ACCOUNTS_SEED_FILE) : undefined,
       },
-      jobs: { processEveryMs: env.JOBS_PROCESS_EVERY_MS, planConcurrency: env.JOBS_PLAN_CONCURRENCY, dueConcurrency: env.JOBS_DUE_CONCURRENCY },
+      jobs: {
+        processEveryMs: env.JOBS_PROCESS_EVERY_MS,
+        planConcurrency: env.JOBS_PLAN_CONCURRENCY,
+        dueConcurrency: env.JOBS_DUE_CONCURRENCY,
+      },
       retention: { operationalDays: env.RETENTION_OPERATIONAL_DAYS, customerDays: env.RETENTION_DAYS },
       sla: {
         policyFile: env.SLA_POLICY_FILE ? path.resolve(env.SLA_POLICY_FILE) : undefined,
@@ -298,10 +354,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       logLevel: env.LOG_LEVEL,
       appSecret: env.APP_SECRET,
-      web: { publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''), linkTtlDays: env.MIGRATION_LINK_TTL_DAYS, rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE, trustedProxies: env.WEB_TRUSTED_PROXIES },
+      web: {
+        publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+        linkTtlDays: env.MIGRATION_LINK_TTL_DAYS,
+        rateLimitPerMinute: env.WEB_RATE_LIMIT_PER_MINUTE,
+        trustedProxies: env.WEB_TRUSTED_PROXIES,
+      },
       payments:
         env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
-          ? { adapter: 'stripe', secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL }
+          ? {
+              adapter: 'stripe',
+              secretKey: env.STRIPE_SECRET_KEY,
+              webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+              apiUrl: env.STRIPE_API_URL,
+            }
           : { adapter: 'manual' },
     },
   };

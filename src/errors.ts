@@ -3,13 +3,7 @@
  * that refuses, a dependency that is down). `operational` errors are shown to the person as a
  * short message saying what to do next; anything else is a bug: logged with context, never shown.
  */
-export type ErrorCode =
-  | 'invalid_input'
-  | 'not_found'
-  | 'forbidden'
-  | 'conflict'
-  | 'unavailable'
-  | 'rule_refused';
+export type ErrorCode = 'invalid_input' | 'not_found' | 'forbidden' | 'conflict' | 'unavailable' | 'rule_refused';
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -17,7 +11,11 @@ export class AppError extends Error {
   readonly operational: boolean;
   readonly field: string | undefined;
 
-  constructor(code: ErrorCode, userMessage: string, opts: { operational?: boolean; field?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    userMessage: string,
+    opts: { operational?: boolean; field?: string; cause?: unknown } = {},
+  ) {
     super(userMessage, { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;

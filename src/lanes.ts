@@ -39,11 +39,14 @@ interface Queue {
 export function createLanes(log: Logger, opts: { shared?: boolean } = {}): Lanes {
   const names: LaneName[] = ['interactive', 'mail', 'bulk'];
   const one: Queue = { slots: SHARED_SLOTS, active: 0, waiting: [] };
-  const queues = Object.fromEntries(names.map((n) => [n, opts.shared ? one : { slots: LANE_SLOTS[n], active: 0, waiting: [] }])) as Record<LaneName, Queue>;
+  const queues = Object.fromEntries(
+    names.map((n) => [n, opts.shared ? one : { slots: LANE_SLOTS[n], active: 0, waiting: [] }]),
+  ) as Record<LaneName, Queue>;
   const keys = Object.fromEntries(names.map((n) => [n, new Set<string>()])) as Record<LaneName, Set<string>>;
 
   const someoneWaits = () => !opts.shared && queues.interactive.active + queues.interactive.waiting.length > 0;
-  const slotsOf = (name: LaneName, q: Queue) => (name === 'interactive' || opts.shared ? q.slots : someoneWaits() ? YIELDED_SLOTS : q.slots);
+  const slotsOf = (name: LaneName, q: Queue) =>
+    name === 'interactive' || opts.shared ? q.slots : someoneWaits() ? YIELDED_SLOTS : q.slots;
 
   function pump(): void {
     // Interactive first, so it is counted as waiting before the bulk lanes take their slots.
@@ -57,7 +60,12 @@ export function createLanes(log: Logger, opts: { shared?: boolean } = {}): Lanes
     q.active += 1;
     void Promise.resolve()
       .then(task.work)
-      .catch((err: Error) => log.warn({ event: 'lane.deferred', lane: task.lane, key: task.key, err: err.message }, 'will be retried by its sweep job'))
+      .catch((err: Error) =>
+        log.warn(
+          { event: 'lane.deferred', lane: task.lane, key: task.key, err: err.message },
+          'will be retried by its sweep job',
+        ),
+      )
       .finally(() => {
         q.active -= 1;
         keys[task.lane].delete(task.key);

@@ -8,13 +8,22 @@
  */
 import type { Logger } from './logger.js';
 
-export function installProcessGuards(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+export function installProcessGuards(
+  log: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
   const onRejection = (reason: unknown) => {
     const err = reason instanceof Error ? reason : new Error(String(reason));
-    log.error({ event: 'process.unhandled_rejection', err: err.message, where: err.stack?.split('\n')[1]?.trim() }, 'unhandled promise rejection (carrying on)');
+    log.error(
+      { event: 'process.unhandled_rejection', err: err.message, where: err.stack?.split('\n')[1]?.trim() },
+      'unhandled promise rejection (carrying on)',
+    );
   };
   const onException = (err: Error) => {
-    log.fatal({ event: 'process.uncaught_exception', err: err.message, where: err.stack?.split('\n')[1]?.trim() }, 'uncaught exception: exiting');
+    log.fatal(
+      { event: 'process.uncaught_exception', err: err.message, where: err.stack?.split('\n')[1]?.trim() },
+      'uncaught exception: exiting',
+    );
     exit(1);
   };
   process.on('unhandledRejection', onRejection);

@@ -10,7 +10,10 @@ describe('button values', () => {
   it('when a view encodes a ticket and a field, then the handler decodes the same two', () => {
     expect(KindChoice.decode.parse(KindChoice.encode('AR-1001', 'support'))).toEqual(['AR-1001', 'support']);
     expect(PaymentChoice.decode.parse(PaymentChoice.encode('AR-1002', 'failed'))).toEqual(['AR-1002', 'failed']);
-    expect(StartHandoffValue.decode.parse(StartHandoffValue.encode('AR-1003', 'ABC-DEF-1234'))).toEqual(['AR-1003', 'ABC-DEF-1234']);
+    expect(StartHandoffValue.decode.parse(StartHandoffValue.encode('AR-1003', 'ABC-DEF-1234'))).toEqual([
+      'AR-1003',
+      'ABC-DEF-1234',
+    ]);
   });
 
   it('when the start-handoff value carries no valid account ID, then the ticket is kept and the account dropped', () => {
@@ -18,12 +21,19 @@ describe('button values', () => {
     expect(StartHandoffValue.decode.parse('AR-1003|ABC-DEF-1234|x')).toEqual(['AR-1003', undefined]);
   });
 
-  it.each(['AR-1001', 'AR-1001|', '|support', 'AR-x|support', 'AR-1001|support|extra', 'AR-1001|nope', 'AR-1001; drop|support', 42, undefined])(
-    'when a kind choice is %p, then it is refused',
-    (value) => {
-      expect(KindChoice.decode.safeParse(value).success).toBe(false);
-    },
-  );
+  it.each([
+    'AR-1001',
+    'AR-1001|',
+    '|support',
+    'AR-x|support',
+    'AR-1001|support|extra',
+    'AR-1001|nope',
+    'AR-1001; drop|support',
+    42,
+    undefined,
+  ])('when a kind choice is %p, then it is refused', (value) => {
+    expect(KindChoice.decode.safeParse(value).success).toBe(false);
+  });
 
   it('when a payment status is not one billing may record, then it is refused', () => {
     expect(PaymentChoice.decode.safeParse('AR-1001|refunded').success).toBe(false);
@@ -35,7 +45,8 @@ describe('button values', () => {
       expect(TicketRefValue.safeParse(ok).success).toBe(true);
       expect(REF_PATTERN.test(ok)).toBe(true);
     }
-    for (const bad of ['AR-1001; drop', 'AR-', 'AR-1234567890', ' AR-1001', 'XR-1001', '']) expect(TicketRefValue.safeParse(bad).success).toBe(false);
+    for (const bad of ['AR-1001; drop', 'AR-', 'AR-1234567890', ' AR-1001', 'XR-1001', ''])
+      expect(TicketRefValue.safeParse(bad).success).toBe(false);
     expect(parseRef('ar-1001')).toBe(1001);
   });
 });

@@ -43,7 +43,15 @@ describe('when the database is down', () => {
     expect(ready.status).toBe(503);
     expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);
 
-    const res = await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.rep, channelId: 'C0X', responseUrl: slack.responseUrl('down') }));
+    const res = await t.post(
+      slashCommand({
+        command: '/ticket',
+        text: 'mine',
+        userId: USERS.rep,
+        channelId: 'C0X',
+        responseUrl: slack.responseUrl('down'),
+      }),
+    );
     expect(res.status).toBe(200);
     const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'down', 10_000);
     expect(answer.args.text).toBe('The ticket store is not answering right now. Please try again in a minute.');
@@ -61,18 +69,37 @@ describe('when the database is down', () => {
     ferret = await startFerret(dir, log, new URL(ferret.uri).host, { backend: ownEngineBackend() });
     await eventually(async () => (await fetch(`${t.baseUrl}/readyz`)).status === 200, '/readyz 200 again', 60_000);
 
-    const res = await t.post(slashCommand({ command: '/ticket', text: 'mine', userId: USERS.rep, channelId: 'C0X', responseUrl: slack.responseUrl('back') }));
+    const res = await t.post(
+      slashCommand({
+        command: '/ticket',
+        text: 'mine',
+        userId: USERS.rep,
+        channelId: 'C0X',
+        responseUrl: slack.responseUrl('back'),
+      }),
+    );
     expect(res.status).toBe(200);
     const answer = await slack.waitFor('response_url', (c) => c.responseUrlId === 'back', 10_000);
     expect(answer.args.text).toBe('Your tickets: none');
 
     const messageId = `back.${Date.now()}@customer.test`;
-    const sent = await sendMail({ port: t.app.smtpPort, from: 'ana@customer.test', to: 'support@example.com', subject: 'After the outage', text: 'Hello again.', messageId });
+    const sent = await sendMail({
+      port: t.app.smtpPort,
+      from: 'ana@customer.test',
+      to: 'support@example.com',
+      subject: 'After the outage',
+      text: 'Hello again.',
+      messageId,
+    });
     expect(sent.response).toMatch(/^250/);
-    const row = await eventually(async () => {
-      const r = await t.app.db.models.InboundMail.findOne({ messageId }).lean();
-      return r?.status === 'ticket' ? r : undefined;
-    }, 'the mail to become a ticket', 30_000);
+    const row = await eventually(
+      async () => {
+        const r = await t.app.db.models.InboundMail.findOne({ messageId }).lean();
+        return r?.status === 'ticket' ? r : undefined;
+      },
+      'the mail to become a ticket',
+      30_000,
+    );
     expect(await t.app.db.models.Ticket.countDocuments({ _id: row.ticketRef })).toBe(1);
   }, 120_000);
 });

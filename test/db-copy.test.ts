@@ -19,7 +19,9 @@ let seeded: Record<string, { docs: unknown[]; indexes: unknown[] }> = {};
 
 function copy(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/db-copy.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/db-copy.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -28,7 +30,11 @@ function copy(args: string[]): Promise<{ code: number | null; stdout: string; st
   });
 }
 
-const indexShape = (ix: { name: string; key: unknown; unique?: boolean }) => ({ name: ix.name, key: ix.key, unique: ix.unique ?? false });
+const indexShape = (ix: { name: string; key: unknown; unique?: boolean }) => ({
+  name: ix.name,
+  key: ix.key,
+  unique: ix.unique ?? false,
+});
 
 async function snapshot(conn: Connection) {
   const out: typeof seeded = {};
@@ -36,7 +42,9 @@ async function snapshot(conn: Connection) {
     const col = conn.db!.collection(name);
     out[name] = {
       docs: await col.find({}, { sort: { _id: 1 } }).toArray(),
-      indexes: (await col.listIndexes().toArray()).map((ix) => indexShape(ix as never)).sort((a, b) => a.name.localeCompare(b.name)),
+      indexes: (await col.listIndexes().toArray())
+        .map((ix) => indexShape(ix as never))
+        .sort((a, b) => a.name.localeCompare(b.name)),
     };
   }
   return out;
@@ -46,15 +54,25 @@ beforeAll(async () => {
   // A DATA_DIR as the bot leaves it: the embedded engine with the app's collections and indexes.
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-copy-'));
   const server = await startEmbedded(dataDir, ownEngineName(), createLogger('silent'));
-  const source = await mongoose.createConnection(`${server.uri.replace(/\/?$/, '/')}account_requests`, { autoIndex: false }).asPromise();
+  const source = await mongoose
+    .createConnection(`${server.uri.replace(/\/?$/, '/')}account_requests`, { autoIndex: false })
+    .asPromise();
   try {
     const models = createModels(source);
     await ensureIndexes(models);
     await models.Ticket.collection.insertMany(
-      Array.from({ length: 1200 }, (_, i) => ({ _id: `tk-${i}` as never, number: 1001 + i, accountId: `ACC-${i % 50}`, title: `Ticket ${i}`, history: [{ at: new Date(1_700_000_000_000 + i), what: 'opened' }] })),
+      Array.from({ length: 1200 }, (_, i) => ({
+        _id: `tk-${i}` as never,
+        number: 1001 + i,
+        accountId: `ACC-${i % 50}`,
+        title: `Ticket ${i}`,
+        history: [{ at: new Date(1_700_000_000_000 + i), what: 'opened' }],
+      })),
     );
     await models.Counter.collection.insertOne({ _id: 'ticket' as never, value: 2200 });
-    await models.Outbox.collection.insertMany([{ _id: 'o1' as never, status: 'pending', nextAttemptAt: new Date(0), channel: 'email' }]);
+    await models.Outbox.collection.insertMany([
+      { _id: 'o1' as never, status: 'pending', nextAttemptAt: new Date(0), channel: 'email' },
+    ]);
     seeded = await snapshot(source);
   } finally {
     await source.close();
@@ -81,14 +99,17 @@ describe('npm run db:copy', () => {
       expect({ name, indexes: copied[name]!.indexes }).toEqual({ name, indexes });
     }
     // The guards came along: a second ticket with the same number is refused.
-    await expect(target.db!.collection('tickets').insertOne({ _id: 'dup' as never, number: 1001 })).rejects.toMatchObject({ code: 11000 });
+    await expect(
+      target.db!.collection('tickets').insertOne({ _id: 'dup' as never, number: 1001 }),
+    ).rejects.toMatchObject({ code: 11000 });
   }, 180_000);
 
   it('when it runs again, then the target is the same, with nothing doubled', async () => {
     const run = await copy(['--from-data-dir', dataDir, '--to', targetUri]);
     expect({ code: run.code, out: run.code === 0 ? '' : run.stdout + run.stderr }).toEqual({ code: 0, out: '' });
     const copied = await snapshot(target);
-    for (const [name, { docs }] of Object.entries(seeded)) expect({ name, docs: copied[name]!.docs }).toEqual({ name, docs });
+    for (const [name, { docs }] of Object.entries(seeded))
+      expect({ name, docs: copied[name]!.docs }).toEqual({ name, docs });
   }, 180_000);
 
   it('when a URI is missing, then it prints the usage and exits 2 without touching anything', async () => {

@@ -1,7 +1,14 @@
 /** The pieces of the outbox's timing and in-process lanes, without a database or Slack. */
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '@slack/web-api';
-import { ATTEMPT_MAX_MS, CLAIM_LIFETIME_MS, LOOKUP_MAX_PAGES, RETRY_AFTER_UNKNOWN_MS, SLACK_CALL_TIMEOUT_MS, SLACK_SETTLE_MS } from '../src/jobs/delivery-timing.js';
+import {
+  ATTEMPT_MAX_MS,
+  CLAIM_LIFETIME_MS,
+  LOOKUP_MAX_PAGES,
+  RETRY_AFTER_UNKNOWN_MS,
+  SLACK_CALL_TIMEOUT_MS,
+  SLACK_SETTLE_MS,
+} from '../src/jobs/delivery-timing.js';
 import { backoff, backoffCeilingMs } from '../src/backoff.js';
 import { DeliveryError, OUTBOX_BACKOFF, retryDelayMs } from '../src/jobs/outbox.js';
 import { createLanes, LANE_SLOTS, YIELDED_SLOTS } from '../src/lanes.js';
@@ -54,18 +61,27 @@ describe('back-off', () => {
 });
 
 describe('Slack failures sorted by what they say about the post', () => {
-  const requestError = (original: Record<string, unknown>) => Object.assign(new Error('A request error occurred'), { code: ErrorCode.RequestError, original });
+  const requestError = (original: Record<string, unknown>) =>
+    Object.assign(new Error('A request error occurred'), { code: ErrorCode.RequestError, original });
 
   it('when the client gave up waiting or the connection dropped, then the outcome is unknown', () => {
-    const timedOut = toDeliveryError(requestError({ name: 'TimeoutError', message: 'The operation was aborted due to timeout' }));
-    const dropped = toDeliveryError(requestError({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } }));
+    const timedOut = toDeliveryError(
+      requestError({ name: 'TimeoutError', message: 'The operation was aborted due to timeout' }),
+    );
+    const dropped = toDeliveryError(
+      requestError({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNRESET' } }),
+    );
     expect([timedOut.opts.outcomeUnknown, dropped.opts.outcomeUnknown]).toEqual([true, true]);
     expect(timedOut.message).toMatch(/no answer within 10 s/);
   });
 
   it('when the connection was refused, Slack answered an error, or rate limited us, then nothing was posted', () => {
-    const refused = toDeliveryError(requestError({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } }));
-    const platform = toDeliveryError(Object.assign(new Error('x'), { code: ErrorCode.PlatformError, data: { error: 'missing_scope' } }));
+    const refused = toDeliveryError(
+      requestError({ name: 'TypeError', message: 'fetch failed', cause: { code: 'ECONNREFUSED' } }),
+    );
+    const platform = toDeliveryError(
+      Object.assign(new Error('x'), { code: ErrorCode.PlatformError, data: { error: 'missing_scope' } }),
+    );
     const limited = toDeliveryError(Object.assign(new Error('x'), { code: ErrorCode.RateLimitedError, retryAfter: 3 }));
     expect([refused, platform, limited].map((e) => e.opts.outcomeUnknown ?? false)).toEqual([false, false, false]);
     // A missing scope (an app not yet reinstalled) waits to be fixed; it is not a reason to drop the post.
@@ -74,7 +90,8 @@ describe('Slack failures sorted by what they say about the post', () => {
   });
 
   it('when Slack answers 5xx, then it may have posted; a 4xx says it did not', () => {
-    const http = (statusCode: number) => toDeliveryError(Object.assign(new Error('x'), { code: ErrorCode.HTTPError, statusCode }));
+    const http = (statusCode: number) =>
+      toDeliveryError(Object.assign(new Error('x'), { code: ErrorCode.HTTPError, statusCode }));
     expect([http(503).opts.outcomeUnknown, http(400).opts.outcomeUnknown]).toEqual([true, false]);
   });
 });

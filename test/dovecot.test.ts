@@ -25,7 +25,13 @@ describe('Dovecot test server', () => {
   const open: ImapFlow[] = [];
 
   async function connect(user = 'billing', pass = 'secret'): Promise<ImapFlow> {
-    const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user, pass }, logger: false });
+    const client = new ImapFlow({
+      host: dovecot.host,
+      port: dovecot.port,
+      secure: false,
+      auth: { user, pass },
+      logger: false,
+    });
     open.push(client);
     await client.connect();
     return client;
@@ -75,7 +81,9 @@ describe('Dovecot test server', () => {
     const client = await connect('support');
     await client.mailboxOpen('INBOX');
     const before = client.mailbox ? client.mailbox.exists : 0;
-    const seen = new Promise<number>((resolve) => client.on('exists', (data: { count: number }) => resolve(data.count)));
+    const seen = new Promise<number>((resolve) =>
+      client.on('exists', (data: { count: number }) => resolve(data.count)),
+    );
 
     void client.idle();
     while (!client.idling) await new Promise((r) => setTimeout(r, 20));

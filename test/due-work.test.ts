@@ -54,8 +54,10 @@ afterAll(async () => {
   await a?.stop();
 });
 
-const rowsLeft = (keys: string[]) => a.app.db.models.DueWork.countDocuments({ _id: { $in: keys.map((k) => `${KIND}:${k}`) } });
-const wakeJobs = () => a.app.db.conn.collection('jobs').countDocuments({ name: DUE_WAKE_JOB, nextRunAt: { $ne: null } });
+const rowsLeft = (keys: string[]) =>
+  a.app.db.models.DueWork.countDocuments({ _id: { $in: keys.map((k) => `${KIND}:${k}`) } });
+const wakeJobs = () =>
+  a.app.db.conn.collection('jobs').countDocuments({ name: DUE_WAKE_JOB, nextRunAt: { $ne: null } });
 
 describe('due work with two processes', () => {
   it('when 400 rows fall due at the same instant, then both processes run them, each exactly once, with at most JOBS_DUE_CONCURRENCY at a time per process', async () => {
@@ -78,7 +80,9 @@ describe('due work with two processes', () => {
     expect(maxInFlight).toBeLessThanOrEqual(8);
     expect(maxInFlight).toBeGreaterThan(1);
     // Each run was claimed once: one claim per row.
-    expect(await a.app.db.models.DueClaim.countDocuments({ _id: { $in: keys.map((k) => `${KIND}:${k}#0`) } })).toBe(400);
+    expect(await a.app.db.models.DueClaim.countDocuments({ _id: { $in: keys.map((k) => `${KIND}:${k}#0`) } })).toBe(
+      400,
+    );
   }, 90_000);
 
   it('when work is cancelled before its time, then it never runs, while work beside it does', async () => {
@@ -116,7 +120,9 @@ describe('due work with two processes', () => {
     expect(rearmed.dueAt.toISOString()).toBe(due.toISOString()); // lateness still counts from its time
     await eventually(async () => (await rowsLeft(['flaky'])) === 0, 'the retried row done');
     expect(runs.get('flaky')).toHaveLength(2);
-    expect(await a.app.db.models.DueClaim.countDocuments({ _id: { $in: [`${KIND}:flaky#0`, `${KIND}:flaky#1`] } })).toBe(2);
+    expect(
+      await a.app.db.models.DueClaim.countDocuments({ _id: { $in: [`${KIND}:flaky#0`, `${KIND}:flaky#1`] } }),
+    ).toBe(2);
   });
 
   it('when the clock is moved to just before a due instant, then Agenda wakes a runner at that instant (one wake job, no row polled)', async () => {
@@ -124,13 +130,17 @@ describe('due work with two processes', () => {
     const due = new Date('2031-06-01T00:00:03Z');
     await a.app.due.schedule(KIND, 'far', new Date('2031-06-01T00:00:02.500Z'));
     // Before: nothing runs at once; Agenda knows one instant, in real time.
-    const wake = await a.app.db.conn.collection('jobs').findOne({ name: DUE_WAKE_JOB, nextRunAt: { $gt: new Date() } }, { sort: { nextRunAt: 1 } });
+    const wake = await a.app.db.conn
+      .collection('jobs')
+      .findOne({ name: DUE_WAKE_JOB, nextRunAt: { $gt: new Date() } }, { sort: { nextRunAt: 1 } });
     expect(Math.abs(wake!.nextRunAt.getTime() - (Date.now() + 2500))).toBeLessThan(1500);
     await a.app.due.schedule(KIND, 'near', due);
     await eventually(async () => (await rowsLeft(['far', 'near'])) === 0, 'both rows done at their instant', 40_000);
     for (const key of ['far', 'near']) {
       const [run] = runs.get(key)!;
-      expect(run!.at.getTime()).toBeGreaterThanOrEqual(new Date(key === 'far' ? '2031-06-01T00:00:02.500Z' : due).getTime());
+      expect(run!.at.getTime()).toBeGreaterThanOrEqual(
+        new Date(key === 'far' ? '2031-06-01T00:00:02.500Z' : due).getTime(),
+      );
       // Woken for the instant, not found by the minute's tick (a loaded machine may add seconds).
       expect(run!.at.getTime() - due.getTime()).toBeLessThan(30_000);
     }

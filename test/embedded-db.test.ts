@@ -21,7 +21,9 @@ afterEach(async () => {
 /** A logger whose lines the test reads, and a mongod finder that counts attempts and always fails. */
 function harness() {
   const lines: { event?: string; msg?: string }[] = [];
-  const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as { event?: string }) });
+  const log = createLogger('info', {
+    write: (line: string) => void lines.push(JSON.parse(line) as { event?: string }),
+  });
   const attempts: Date[] = [];
   const findMongod = async () => {
     attempts.push(new Date());
@@ -42,28 +44,46 @@ describe('embedded engine selection (auto)', () => {
     const h = harness();
     const day0 = new Date('2026-12-01T10:00:00Z');
 
-    const first = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => day0 });
+    const first = await startEmbedded(dataDir, 'auto', h.log, {
+      mongodAtHand: h.mongodAtHand,
+      findMongod: h.findMongod,
+      now: () => day0,
+    });
     await first.stop();
     expect(first.engine).toBe('ferretdb-postgres');
     expect(h.attempts).toHaveLength(1);
-    const marker = JSON.parse(await fs.readFile(path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE), 'utf8')) as { at: string; reason: string };
+    const marker = JSON.parse(await fs.readFile(path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE), 'utf8')) as {
+      at: string;
+      reason: string;
+    };
     expect(marker).toEqual({ at: day0.toISOString(), reason: expect.stringContaining('downloads impossible') });
 
     // Only the remembered failure keeps it from trying: the cluster FerretDB made holds no data
     // yet, so take it away as if the first start had stopped before writing any.
     await fs.rm(path.join(dataDir, 'db', 'postgres'), { recursive: true, force: true });
     h.lines.length = 0;
-    const second = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => new Date(day0.getTime() + 86_400_000) });
+    const second = await startEmbedded(dataDir, 'auto', h.log, {
+      mongodAtHand: h.mongodAtHand,
+      findMongod: h.findMongod,
+      now: () => new Date(day0.getTime() + 86_400_000),
+    });
     await second.stop();
     expect(second.engine).toBe('ferretdb-postgres');
     expect(h.attempts).toHaveLength(1);
     const said = h.lines.filter((l) => l.event === 'db.embedded.mongod_skipped');
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatchObject({ failedAt: day0.toISOString(), retryAt: new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS).toISOString() });
+    expect(said[0]).toMatchObject({
+      failedAt: day0.toISOString(),
+      retryAt: new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS).toISOString(),
+    });
     expect(h.lines.some((l) => l.event === 'db.embedded.mongod_unavailable')).toBe(false);
 
     await fs.rm(path.join(dataDir, 'db', 'postgres'), { recursive: true, force: true });
-    const weekLater = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod, now: () => new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS + 1000) });
+    const weekLater = await startEmbedded(dataDir, 'auto', h.log, {
+      mongodAtHand: h.mongodAtHand,
+      findMongod: h.findMongod,
+      now: () => new Date(day0.getTime() + MONGOD_RETRY_AFTER_MS + 1000),
+    });
     await weekLater.stop();
     expect(h.attempts).toHaveLength(2);
   }, 60_000);
@@ -72,12 +92,18 @@ describe('embedded engine selection (auto)', () => {
     const dataDir = await tempDataDir();
     const h = harness();
     // A DATA_DIR FerretDB has written: started as ferretdb-sqlite, with one database created in it.
-    const seeded = await startEmbedded(dataDir, 'ferretdb-sqlite', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod });
+    const seeded = await startEmbedded(dataDir, 'ferretdb-sqlite', h.log, {
+      mongodAtHand: h.mongodAtHand,
+      findMongod: h.findMongod,
+    });
     const client = await MongoClient.connect(seeded.uri);
     await client.db('account_requests').collection('probe').insertOne({ at: new Date() });
     await client.close();
     await seeded.stop();
-    const server = await startEmbedded(dataDir, 'auto', h.log, { mongodAtHand: h.mongodAtHand, findMongod: h.findMongod });
+    const server = await startEmbedded(dataDir, 'auto', h.log, {
+      mongodAtHand: h.mongodAtHand,
+      findMongod: h.findMongod,
+    });
     await server.stop();
     expect(server.engine).toBe('ferretdb-sqlite');
     expect(h.attempts).toHaveLength(0);
@@ -86,9 +112,14 @@ describe('embedded engine selection (auto)', () => {
   it('when EMBEDDED_DB=mongodb asks for mongod, then a remembered failure does not stop it from trying (and failing loudly)', async () => {
     const dataDir = await tempDataDir();
     await fs.mkdir(path.join(dataDir, 'db'), { recursive: true });
-    await fs.writeFile(path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE), JSON.stringify({ at: new Date().toISOString(), reason: 'earlier' }));
+    await fs.writeFile(
+      path.join(dataDir, 'db', MONGOD_UNAVAILABLE_FILE),
+      JSON.stringify({ at: new Date().toISOString(), reason: 'earlier' }),
+    );
     const h = harness();
-    await expect(startEmbedded(dataDir, 'mongodb', h.log, { findMongod: h.findMongod })).rejects.toThrow(/downloads impossible/);
+    await expect(startEmbedded(dataDir, 'mongodb', h.log, { findMongod: h.findMongod })).rejects.toThrow(
+      /downloads impossible/,
+    );
     expect(h.attempts).toHaveLength(1);
   });
 });

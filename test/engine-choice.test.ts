@@ -18,7 +18,8 @@ function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -39,8 +40,15 @@ describe('choosing the embedded engine', () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-sqlite-'));
     dirs.push(dataDir);
     // Data as the SQLite engine of earlier versions wrote it: DATA_DIR/db/ferretdb.
-    const old = await startFerret(path.join(dataDir, 'db', 'ferretdb'), createLogger('silent'), undefined, { backend: 'sqlite' });
-    await withClient(old.uri, (c) => c.db('account_requests').collection('tickets').insertOne({ _id: 'AR-1001' as never, title: 'from before' }));
+    const old = await startFerret(path.join(dataDir, 'db', 'ferretdb'), createLogger('silent'), undefined, {
+      backend: 'sqlite',
+    });
+    await withClient(old.uri, (c) =>
+      c
+        .db('account_requests')
+        .collection('tickets')
+        .insertOne({ _id: 'AR-1001' as never, title: 'from before' }),
+    );
     await old.stop();
 
     const { log, lines } = capturingLogger();
@@ -48,7 +56,12 @@ describe('choosing the embedded engine', () => {
     try {
       expect(server.engine).toBe('ferretdb-sqlite');
       expect(lines.find((l) => l.event === 'db.embedded.chosen')).toMatchObject({ engine: 'ferretdb-sqlite' });
-      const doc = await withClient(server.uri, (c) => c.db('account_requests').collection('tickets').findOne({ _id: 'AR-1001' as never }));
+      const doc = await withClient(server.uri, (c) =>
+        c
+          .db('account_requests')
+          .collection('tickets')
+          .findOne({ _id: 'AR-1001' as never }),
+      );
       expect(doc?.title).toBe('from before');
     } finally {
       await server.stop();

@@ -30,7 +30,13 @@ beforeAll(async () => {
   models = createModels(conn);
   await ensureIndexes(models);
   await models.Ticket.collection.insertMany(
-    Array.from({ length: 2000 }, (_, i) => ({ _id: `t-${i}` as never, number: 1001 + i, accountId: `ACC-${i % 400}`, title: `n${i}`, idempotencyKey: `k-${i}` })),
+    Array.from({ length: 2000 }, (_, i) => ({
+      _id: `t-${i}` as never,
+      number: 1001 + i,
+      accountId: `ACC-${i % 400}`,
+      title: `n${i}`,
+      idempotencyKey: `k-${i}`,
+    })),
   );
 }, 120_000);
 afterAll(async () => {
@@ -44,7 +50,10 @@ afterAll(async () => {
 
 /** PostgreSQL's plan for a find, as FerretDB's explain reports it, flattened to its nodes. */
 async function planNodes(filter: Record<string, unknown>): Promise<{ 'Node Type': string; 'Index Name'?: string }[]> {
-  const explained = await conn.db!.command({ explain: { find: models.Ticket.collection.collectionName, filter }, verbosity: 'queryPlanner' });
+  const explained = await conn.db!.command({
+    explain: { find: models.Ticket.collection.collectionName, filter },
+    verbosity: 'queryPlanner',
+  });
   const nodes: { 'Node Type': string; 'Index Name'?: string }[] = [];
   const walk = (node: { 'Node Type': string; Plans?: unknown[] }) => {
     nodes.push(node);
@@ -54,7 +63,8 @@ async function planNodes(filter: Record<string, unknown>): Promise<{ 'Node Type'
   return nodes;
 }
 
-const usesGin = (nodes: { 'Node Type': string; 'Index Name'?: string }[]) => nodes.some((n) => /Index Scan/.test(n['Node Type']) && /_gin$/.test(n['Index Name'] ?? ''));
+const usesGin = (nodes: { 'Node Type': string; 'Index Name'?: string }[]) =>
+  nodes.some((n) => /Index Scan/.test(n['Node Type']) && /_gin$/.test(n['Index Name'] ?? ''));
 
 describe('FerretDB on PostgreSQL', () => {
   it('when a ticket is looked up by _id, then PostgreSQL uses a GIN index, not a sequential scan', async () => {
@@ -75,6 +85,8 @@ describe('FerretDB on PostgreSQL', () => {
     await models.Ticket.collection.dropIndex('accountId_1');
     expect(usesGin(await planNodes({ accountId: 'ACC-7' }))).toBe(false);
     // The unique guard on number is untouched.
-    await expect(models.Ticket.collection.insertOne({ _id: 'dup' as never, number: 1001 })).rejects.toMatchObject({ code: 11000 });
+    await expect(models.Ticket.collection.insertOne({ _id: 'dup' as never, number: 1001 })).rejects.toMatchObject({
+      code: 11000,
+    });
   });
 });

@@ -21,7 +21,15 @@ afterAll(async () => {
 async function mailAccepted(tag: string) {
   const messageId = `${tag}.${Date.now()}@customer.test`;
   const sent = await eventually(
-    () => sendMail({ port: t.app.smtpPort, from: 'ana@customer.test', to: 'support@example.com', subject: `After ${tag}`, text: 'x', messageId }).catch(() => undefined),
+    () =>
+      sendMail({
+        port: t.app.smtpPort,
+        from: 'ana@customer.test',
+        to: 'support@example.com',
+        subject: `After ${tag}`,
+        text: 'x',
+        messageId,
+      }).catch(() => undefined),
     `mail accepted after ${tag}`,
     60_000,
   );
@@ -43,10 +51,14 @@ describe('when the embedded engine dies', () => {
 
     process.kill(before, 'SIGKILL');
     await eventually(async () => !(await running(before)), 'the killed postgres to be gone');
-    const after = await eventually(async () => {
-      const pid = await postmasterPid(t.config.dataDir);
-      return pid !== undefined && pid !== before && (await running(pid)) ? pid : undefined;
-    }, 'a new postgres', 60_000);
+    const after = await eventually(
+      async () => {
+        const pid = await postmasterPid(t.config.dataDir);
+        return pid !== undefined && pid !== before && (await running(pid)) ? pid : undefined;
+      },
+      'a new postgres',
+      60_000,
+    );
     expect(after).not.toBe(before);
     await mailAccepted('postgres-killed');
     await eventually(ready, '/readyz 200', 30_000);
@@ -57,10 +69,14 @@ describe('when the embedded engine dies', () => {
     const postgresBefore = await postmasterPid(t.config.dataDir);
 
     process.kill(before, 'SIGKILL');
-    const after = await eventually(async () => {
-      const pid = t.app.db.embeddedPid!();
-      return pid !== undefined && pid !== before ? pid : undefined;
-    }, 'a new launcher', 60_000);
+    const after = await eventually(
+      async () => {
+        const pid = t.app.db.embeddedPid!();
+        return pid !== undefined && pid !== before ? pid : undefined;
+      },
+      'a new launcher',
+      60_000,
+    );
     expect(await running(after)).toBe(true);
     await mailAccepted('launcher-killed');
     await eventually(ready, '/readyz 200', 30_000);

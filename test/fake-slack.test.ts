@@ -17,7 +17,15 @@ import {
 
 const TOKEN = 'xoxb-test-token';
 // The WebClient logs Slack's error messages itself; the tests assert on them instead.
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => LogLevel.ERROR,
+  setName() {},
+};
 const SECRET = 'test-signing-secret';
 
 const modal = (title: string) => ({
@@ -65,7 +73,9 @@ describe('fake Slack Web API', () => {
   });
 
   it('when a modal title is longer than 24 characters, then views.open is rejected invalid_blocks', async () => {
-    const err = await failureOf(client.views.open({ trigger_id: '123.456', view: modal('A title far too long for Slack') as never }));
+    const err = await failureOf(
+      client.views.open({ trigger_id: '123.456', view: modal('A title far too long for Slack') as never }),
+    );
 
     expect(err.code).toBe(ErrorCode.PlatformError);
     expect(err.data).toMatchObject({
@@ -99,7 +109,11 @@ describe('fake Slack Web API', () => {
   });
 
   it('when no token is sent, then the call is rejected not_authed', async () => {
-    const anonymous = new WebClient(undefined, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
+    const anonymous = new WebClient(undefined, {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      logger: quiet,
+    });
 
     const err = await failureOf(anonymous.auth.test());
 
@@ -164,7 +178,12 @@ describe('fake Slack: messages, history and threads', () => {
 
   beforeAll(async () => {
     fake = await startFakeSlack();
-    client = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger: quiet });
+    client = new WebClient(TOKEN, {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logger: quiet,
+    });
   });
   afterEach(() => fake.reset());
   afterAll(() => fake.close());
@@ -191,14 +210,31 @@ describe('fake Slack: messages, history and threads', () => {
     for (let i = 0; i < 5; i++) ts.push((await client.chat.postMessage({ channel: 'C2', text: `m${i}` })).ts!);
 
     const range = await client.conversations.history({ channel: 'C2', oldest: ts[0], latest: ts[4] });
-    const inclusive = await client.conversations.history({ channel: 'C2', oldest: ts[0], latest: ts[4], inclusive: true });
+    const inclusive = await client.conversations.history({
+      channel: 'C2',
+      oldest: ts[0],
+      latest: ts[4],
+      inclusive: true,
+    });
     const firstPage = await client.conversations.history({ channel: 'C2', limit: 2 });
-    const secondPage = await client.conversations.history({ channel: 'C2', limit: 2, cursor: firstPage.response_metadata?.next_cursor });
-    const lastPage = await client.conversations.history({ channel: 'C2', limit: 2, cursor: secondPage.response_metadata?.next_cursor });
+    const secondPage = await client.conversations.history({
+      channel: 'C2',
+      limit: 2,
+      cursor: firstPage.response_metadata?.next_cursor,
+    });
+    const lastPage = await client.conversations.history({
+      channel: 'C2',
+      limit: 2,
+      cursor: secondPage.response_metadata?.next_cursor,
+    });
 
     expect(range.messages?.map((m) => m.text)).toEqual(['m3', 'm2', 'm1']);
     expect(inclusive.messages?.map((m) => m.text)).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
-    expect([firstPage, secondPage, lastPage].map((p) => p.messages?.map((m) => m.text))).toEqual([['m4', 'm3'], ['m2', 'm1'], ['m0']]);
+    expect([firstPage, secondPage, lastPage].map((p) => p.messages?.map((m) => m.text))).toEqual([
+      ['m4', 'm3'],
+      ['m2', 'm1'],
+      ['m0'],
+    ]);
     expect([firstPage.has_more, secondPage.has_more, lastPage.has_more]).toEqual([true, true, false]);
     expect(lastPage.response_metadata?.next_cursor).toBe('');
   });
@@ -211,8 +247,15 @@ describe('fake Slack: messages, history and threads', () => {
     const badOldest = await failureOf(client.conversations.history({ channel: 'C3', oldest: 'yesterday' }));
     const badCursor = await failureOf(client.conversations.history({ channel: 'C3', cursor: 'bogus' }));
 
-    expect(noChannel.data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: channel'] } });
-    expect([unknown, badOldest, badCursor].map((e) => (e.data as { error: string }).error)).toEqual(['channel_not_found', 'invalid_ts_oldest', 'invalid_cursor']);
+    expect(noChannel.data).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] missing required field: channel'] },
+    });
+    expect([unknown, badOldest, badCursor].map((e) => (e.data as { error: string }).error)).toEqual([
+      'channel_not_found',
+      'invalid_ts_oldest',
+      'invalid_cursor',
+    ]);
   });
 
   it('when a channel is added before anything is posted to it, then its history is empty rather than unknown, also after reset', async () => {
@@ -245,8 +288,14 @@ describe('fake Slack: messages, history and threads', () => {
     const noThread = await failureOf(client.conversations.replies({ channel: 'C5', ts: '1234567890.000001' }));
     const noChannel = await failureOf(client.conversations.replies({ channel: 'C404', ts: '1234567890.000001' }));
 
-    expect(noTs.data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: ts'] } });
-    expect([noThread, noChannel].map((e) => (e.data as { error: string }).error)).toEqual(['thread_not_found', 'channel_not_found']);
+    expect(noTs.data).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] missing required field: ts'] },
+    });
+    expect([noThread, noChannel].map((e) => (e.data as { error: string }).error)).toEqual([
+      'thread_not_found',
+      'channel_not_found',
+    ]);
   });
 
   it('when a message is posted to a user, then it lands in their DM, the channel conversations.open returns', async () => {
@@ -260,14 +309,25 @@ describe('fake Slack: messages, history and threads', () => {
   });
 
   it('when metadata is malformed, then the post is refused invalid_metadata_format and nothing is stored', async () => {
-    const err = await failureOf(client.apiCall('chat.postMessage', { channel: 'C6', text: 'x', metadata: { event_type: 'has space', event_payload: {} } }));
+    const err = await failureOf(
+      client.apiCall('chat.postMessage', {
+        channel: 'C6',
+        text: 'x',
+        metadata: { event_type: 'has space', event_payload: {} },
+      }),
+    );
 
     expect(err.data).toMatchObject({ error: 'invalid_metadata_format' });
     expect(fake.messages('C6')).toEqual([]);
   });
 
   it('when a call is delayed past the client timeout, then the client times out but the message is already stored', async () => {
-    const impatient = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, timeout: 100, logger: quiet });
+    const impatient = new WebClient(TOKEN, {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      timeout: 100,
+      logger: quiet,
+    });
     fake.delayNext('chat.postMessage', 300);
 
     const started = Date.now();
@@ -301,7 +361,11 @@ describe('fake Slack: messages, history and threads', () => {
 describe('Block Kit limits', () => {
   const text = (n: number) => ({ type: 'plain_text', text: 'x'.repeat(n) });
   const options = (n: number, len = 5) => Array.from({ length: n }, (_, i) => ({ text: text(len), value: String(i) }));
-  const select = (opts: unknown[]) => ({ type: 'section', text: text(1), accessory: { type: 'static_select', action_id: 'a', options: opts } });
+  const select = (opts: unknown[]) => ({
+    type: 'section',
+    text: text(1),
+    accessory: { type: 'static_select', action_id: 'a', options: opts },
+  });
 
   it.each([
     ['51 blocks', Array.from({ length: 51 }, () => ({ type: 'divider' })), '/blocks'],
@@ -311,12 +375,24 @@ describe('Block Kit limits', () => {
     ['a section field over 2000', [{ type: 'section', fields: [text(2001)] }], '/blocks/0/fields/0/text'],
     ['header over 150', [{ type: 'header', text: text(151) }], '/blocks/0/text/text'],
     ['block_id over 255', [{ type: 'divider', block_id: 'b'.repeat(256) }], '/blocks/0/block_id'],
-    ['26 action elements', [{ type: 'actions', elements: Array.from({ length: 26 }, () => ({ type: 'button', text: text(1) })) }], '/blocks/0/elements'],
-    ['action_id over 255', [{ type: 'actions', elements: [{ type: 'button', text: text(1), action_id: 'a'.repeat(256) }] }], '/blocks/0/elements/0/action_id'],
+    [
+      '26 action elements',
+      [{ type: 'actions', elements: Array.from({ length: 26 }, () => ({ type: 'button', text: text(1) })) }],
+      '/blocks/0/elements',
+    ],
+    [
+      'action_id over 255',
+      [{ type: 'actions', elements: [{ type: 'button', text: text(1), action_id: 'a'.repeat(256) }] }],
+      '/blocks/0/elements/0/action_id',
+    ],
     ['101 select options', [select(options(101))], '/blocks/0/accessory/options'],
     ['option text over 75', [select(options(1, 76))], '/blocks/0/accessory/options/0/text/text'],
     ['input without label', [{ type: 'input', element: { type: 'plain_text_input' } }], '/blocks/0'],
-    ['input max_length over 3000', [{ type: 'input', label: text(1), element: { type: 'plain_text_input', max_length: 3001 } }], '/blocks/0/element/max_length'],
+    [
+      'input max_length over 3000',
+      [{ type: 'input', label: text(1), element: { type: 'plain_text_input', max_length: 3001 } }],
+      '/blocks/0/element/max_length',
+    ],
   ])('when a message has %s, then it is a problem at that place', (_name, blocks, pointer) => {
     expect(messageProblems(blocks)).toEqual([expect.stringContaining(`[json-pointer:${pointer}]`)]);
   });
@@ -324,9 +400,24 @@ describe('Block Kit limits', () => {
   it.each([
     ['no title', { type: 'modal', blocks: [] }, false, '/view'],
     ['a submit over 24', { type: 'modal', title: text(5), submit: text(25), blocks: [] }, false, '/view/submit/text'],
-    ['private_metadata over 3000', { type: 'modal', title: text(5), private_metadata: 'm'.repeat(3001), blocks: [] }, false, '/view/private_metadata'],
-    ['callback_id over 255', { type: 'modal', title: text(5), callback_id: 'c'.repeat(256), blocks: [] }, false, '/view/callback_id'],
-    ['101 blocks', { type: 'home', blocks: Array.from({ length: 101 }, () => ({ type: 'divider' })) }, true, '/view/blocks'],
+    [
+      'private_metadata over 3000',
+      { type: 'modal', title: text(5), private_metadata: 'm'.repeat(3001), blocks: [] },
+      false,
+      '/view/private_metadata',
+    ],
+    [
+      'callback_id over 255',
+      { type: 'modal', title: text(5), callback_id: 'c'.repeat(256), blocks: [] },
+      false,
+      '/view/callback_id',
+    ],
+    [
+      '101 blocks',
+      { type: 'home', blocks: Array.from({ length: 101 }, () => ({ type: 'divider' })) },
+      true,
+      '/view/blocks',
+    ],
     ['type home outside views.publish', { type: 'home', blocks: [] }, false, '/view/type'],
     ['type message', { type: 'message', blocks: [] }, true, '/view/type'],
   ])('when a view has %s, then it is a problem at that place', (_name, view, allowHome, pointer) => {
@@ -334,7 +425,11 @@ describe('Block Kit limits', () => {
   });
 
   it('when a message and a home view are within every limit, then there are no problems', () => {
-    const blocks = [select(options(100, 75)), { type: 'header', text: text(150) }, { type: 'section', text: text(3000), fields: [text(2000)] }];
+    const blocks = [
+      select(options(100, 75)),
+      { type: 'header', text: text(150) },
+      { type: 'section', text: text(3000), fields: [text(2000)] },
+    ];
 
     expect(messageProblems(blocks)).toEqual([]);
     expect(viewProblems({ type: 'home', blocks }, true)).toEqual([]);
@@ -361,7 +456,9 @@ describe('signed requests', () => {
 
     const payload = JSON.parse(new URLSearchParams(req.body).get('payload') ?? '{}');
     expect(req.contentType).toBe('application/x-www-form-urlencoded');
-    expect(payload.view.state.values).toEqual({ email: { email_input: { type: 'plain_text_input', value: 'a@b.test' } } });
+    expect(payload.view.state.values).toEqual({
+      email: { email_input: { type: 'plain_text_input', value: 'a@b.test' } },
+    });
   });
 });
 
@@ -372,7 +469,12 @@ describe('signed requests against a Bolt app', () => {
 
   beforeAll(async () => {
     fake = await startFakeSlack();
-    app = new App({ token: TOKEN, signingSecret: SECRET, clientOptions: { slackApiUrl: fake.apiUrl }, logLevel: LogLevel.ERROR });
+    app = new App({
+      token: TOKEN,
+      signingSecret: SECRET,
+      clientOptions: { slackApiUrl: fake.apiUrl },
+      logLevel: LogLevel.ERROR,
+    });
     app.command('/request', async ({ ack, respond, client, command }) => {
       await ack();
       await client.chat.postMessage({ channel: command.channel_id, text: `got ${command.text}` });
@@ -390,21 +492,36 @@ describe('signed requests against a Bolt app', () => {
   });
 
   it('when a signed slash command arrives, then Bolt runs the handler, which reaches the fake Slack', async () => {
-    const req = slashCommand({ command: '/request', text: 'access', userId: 'U1', channelId: 'C1', responseUrl: fake.responseUrl('cmd') });
+    const req = slashCommand({
+      command: '/request',
+      text: 'access',
+      userId: 'U1',
+      channelId: 'C1',
+      responseUrl: fake.responseUrl('cmd'),
+    });
 
     const res = await postSigned(url, req, { secret: SECRET });
 
     expect(res.status).toBe(200);
     await expect(fake.waitFor('chat.postMessage', (c) => c.args.text === 'got access')).resolves.toBeDefined();
-    await expect(fake.waitFor('response_url')).resolves.toMatchObject({ responseUrlId: 'cmd', args: { text: 'on it' } });
+    await expect(fake.waitFor('response_url')).resolves.toMatchObject({
+      responseUrlId: 'cmd',
+      args: { text: 'on it' },
+    });
   });
 
   it('when actions, events and retries arrive signed, then Bolt accepts them', async () => {
-    const action = await postSigned(url, blockActions({ actionId: 'approve', userId: 'U1', value: 'r1' }), { secret: SECRET });
-    const event = await postSigned(url, eventCallback({ event: { type: 'app_mention', user: 'U1', text: 'hi', channel: 'C1' } }), {
+    const action = await postSigned(url, blockActions({ actionId: 'approve', userId: 'U1', value: 'r1' }), {
       secret: SECRET,
-      retryNum: 1,
     });
+    const event = await postSigned(
+      url,
+      eventCallback({ event: { type: 'app_mention', user: 'U1', text: 'hi', channel: 'C1' } }),
+      {
+        secret: SECRET,
+        retryNum: 1,
+      },
+    );
 
     expect([action.status, event.status]).toEqual([200, 200]);
   });
@@ -430,14 +547,34 @@ describe('file uploads through the fake Slack', () => {
   afterAll(async () => fake.close());
 
   it('when the WebClient uploads a file (filesUploadV2), then Slack keeps its bytes, name and DM', async () => {
-    await client.filesUploadV2({ channel_id: 'DU0BILL', filename: 'tickets.csv', title: 'Tickets', content: 'ref,kind\r\nAR-1001,billing\r\n', initial_comment: 'Here' });
-    expect(fake.callsTo('files.getUploadURLExternal')[0]?.args).toMatchObject({ filename: 'tickets.csv', length: '27' });
-    expect(fake.files()).toEqual([{ id: expect.stringMatching(/^F/), filename: 'tickets.csv', title: 'Tickets', channel: 'DU0BILL', initialComment: 'Here', content: Buffer.from('ref,kind\r\nAR-1001,billing\r\n') }]);
+    await client.filesUploadV2({
+      channel_id: 'DU0BILL',
+      filename: 'tickets.csv',
+      title: 'Tickets',
+      content: 'ref,kind\r\nAR-1001,billing\r\n',
+      initial_comment: 'Here',
+    });
+    expect(fake.callsTo('files.getUploadURLExternal')[0]?.args).toMatchObject({
+      filename: 'tickets.csv',
+      length: '27',
+    });
+    expect(fake.files()).toEqual([
+      {
+        id: expect.stringMatching(/^F/),
+        filename: 'tickets.csv',
+        title: 'Tickets',
+        channel: 'DU0BILL',
+        initialComment: 'Here',
+        content: Buffer.from('ref,kind\r\nAR-1001,billing\r\n'),
+      },
+    ]);
   });
 
   it('when an upload is completed before its bytes arrived, then Slack refuses it', async () => {
     const url = await client.files.getUploadURLExternal({ filename: 'x.csv', length: 10 });
-    const err = await failureOf(client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'DU0BILL' }));
+    const err = await failureOf(
+      client.files.completeUploadExternal({ files: [{ id: url.file_id! }], channel_id: 'DU0BILL' }),
+    );
     expect((err.data as { error: string }).error).toBe('file_not_found');
     expect(fake.files()).toHaveLength(1);
   });

@@ -23,7 +23,17 @@ describe('operator endpoints', () => {
 
   it('when requests are handled, then /metrics counts them by kind, times the ack, and counts tickets', async () => {
     await t.post(slashCommand({ command: '/ticket', text: 'nonsense', userId: USERS.rep, channelId: 'C0X' }));
-    await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VMETRICS', values: { kind: { type: 'static_select', selected_option: { value: 'sales' } }, title: { type: 'plain_text_input', value: 'Metrics ticket' } } }));
+    await t.post(
+      viewSubmission({
+        callbackId: TICKET_NEW.callbackId,
+        userId: USERS.rep,
+        viewId: 'VMETRICS',
+        values: {
+          kind: { type: 'static_select', selected_option: { value: 'sales' } },
+          title: { type: 'plain_text_input', value: 'Metrics ticket' },
+        },
+      }),
+    );
     // The ticket counter moves after the ack, with the ticket: wait for it rather than race it.
     const text = await eventually(async () => {
       const res = await fetch(`${t.baseUrl}/metrics`);

@@ -23,7 +23,9 @@ let models: ImapModels;
 const ingestors: ImapIngestor[] = [];
 
 beforeAll(async () => {
-  dovecot = await startDovecot({ users: USERS.map((user) => ({ user, password: user === 'odd' ? ODD_PASSWORD : PASSWORD })) });
+  dovecot = await startDovecot({
+    users: USERS.map((user) => ({ user, password: user === 'odd' ? ODD_PASSWORD : PASSWORD })),
+  });
   conn = await mongoose.createConnection(testDatabaseUri(), { bufferCommands: false, autoIndex: false }).asPromise();
   models = createImapModels(conn);
 });
@@ -89,7 +91,14 @@ function captureLog() {
   return { lines, log: createLogger('debug', { write: (line: string) => void lines.push(line) }) };
 }
 
-function ingestor(opts: { user: string; store: StoreInbound; holder?: string; url?: string; now?: () => Date; log?: ReturnType<typeof createLogger> }) {
+function ingestor(opts: {
+  user: string;
+  store: StoreInbound;
+  holder?: string;
+  url?: string;
+  now?: () => Date;
+  log?: ReturnType<typeof createLogger>;
+}) {
   const i = createImapIngestor({
     mailbox: 'billing',
     url: opts.url ?? dovecot.url(opts.user),
@@ -137,7 +146,11 @@ describe('IMAP ingestion', () => {
     const s = fakeStore();
     const { log, lines } = captureLog();
 
-    expect(await ingestor({ user: 'three', store: s.store, log }).poll()).toEqual({ fetched: 3, stored: 3, duplicates: 0 });
+    expect(await ingestor({ user: 'three', store: s.store, log }).poll()).toEqual({
+      fetched: 3,
+      stored: 3,
+      duplicates: 0,
+    });
 
     expect(s.subjects()).toEqual(['First', 'Second', 'Third']);
     expect(await dovecot.listFlags('three')).toEqual(uids.map((uid) => ({ uid, flags: ['\\Seen'] })));
@@ -226,7 +239,12 @@ describe('IMAP ingestion', () => {
       await append('dropped', 'Before the drop');
       const s = fakeStore();
       const { log, lines } = captureLog();
-      const i = ingestor({ user: 'dropped', store: s.store, url: `imap://dropped:${PASSWORD}@127.0.0.1:${relay.port}`, log });
+      const i = ingestor({
+        user: 'dropped',
+        store: s.store,
+        url: `imap://dropped:${PASSWORD}@127.0.0.1:${relay.port}`,
+        log,
+      });
       expect((await i.poll()).stored).toBe(1);
 
       relay.cut();
@@ -305,8 +323,13 @@ describe('IMAP ingestion', () => {
     const url = `imap://refused:wrong-password@127.0.0.1:${dovecot.port}`;
     const i = ingestor({ user: 'refused', store: s.store, url, log });
 
-    const err = await i.poll().then(() => undefined, (e: unknown) => e as Error);
-    expect(err?.message).toMatch(/^IMAP billing: login refused for refused at 127\.0\.0\.1:\d+ .*check IMAP_URL_BILLING$/);
+    const err = await i.poll().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(
+      /^IMAP billing: login refused for refused at 127\.0\.0\.1:\d+ .*check IMAP_URL_BILLING$/,
+    );
     expect(err?.message).not.toContain('wrong-password');
     expect(s.calls).toEqual([]);
     expect(await state()).toBeNull();
@@ -322,7 +345,11 @@ describe('lease', () => {
   it('when two holders race for a window, then exactly one wins it', async () => {
     const lease = createLease(models.Lease, { leaseMs: MS });
     const names = Array.from({ length: 10 }, (_, n) => `race:${n}`);
-    const results = await Promise.all(names.map((name) => Promise.all([lease.tryAcquire(name, 'A', at(1_000)), lease.tryAcquire(name, 'B', at(1_000))])));
+    const results = await Promise.all(
+      names.map((name) =>
+        Promise.all([lease.tryAcquire(name, 'A', at(1_000)), lease.tryAcquire(name, 'B', at(1_000))]),
+      ),
+    );
     expect(results.map(([a, b]) => Number(a) + Number(b))).toEqual(names.map(() => 1));
     // The loser keeps losing, the winner keeps winning, for the rest of the window.
     for (const [n, [aWon]] of results.entries()) {

@@ -28,23 +28,43 @@ function wire() {
       sweep: async () => (calls.push(['plans.sweep']), 0),
     },
     migrations: { cancelC4s: async (data: unknown) => (calls.push(['migrations.cancelC4s', data]), 'cancelled') },
-    sla: { runStep: async (step: string, key: string, data: unknown) => (calls.push(['sla.runStep', step, key, data]), 'reminded') },
+    sla: {
+      runStep: async (step: string, key: string, data: unknown) => (
+        calls.push(['sla.runStep', step, key, data]),
+        'reminded'
+      ),
+    },
   } as unknown as Services;
   const jobs = registerJobs(scheduler, due, services, {
-    outbox: { deliverSoon: (id, lane) => (calls.push(['outbox.deliverSoon', id, lane]), true), sweep: async () => (calls.push(['outbox.sweep']), 0) },
+    outbox: {
+      deliverSoon: (id, lane) => (calls.push(['outbox.deliverSoon', id, lane]), true),
+      sweep: async () => (calls.push(['outbox.sweep']), 0),
+    },
     mail: { sweep: async () => (calls.push(['mail.sweep']), 0) },
     planConcurrency: 3,
   });
-  const runJob = (name: string, data: JobData = {}) => defined.get(name)!.handler(data, { name, scheduledFor: undefined });
-  const row = (kind: string, key: string, data: Record<string, unknown>, dueAt = new Date('2031-03-31T22:00:00.000Z')) => ({ _id: `${kind}:${key}`, kind, key, dueAt, runAt: dueAt, attempt: 0, failures: 0, data }) as unknown as DueRow;
+  const runJob = (name: string, data: JobData = {}) =>
+    defined.get(name)!.handler(data, { name, scheduledFor: undefined });
+  const row = (
+    kind: string,
+    key: string,
+    data: Record<string, unknown>,
+    dueAt = new Date('2031-03-31T22:00:00.000Z'),
+  ) => ({ _id: `${kind}:${key}`, kind, key, dueAt, runAt: dueAt, attempt: 0, failures: 0, data }) as unknown as DueRow;
   return { calls, defined, every, kinds, jobs, runJob, row };
 }
 
 describe('registerJobs', () => {
   it('when an SLA step row falls due, then the SLA service runs that step for its ticket and target', async () => {
     const { calls, kinds, row } = wire();
-    expect([...kinds.keys()].filter((k) => k.startsWith('sla.')).sort()).toEqual(['sla.admins', 'sla.breach', 'sla.remind']);
-    expect(await kinds.get('sla.remind')!(row('sla.remind', 'AR-7:firstResponse', { at: '2031-03-31T22:00:00.000Z' }))).toBe('reminded');
+    expect([...kinds.keys()].filter((k) => k.startsWith('sla.')).sort()).toEqual([
+      'sla.admins',
+      'sla.breach',
+      'sla.remind',
+    ]);
+    expect(
+      await kinds.get('sla.remind')!(row('sla.remind', 'AR-7:firstResponse', { at: '2031-03-31T22:00:00.000Z' })),
+    ).toBe('reminded');
     await kinds.get('sla.breach')!(row('sla.breach', 'AR-7:resolution', { at: 'x' }));
     expect(calls).toEqual([
       ['sla.runStep', 'remind', 'AR-7:firstResponse', { at: '2031-03-31T22:00:00.000Z' }],
@@ -81,7 +101,12 @@ describe('registerJobs', () => {
     await runJob(DELIVER_JOB, { id: 'row-2' });
     await runJob(SWEEP_JOB);
     await runJob(SWEEP_MAIL_JOB);
-    expect(calls).toEqual([['outbox.deliverSoon', 'row-1', 'bulk'], ['outbox.deliverSoon', 'row-2', 'interactive'], ['outbox.sweep'], ['mail.sweep']]);
+    expect(calls).toEqual([
+      ['outbox.deliverSoon', 'row-1', 'bulk'],
+      ['outbox.deliverSoon', 'row-2', 'interactive'],
+      ['outbox.sweep'],
+      ['mail.sweep'],
+    ]);
   });
 
   it('when the sweeps are started, then each is put on Agenda every minute and each has a definition', async () => {

@@ -27,7 +27,14 @@ describe('durability of inbound mail', () => {
     const uri = testDatabaseUri();
     const first = await bootProcess({ MONGODB_URI: uri, DATA_DIR: dataDir, JOBS_PROCESS_EVERY_MS: '600000' });
     const id = `crash.${Date.now()}@customer.test`;
-    const sent = await sendMail({ port: first.smtpPort, from: 'nina@customer.test', to: 'support@example.com', subject: 'Do not lose me', text: 'Important.', messageId: id });
+    const sent = await sendMail({
+      port: first.smtpPort,
+      from: 'nina@customer.test',
+      to: 'support@example.com',
+      subject: 'Do not lose me',
+      text: 'Important.',
+      messageId: id,
+    });
     first.child.kill('SIGKILL');
     expect(sent.response).toMatch(/^250/);
 
@@ -40,10 +47,14 @@ describe('durability of inbound mail', () => {
       await conn.collection('mail_claims').updateMany({}, { $set: { at: new Date(Date.now() - 11 * 60_000) } });
 
       const second = await bootProcess({ MONGODB_URI: uri, DATA_DIR: dataDir, JOBS_PROCESS_EVERY_MS: '200' });
-      const row = await eventually(async () => {
-        const r = await conn.collection('inbound_mail').findOne({ messageId: id });
-        return r?.status === 'ticket' ? r : undefined;
-      }, 'message processed after restart', 30_000);
+      const row = await eventually(
+        async () => {
+          const r = await conn.collection('inbound_mail').findOne({ messageId: id });
+          return r?.status === 'ticket' ? r : undefined;
+        },
+        'message processed after restart',
+        30_000,
+      );
       const ticket = await conn.collection('tickets').findOne({ ref: row.ticketRef });
       expect(ticket?.title).toBe('Do not lose me');
       expect(await conn.collection('tickets').countDocuments()).toBe(1);
@@ -63,12 +74,29 @@ describe('durability of inbound mail', () => {
     const t = await startTestApp({ databaseUri: `${ferret.uri.replace(/\/?$/, '/')}smtp_down` });
     try {
       await ferret.stop();
-      await expect(sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'During outage', text: 'x', messageId: `down.${Date.now()}@customer.test` })).rejects.toMatchObject({ responseCode: 451 });
+      await expect(
+        sendMail({
+          port: t.app.smtpPort,
+          from: 'omar@customer.test',
+          to: 'billing@example.com',
+          subject: 'During outage',
+          text: 'x',
+          messageId: `down.${Date.now()}@customer.test`,
+        }),
+      ).rejects.toMatchObject({ responseCode: 451 });
 
       ferret = await startFerret(dir, log, listen, { backend: ownEngineBackend() });
       const id = `up.${Date.now()}@customer.test`;
       const sent = await eventually(
-        () => sendMail({ port: t.app.smtpPort, from: 'omar@customer.test', to: 'billing@example.com', subject: 'After outage', text: 'x', messageId: id }).catch(() => undefined),
+        () =>
+          sendMail({
+            port: t.app.smtpPort,
+            from: 'omar@customer.test',
+            to: 'billing@example.com',
+            subject: 'After outage',
+            text: 'x',
+            messageId: id,
+          }).catch(() => undefined),
         'accepted after the database is back',
         30_000,
       );
@@ -92,10 +120,18 @@ describe('durability of inbound mail', () => {
       const message = withLargeAttachment(id, 2 * PIECE_BYTES);
       const session = await openSmtpSession(t.app.smtpPort);
       try {
-        for (const line of ['EHLO sender.customer.test', 'MAIL FROM:<ann@customer.test>', 'RCPT TO:<support@example.com>']) expect(await session.command(line)).toMatch(/^250/);
+        for (const line of [
+          'EHLO sender.customer.test',
+          'MAIL FROM:<ann@customer.test>',
+          'RCPT TO:<support@example.com>',
+        ])
+          expect(await session.command(line)).toMatch(/^250/);
         expect(await session.command('DATA')).toMatch(/^354/);
         await session.write(message.subarray(0, 1.5 * PIECE_BYTES));
-        await eventually(async () => (await t.app.db.models.RawMailChunk.countDocuments()) >= 1, 'a piece stored mid-message');
+        await eventually(
+          async () => (await t.app.db.models.RawMailChunk.countDocuments()) >= 1,
+          'a piece stored mid-message',
+        );
         await ferret.stop();
         await session.write(message.subarray(1.5 * PIECE_BYTES));
         expect(await session.endData()).toMatch(/^451/);
@@ -105,7 +141,10 @@ describe('durability of inbound mail', () => {
 
       ferret = await startFerret(dir, log, listen);
       const answer = await eventually(
-        () => sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com'] }).catch(() => undefined),
+        () =>
+          sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com'] }).catch(
+            () => undefined,
+          ),
         'accepted after the database is back',
         30_000,
       );
@@ -114,7 +153,9 @@ describe('durability of inbound mail', () => {
       expect(rows).toHaveLength(1);
       const parts: Buffer[] = [];
       for await (const part of rawStore(t.app.db.models).read(rows[0]!)) parts.push(part as Buffer);
-      expect(Buffer.concat(parts).equals(Buffer.concat([Buffer.from('Return-Path: <ann@customer.test>\r\n'), message]))).toBe(true);
+      expect(
+        Buffer.concat(parts).equals(Buffer.concat([Buffer.from('Return-Path: <ann@customer.test>\r\n'), message])),
+      ).toBe(true);
     } finally {
       await t.stop({ dropDatabase: false });
       await ferret.stop();

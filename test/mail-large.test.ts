@@ -21,7 +21,13 @@ let serial = 0;
 const uniqueId = (tag: string) => `${tag}.${Date.now()}.${++serial}@customer.test`;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { MAIL_DOMAIN: 'example.com', SMTP_INBOUND_MAX_BYTES: String(MAX_BYTES), SMTP_INBOUND_MAX_CLIENTS: String(MAX_CLIENTS) } });
+  t = await startTestApp({
+    env: {
+      MAIL_DOMAIN: 'example.com',
+      SMTP_INBOUND_MAX_BYTES: String(MAX_BYTES),
+      SMTP_INBOUND_MAX_CLIENTS: String(MAX_CLIENTS),
+    },
+  });
 });
 afterAll(async () => {
   // What the tests stored is processed before the database goes.
@@ -68,10 +74,14 @@ describe('a large message', () => {
     expect(row.rawChunks).toBe(Math.ceil(stored.length / PIECE_BYTES));
     expect(row.size).toBe(stored.length);
     expect((await readBack(row)).equals(stored)).toBe(true);
-    const done = await eventually(async () => {
-      const r = await rowOf(id);
-      return r?.status !== 'received' ? r : undefined;
-    }, 'large message processed', 30_000);
+    const done = await eventually(
+      async () => {
+        const r = await rowOf(id);
+        return r?.status !== 'received' ? r : undefined;
+      },
+      'large message processed',
+      30_000,
+    );
     expect(done).toMatchObject({ status: 'ticket' });
     const ticket = await t.app.db.models.Ticket.findOne({ ref: done!.ticketRef }).lean();
     expect(ticket).toMatchObject({ title: 'Signed contract attached', source: { email: 'ann@customer.test' } });
@@ -89,7 +99,13 @@ describe('a large message', () => {
       await session.write(message.subarray(2 * PIECE_BYTES));
       expect(await session.endData()).toMatch(/^552/);
       // The session goes on: the next message is accepted.
-      expect(await session.deliver({ from: 'ann@customer.test', to: ['support@example.com'], message: `Message-ID: <${uniqueId('after-552')}>\r\nSubject: small\r\n\r\nsmall\r\n` })).toMatch(/^250/);
+      expect(
+        await session.deliver({
+          from: 'ann@customer.test',
+          to: ['support@example.com'],
+          message: `Message-ID: <${uniqueId('after-552')}>\r\nSubject: small\r\n\r\nsmall\r\n`,
+        }),
+      ).toMatch(/^250/);
     } finally {
       await session.close();
     }
@@ -114,7 +130,10 @@ describe('a large message', () => {
     const id = uniqueId('twice');
     const message = withLargeAttachment(id, PIECE_BYTES);
     const before = await pieces();
-    for (let i = 0; i < 2; i += 1) expect(await sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com'] })).toMatch(/^250/);
+    for (let i = 0; i < 2; i += 1)
+      expect(
+        await sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com'] }),
+      ).toMatch(/^250/);
     const row = (await rowOf(id))!;
     expect(await t.app.db.models.InboundMail.countDocuments({ messageId: id })).toBe(1);
     expect(await pieces()).toBe(before + row.rawChunks);
@@ -124,12 +143,19 @@ describe('a large message', () => {
     const id = uniqueId('two-boxes');
     const message = withLargeAttachment(id, PIECE_BYTES);
     const before = await pieces();
-    expect(await sendRaw(t.app.smtpPort, message, { from: 'ann@customer.test', to: ['support@example.com', 'billing@example.com'] })).toMatch(/^250/);
+    expect(
+      await sendRaw(t.app.smtpPort, message, {
+        from: 'ann@customer.test',
+        to: ['support@example.com', 'billing@example.com'],
+      }),
+    ).toMatch(/^250/);
     const rows = await t.app.db.models.InboundMail.find({ messageId: id }).lean();
     expect(rows.map((r) => r.mailbox).sort()).toEqual(['billing', 'support']);
     expect(rows[0]!.rawId).toBe(rows[1]!.rawId);
     expect(await pieces()).toBe(before + rows[0]!.rawChunks);
-    expect((await readBack(rows[1]!)).equals(Buffer.concat([Buffer.from('Return-Path: <ann@customer.test>\r\n'), message]))).toBe(true);
+    expect(
+      (await readBack(rows[1]!)).equals(Buffer.concat([Buffer.from('Return-Path: <ann@customer.test>\r\n'), message])),
+    ).toBe(true);
   });
 });
 
@@ -149,7 +175,13 @@ describe('concurrent SMTP sessions', () => {
 
       const ids = open.slice(0, MAX_CLIENTS).map(() => uniqueId('held'));
       const answers = await Promise.all(
-        open.slice(0, MAX_CLIENTS).map((s, i) => s.deliver({ from: 'ann@customer.test', to: ['support@example.com'], message: `Message-ID: <${ids[i]}>\r\nFrom: ann@customer.test\r\nSubject: held ${i}\r\n\r\nstill delivering\r\n` })),
+        open.slice(0, MAX_CLIENTS).map((s, i) =>
+          s.deliver({
+            from: 'ann@customer.test',
+            to: ['support@example.com'],
+            message: `Message-ID: <${ids[i]}>\r\nFrom: ann@customer.test\r\nSubject: held ${i}\r\n\r\nstill delivering\r\n`,
+          }),
+        ),
       );
       expect(answers.every((a) => a.startsWith('250'))).toBe(true);
       for (const id of ids) expect(await rowOf(id)).not.toBeNull();

@@ -34,13 +34,26 @@ afterAll(async () => {
 /** Stores a message the way the SMTP listener does, but without handing it to a queue. */
 async function stored(from: string, subject: string): Promise<{ id: string; messageId: string }> {
   const messageId = `once.${Date.now()}.${++serial}@customer.test`;
-  const raw = Buffer.from(`Return-Path: <${from}>\r\nFrom: ${from}\r\nTo: support@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\nPlease help.\r\n`);
+  const raw = Buffer.from(
+    `Return-Path: <${from}>\r\nFrom: ${from}\r\nTo: support@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\nPlease help.\r\n`,
+  );
   const key = `support:${messageId}`;
   const models = a.app.db.models;
   const upload = rawStore(models).upload();
   await upload.write(raw);
   const rawChunks = await upload.finish();
-  await models.InboundMail.create({ _id: key, key, mailbox: 'support', via: 'smtp', envelopeFrom: from, size: raw.length, rawId: upload.rawId, rawChunks, messageId, status: 'received' });
+  await models.InboundMail.create({
+    _id: key,
+    key,
+    mailbox: 'support',
+    via: 'smtp',
+    envelopeFrom: from,
+    size: raw.length,
+    rawId: upload.rawId,
+    rawChunks,
+    messageId,
+    status: 'received',
+  });
   return { id: key, messageId };
 }
 
@@ -52,7 +65,13 @@ const ticketFor = async (id: string) => {
 describe('one message, many takers', () => {
   it('when both processes run it and sweep at the same moment, then it makes one ticket, one acknowledgement and one history line each', async () => {
     const { id, messageId } = await stored('hana@customer.test', 'Two at once');
-    const runs = await Promise.all([a.app.mail.process(id), b.app.mail.process(id), a.app.mail.sweep(0), b.app.mail.sweep(0), a.app.mail.process(id)]);
+    const runs = await Promise.all([
+      a.app.mail.process(id),
+      b.app.mail.process(id),
+      a.app.mail.sweep(0),
+      b.app.mail.sweep(0),
+      a.app.mail.process(id),
+    ]);
     expect(runs.filter((r) => typeof r === 'object' && r !== null)).toHaveLength(1);
     await settled(a);
 
@@ -71,7 +90,9 @@ describe('one message, many takers', () => {
     expect(await b.app.mail.sweep(0)).toBeGreaterThanOrEqual(1);
     await eventually(async () => b.app.lanes.mail.depth() === 0, "b's mail lane to empty");
     expect((await a.app.db.models.InboundMail.findById(id).lean())?.status).toBe('received');
-    expect(await a.app.db.models.MailClaim.countDocuments({ _id: { $regex: `^${id.replace(/[.+]/g, '\\$&')}:` } })).toBe(1);
+    expect(
+      await a.app.db.models.MailClaim.countDocuments({ _id: { $regex: `^${id.replace(/[.+]/g, '\\$&')}:` } }),
+    ).toBe(1);
     expect(sink.messages.filter((m) => m.subject?.includes('Held elsewhere'))).toHaveLength(0);
     // Nobody will finish it: out of the way of the next test's wait for the app to settle.
     await a.app.db.models.InboundMail.deleteOne({ _id: id });

@@ -8,7 +8,13 @@ import { Types } from 'mongoose';
 import type { OutboxDoc } from '../src/db/models/outbox.js';
 import { DeliveryError } from '../src/jobs/outbox.js';
 import { createLogger } from '../src/logger.js';
-import { composeEmail, createEmailDeliverer, createMailer, toEmailDeliveryError, type Mailer } from '../src/mail/mailer.js';
+import {
+  composeEmail,
+  createEmailDeliverer,
+  createMailer,
+  toEmailDeliveryError,
+  type Mailer,
+} from '../src/mail/mailer.js';
 import type { EmailPayload } from '../src/domain/email.js';
 import { acknowledgement, ourMessageId, staffReply, ticketSubject } from '../src/domain/email-templates.js';
 import { readMail, startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
@@ -33,7 +39,12 @@ afterAll(async () => {
 beforeEach(() => sink.reset());
 
 function payload(overrides: Partial<EmailPayload> = {}): EmailPayload {
-  const ack = acknowledgement({ ref: 'AR-1001', subject: 'Invoice question', mailbox: 'billing', domain: 'example.com' });
+  const ack = acknowledgement({
+    ref: 'AR-1001',
+    subject: 'Invoice question',
+    mailbox: 'billing',
+    domain: 'example.com',
+  });
   return {
     from: 'billing@example.com',
     fromName: 'Example Billing',
@@ -48,7 +59,16 @@ function payload(overrides: Partial<EmailPayload> = {}): EmailPayload {
   };
 }
 
-const row = (p: unknown): OutboxDoc => ({ _id: new Types.ObjectId(), key: 'test', channel: 'email', payload: p, status: 'pending', attempts: 0, nextAttemptAt: new Date() }) as unknown as OutboxDoc;
+const row = (p: unknown): OutboxDoc =>
+  ({
+    _id: new Types.ObjectId(),
+    key: 'test',
+    channel: 'email',
+    payload: p,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: new Date(),
+  }) as unknown as OutboxDoc;
 
 async function deliveryError(promise: Promise<unknown>): Promise<DeliveryError> {
   const err = await promise.then(
@@ -86,8 +106,19 @@ describe('mailer over SMTP', () => {
   });
 
   it('when a staff reply is sent without thread ids, then it has no Auto-Submitted and no threading headers', async () => {
-    const reply = staffReply({ ref: 'AR-1001', subject: 'Re: Invoice question', body: 'Your credit is applied.', staffName: 'Dana' });
-    const p = payload({ subject: reply.subject, text: reply.text, automatic: false, inReplyTo: undefined, references: undefined });
+    const reply = staffReply({
+      ref: 'AR-1001',
+      subject: 'Re: Invoice question',
+      body: 'Your credit is applied.',
+      staffName: 'Dana',
+    });
+    const p = payload({
+      subject: reply.subject,
+      text: reply.text,
+      automatic: false,
+      inReplyTo: undefined,
+      references: undefined,
+    });
     await mailer.send(p);
     const mail = await sink.waitFor((m) => m.messageId === p.messageId);
     expect(mail.subject).toBe('[AR-1001] Re: Invoice question');
@@ -98,7 +129,11 @@ describe('mailer over SMTP', () => {
   });
 
   it('when the subject and display name carry CRLF and a Bcc header, then no Bcc header or extra recipient is created', async () => {
-    const p = payload({ subject: `[AR-1001] Re: Hello${INJECTION}`, fromName: `Billing${INJECTION}`, inReplyTo: `original-1@client.test${INJECTION}` });
+    const p = payload({
+      subject: `[AR-1001] Re: Hello${INJECTION}`,
+      fromName: `Billing${INJECTION}`,
+      inReplyTo: `original-1@client.test${INJECTION}`,
+    });
     await mailer.send(p);
     const mail = await sink.waitFor((m) => m.messageId === p.messageId);
     const head = mail.raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
@@ -113,14 +148,22 @@ describe('mailer over SMTP', () => {
   });
 
   it('when header fields carry control characters, then they are one line before nodemailer sees them', () => {
-    const { options } = composeEmail(payload({ subject: `Hi${INJECTION}\u2028x\u0000y`, fromName: `Billing${INJECTION}` }));
+    const { options } = composeEmail(
+      payload({ subject: `Hi${INJECTION}\u2028x\u0000y`, fromName: `Billing${INJECTION}` }),
+    );
     expect(options.subject).toBe('Hi Bcc: victim@evil.test x y');
     expect(options.from).toEqual({ name: 'Billing Bcc: victim@evil.test', address: 'billing@example.com' });
     expect(options.envelope).toEqual({ from: 'billing@example.com', to: ['customer@client.test'] });
   });
 
   it('when the recipient is not a single plain address, then sending is refused before any SMTP', async () => {
-    for (const to of ['a@client.test, b@evil.test', 'Eve <a@client.test>', `a@client.test${INJECTION}`, 'no-at-sign', '<a@client.test>']) {
+    for (const to of [
+      'a@client.test, b@evil.test',
+      'Eve <a@client.test>',
+      `a@client.test${INJECTION}`,
+      'no-at-sign',
+      '<a@client.test>',
+    ]) {
       await expect(mailer.send(payload({ to }))).rejects.toThrow(/to is not a single valid address/);
     }
     expect(sink.messages).toHaveLength(0);
@@ -189,13 +232,18 @@ describe('email deliverer', () => {
   });
 
   it('when the relay times out, then the failure is retryable', () => {
-    const timeout = Object.assign(new Error('Greeting never received'), { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' });
+    const timeout = Object.assign(new Error('Greeting never received'), {
+      code: 'ETIMEDOUT',
+      timeoutType: 'GREETING_TIMEOUT',
+    });
     expect(toEmailDeliveryError(timeout).opts.permanent).not.toBe(true);
     expect(toEmailDeliveryError(Object.assign(new Error('busy'), { responseCode: 421 })).opts.permanent).toBe(false);
   });
 
   it('when the recipient is invalid, then the failure is permanent and nothing is sent', async () => {
-    const err = await deliveryError(createEmailDeliverer(mailer)(row(payload({ to: 'x@client.test, y@evil.test' })), FIRST));
+    const err = await deliveryError(
+      createEmailDeliverer(mailer)(row(payload({ to: 'x@client.test, y@evil.test' })), FIRST),
+    );
     expect(err.opts.permanent).toBe(true);
     expect(sink.messages).toHaveLength(0);
   });
@@ -221,7 +269,9 @@ describe('templates', () => {
   });
 
   it('when the subject has CR/LF or is very long, then it becomes one line of at most 200 characters', () => {
-    expect(ticketSubject('AR-1001', `Hello${INJECTION}\tthere`)).toBe('[AR-1001] Re: Hello Bcc: victim@evil.test there');
+    expect(ticketSubject('AR-1001', `Hello${INJECTION}\tthere`)).toBe(
+      '[AR-1001] Re: Hello Bcc: victim@evil.test there',
+    );
     const long = ticketSubject('AR-1001', 'x'.repeat(500));
     expect(Array.from(long).length).toBeLessThanOrEqual(200);
     expect(long.endsWith('…')).toBe(true);
@@ -235,13 +285,28 @@ describe('templates', () => {
     expect(ack.text).toContain('support team');
     expect(ack.text).toContain('keep "AR-1002" in the subject');
     expect(ack.text).toMatch(/automatic answer from selfserve@example\.com/);
-    expect(acknowledgement({ ref: 'AR-1003', subject: 'Move to Enterprise', mailbox: 'billing', domain: 'example.com', kind: 'migration' }).text).toContain('sales team');
+    expect(
+      acknowledgement({
+        ref: 'AR-1003',
+        subject: 'Move to Enterprise',
+        mailbox: 'billing',
+        domain: 'example.com',
+        kind: 'migration',
+      }).text,
+    ).toContain('sales team');
   });
 
   it('when a staff reply is rendered, then the body is kept and the name and reference follow it', () => {
-    const reply = staffReply({ ref: 'AR-1001', subject: 'Invoice', body: 'Line one\r\nLine two  \r\n', staffName: `Dana${INJECTION}` });
+    const reply = staffReply({
+      ref: 'AR-1001',
+      subject: 'Invoice',
+      body: 'Line one\r\nLine two  \r\n',
+      staffName: `Dana${INJECTION}`,
+    });
     expect(reply.subject).toBe('[AR-1001] Re: Invoice');
-    expect(reply.text).toBe('Line one\nLine two\n\nDana Bcc: victim@evil.test\n\nReference: AR-1001. Please keep it in the subject when you reply.\n');
+    expect(reply.text).toBe(
+      'Line one\nLine two\n\nDana Bcc: victim@evil.test\n\nReference: AR-1001. Please keep it in the subject when you reply.\n',
+    );
   });
 
   it('when message ids are generated, then they are unique, unbracketed and on the domain', () => {

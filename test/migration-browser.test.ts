@@ -31,14 +31,25 @@ let browser: Browser;
 let context: BrowserContext;
 
 const run = hasChromium() ? describe : describe.skip;
-if (!hasChromium()) console.warn('migration-browser: /usr/bin/chromium is not installed (apt-get install chromium); skipped');
+if (!hasChromium())
+  console.warn('migration-browser: /usr/bin/chromium is not installed (apt-get install chromium); skipped');
 
 beforeAll(async () => {
   if (!hasChromium()) return;
   slack = await startFakeSlack();
   sink = await startSmtpSink();
   stripe = await startFakeStripe();
-  t = await startTestApp({ slack, servesLinks: true, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_URL: stripe.apiUrl } });
+  t = await startTestApp({
+    slack,
+    servesLinks: true,
+    env: {
+      TZ_BILLING: TZ,
+      SMTP_URL: sink.url,
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_API_URL: stripe.apiUrl,
+    },
+  });
   stripe.deliverTo(`${t.baseUrl}/webhooks/stripe`);
   d = { t, slack };
   browser = await launchChromium();
@@ -70,8 +81,24 @@ run('the customer in a browser', () => {
   it('when the customer follows the emailed link, pays after a decline and confirms projects, then billing starts and completes in Slack and the open page follows without a reload', async () => {
     const account = 'BRW-AAA-0001';
     const to = `buyer.${account.toLowerCase()}@customer.example`;
-    await t.app.services.accounts.create({ id: account, name: 'Browser Co', contactEmail: to, tier: 'startup-10k', status: 'active', signupDate: '2025-01-01', projects: [{ name: 'shop-prod', kind: 'live' }, { name: 'shop-staging', kind: 'test' }] });
-    const ref = await handOff(d, { accountId: account, startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)), customerEmail: to, customerName: 'Browser Co' });
+    await t.app.services.accounts.create({
+      id: account,
+      name: 'Browser Co',
+      contactEmail: to,
+      tier: 'startup-10k',
+      status: 'active',
+      signupDate: '2025-01-01',
+      projects: [
+        { name: 'shop-prod', kind: 'live' },
+        { name: 'shop-staging', kind: 'test' },
+      ],
+    });
+    const ref = await handOff(d, {
+      accountId: account,
+      startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)),
+      customerEmail: to,
+      customerName: 'Browser Co',
+    });
     expect(await press(d, A.confirm, ref)).toMatch(/^Scheduled/);
     const mail = await sink.waitFor((m) => m.to.includes(to) && (m.text ?? '').includes('scheduled to start'));
     const link = linkIn(mail)!;
@@ -88,7 +115,12 @@ run('the customer in a browser', () => {
 
     // Billing records the dues in Slack: "Pay by card" appears on the open page.
     await markDocument(page);
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '480', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '480', method: 'card' }),
+    );
     await page.locator('#pay').waitFor({ timeout: FOLLOWS_MS });
     expect(await sameDocument(page)).toBe(true);
     expect(await page.textContent('#step')).toContain('EUR 480.00 is due');
@@ -135,7 +167,11 @@ run('the customer in a browser', () => {
     await page.click('#confirm-projects');
     await page.waitForURL((u) => u.search === '?confirmed');
     expect(await page.textContent('#step')).toContain('Thank you: your projects are confirmed.');
-    expect((await ticketOf(ref)).migration?.projects).toMatchObject({ live: ['shop-prod'], test: ['shop-staging', 'shop-qa'], by: `email:${to}` });
+    expect((await ticketOf(ref)).migration?.projects).toMatchObject({
+      live: ['shop-prod'],
+      test: ['shop-staging', 'shop-qa'],
+      by: `email:${to}`,
+    });
     await page.locator('#moving-soon').waitFor();
     await screenshot(page, 'journey-5-projects-confirmed');
     await expectAccessible(page, 'projects confirmed');
@@ -151,7 +187,16 @@ run('the customer in a browser', () => {
     // The C4S plan is cancelled and billing completes: the page shows the plan and the account team.
     const row = await dueRowOf(t, C4S_DUE_KIND, ref);
     expect(await t.app.migrationCancel.run({ ref, runAt: String(row!.data.runAt) })).toBe('cancelled');
-    expect((await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM', tam: 'U0TAM', kam: 'U0KAM' }))).told).toMatch(/^Completed/);
+    expect(
+      (
+        await submitStep(
+          d,
+          MIGRATION_COMPLETE.callbackId,
+          ref,
+          completeValues({ csm: 'U0CSM', tam: 'U0TAM', kam: 'U0KAM' }),
+        )
+      ).told,
+    ).toMatch(/^Completed/);
     await page.locator('#done-h').waitFor({ timeout: FOLLOWS_MS });
     expect(await sameDocument(page)).toBe(true);
     expect(await page.getAttribute('[data-step="completed"]', 'data-state')).toBe('done');
@@ -166,7 +211,9 @@ run('the customer in a browser', () => {
 
   it('when a page has an unlabelled field and low contrast, then the axe check reports them (the check can fail)', async () => {
     const page = await context.newPage();
-    await page.setContent('<!doctype html><html lang="en"><head><title>bad</title></head><body><main><h1>Bad</h1><input type="text"><p style="color:#bbb;background:#fff">faint</p></main></body></html>');
+    await page.setContent(
+      '<!doctype html><html lang="en"><head><title>bad</title></head><body><main><h1>Bad</h1><input type="text"><p style="color:#bbb;background:#fff">faint</p></main></body></html>',
+    );
     const ids = (await axeViolations(page)).map((v) => v.id);
     expect(ids).toEqual(expect.arrayContaining(['label', 'color-contrast']));
     await page.close();

@@ -11,7 +11,18 @@ import { startSmtpSink, type ReceivedMail, type SmtpSink } from './support/smtp-
 import { sendMail } from './support/send-mail.js';
 import { blockActions } from './support/slack-requests.js';
 import { CHANNELS, eventually, startTestApp, USERS, type TestApp } from './support/test-app.js';
-import { completeValues, failPayment, handOff, openStep, press, selectPayment, submitStep, summaryValues, type Block, type Driver } from './support/migration.js';
+import {
+  completeValues,
+  failPayment,
+  handOff,
+  openStep,
+  press,
+  selectPayment,
+  submitStep,
+  summaryValues,
+  type Block,
+  type Driver,
+} from './support/migration.js';
 import { HANDOFF_CARD, MIGRATION_COMPLETE, MIGRATION_SUMMARY, TICKET_CARD } from '../views/ids.js';
 import { dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
 import { settableClock, type SettableClock } from '../src/clock.js';
@@ -47,7 +58,11 @@ beforeAll(async () => {
   clock = settableClock(new Date(Math.max(Date.now(), cancelAt.getTime() - 3_600_000)));
   slack = await startFakeSlack();
   sink = await startSmtpSink();
-  t = await startTestApp({ slack, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, JOBS_PROCESS_EVERY_MS: '100' }, start: { clock } });
+  t = await startTestApp({
+    slack,
+    env: { TZ_BILLING: TZ, SMTP_URL: sink.url, JOBS_PROCESS_EVERY_MS: '100' },
+    start: { clock },
+  });
   d = { t, slack };
 });
 afterAll(async () => {
@@ -57,30 +72,64 @@ afterAll(async () => {
 });
 
 const ticketOf = async (ref: string) => (await t.app.db.models.Ticket.findById(ref).lean())!;
-const mailWith = (ref: string, text: string) => sink.waitFor((m) => m.to.includes(CUSTOMER) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(text), 15_000);
+const mailWith = (ref: string, text: string) =>
+  sink.waitFor(
+    (m) => m.to.includes(CUSTOMER) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(text),
+    15_000,
+  );
 const reply = (to: ReceivedMail, text: string) =>
-  sendMail({ port: t.app.smtpPort, from: CUSTOMER, to: 'sales@example.com', subject: `Re: ${to.subject}`, inReplyTo: to.messageId!, references: [...to.references, to.messageId!], text });
+  sendMail({
+    port: t.app.smtpPort,
+    from: CUSTOMER,
+    to: 'sales@example.com',
+    subject: `Re: ${to.subject}`,
+    inReplyTo: to.messageId!,
+    references: [...to.references, to.messageId!],
+    text,
+  });
 
 it('when a customer asks to move to Enterprise, then sales, billing, the scheduler and the customer take it from the first email to the account-team introduction', async () => {
   // 1. The customer writes to sales@: a migration ticket, acknowledged, with its card in the sales channel.
-  await sendMail({ port: t.app.smtpPort, from: CUSTOMER, to: 'sales@example.com', subject: 'Moving to Enterprise', text: `Hello, we would like to migrate account ${ACCOUNT} to an Enterprise plan.`, messageId: 'first.e2e@bigco.example' });
+  await sendMail({
+    port: t.app.smtpPort,
+    from: CUSTOMER,
+    to: 'sales@example.com',
+    subject: 'Moving to Enterprise',
+    text: `Hello, we would like to migrate account ${ACCOUNT} to an Enterprise plan.`,
+    messageId: 'first.e2e@bigco.example',
+  });
   const ack = await sink.waitFor((m) => m.to.includes(CUSTOMER) && /^\[AR-\d+\]/.test(m.subject ?? ''));
   const ref = /^\[(AR-\d+)\]/.exec(ack.subject!)![1]!;
   expect(await ticketOf(ref)).toMatchObject({ kind: 'migration', accountId: ACCOUNT, team: 'sales' });
-  const card = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref));
-  const startButton = (card.args.blocks as Block[]).find((b) => b.block_id === TICKET_CARD.actionsBlock)?.elements?.find((e) => e.action_id === TICKET_CARD.actions.startHandoff);
+  const card = await slack.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref),
+  );
+  const startButton = (card.args.blocks as Block[])
+    .find((b) => b.block_id === TICKET_CARD.actionsBlock)
+    ?.elements?.find((e) => e.action_id === TICKET_CARD.actions.startHandoff);
   expect(startButton?.value).toBe(`${ref}|${ACCOUNT}`);
   await eventually(async () => (await t.app.db.models.SlackPost.findById(`card:${ref}`).lean())?.ts, 'card stored');
 
   // 2. The rep presses Start handoff and submits the modal: the same ticket, handed off to billing.
-  await t.post(blockActions({ actionId: TICKET_CARD.actions.startHandoff, blockId: TICKET_CARD.actionsBlock, value: startButton!.value!, userId: USERS.rep, channelId: CHANNELS.sales }));
+  await t.post(
+    blockActions({
+      actionId: TICKET_CARD.actions.startHandoff,
+      blockId: TICKET_CARD.actionsBlock,
+      value: startButton!.value!,
+      userId: USERS.rep,
+      channelId: CHANNELS.sales,
+    }),
+  );
   expect((await slack.waitFor('views.open')).args.view).toMatchObject({ callback_id: 'migration_handoff' });
   expect(await handOff(d, { accountId: ACCOUNT, startDate, customerName: 'BigCo' })).toBe(ref);
 
   // 3. Seconds before midnight (nothing is scheduled yet, so the jump moves nothing), billing
   //    confirms: one due row, at 00:00 Berlin the day before the start; the customer gets the dates.
   clock.set(new Date(cancelAt.getTime() - LEAD_MS));
-  expect(await press(d, A.confirm, ref)).toContain(`${dayBefore(startDate)} 00:00 (${TZ}), the day before the Enterprise start on ${startDate}`);
+  expect(await press(d, A.confirm, ref)).toContain(
+    `${dayBefore(startDate)} 00:00 (${TZ}), the day before the Enterprise start on ${startDate}`,
+  );
   const scheduledMail = await mailWith(ref, 'scheduled to start');
   expect(scheduledMail.references).toContain('first.e2e@bigco.example');
   const rows = await dueRowsOf(t, C4S_DUE_KIND, ref);
@@ -90,17 +139,28 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   expect(t.app.clock.now().getTime()).toBeLessThan(cancelAt.getTime());
 
   // 4. Midnight comes: the runner is woken and cancels once, at its time (lateness within a few poll intervals).
-  const cancelled = await eventually(async () => (await ticketOf(ref)).migration?.c4sCancelledAt, 'the C4S cancellation', LEAD_MS + 15_000);
+  const cancelled = await eventually(
+    async () => (await ticketOf(ref)).migration?.c4sCancelledAt,
+    'the C4S cancellation',
+    LEAD_MS + 15_000,
+  );
   expect(cancelled.getTime()).toBeGreaterThanOrEqual(cancelAt.getTime());
   expect(cancelled.getTime() - cancelAt.getTime()).toBeLessThan(10_000); // polls every 100 ms; slack for a loaded machine
   // The runner removes a finished row after its handler returns: once it is gone, no run is left to come.
   await eventually(async () => (await dueRowsOf(t, C4S_DUE_KIND, ref)).length === 0, 'the finished row removed');
   expect((await ticketOf(ref)).history.filter((h) => h.action === 'c4s_cancelled')).toHaveLength(1);
   expect(await t.app.db.models.MigrationEffect.countDocuments({ _id: `cancel:${ref}` })).toBe(1);
-  expect(await t.app.db.models.BillingLedger.find({ accountId: ACCOUNT }).lean()).toEqual([expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel' })]);
+  expect(await t.app.db.models.BillingLedger.find({ accountId: ACCOUNT }).lean()).toEqual([
+    expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel' }),
+  ]);
 
   // 5. Billing summary: dues by card.
-  const summary = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '480', method: 'card' }));
+  const summary = await submitStep(
+    d,
+    MIGRATION_SUMMARY.callbackId,
+    ref,
+    summaryValues({ outcome: 'dues', amount: '480', method: 'card' }),
+  );
   expect(summary.told).toMatch(/EUR 480.00 due, card/);
   await mailWith(ref, 'EUR 480.00 is due');
 
@@ -120,12 +180,22 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
 
   // 8. Billing starts and completes the migration: the customer is told, the rep asked to introduce the account team.
   expect(await press(d, A.start, ref)).toMatch(/^Started/);
-  const done = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM', tam: 'U0TAM', kam: 'U0KAM' }));
+  const done = await submitStep(
+    d,
+    MIGRATION_COMPLETE.callbackId,
+    ref,
+    completeValues({ csm: 'U0CSM', tam: 'U0TAM', kam: 'U0KAM' }),
+  );
   expect(done.told).toMatch(/^Completed/);
   const completion = await mailWith(ref, 'Your account is now on the Enterprise plan');
   expect(completion.text).toContain('All 3 projects have moved');
-  const prompt = await slack.waitFor('chat.postMessage', (c) => c.args.channel === USERS.rep && String(c.args.text).includes('introduce'));
-  expect(String(prompt.args.text)).toContain('Customer Success Manager <@U0CSM>, Technical Account Manager <@U0TAM>, Key Account Manager <@U0KAM>');
+  const prompt = await slack.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === USERS.rep && String(c.args.text).includes('introduce'),
+  );
+  expect(String(prompt.args.text)).toContain(
+    'Customer Success Manager <@U0CSM>, Technical Account Manager <@U0TAM>, Key Account Manager <@U0KAM>',
+  );
   expect(String(prompt.args.text)).toContain(CUSTOMER);
 
   // Every email threads on the customer's first message; the history tells the story, who and when.
@@ -154,6 +224,9 @@ it('when a customer asks to move to Enterprise, then sales, billing, the schedul
   expect(history.find((h) => h.action === 'c4s_cancelled')?.actor).toBe('system');
   expect(history.find((h) => h.action === 'projects_confirmed')?.actor).toBe(`email:${CUSTOMER}`);
   expect(history.find((h) => h.action === 'completed')?.actor).toBe(`slack:${USERS.billing}`);
-  const sales = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.sales && JSON.stringify(c.args.blocks).includes(':white_check_mark: completed'));
+  const sales = await slack.waitFor(
+    'chat.update',
+    (c) => c.args.channel === CHANNELS.sales && JSON.stringify(c.args.blocks).includes(':white_check_mark: completed'),
+  );
   expect(JSON.stringify(sales.args.blocks)).toContain(TICKET_CARD.progressBlock);
 }, 90_000);

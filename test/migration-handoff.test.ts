@@ -53,7 +53,15 @@ const complete = (accountId: string, more: Handoff = {}): Handoff => ({
 });
 
 function submit(viewId: string, values: Handoff, userId: string = USERS.rep) {
-  return t.post(viewSubmission({ callbackId: MIGRATION_HANDOFF.callbackId, userId, viewId, privateMetadata: JSON.stringify({ channel: 'C0RANDOM' }), values: form(values) }));
+  return t.post(
+    viewSubmission({
+      callbackId: MIGRATION_HANDOFF.callbackId,
+      userId,
+      viewId,
+      privateMetadata: JSON.stringify({ channel: 'C0RANDOM' }),
+      values: form(values),
+    }),
+  );
 }
 
 function inlineErrors(res: { text: string }): Record<string, string> {
@@ -62,7 +70,13 @@ function inlineErrors(res: { text: string }): Record<string, string> {
   return body.errors;
 }
 
-type Block = { block_id?: string; type: string; text?: { text: string }; fields?: { text: string }[]; elements?: { action_id: string; value?: string }[] };
+type Block = {
+  block_id?: string;
+  type: string;
+  text?: { text: string };
+  fields?: { text: string }[];
+  elements?: { action_id: string; value?: string }[];
+};
 type Input = { block_id: string; element: { type: string; action_id: string; initial_value?: string } };
 
 const billingPosts = () => slack.callsTo('chat.postMessage').filter((c) => c.ok && c.args.channel === CHANNELS.billing);
@@ -71,7 +85,15 @@ const ticketOf = (ref: string) => t.app.db.models.Ticket.findById(ref).lean();
 describe('/migrate opens the handoff modal', () => {
   it('when a rep runs /migrate with an account ID, then the modal opens with the trigger_id at once and is then updated with the rep’s email', async () => {
     const before = await t.app.db.models.Ticket.countDocuments();
-    const res = await t.post(slashCommand({ command: '/migrate', text: 'r74-zwr-r44z', userId: USERS.rep, channelId: 'C0RANDOM', triggerId: 'trig-migrate' }));
+    const res = await t.post(
+      slashCommand({
+        command: '/migrate',
+        text: 'r74-zwr-r44z',
+        userId: USERS.rep,
+        channelId: 'C0RANDOM',
+        triggerId: 'trig-migrate',
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     const open = await slack.waitFor('views.open');
@@ -112,12 +134,20 @@ describe('handoff submission', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
 
-    const guard = await eventually(() => t.app.db.models.MigrationHandoff.findById('AAA-BBB-0001').lean(), 'handoff guard');
+    const guard = await eventually(
+      () => t.app.db.models.MigrationHandoff.findById('AAA-BBB-0001').lean(),
+      'handoff guard',
+    );
     const ticket = await eventually(async () => {
       const tk = await ticketOf(guard.ref);
       return tk?.migration?.stage === 'handed_off' ? tk : undefined;
     }, 'handed-off ticket');
-    expect(ticket).toMatchObject({ kind: 'migration', accountId: 'AAA-BBB-0001', team: 'sales', idempotencyKey: 'slack:view:VHAPPY' });
+    expect(ticket).toMatchObject({
+      kind: 'migration',
+      accountId: 'AAA-BBB-0001',
+      team: 'sales',
+      idempotencyKey: 'slack:view:VHAPPY',
+    });
     expect(ticket.migration).toMatchObject({
       customerName: 'Acme GmbH',
       accountId: 'AAA-BBB-0001',
@@ -134,7 +164,8 @@ describe('handoff submission', () => {
     const blocks = post.args.blocks as Block[];
     expect(blocks.find((b) => b.block_id === HANDOFF_CARD.blockId(ticket.ref))).toBeDefined();
     const shown = JSON.stringify(blocks);
-    for (const text of ['Acme GmbH', 'AAA-BBB-0001', REP_EMAIL, 'Enterprise 250k MAU', today(), 'Keeps the EU region.']) expect(shown).toContain(text);
+    for (const text of ['Acme GmbH', 'AAA-BBB-0001', REP_EMAIL, 'Enterprise 250k MAU', today(), 'Keeps the EU region.'])
+      expect(shown).toContain(text);
     const actions = blocks.find((b) => b.block_id === HANDOFF_CARD.actionsBlock);
     // Nothing is scheduled yet, so there is nothing to withdraw.
     expect(actions?.elements?.map((e) => e.action_id)).toEqual([HANDOFF_CARD.actions.confirm]);
@@ -156,13 +187,25 @@ describe('handoff submission', () => {
       idempotencyKey: 'test:email-migration',
       actor: 'email:cto@customer.example',
     });
-    const card = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(emailed.ref));
+    const card = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(emailed.ref),
+    );
     const cardActions = (card.args.blocks as Block[]).find((b) => b.block_id === TICKET_CARD.actionsBlock);
     const start = cardActions?.elements?.find((e) => e.action_id === TICKET_CARD.actions.startHandoff);
     expect(start?.value).toBe(`${emailed.ref}|EML-AAA-0002`);
 
     // Start handoff on the card opens the same modal, prefilled with the ticket's account.
-    await t.post(blockActions({ actionId: TICKET_CARD.actions.startHandoff, blockId: TICKET_CARD.actionsBlock, value: start!.value!, userId: USERS.rep, channelId: CHANNELS.sales, triggerId: 'trig-card' }));
+    await t.post(
+      blockActions({
+        actionId: TICKET_CARD.actions.startHandoff,
+        blockId: TICKET_CARD.actionsBlock,
+        value: start!.value!,
+        userId: USERS.rep,
+        channelId: CHANNELS.sales,
+        triggerId: 'trig-card',
+      }),
+    );
     const open = await slack.waitFor('views.open');
     expect(open.args.trigger_id).toBe('trig-card');
     const modal = open.args.view as { callback_id: string; blocks: Input[] };
@@ -211,7 +254,9 @@ describe('handoff refusals', () => {
     const res = await submit('VMISSING', { notes: 'only notes' });
     expect(res.status).toBe(200);
     const errors = inlineErrors(res);
-    expect(Object.keys(errors).sort()).toEqual([F.customerName, F.accountId, F.salespersonEmail, F.enterprisePlan, F.enterpriseStartDate].sort());
+    expect(Object.keys(errors).sort()).toEqual(
+      [F.customerName, F.accountId, F.salespersonEmail, F.enterprisePlan, F.enterpriseStartDate].sort(),
+    );
     await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ idempotencyKey: 'slack:view:VMISSING' })).toBe(0);
     expect(billingPosts()).toHaveLength(0);
@@ -241,7 +286,10 @@ describe('handoff refusals', () => {
 
   it('when the account’s migration is already handed off, then a second handoff gets an inline error naming that ticket', async () => {
     await submit('VFIRST', complete('TWO-AAA-0006'));
-    const guard = await eventually(() => t.app.db.models.MigrationHandoff.findById('TWO-AAA-0006').lean(), 'first handoff');
+    const guard = await eventually(
+      () => t.app.db.models.MigrationHandoff.findById('TWO-AAA-0006').lean(),
+      'first handoff',
+    );
     await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing);
 
     const errors = inlineErrors(await submit('VSECOND', complete('TWO-AAA-0006', { customerName: 'Acme again' })));
@@ -255,9 +303,15 @@ describe('handoff refusals', () => {
 
   it('when the handed-off ticket was closed, then the account can be handed off again', async () => {
     await submit('VCLOSE1', complete('CLS-AAA-0007'));
-    const guard = await eventually(() => t.app.db.models.MigrationHandoff.findById('CLS-AAA-0007').lean(), 'first handoff');
+    const guard = await eventually(
+      () => t.app.db.models.MigrationHandoff.findById('CLS-AAA-0007').lean(),
+      'first handoff',
+    );
     // Let the first handoff finish its writes before the ticket is closed.
-    await eventually(async () => (await ticketOf(guard.ref))?.history.some((h) => h.action === 'handed_off'), 'first handoff recorded');
+    await eventually(
+      async () => (await ticketOf(guard.ref))?.history.some((h) => h.action === 'handed_off'),
+      'first handoff recorded',
+    );
     await t.app.services.tickets.close(guard.ref, USERS.rep);
     const res = await submit('VCLOSE2', complete('CLS-AAA-0007'));
     expect(res.text).toBe('');
@@ -274,16 +328,29 @@ describe('billing buttons on the handoff card', () => {
     await submit(viewId, complete(accountId));
     const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing);
     slack.reset();
-    return String((post.args.blocks as Block[]).find((b) => b.block_id === HANDOFF_CARD.actionsBlock)?.elements?.[0]?.value);
+    return String(
+      (post.args.blocks as Block[]).find((b) => b.block_id === HANDOFF_CARD.actionsBlock)?.elements?.[0]?.value,
+    );
   }
 
   it('when a user without the billing role presses Confirm & schedule, then they are refused ephemerally and nothing changes', async () => {
     const ref = await handedOff('BIL-AAA-0008', 'VBILL1');
     const before = await ticketOf(ref);
     for (const user of [USERS.outsider, USERS.rep]) {
-      await t.post(blockActions({ actionId: HANDOFF_CARD.actions.confirm, blockId: HANDOFF_CARD.actionsBlock, value: ref, userId: user, channelId: CHANNELS.billing }));
+      await t.post(
+        blockActions({
+          actionId: HANDOFF_CARD.actions.confirm,
+          blockId: HANDOFF_CARD.actionsBlock,
+          value: ref,
+          userId: user,
+          channelId: CHANNELS.billing,
+        }),
+      );
       // The rep also gets the handoff confirmation; wait for the answer to this press.
-      const refusal = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === user && /Only billing/.test(String(c.args.text)));
+      const refusal = await slack.waitFor(
+        'chat.postEphemeral',
+        (c) => c.args.user === user && /Only billing/.test(String(c.args.text)),
+      );
       expect(refusal.args.channel).toBe(CHANNELS.billing);
     }
     expect((await ticketOf(ref))?.history).toHaveLength(before!.history.length);
@@ -297,7 +364,15 @@ describe('billing buttons on the handoff card', () => {
       [HANDOFF_CARD.actions.confirm, /already passed/],
     ] as const) {
       slack.reset();
-      await t.post(blockActions({ actionId, blockId: HANDOFF_CARD.actionsBlock, value: ref, userId: USERS.billing, channelId: CHANNELS.billing }));
+      await t.post(
+        blockActions({
+          actionId,
+          blockId: HANDOFF_CARD.actionsBlock,
+          value: ref,
+          userId: USERS.billing,
+          channelId: CHANNELS.billing,
+        }),
+      );
       const answer = await slack.waitFor('chat.postEphemeral', (c) => c.args.user === USERS.billing);
       expect(String(answer.args.text)).toMatch(reason);
     }

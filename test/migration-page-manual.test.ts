@@ -24,7 +24,18 @@ let t: TestApp;
 let d: Driver;
 let seedDir: string;
 
-const SEEDED = { id: 'MAN-AAA-0001', name: 'Seeded Co', contactEmail: 'buyer@seeded.example', tier: 'startup-10k', status: 'active', signupDate: '2025-01-01', projects: [{ name: 'web-prod', kind: 'live' }, { name: 'web-staging', kind: 'test' }] };
+const SEEDED = {
+  id: 'MAN-AAA-0001',
+  name: 'Seeded Co',
+  contactEmail: 'buyer@seeded.example',
+  tier: 'startup-10k',
+  status: 'active',
+  signupDate: '2025-01-01',
+  projects: [
+    { name: 'web-prod', kind: 'live' },
+    { name: 'web-staging', kind: 'test' },
+  ],
+};
 
 beforeAll(async () => {
   seedDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-seed-'));
@@ -32,7 +43,17 @@ beforeAll(async () => {
   await fs.writeFile(seedFile, JSON.stringify([SEEDED]));
   slack = await startFakeSlack();
   sink = await startSmtpSink();
-  t = await startTestApp({ slack, servesLinks: true, env: { TZ_BILLING: TZ, SMTP_URL: sink.url, ACCOUNTS_SEED_FILE: seedFile, WEB_RATE_LIMIT_PER_MINUTE: String(LIMIT), WEB_TRUSTED_PROXIES: '1' } });
+  t = await startTestApp({
+    slack,
+    servesLinks: true,
+    env: {
+      TZ_BILLING: TZ,
+      SMTP_URL: sink.url,
+      ACCOUNTS_SEED_FILE: seedFile,
+      WEB_RATE_LIMIT_PER_MINUTE: String(LIMIT),
+      WEB_TRUSTED_PROXIES: '1',
+    },
+  });
   d = { t, slack };
 });
 afterAll(async () => {
@@ -43,19 +64,34 @@ afterAll(async () => {
 });
 
 const ticketOf = async (ref: string) => (await t.app.db.models.Ticket.findById(ref).lean())!;
-const projectsOf = async (accountId: string) => (await t.app.db.models.Account.findById(accountId).lean())?.projects?.map((p) => `${p.kind}:${p.name}`);
+const projectsOf = async (accountId: string) =>
+  (await t.app.db.models.Account.findById(accountId).lean())?.projects?.map((p) => `${p.kind}:${p.name}`);
 
 async function scheduled(accountId: string, to: string): Promise<{ ref: string; link: string }> {
-  const ref = await handOff(d, { accountId, startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)), customerEmail: to });
+  const ref = await handOff(d, {
+    accountId,
+    startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)),
+    customerEmail: to,
+  });
   expect(await press(d, HANDOFF_CARD.actions.confirm, ref)).toMatch(/^Scheduled/);
-  const link = linkIn(await sink.waitFor((m) => m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes('scheduled to start')));
+  const link = linkIn(
+    await sink.waitFor(
+      (m) =>
+        m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes('scheduled to start'),
+    ),
+  );
   return { ref, link: link! };
 }
 
 describe('card payments off (manual adapter)', () => {
   it('when no Stripe key is set, then the page says billing confirms the payment, a forged Pay is refused, there is no webhook, and billing’s Record payment unlocks the seeded projects', async () => {
     const { ref, link } = await scheduled(SEEDED.id, SEEDED.contactEmail);
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '120', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '120', method: 'card' }),
+    );
     const browser = pageClient();
     const page = await browser.get(link);
     expect(page.status).toBe(200);
@@ -66,8 +102,17 @@ describe('card payments off (manual adapter)', () => {
     // No form on the page, so no CSRF token: the post is refused before the rule; the rule holds by itself too.
     expect(csrfIn(page.text)).toBeUndefined();
     expect((await browser.post(`${link}/pay`, { _csrf: 'made-up' })).status).toBe(403);
-    await expect(t.app.services.migrationPage.pay(tokenOf(link), { success: `${link}?paid`, cancel: link })).rejects.toMatchObject({ code: 'rule_refused', userMessage: expect.stringContaining('billing will confirm your payment by email') });
-    const webhook = await fetch(`${t.baseUrl}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' }, body: '{}' });
+    await expect(
+      t.app.services.migrationPage.pay(tokenOf(link), { success: `${link}?paid`, cancel: link }),
+    ).rejects.toMatchObject({
+      code: 'rule_refused',
+      userMessage: expect.stringContaining('billing will confirm your payment by email'),
+    });
+    const webhook = await fetch(`${t.baseUrl}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+      body: '{}',
+    });
     expect(webhook.status).toBe(404);
     await settled(t);
     expect((await ticketOf(ref)).history).toHaveLength(before);
@@ -88,7 +133,10 @@ describe('the account’s projects in Slack', () => {
         userId,
         viewId: `VPROJ${Date.now()}`,
         privateMetadata: JSON.stringify({ accountId: SEEDED.id, channel: CHANNELS.billing }),
-        values: { [ACCOUNT_PROJECTS.fields.live]: { type: 'plain_text_input', value: live }, [ACCOUNT_PROJECTS.fields.test]: { type: 'plain_text_input', value: test } },
+        values: {
+          [ACCOUNT_PROJECTS.fields.live]: { type: 'plain_text_input', value: live },
+          [ACCOUNT_PROJECTS.fields.test]: { type: 'plain_text_input', value: test },
+        },
       }),
     );
 
@@ -96,9 +144,15 @@ describe('the account’s projects in Slack', () => {
     expect(await projectsOf(SEEDED.id)).toEqual(['live:web-prod', 'test:web-staging']);
 
     const bad = await submit(USERS.billing, 'web-prod\n<b>x</b>', '');
-    expect(JSON.parse(bad.text)).toMatchObject({ response_action: 'errors', errors: { [ACCOUNT_PROJECTS.fields.live]: expect.stringContaining('Not a project name') } });
+    expect(JSON.parse(bad.text)).toMatchObject({
+      response_action: 'errors',
+      errors: { [ACCOUNT_PROJECTS.fields.live]: expect.stringContaining('Not a project name') },
+    });
     const both = await submit(USERS.billing, 'web-prod', 'web-prod');
-    expect(JSON.parse(both.text)).toMatchObject({ response_action: 'errors', errors: { [ACCOUNT_PROJECTS.fields.test]: 'web-prod is listed as both live and test.' } });
+    expect(JSON.parse(both.text)).toMatchObject({
+      response_action: 'errors',
+      errors: { [ACCOUNT_PROJECTS.fields.test]: 'web-prod is listed as both live and test.' },
+    });
 
     slack.reset();
     await submit(USERS.outsider, 'mine', '');
@@ -127,10 +181,15 @@ describe('rate limits', () => {
   });
 
   it('when the bot is behind a proxy (WEB_TRUSTED_PROXIES=1), then each customer’s forwarded address has its own limit, not the proxy’s', async () => {
-    const links = await Promise.all(['MAN-CCC-0001', 'MAN-CCC-0002', 'MAN-CCC-0003'].map((id, i) => scheduled(id, `buyer${i}@proxied.example`).then((s) => s.link)));
+    const links = await Promise.all(
+      ['MAN-CCC-0001', 'MAN-CCC-0002', 'MAN-CCC-0003'].map((id, i) =>
+        scheduled(id, `buyer${i}@proxied.example`).then((s) => s.link),
+      ),
+    );
     const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
     // One address uses up its limit (twice the per-link one) across two links...
-    for (const link of links.slice(0, 2)) for (let i = 0; i < LIMIT; i += 1) expect((await fetch(`${link}/status`, from('198.51.100.7'))).status).toBe(200);
+    for (const link of links.slice(0, 2))
+      for (let i = 0; i < LIMIT; i += 1) expect((await fetch(`${link}/status`, from('198.51.100.7'))).status).toBe(200);
     expect((await fetch(links[2]!, from('198.51.100.7'))).status).toBe(429);
     // ...while another customer behind the same proxy still gets in.
     expect((await fetch(links[2]!, from('203.0.113.9'))).status).toBe(200);

@@ -37,7 +37,14 @@ beforeAll(async () => {
     slack,
     servesLinks: true,
     logLines,
-    env: { TZ_BILLING: TZ, SMTP_URL: sink.url, APP_SECRET, STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_URL: stripe.apiUrl },
+    env: {
+      TZ_BILLING: TZ,
+      SMTP_URL: sink.url,
+      APP_SECRET,
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_API_URL: stripe.apiUrl,
+    },
   });
   stripe.deliverTo(`${t.baseUrl}/webhooks/stripe`);
   d = { t, slack };
@@ -51,12 +58,19 @@ afterAll(async () => {
 
 const ticketOf = async (ref: string) => (await t.app.db.models.Ticket.findById(ref).lean())!;
 const customer = (accountId: string) => `buyer.${accountId.toLowerCase()}@customer.example`;
-const mailTo = (ref: string, to: string, contains: string) => sink.waitFor((m) => m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(contains));
+const mailTo = (ref: string, to: string, contains: string) =>
+  sink.waitFor(
+    (m) => m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(contains),
+  );
 const current = (html: string) => /<li class="[a-z]+" aria-current="step" data-step="([a-z_]+)"/.exec(html)?.[1];
 
 /** Handed off and scheduled; returns the ref and the link in the scheduled email. */
 async function scheduled(accountId: string): Promise<{ ref: string; link: string }> {
-  const ref = await handOff(d, { accountId, startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)), customerEmail: customer(accountId) });
+  const ref = await handOff(d, {
+    accountId,
+    startDate: dayIn(TZ, new Date(Date.now() + 10 * 86_400_000)),
+    customerEmail: customer(accountId),
+  });
   expect(await press(d, A.confirm, ref)).toMatch(/^Scheduled/);
   const link = linkIn(await mailTo(ref, customer(accountId), 'scheduled to start'));
   expect(link).toMatch(new RegExp(`^${t.baseUrl}/migrate/`));
@@ -71,7 +85,9 @@ describe('the page', () => {
     expect(res.status).toBe(200);
     expect(current(res.text)).toBe('summary');
     expect(res.text).toContain('Billing is preparing the final bill');
-    expect(res.text).toMatch(/Startup \(C4S\) plan<\/dt><dd>to be cancelled at 00:00 \(Europe\/Berlin\) on \d{4}-\d{2}-\d{2}/);
+    expect(res.text).toMatch(
+      /Startup \(C4S\) plan<\/dt><dd>to be cancelled at 00:00 \(Europe\/Berlin\) on \d{4}-\d{2}-\d{2}/,
+    );
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'self'");
@@ -82,8 +98,16 @@ describe('the page', () => {
 
     await browser.get(link);
     const opened = (await ticketOf(ref)).history.filter((h) => h.action === 'page_opened');
-    expect(opened).toEqual([expect.objectContaining({ actor: `email:${customer('PGE-AAA-0001')}`, note: expect.stringContaining(`customer (${customer('PGE-AAA-0001')}) opened the migration page`) })]);
-    const card = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.billing && JSON.stringify(c.args.blocks).includes(HANDOFF_CARD.customerBlock));
+    expect(opened).toEqual([
+      expect.objectContaining({
+        actor: `email:${customer('PGE-AAA-0001')}`,
+        note: expect.stringContaining(`customer (${customer('PGE-AAA-0001')}) opened the migration page`),
+      }),
+    ]);
+    const card = await slack.waitFor(
+      'chat.update',
+      (c) => c.args.channel === CHANNELS.billing && JSON.stringify(c.args.blocks).includes(HANDOFF_CARD.customerBlock),
+    );
     expect(JSON.stringify(card.args.blocks)).toContain('opened the migration page');
     const status = await browser.get(`${link}/status`);
     expect(JSON.parse(status.text)).toMatchObject({ ok: true, version: expect.any(String) });
@@ -92,10 +116,26 @@ describe('the page', () => {
   it('when the customer pays by card, fails, tries again and succeeds, then each step is recorded once through the payment path, later steps wait for the success, and projects confirmed on the page lock', async () => {
     const account = 'PGE-AAA-0002';
     const to = customer(account);
-    await t.app.services.accounts.create({ id: account, name: 'Page Co', contactEmail: to, tier: 'startup-10k', status: 'active', signupDate: '2025-01-01', projects: [{ name: 'shop-prod', kind: 'live' }, { name: 'shop-staging', kind: 'test' }] });
+    await t.app.services.accounts.create({
+      id: account,
+      name: 'Page Co',
+      contactEmail: to,
+      tier: 'startup-10k',
+      status: 'active',
+      signupDate: '2025-01-01',
+      projects: [
+        { name: 'shop-prod', kind: 'live' },
+        { name: 'shop-staging', kind: 'test' },
+      ],
+    });
     const { ref, link } = await scheduled(account);
     const token = tokenOf(link);
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '480', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '480', method: 'card' }),
+    );
     const summaryMail = await mailTo(ref, to, 'EUR 480.00 is due');
     // Each email carries a link of its own (30 days from that email), for the same page and generation.
     const summaryLink = readLink(linkKey(Buffer.from(APP_SECRET, 'utf8')), tokenOf(linkIn(summaryMail)!), new Date());
@@ -127,7 +167,13 @@ describe('the page', () => {
       path: '/v1/checkout/sessions',
       status: 200,
       headers: { 'idempotency-key': `migration-checkout:${ref}:1` },
-      body: { mode: 'payment', customer_email: to, metadata: { ref, attempt: '1' }, payment_intent_data: { metadata: { ref, attempt: '1' } }, line_items: { '0': { quantity: '1', price_data: { currency: 'eur', unit_amount: '48000' } } } },
+      body: {
+        mode: 'payment',
+        customer_email: to,
+        metadata: { ref, attempt: '1' },
+        payment_intent_data: { metadata: { ref, attempt: '1' } },
+        line_items: { '0': { quantity: '1', price_data: { currency: 'eur', unit_amount: '48000' } } },
+      },
     });
     expect(String(stripe.calls[0]!.body.success_url)).toBe(`${link}?paid`);
     // Pressing again while that payment is open sends the customer to the same page: never two payments.
@@ -135,7 +181,12 @@ describe('the page', () => {
     expect(stripe.calls).toHaveLength(1);
 
     // The card is declined: the reason on the page, the block on the server, billing told on both threads.
-    const declined = await stripe.sendEvent('payment_intent.payment_failed', { id: session.payment_intent, object: 'payment_intent', metadata: { ref, attempt: '1' }, last_payment_error: { message: 'Your card was declined.', code: 'card_declined' } });
+    const declined = await stripe.sendEvent('payment_intent.payment_failed', {
+      id: session.payment_intent,
+      object: 'payment_intent',
+      metadata: { ref, attempt: '1' },
+      last_payment_error: { message: 'Your card was declined.', code: 'card_declined' },
+    });
     expect(declined.status).toBe(200);
     const failedPage = await browser.get(link);
     expect(failedPage.text).toContain('The payment did not go through: Your card was declined.');
@@ -143,14 +194,30 @@ describe('the page', () => {
     expect(current(failedPage.text)).toBe('payment');
     expect(failedPage.text).toContain('data-step="payment" data-state="blocked"');
     const failedLine = (await ticketOf(ref)).history.at(-1)!;
-    expect(failedLine).toMatchObject({ action: 'payment_failed', actor: 'stripe', note: `customer (${to})'s card payment of EUR 480.00 failed: Your card was declined.` });
+    expect(failedLine).toMatchObject({
+      action: 'payment_failed',
+      actor: 'stripe',
+      note: `customer (${to})'s card payment of EUR 480.00 failed: Your card was declined.`,
+    });
     await mailTo(ref, to, 'did not go through');
-    await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.billing && typeof c.args.thread_ts === 'string' && String(c.args.text).includes('card payment of EUR 480.00 failed'));
+    await slack.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === CHANNELS.billing &&
+        typeof c.args.thread_ts === 'string' &&
+        String(c.args.text).includes('card payment of EUR 480.00 failed'),
+    );
     // App Home's queues follow the customer's payment as they follow billing's.
     slack.reset();
-    await t.post(eventCallback({ event: { type: 'app_home_opened', user: USERS.billing, channel: `D${USERS.billing}`, tab: 'home' } }));
+    await t.post(
+      eventCallback({
+        event: { type: 'app_home_opened', user: USERS.billing, channel: `D${USERS.billing}`, tab: 'home' },
+      }),
+    );
     const home = await slack.waitFor('views.publish', (c) => c.args.user_id === USERS.billing);
-    const blocked = (home.args.view as { blocks: { block_id?: string; text?: { text: string } }[] }).blocks.find((b) => b.block_id === HOME.billingBlockedBlock)?.text?.text;
+    const blocked = (home.args.view as { blocks: { block_id?: string; text?: { text: string } }[] }).blocks.find(
+      (b) => b.block_id === HOME.billingBlockedBlock,
+    )?.text?.text;
     expect(blocked).toContain(ref);
     expect(blocked).toContain('Your card was declined');
     const forged = await browser.post(`${link}/projects`, { _csrf: csrfIn(failedPage.text)!, live: 'shop-prod' });
@@ -161,15 +228,23 @@ describe('the page', () => {
     // Try again: attempt 2, the first session closed so it can no longer be paid.
     const again = await browser.post(`${link}/pay`, { _csrf: csrfIn(failedPage.text)! });
     expect(again.status).toBe(303);
-    expect(stripe.calls.map((c) => c.path)).toEqual(['/v1/checkout/sessions', `/v1/checkout/sessions/${session.id}/expire`, '/v1/checkout/sessions']);
+    expect(stripe.calls.map((c) => c.path)).toEqual([
+      '/v1/checkout/sessions',
+      `/v1/checkout/sessions/${session.id}/expire`,
+      '/v1/checkout/sessions',
+    ]);
     expect(stripe.calls[2]!.headers['idempotency-key']).toBe(`migration-checkout:${ref}:2`);
     const second = [...stripe.sessions.values()][1]!;
 
     // A webhook with a bad signature or a stale one is refused; the real one is handled once.
     const completed = { ...second, status: 'complete', payment_status: 'paid' };
-    const forgedEvent = await stripe.sendEvent('checkout.session.completed', completed, { secret: 'whsec_someone_else' });
+    const forgedEvent = await stripe.sendEvent('checkout.session.completed', completed, {
+      secret: 'whsec_someone_else',
+    });
     expect(forgedEvent.status).toBe(400);
-    const stale = await stripe.sendEvent('checkout.session.completed', completed, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    const stale = await stripe.sendEvent('checkout.session.completed', completed, {
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
     expect(stale.status).toBe(400);
     expect((await ticketOf(ref)).migration?.payment?.status).toBe('failed');
     const paid = await stripe.sendEvent('checkout.session.completed', completed);
@@ -177,12 +252,16 @@ describe('the page', () => {
     const replay = await stripe.resend(paid);
     expect(JSON.parse(replay.body)).toMatchObject({ outcome: 'duplicate' });
     // Stripe's own retry: the same event id, freshly signed.
-    const retried = await stripe.sendEvent('checkout.session.completed', completed, { id: JSON.parse(paid.payload).id });
+    const retried = await stripe.sendEvent('checkout.session.completed', completed, {
+      id: JSON.parse(paid.payload).id,
+    });
     expect(retried.status).toBe(200);
     expect(JSON.parse(retried.body)).toMatchObject({ outcome: 'duplicate' });
     const m = (await ticketOf(ref)).migration!;
     expect(m.payment).toMatchObject({ status: 'succeeded', by: 'stripe' });
-    expect((await ticketOf(ref)).history.filter((h) => h.action === 'payment_succeeded')).toEqual([expect.objectContaining({ note: `customer (${to}) paid EUR 480.00 by card` })]);
+    expect((await ticketOf(ref)).history.filter((h) => h.action === 'payment_succeeded')).toEqual([
+      expect.objectContaining({ note: `customer (${to}) paid EUR 480.00 by card` }),
+    ]);
     await mailTo(ref, to, 'your payment has gone through');
 
     // Projects: offered from the account, one added by name; confirmed as billing's modal confirms them, then locked.
@@ -190,20 +269,42 @@ describe('the page', () => {
     expect(current(paidPage.text)).toBe('projects');
     expect(paidPage.text).toContain('value="shop-prod"');
     expect(paidPage.text).toContain('value="shop-staging"');
-    const bad = await browser.post(`${link}/projects`, { _csrf: csrfIn(paidPage.text)!, live: 'shop-prod', add_test: '<script>' });
+    const bad = await browser.post(`${link}/projects`, {
+      _csrf: csrfIn(paidPage.text)!,
+      live: 'shop-prod',
+      add_test: '<script>',
+    });
     expect(bad.status).toBe(400);
     const none = await browser.post(`${link}/projects`, { _csrf: csrfIn(paidPage.text)!, test: 'shop-staging' });
     expect(none.status).toBe(400);
-    const ok = await browser.post(`${link}/projects`, { _csrf: csrfIn(paidPage.text)!, live: 'shop-prod', test: 'shop-staging', add_test: 'shop-qa' });
+    const ok = await browser.post(`${link}/projects`, {
+      _csrf: csrfIn(paidPage.text)!,
+      live: 'shop-prod',
+      test: 'shop-staging',
+      add_test: 'shop-qa',
+    });
     expect(ok.status).toBe(303);
     const confirmed = (await ticketOf(ref)).migration!;
-    expect(confirmed.projects).toMatchObject({ live: ['shop-prod'], test: ['shop-staging', 'shop-qa'], by: `email:${to}` });
+    expect(confirmed.projects).toMatchObject({
+      live: ['shop-prod'],
+      test: ['shop-staging', 'shop-qa'],
+      by: `email:${to}`,
+    });
     expect(confirmed.stage).toBe('projects_confirmed');
-    expect((await ticketOf(ref)).history.at(-1)).toMatchObject({ action: 'projects_confirmed', actor: `email:${to}`, note: 'Projects confirmed: live shop-prod; test shop-staging, shop-qa' });
+    expect((await ticketOf(ref)).history.at(-1)).toMatchObject({
+      action: 'projects_confirmed',
+      actor: `email:${to}`,
+      note: 'Projects confirmed: live shop-prod; test shop-staging, shop-qa',
+    });
     await mailTo(ref, to, 'These projects will move');
     const locked = await browser.post(`${link}/projects`, { _csrf: csrfIn(paidPage.text)!, live: 'other' });
     expect(locked.status).toBe(409);
-    const sales = await slack.waitFor('chat.update', (c) => c.args.channel === CHANNELS.sales && JSON.stringify(c.args.blocks).includes('confirmed the projects on the migration page'));
+    const sales = await slack.waitFor(
+      'chat.update',
+      (c) =>
+        c.args.channel === CHANNELS.sales &&
+        JSON.stringify(c.args.blocks).includes('confirmed the projects on the migration page'),
+    );
     expect(JSON.stringify(sales.args.blocks)).toContain(TICKET_CARD.customerBlock);
     const done = await browser.get(link);
     expect(current(done.text)).toBe('migrating');
@@ -214,7 +315,12 @@ describe('the page', () => {
 describe('billing settles the payment in Slack', () => {
   it('when billing records the payment while the customer’s card checkout is open, then the checkout is closed so it cannot be paid twice', async () => {
     const { ref, link } = await scheduled('PGE-CCC-0001');
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '75', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '75', method: 'card' }),
+    );
     const browser = pageClient();
     const page = await browser.get(link);
     expect((await browser.post(`${link}/pay`, { _csrf: csrfIn(page.text)! })).status).toBe(303);
@@ -222,7 +328,9 @@ describe('billing settles the payment in Slack', () => {
     expect(stripe.sessions.get(sessionId!)?.status).toBe('open');
 
     expect(await selectPayment(d, ref, 'succeeded')).toMatch(/^Recorded: the payment on .* succeeded/);
-    expect(stripe.calls.filter((c) => c.path === `/v1/checkout/sessions/${sessionId}/expire`)).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(stripe.calls.filter((c) => c.path === `/v1/checkout/sessions/${sessionId}/expire`)).toEqual([
+      expect.objectContaining({ status: 200 }),
+    ]);
     expect(stripe.sessions.get(sessionId!)?.status).toBe('expired');
     const hosted = await fetch(stripe.sessions.get(sessionId!)!.url);
     expect(await hosted.text()).toContain('This session is expired.');
@@ -248,10 +356,22 @@ describe('links that must not open the page', () => {
     // Another ticket's claims under this ticket's signature, and a signed link naming the wrong customer.
     const otherBody = tokenOf(otherLink).split('.')[0];
     expect((await browser.get(`${t.baseUrl}/migrate/${otherBody}.${token.split('.')[1]}`)).status).toBe(404);
-    const wrongPerson = signLink(key, linkClaims({ ref: otherRef, email: customer('PGE-BBB-0001'), generation: 1, now: new Date(), ttlDays: 30 }));
+    const wrongPerson = signLink(
+      key,
+      linkClaims({ ref: otherRef, email: customer('PGE-BBB-0001'), generation: 1, now: new Date(), ttlDays: 30 }),
+    );
     expect((await browser.get(`${t.baseUrl}/migrate/${wrongPerson}`)).status).toBe(404);
 
-    const old = signLink(key, linkClaims({ ref, email: customer('PGE-BBB-0001'), generation: 1, now: new Date(Date.now() - 31 * 86_400_000), ttlDays: 30 }));
+    const old = signLink(
+      key,
+      linkClaims({
+        ref,
+        email: customer('PGE-BBB-0001'),
+        generation: 1,
+        now: new Date(Date.now() - 31 * 86_400_000),
+        ttlDays: 30,
+      }),
+    );
     const expired = await browser.get(`${t.baseUrl}/migrate/${old}`);
     expect(expired.status).toBe(410);
     expect(expired.text).toContain('This link has expired');
@@ -273,13 +393,17 @@ describe('links that must not open the page', () => {
     expect(await press(d, A.newLink, ref, USERS.outsider)).toMatch(/^Only billing/);
 
     await eventually(async () => logLines.some((l) => l.includes('web.link_refused')), 'refusals logged');
-    for (const secret of [token, flipped, old, tokenOf(fresh!), tokenOf(otherLink)]) expect(logLines.filter((l) => l.includes(secret))).toEqual([]);
+    for (const secret of [token, flipped, old, tokenOf(fresh!), tokenOf(otherLink)])
+      expect(logLines.filter((l) => l.includes(secret))).toEqual([]);
   });
 });
 
 describe('log lines', () => {
   it('when a library error names a page link, then the line keeps the path and drops the token', () => {
-    const token = signLink(linkKey(Buffer.from(APP_SECRET, 'utf8')), linkClaims({ ref: 'AR-1', email: 'a@b.example', generation: 1, now: new Date(), ttlDays: 30 }));
+    const token = signLink(
+      linkKey(Buffer.from(APP_SECRET, 'utf8')),
+      linkClaims({ ref: 'AR-1', email: 'a@b.example', generation: 1, now: new Date(), ttlDays: 30 }),
+    );
     const line = withoutLinkTokens(`Invalid success_url: https://bot.example.com/migrate/${token}?paid`);
     expect(line).toBe('Invalid success_url: https://bot.example.com/migrate/<token>?paid');
     expect(line).not.toContain(token.split('.')[1]);
@@ -302,7 +426,11 @@ describe('the page without card payments (manual adapter)', () => {
       payment: { status: 'pending', reason: undefined, attempt: undefined },
       paymentAdapter: 'manual',
       payRefusal: undefined,
-      projects: { confirmed: undefined, offered: [], refusal: 'Choose your projects once the payment has gone through.' },
+      projects: {
+        confirmed: undefined,
+        offered: [],
+        refusal: 'Choose your projects once the payment has gone through.',
+      },
       accountTeam: [],
       started: false,
       completed: false,
@@ -310,7 +438,10 @@ describe('the page without card payments (manual adapter)', () => {
     const html = migrationPage(view, { base: '/migrate/x', csrf: 'c', version: 'v' });
     expect(html).toContain('Billing will confirm your payment by email');
     expect(html).not.toContain('/pay"');
-    const stripeHtml = migrationPage({ ...view, paymentAdapter: 'stripe', customerName: '<img src=x onerror=alert(1)>' }, { base: '/migrate/x', csrf: 'c', version: 'v' });
+    const stripeHtml = migrationPage(
+      { ...view, paymentAdapter: 'stripe', customerName: '<img src=x onerror=alert(1)>' },
+      { base: '/migrate/x', csrf: 'c', version: 'v' },
+    );
     expect(stripeHtml).toContain('action="/migrate/x/pay"');
     expect(stripeHtml).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(stripeHtml).not.toContain('<img');
@@ -318,18 +449,51 @@ describe('the page without card payments (manual adapter)', () => {
 
   it('when the summary is credits, or dues by eMandate with or without the card option, then the page says so and offers the card only where billing allowed it', () => {
     const base: PageView = {
-      ref: 'AR-1002', customerName: 'Acme', enterprisePlan: 'Enterprise 250k', enterpriseStartDate: '2030-01-10', c4sCancellation: 'at 00:00 (Europe/Berlin) on 2030-01-09', c4sCancelled: false, timeZone: TZ,
-      steps: [], current: 'summary', summary: undefined, payment: { status: 'pending', reason: undefined, attempt: undefined }, paymentAdapter: 'stripe', payRefusal: undefined,
-      projects: { confirmed: undefined, offered: [], refusal: 'Choose your projects once the payment has gone through.' }, accountTeam: [], started: false, completed: false,
+      ref: 'AR-1002',
+      customerName: 'Acme',
+      enterprisePlan: 'Enterprise 250k',
+      enterpriseStartDate: '2030-01-10',
+      c4sCancellation: 'at 00:00 (Europe/Berlin) on 2030-01-09',
+      c4sCancelled: false,
+      timeZone: TZ,
+      steps: [],
+      current: 'summary',
+      summary: undefined,
+      payment: { status: 'pending', reason: undefined, attempt: undefined },
+      paymentAdapter: 'stripe',
+      payRefusal: undefined,
+      projects: {
+        confirmed: undefined,
+        offered: [],
+        refusal: 'Choose your projects once the payment has gone through.',
+      },
+      accountTeam: [],
+      started: false,
+      completed: false,
     };
     const ctx = { base: '/migrate/x', csrf: 'c', version: 'v' };
-    const credits = migrationPage({ ...base, summary: { outcome: 'credits', credit: 'EUR 12.00' }, payment: { status: 'not_needed', reason: undefined, attempt: undefined } }, ctx);
-    expect(credits).toContain('No overages on your current plan: your remaining credit of <strong>EUR 12.00</strong> goes to your next invoice');
+    const credits = migrationPage(
+      {
+        ...base,
+        summary: { outcome: 'credits', credit: 'EUR 12.00' },
+        payment: { status: 'not_needed', reason: undefined, attempt: undefined },
+      },
+      ctx,
+    );
+    expect(credits).toContain(
+      'No overages on your current plan: your remaining credit of <strong>EUR 12.00</strong> goes to your next invoice',
+    );
     expect(credits).not.toContain('id="pay"');
-    const mandate = migrationPage({ ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'none' } }, ctx);
+    const mandate = migrationPage(
+      { ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'none' } },
+      ctx,
+    );
     expect(mandate).toContain('Will be collected by eMandate');
     expect(mandate).not.toContain('id="pay"');
-    const mandateOrCard = migrationPage({ ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'optional' } }, ctx);
+    const mandateOrCard = migrationPage(
+      { ...base, summary: { outcome: 'dues', amount: 'EUR 90.00', method: 'emandate', card: 'optional' } },
+      ctx,
+    );
     expect(mandateOrCard).toContain('Will be collected by eMandate');
     expect(mandateOrCard).toMatch(/<button type="submit" class="secondary" id="pay">Pay now by card<\/button>/);
   });

@@ -7,7 +7,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startFakeSlack, type FakeSlack } from './support/fake-slack.js';
 import { handOff, press as pressButton, REP_EMAIL } from './support/migration.js';
-import { CHANNELS, eventually, settled, startTestApp, testDatabaseUri, USERS, type TestApp } from './support/test-app.js';
+import {
+  CHANNELS,
+  eventually,
+  settled,
+  startTestApp,
+  testDatabaseUri,
+  USERS,
+  type TestApp,
+} from './support/test-app.js';
 import { HANDOFF_CARD } from '../views/ids.js';
 import { handoffCard } from '../views/handoff-card.js';
 import { c4sCancellationAt, dayBefore, dayIn, localMidnight } from '../src/domain/migration.js';
@@ -42,7 +50,11 @@ beforeEach(() => {
 const berlinDay = (days: number) => dayIn(TZ, new Date(Date.now() + days * 86_400_000));
 
 /** The ticket's pending C4S cancellation, as a list (one while scheduled), shaped as the handler reads it. */
-const jobsOf = async (ref: string) => (await dueRowsOf(t, C4S_DUE_KIND, ref)).map((r) => ({ nextRunAt: r.runAt, data: { ref: r.key, runAt: String(r.data.runAt) } }));
+const jobsOf = async (ref: string) =>
+  (await dueRowsOf(t, C4S_DUE_KIND, ref)).map((r) => ({
+    nextRunAt: r.runAt,
+    data: { ref: r.key, runAt: String(r.data.runAt) },
+  }));
 const ticketOf = (ref: string) => t.app.db.models.Ticket.findById(ref).lean();
 
 /** Sales hands `accountId` off with the given start date; returns the ticket's ref once billing has the card. */
@@ -50,7 +62,12 @@ const handedOff = (accountId: string, startDate: string) => handOff({ t, slack }
 
 /** Billing presses Confirm & schedule or Withdraw on the handoff card; returns the ephemeral answer. */
 const press = (ref: string, verb: 'confirm' | 'withdraw', userId: string = USERS.billing) =>
-  pressButton({ t, slack }, verb === 'confirm' ? HANDOFF_CARD.actions.confirm : HANDOFF_CARD.actions.withdraw, ref, userId);
+  pressButton(
+    { t, slack },
+    verb === 'confirm' ? HANDOFF_CARD.actions.confirm : HANDOFF_CARD.actions.withdraw,
+    ref,
+    userId,
+  );
 
 describe('Confirm & schedule', () => {
   it('when billing confirms a start 10 days ahead, then one job runs at 00:00 Berlin the day before, the ticket says scheduled, and the card shows it', async () => {
@@ -60,7 +77,9 @@ describe('Confirm & schedule', () => {
 
     const answer = await press(ref, 'confirm');
     expect(answer).toContain('Scheduled');
-    expect(answer).toContain(`cancelled at ${dayBefore(start)} 00:00 (${TZ}), the day before the Enterprise start on ${start}.`);
+    expect(answer).toContain(
+      `cancelled at ${dayBefore(start)} 00:00 (${TZ}), the day before the Enterprise start on ${start}.`,
+    );
     expect(answer).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/); // no raw ISO instant
 
     const jobs = await jobsOf(ref);
@@ -80,10 +99,16 @@ describe('Confirm & schedule', () => {
     expect(JSON.stringify(updated.args.blocks)).toContain(HANDOFF_CARD.scheduleBlock);
     // The handoff's own update of the sales card may come first (how soon depends on the
     // engine): wait for the one that says scheduled, then check no older state lands after it.
-    const salesCard = (c: { args: Record<string, unknown> }) => c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref);
-    await slack.waitFor('chat.update', (c) => salesCard(c) && JSON.stringify(c.args.blocks).includes('C4S plan cancellation scheduled'));
+    const salesCard = (c: { args: Record<string, unknown> }) =>
+      c.args.channel === CHANNELS.sales && String(c.args.text).includes(ref);
+    await slack.waitFor(
+      'chat.update',
+      (c) => salesCard(c) && JSON.stringify(c.args.blocks).includes('C4S plan cancellation scheduled'),
+    );
     await settled(t);
-    expect(JSON.stringify(slack.callsTo('chat.update').filter(salesCard).at(-1)!.args.blocks)).toContain('C4S plan cancellation scheduled');
+    expect(JSON.stringify(slack.callsTo('chat.update').filter(salesCard).at(-1)!.args.blocks)).toContain(
+      'C4S plan cancellation scheduled',
+    );
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === CHANNELS.billing)).toHaveLength(0);
   });
 
@@ -100,7 +125,13 @@ describe('Confirm & schedule', () => {
     const ticket = await ticketOf(ref);
     expect(ticket?.migration?.stage).toBe('handed_off');
     expect(ticket?.migration?.cancelAt).toBeUndefined();
-    expect(ticket!.history.map((h) => h.action)).toEqual(['opened', 'handed_off', 'scheduled', 'scheduled', 'withdrawn']);
+    expect(ticket!.history.map((h) => h.action)).toEqual([
+      'opened',
+      'handed_off',
+      'scheduled',
+      'scheduled',
+      'withdrawn',
+    ]);
 
     // Nothing left to withdraw.
     expect(await press(ref, 'withdraw')).toMatch(/Nothing is scheduled/);
@@ -108,7 +139,10 @@ describe('Confirm & schedule', () => {
   });
 
   it('when the start is today or tomorrow, then the cancellation time has passed: refused with the reason, nothing scheduled or recorded', async () => {
-    for (const [account, start] of [['PST-AAA-0003', berlinDay(0)], ['PST-AAA-0004', berlinDay(1)]] as const) {
+    for (const [account, start] of [
+      ['PST-AAA-0003', berlinDay(0)],
+      ['PST-AAA-0004', berlinDay(1)],
+    ] as const) {
       const ref = await handedOff(account, start);
       const answer = await press(ref, 'confirm');
       expect(answer).toMatch(/already passed/);
@@ -129,7 +163,8 @@ describe('Confirm & schedule', () => {
 });
 
 describe('the cancellation job', () => {
-  const cancelledLines = async (ref: string) => (await ticketOf(ref))!.history.filter((h) => h.action === 'c4s_cancelled');
+  const cancelledLines = async (ref: string) =>
+    (await ticketOf(ref))!.history.filter((h) => h.action === 'c4s_cancelled');
 
   it('when its time passed while the bots were down, then one of the two processes runs it at once, exactly once, and says how late', async () => {
     const ref = await handedOff('RUN-AAA-0006', berlinDay(10));
@@ -138,7 +173,10 @@ describe('the cancellation job', () => {
     // hour ago; then both processes start (each runner takes what fell due while none ran).
     const past = new Date(Date.now() - 3_600_000);
     await t.app.db.models.Ticket.updateOne({ _id: ref }, { $set: { 'migration.cancelAt': past } });
-    await t.app.db.models.DueWork.updateOne({ _id: `${C4S_DUE_KIND}:${ref}` }, { $set: { dueAt: past, runAt: past, 'data.runAt': past.toISOString() } });
+    await t.app.db.models.DueWork.updateOne(
+      { _id: `${C4S_DUE_KIND}:${ref}` },
+      { $set: { dueAt: past, runAt: past, 'data.runAt': past.toISOString() } },
+    );
     await Promise.all([t.app.due.wake(), t2.app.due.wake()]);
 
     const done = await eventually(async () => {
@@ -174,7 +212,12 @@ describe('the cancellation job', () => {
     await press(ref, 'confirm');
     const [job] = await jobsOf(ref);
     const data = { ref, runAt: job!.data.runAt };
-    const outcomes = await Promise.all([t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data), t.app.migrationCancel.run(data), t2.app.migrationCancel.run(data)]);
+    const outcomes = await Promise.all([
+      t.app.migrationCancel.run(data),
+      t2.app.migrationCancel.run(data),
+      t.app.migrationCancel.run(data),
+      t2.app.migrationCancel.run(data),
+    ]);
     expect(outcomes.filter((o) => o === 'cancelled')).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'cancelled').every((o) => o === 'already_done')).toBe(true);
     await eventually(async () => !!(await ticketOf(ref))?.migration?.c4sCancelledAt, 'cancellation recorded');
@@ -183,7 +226,9 @@ describe('the cancellation job', () => {
     expect(lines[0]!.note).toMatch(/before its time/); // it ran 10 days early here
     expect(await t.app.db.models.MigrationEffect.countDocuments({ ref })).toBe(1);
     // The billing system (the ledger here) got it once, under the migration's key.
-    expect(await t.app.db.models.BillingLedger.find({ accountId: 'RUN-AAA-0007' }).lean()).toEqual([expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel', via: 'ledger' })]);
+    expect(await t.app.db.models.BillingLedger.find({ accountId: 'RUN-AAA-0007' }).lean()).toEqual([
+      expect.objectContaining({ _id: `c4s-cancel:${ref}`, type: 'c4s_cancel', via: 'ledger' }),
+    ]);
     // And once more, later: still once.
     expect(await t2.app.migrationCancel.run(data)).toBe('already_done');
     expect(await cancelledLines(ref)).toHaveLength(1);

@@ -51,7 +51,10 @@ beforeEach(() => slack.reset());
 const berlinDay = (days: number) => dayIn(TZ, new Date(Date.now() + days * 86_400_000));
 const ticketOf = async (ref: string) => (await t.app.db.models.Ticket.findById(ref).lean())!;
 const customer = (accountId: string) => `buyer.${accountId.toLowerCase()}@customer.example`;
-const mailTo = (ref: string, to: string, contains: string) => sink.waitFor((m) => m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(contains));
+const mailTo = (ref: string, to: string, contains: string) =>
+  sink.waitFor(
+    (m) => m.to.includes(to) && (m.subject ?? '').startsWith(`[${ref}]`) && (m.text ?? '').includes(contains),
+  );
 
 /** Handed off and confirmed by billing, the customer emailed the dates; returns the ref. */
 async function scheduled(accountId: string, startInDays = 10): Promise<string> {
@@ -69,14 +72,27 @@ describe('billing summary', () => {
 
     const opened = await openStep(d, A.summary, ref);
     expect(opened.view?.callback_id).toBe(MIGRATION_SUMMARY.callbackId);
-    const { told } = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits', amount: '120.50' }));
+    const { told } = await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'credits', amount: '120.50' }),
+    );
     expect(told).toContain('credits of EUR 120.50');
 
     const m = (await ticketOf(ref)).migration!;
     expect(m.stage).toBe('payment');
-    expect(m.billing).toMatchObject({ outcome: 'credits', amountCents: 12050, currency: 'EUR', by: `slack:${USERS.billing}` });
+    expect(m.billing).toMatchObject({
+      outcome: 'credits',
+      amountCents: 12050,
+      currency: 'EUR',
+      by: `slack:${USERS.billing}`,
+    });
     expect(m.payment?.status).toBe('not_needed');
-    expect((await ticketOf(ref)).history.at(-1)).toMatchObject({ action: 'billing_summary', actor: `slack:${USERS.billing}` });
+    expect((await ticketOf(ref)).history.at(-1)).toMatchObject({
+      action: 'billing_summary',
+      actor: `slack:${USERS.billing}`,
+    });
 
     const mail = await mailTo(ref, customer('STP-AAA-0001'), 'no overages');
     expect(mail.text).toContain('EUR 120.50');
@@ -84,7 +100,9 @@ describe('billing summary', () => {
     expect(mail.inReplyTo).toBe(scheduledMail.messageId); // threads with the earlier email
 
     const card = await billingCardUpdate(slack, (c) => JSON.stringify(c.args.blocks).includes('no overages'));
-    expect(JSON.stringify(card.find((b) => b.block_id === HANDOFF_CARD.progressBlock))).toMatch(/white_check_mark: scheduled.*arrow_right: \*payment not needed/);
+    expect(JSON.stringify(card.find((b) => b.block_id === HANDOFF_CARD.progressBlock))).toMatch(
+      /white_check_mark: scheduled.*arrow_right: \*payment not needed/,
+    );
     const buttons = card.find((b) => b.block_id === HANDOFF_CARD.actionsBlock)?.elements?.map((e) => e.action_id);
     expect(buttons).toContain(A.projects);
     expect(buttons).not.toContain(A.payment); // nothing to pay
@@ -116,7 +134,11 @@ describe('billing summary', () => {
   });
 
   it('when the summary is submitted before billing confirmed the schedule, then it is refused with the reason', async () => {
-    const ref = await handOff(d, { accountId: 'STP-AAA-0003', startDate: berlinDay(10), customerEmail: customer('STP-AAA-0003') });
+    const ref = await handOff(d, {
+      accountId: 'STP-AAA-0003',
+      startDate: berlinDay(10),
+      customerEmail: customer('STP-AAA-0003'),
+    });
     const { refusal } = await openStep(d, A.summary, ref);
     expect(refusal).toMatch(/has not confirmed the schedule.*handed off/);
     const { errors } = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits' }));
@@ -144,7 +166,9 @@ describe('billing summary', () => {
     expect(again.told).toMatch(/already recorded/);
     const ticket = await ticketOf(ref);
     expect(ticket.history.filter((h) => h.action === 'billing_summary')).toHaveLength(1);
-    expect(await t.app.db.models.Outbox.countDocuments({ _id: { $regex: `^email:migration:${ref}:summary:` } })).toBe(1);
+    expect(await t.app.db.models.Outbox.countDocuments({ _id: { $regex: `^email:migration:${ref}:summary:` } })).toBe(
+      1,
+    );
   });
 });
 
@@ -161,11 +185,17 @@ describe('who may act', () => {
     expect((await openStep(d, A.projects, ref, USERS.rep)).refusal).toMatch(/Only billing/);
     expect(await press(d, A.confirm, ref, USERS.rep)).toMatch(/Only billing/);
 
-    const forged = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits' }), { userId: USERS.rep });
+    const forged = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits' }), {
+      userId: USERS.rep,
+    });
     expect(forged.errors?.[MIGRATION_SUMMARY.fields.outcome]).toMatch(/Only billing/);
-    const forgedProjects = await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues('shop'), { userId: USERS.support });
+    const forgedProjects = await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues('shop'), {
+      userId: USERS.support,
+    });
     expect(forgedProjects.errors?.[MIGRATION_PROJECTS.fields.live]).toMatch(/Only billing/);
-    const forgedComplete = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM' }), { userId: USERS.outsider });
+    const forgedComplete = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM' }), {
+      userId: USERS.outsider,
+    });
     expect(forgedComplete.errors?.[MIGRATION_COMPLETE.fields.csm]).toMatch(/Only billing/);
 
     const after = await ticketOf(ref);
@@ -178,7 +208,12 @@ describe('payments and projects', () => {
   it('when a payment fails, then every later step says why until a success is recorded; projects the customer names meanwhile wait for billing', async () => {
     const account = 'STP-AAA-0006';
     const ref = await scheduled(account);
-    const summary = await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '1,250', method: 'emandate', payNow: true }));
+    const summary = await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '1,250', method: 'emandate', payNow: true }),
+    );
     expect(summary.told).toMatch(/EUR 1,250.00 due, eMandate \(may pay now by card\); payment pending/);
     const summaryMail = await mailTo(ref, customer(account), 'EUR 1,250.00');
     expect(summaryMail.text).toMatch(/eMandate, or you can pay it now by card/);
@@ -187,7 +222,9 @@ describe('payments and projects', () => {
     expect(await failPayment(d, ref)).toMatch(/failed\. Every later step is blocked/);
     const failedMail = await mailTo(ref, customer(account), 'did not go through');
     const card = await billingCardUpdate(slack, (c) => JSON.stringify(c.args.blocks).includes('payment failed'));
-    expect(JSON.stringify(card.find((b) => b.block_id === HANDOFF_CARD.progressBlock))).toContain(':no_entry: *payment failed*');
+    expect(JSON.stringify(card.find((b) => b.block_id === HANDOFF_CARD.progressBlock))).toContain(
+      ':no_entry: *payment failed*',
+    );
 
     const blocked = /Blocked: the payment on AR-\d+ failed \(Card declined\)\. Record a successful payment first\./;
     expect((await openStep(d, A.projects, ref)).refusal).toMatch(blocked);
@@ -200,9 +237,23 @@ describe('payments and projects', () => {
     expect((await ticketOf(ref)).migration?.payment?.status).toBe('failed');
 
     // The customer answers with their projects while the payment is blocked: kept, not confirmed.
-    await sendMail({ port: t.app.smtpPort, from: customer(account), to: 'billing@example.com', subject: `Re: ${failedMail.subject}`, inReplyTo: failedMail.messageId!, text: 'Hi,\n\nLive: shop-prod, api\nTest: shop-staging\n\nThanks' });
-    const proposed = await eventually(async () => (await ticketOf(ref)).migration?.proposedProjects, 'projects proposed');
-    expect(proposed).toMatchObject({ live: ['shop-prod', 'api'], test: ['shop-staging'], by: `email:${customer(account)}` });
+    await sendMail({
+      port: t.app.smtpPort,
+      from: customer(account),
+      to: 'billing@example.com',
+      subject: `Re: ${failedMail.subject}`,
+      inReplyTo: failedMail.messageId!,
+      text: 'Hi,\n\nLive: shop-prod, api\nTest: shop-staging\n\nThanks',
+    });
+    const proposed = await eventually(
+      async () => (await ticketOf(ref)).migration?.proposedProjects,
+      'projects proposed',
+    );
+    expect(proposed).toMatchObject({
+      live: ['shop-prod', 'api'],
+      test: ['shop-staging'],
+      by: `email:${customer(account)}`,
+    });
     expect((await ticketOf(ref)).migration?.projects).toBeUndefined();
     const note = await slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('not confirmed'));
     expect(String(note.args.text)).toMatch(blocked);
@@ -210,7 +261,9 @@ describe('payments and projects', () => {
     expect(await selectPayment(d, ref, 'succeeded')).toMatch(/succeeded; the block is lifted/);
     await mailTo(ref, customer(account), 'payment has gone through');
     const opened = await openStep(d, A.projects, ref);
-    const liveBlock = (opened.view?.blocks as { block_id: string; element: { initial_value?: string } }[]).find((b) => b.block_id === MIGRATION_PROJECTS.fields.live);
+    const liveBlock = (opened.view?.blocks as { block_id: string; element: { initial_value?: string } }[]).find(
+      (b) => b.block_id === MIGRATION_PROJECTS.fields.live,
+    );
     expect(liveBlock?.element.initial_value).toBe('shop-prod\napi');
 
     const bad = await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues('shop-prod\n<script>', ''));
@@ -220,17 +273,33 @@ describe('payments and projects', () => {
     const none = await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues(''));
     expect(none.errors?.[MIGRATION_PROJECTS.fields.live]).toMatch(/at least one live project/);
 
-    const confirmed = await submitStep(d, MIGRATION_PROJECTS.callbackId, ref, projectsValues('shop-prod\napi', 'shop-staging'));
+    const confirmed = await submitStep(
+      d,
+      MIGRATION_PROJECTS.callbackId,
+      ref,
+      projectsValues('shop-prod\napi', 'shop-staging'),
+    );
     expect(confirmed.told).toMatch(/Projects confirmed: live shop-prod, api; test shop-staging/);
     const m = (await ticketOf(ref)).migration!;
     expect(m.stage).toBe('projects_confirmed');
-    expect(m.projects).toMatchObject({ live: ['shop-prod', 'api'], test: ['shop-staging'], by: `slack:${USERS.billing}` });
+    expect(m.projects).toMatchObject({
+      live: ['shop-prod', 'api'],
+      test: ['shop-staging'],
+      by: `slack:${USERS.billing}`,
+    });
     expect(m.proposedProjects).toBeUndefined();
     const listMail = await mailTo(ref, customer(account), 'These projects will move');
     expect(listMail.text).toMatch(/Live:\n {2}- shop-prod\n {2}- api/);
 
     const actions = (await ticketOf(ref)).history.map((h) => h.action);
-    expect(actions.slice(actions.indexOf('billing_summary'))).toEqual(['billing_summary', 'payment_failed', 'customer_replied', 'projects_proposed', 'payment_succeeded', 'projects_confirmed']);
+    expect(actions.slice(actions.indexOf('billing_summary'))).toEqual([
+      'billing_summary',
+      'payment_failed',
+      'customer_replied',
+      'projects_proposed',
+      'payment_succeeded',
+      'projects_confirmed',
+    ]);
   });
 
   it('when the customer names projects in a reply and nothing blocks it, then they are confirmed at once and emailed back', async () => {
@@ -238,7 +307,14 @@ describe('payments and projects', () => {
     const ref = await scheduled(account);
     await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'credits' }));
     const ask = await mailTo(ref, customer(account), 'no overages');
-    await sendMail({ port: t.app.smtpPort, from: customer(account), to: 'billing@example.com', subject: `Re: ${ask.subject}`, inReplyTo: ask.messageId!, text: 'Live projects: web-prod\nTesting: web-test\n\n> quoted' });
+    await sendMail({
+      port: t.app.smtpPort,
+      from: customer(account),
+      to: 'billing@example.com',
+      subject: `Re: ${ask.subject}`,
+      inReplyTo: ask.messageId!,
+      text: 'Live projects: web-prod\nTesting: web-test\n\n> quoted',
+    });
     const projects = await eventually(async () => (await ticketOf(ref)).migration?.projects, 'projects confirmed');
     expect(projects).toMatchObject({ live: ['web-prod'], test: ['web-test'], by: `email:${customer(account)}` });
     expect((await ticketOf(ref)).migration?.stage).toBe('projects_confirmed');
@@ -250,7 +326,12 @@ describe('start and completion', () => {
   it('when billing starts or completes out of order, then each is refused with the reason; in order, the customer and the salesperson are told once', async () => {
     const account = 'STP-AAA-0008';
     const ref = await scheduled(account);
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, ref, summaryValues({ outcome: 'dues', amount: '10', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      ref,
+      summaryValues({ outcome: 'dues', amount: '10', method: 'card' }),
+    );
     expect(await press(d, A.start, ref)).toMatch(/Waiting for the payment on AR-\d+: it is pending/);
     await selectPayment(d, ref, 'succeeded');
     expect(await press(d, A.start, ref)).toMatch(/Confirm the live and test projects/);
@@ -268,12 +349,21 @@ describe('start and completion', () => {
     expect((await openStep(d, A.complete, ref)).view?.callback_id).toBe(MIGRATION_COMPLETE.callbackId);
     const missing = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({}));
     expect(missing.errors?.[MIGRATION_COMPLETE.fields.csm]).toMatch(/Customer Success Manager/);
-    const done = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM', kam: 'U0KAM' }));
+    const done = await submitStep(
+      d,
+      MIGRATION_COMPLETE.callbackId,
+      ref,
+      completeValues({ csm: 'U0CSM', kam: 'U0KAM' }),
+    );
     expect(done.told).toMatch(/^Completed/);
     const dm = await slack.waitFor('chat.postMessage', (c) => c.args.channel === USERS.rep);
-    expect(String(dm.args.text)).toMatch(new RegExp(`${ref}.*Acme GmbH.*Customer Success Manager <@U0CSM>, Key Account Manager <@U0KAM>`));
+    expect(String(dm.args.text)).toMatch(
+      new RegExp(`${ref}.*Acme GmbH.*Customer Success Manager <@U0CSM>, Key Account Manager <@U0KAM>`),
+    );
     expect(String(dm.args.text)).not.toContain('Technical Account Manager');
-    const card = await billingCardUpdate(slack, (c) => JSON.stringify(c.args.blocks).includes(':white_check_mark: completed'));
+    const card = await billingCardUpdate(slack, (c) =>
+      JSON.stringify(c.args.blocks).includes(':white_check_mark: completed'),
+    );
     expect(card.find((b) => b.block_id === HANDOFF_CARD.actionsBlock)).toBeUndefined();
     await mailTo(ref, customer(account), 'is now on the Enterprise plan');
     const m = (await ticketOf(ref)).migration!;
@@ -281,7 +371,9 @@ describe('start and completion', () => {
     // The names are Slack's (users.info), for the customer's page, which cannot show Slack IDs.
     expect(m.accountTeam).toEqual({ csm: 'U0CSM', kam: 'U0KAM', csmName: 'User U0CSM', kamName: 'User U0KAM' });
 
-    const again = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM' }), { viewId: 'VCOMPLETEAGAIN' });
+    const again = await submitStep(d, MIGRATION_COMPLETE.callbackId, ref, completeValues({ csm: 'U0CSM' }), {
+      viewId: 'VCOMPLETEAGAIN',
+    });
     expect(again.errors?.[MIGRATION_COMPLETE.fields.csm]).toMatch(/already completed/);
     expect(await t.app.db.models.Outbox.countDocuments({ _id: `dm:${ref}:introduce` })).toBe(1);
   });
@@ -297,10 +389,19 @@ describe('App Home', () => {
   };
 
   it('when billing and sales open App Home, then billing sees its queues and sales its own handoffs; others see neither', async () => {
-    const waiting = await handOff(d, { accountId: 'HOM-AAA-0001', startDate: berlinDay(20), customerEmail: customer('HOM-AAA-0001') });
+    const waiting = await handOff(d, {
+      accountId: 'HOM-AAA-0001',
+      startDate: berlinDay(20),
+      customerEmail: customer('HOM-AAA-0001'),
+    });
     const soon = await scheduled('HOM-AAA-0002', 3);
     const failing = await scheduled('HOM-AAA-0003', 30);
-    await submitStep(d, MIGRATION_SUMMARY.callbackId, failing, summaryValues({ outcome: 'dues', amount: '5', method: 'card' }));
+    await submitStep(
+      d,
+      MIGRATION_SUMMARY.callbackId,
+      failing,
+      summaryValues({ outcome: 'dues', amount: '5', method: 'card' }),
+    );
     await failPayment(d, failing);
 
     const billing = await home(USERS.billing);
@@ -314,7 +415,9 @@ describe('App Home', () => {
     expect(billing(HOME.salesHandoffsBlock)).toBeUndefined();
 
     const sales = await home(USERS.rep);
-    expect(sales(HOME.salesHandoffsBlock)).toMatch(new RegExp(`${waiting}.*handed off; next: confirm & schedule \\(billing\\)`));
+    expect(sales(HOME.salesHandoffsBlock)).toMatch(
+      new RegExp(`${waiting}.*handed off; next: confirm & schedule \\(billing\\)`),
+    );
     expect(sales(HOME.salesHandoffsBlock)).toMatch(new RegExp(`${failing}.*payment failed`));
     expect(sales(HOME.billingAwaitingBlock)).toBeUndefined();
 

@@ -15,7 +15,16 @@ import { CLAIM_LIFETIME_MS, SLACK_CALL_TIMEOUT_MS } from '../src/jobs/delivery-t
 import { OUTBOX_EVENT_TYPE } from '../src/slack/earlier-post.js';
 import { killBotProcesses, startBotProcess } from './support/bot-process.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from './support/fake-slack.js';
-import { CHANNELS, eventually, SIGNING_SECRET, startTestApp, testDatabaseUri, UNUSED_PUBLIC_URL, USERS, type TestApp } from './support/test-app.js';
+import {
+  CHANNELS,
+  eventually,
+  SIGNING_SECRET,
+  startTestApp,
+  testDatabaseUri,
+  UNUSED_PUBLIC_URL,
+  USERS,
+  type TestApp,
+} from './support/test-app.js';
 
 const SLACK_ANSWERS_AFTER_MS = 12_000;
 
@@ -32,11 +41,24 @@ afterAll(async () => {
 
 /** Sends `count` customer emails to a mailbox over one SMTP connection; returns their subjects. */
 async function sendEmails(port: number, count: number, tag: string): Promise<string[]> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 1,
+  });
   try {
     const subjects = Array.from({ length: count }, (_, i) => `${tag} request ${i + 1}`);
     for (const [i, subject] of subjects.entries()) {
-      await transport.sendMail({ from: `customer${i}@customer.test`, to: 'support@example.com', subject, text: 'Please help with our account.', messageId: `<${tag}.${i}.${Date.now()}@customer.test>` });
+      await transport.sendMail({
+        from: `customer${i}@customer.test`,
+        to: 'support@example.com',
+        subject,
+        text: 'Please help with our account.',
+        messageId: `<${tag}.${i}.${Date.now()}@customer.test>`,
+      });
     }
     return subjects;
   } finally {
@@ -46,15 +68,23 @@ async function sendEmails(port: number, count: number, tag: string): Promise<str
 
 /** Top-level posts carrying a row's key, as Slack holds them. */
 const postsOf = (key: string): StoredMessage[] =>
-  slack.messages().filter((m) => !m.thread_ts && m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload.key === key);
+  slack
+    .messages()
+    .filter(
+      (m) => !m.thread_ts && m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload.key === key,
+    );
 
 const topLevelPosts = () => slack.messages().filter((m) => !m.thread_ts);
 
 async function ticketsFor(t: TestApp, subjects: string[]) {
-  return eventually(async () => {
-    const tickets = await t.app.db.models.Ticket.find({ title: { $in: subjects } }).lean();
-    return tickets.length === subjects.length ? tickets : undefined;
-  }, `${subjects.length} tickets`, 60_000);
+  return eventually(
+    async () => {
+      const tickets = await t.app.db.models.Ticket.find({ title: { $in: subjects } }).lean();
+      return tickets.length === subjects.length ? tickets : undefined;
+    },
+    `${subjects.length} tickets`,
+    60_000,
+  );
 }
 
 /** The card posts Slack holds for a ticket, by their text (which starts with the ref), metadata or not. */
@@ -71,12 +101,18 @@ async function settled(t: TestApp, refs: string[], timeoutMs: number): Promise<v
     posts: topLevelPosts().length,
   });
   try {
-    await eventually(async () => {
-      const s = await state();
-      return s.pending === 0 && s.cards === refs.length;
-    }, 'settled', timeoutMs);
+    await eventually(
+      async () => {
+        const s = await state();
+        return s.pending === 0 && s.cards === refs.length;
+      },
+      'settled',
+      timeoutMs,
+    );
   } catch {
-    throw new Error(`not settled after ${timeoutMs / 1000} s: ${JSON.stringify({ tickets: refs.length, ...(await state()) })}`);
+    throw new Error(
+      `not settled after ${timeoutMs / 1000} s: ${JSON.stringify({ tickets: refs.length, ...(await state()) })}`,
+    );
   }
 }
 
@@ -106,15 +142,24 @@ describe('a Slack post whose answer never came', () => {
       const [card, ...copies] = cardsOf(ref);
       expect({ ref, copies: copies.length }).toEqual({ ref, copies: 0 });
       expect(postsOf(`ticket-card:${ref}:opened`)).toEqual([card]);
-      expect(await t.app.db.models.SlackPost.findById(`card:${ref}`).lean()).toMatchObject({ channel: card!.channel, ts: card!.ts });
+      expect(await t.app.db.models.SlackPost.findById(`card:${ref}`).lean()).toMatchObject({
+        channel: card!.channel,
+        ts: card!.ts,
+      });
       const updates = slack.callsTo('chat.update').filter((c) => c.ok && JSON.stringify(c.args.blocks).includes(ref));
       expect(updates.length).toBeGreaterThan(0);
       expect(updates.every((c) => c.args.ts === card!.ts)).toBe(true);
       expect(JSON.stringify(card!.blocks)).toContain('Claimed');
     }
     // The posts really timed out, and the retries found them instead of posting again.
-    const opened = await t.app.db.models.Outbox.find({ _id: { $in: refs.map((r) => `ticket-card:${r}:opened`) } }).lean();
-    expect(opened.every((row) => row.status === 'sent' && row.attempts >= 2 && (row.result as { found?: boolean }).found === true)).toBe(true);
+    const opened = await t.app.db.models.Outbox.find({
+      _id: { $in: refs.map((r) => `ticket-card:${r}:opened`) },
+    }).lean();
+    expect(
+      opened.every(
+        (row) => row.status === 'sent' && row.attempts >= 2 && (row.result as { found?: boolean }).found === true,
+      ),
+    ).toBe(true);
   }, 240_000);
 });
 
@@ -159,10 +204,23 @@ describe('a bot killed with posts in flight', () => {
       await settled(second, refs, 60_000);
 
       expect(topLevelPosts()).toHaveLength(5);
-      for (const ref of refs) expect({ ref, posts: cardsOf(ref).length, carryingKey: postsOf(`ticket-card:${ref}:opened`).length }).toEqual({ ref, posts: 1, carryingKey: 1 });
-      const rows = await second.app.db.models.Outbox.find({ _id: { $in: inFlight } }).sort({ _id: 1 }).lean();
-      expect(rows.map((r) => [r._id, r.status, (r.result as { found?: boolean }).found])).toEqual([...inFlight].sort().map((key) => [key, 'sent', true]));
-      await eventually(async () => (await second.app.db.models.Outbox.countDocuments({ status: { $ne: 'sent' } })) === 0, 'every row sent, emails too', 30_000);
+      for (const ref of refs)
+        expect({ ref, posts: cardsOf(ref).length, carryingKey: postsOf(`ticket-card:${ref}:opened`).length }).toEqual({
+          ref,
+          posts: 1,
+          carryingKey: 1,
+        });
+      const rows = await second.app.db.models.Outbox.find({ _id: { $in: inFlight } })
+        .sort({ _id: 1 })
+        .lean();
+      expect(rows.map((r) => [r._id, r.status, (r.result as { found?: boolean }).found])).toEqual(
+        [...inFlight].sort().map((key) => [key, 'sent', true]),
+      );
+      await eventually(
+        async () => (await second.app.db.models.Outbox.countDocuments({ status: { $ne: 'sent' } })) === 0,
+        'every row sent, emails too',
+        30_000,
+      );
     } finally {
       await second.stop();
     }

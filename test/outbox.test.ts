@@ -10,13 +10,23 @@ let t: TestApp;
 useSlackApp((c) => ({ slack, t } = c));
 
 const open = (title: string) =>
-  t.app.services.tickets.open({ kind: 'support', title, source: { channel: 'slack', slackUserId: USERS.rep }, idempotencyKey: `outbox:${title}`, actor: 'test' });
+  t.app.services.tickets.open({
+    kind: 'support',
+    title,
+    source: { channel: 'slack', slackUserId: USERS.rep },
+    idempotencyKey: `outbox:${title}`,
+    actor: 'test',
+  });
 
 describe('outbox delivery', () => {
   it('when Slack answers 429 with Retry-After, then the post is retried no sooner than Slack asked', async () => {
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const { ticket } = await open('Rate limited card');
-    const posted = await slack.waitFor('chat.postMessage', (c) => c.ok && String(c.args.text).includes(ticket.ref), 10_000);
+    const posted = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.ok && String(c.args.text).includes(ticket.ref),
+      10_000,
+    );
     const attempts = slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref));
     expect(attempts.map((c) => c.ok)).toEqual([false, true]);
     expect(posted.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
@@ -58,7 +68,11 @@ describe('outbox delivery', () => {
   it('when two workers deliver the same row at once, then Slack gets one post', async () => {
     const { ticket } = await open('Raced card');
     const row = await t.app.db.models.Outbox.findOne({ ticketRef: ticket.ref }).lean();
-    await Promise.all([t.app.outboxWorker.deliver(String(row!._id)), t.app.outboxWorker.deliver(String(row!._id)), t.app.outboxWorker.deliver(String(row!._id))]);
+    await Promise.all([
+      t.app.outboxWorker.deliver(String(row!._id)),
+      t.app.outboxWorker.deliver(String(row!._id)),
+      t.app.outboxWorker.deliver(String(row!._id)),
+    ]);
     await eventually(async () => (await t.app.db.models.Outbox.findById(row!._id).lean())?.status === 'sent', 'sent');
     await settled(t);
     expect(slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref))).toHaveLength(1);
@@ -76,10 +90,23 @@ describe('outbox delivery', () => {
   it('when rows written before rows had a kind are pending, then their kind is read from their keys once: the update waits for the post, the post goes once', async () => {
     slack.failNext('chat.postMessage', { error: 'invalid_blocks' });
     const { ticket } = await open('Card from an older version');
-    await eventually(async () => (await t.app.db.models.Outbox.findOne({ ticketRef: ticket.ref }).lean())?.status === 'dead', 'the first card refused');
+    await eventually(
+      async () => (await t.app.db.models.Outbox.findOne({ ticketRef: ticket.ref }).lean())?.status === 'dead',
+      'the first card refused',
+    );
     const posts = () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes(ticket.ref));
     const before = posts().length;
-    const legacy = (id: string, key: string) => ({ _id: id as never, key, channel: 'slack', payload: { type: 'ticket_card', ref: ticket.ref }, ticketRef: ticket.ref, status: 'pending', attempts: 0, nextAttemptAt: new Date(0), createdAt: new Date() });
+    const legacy = (id: string, key: string) => ({
+      _id: id as never,
+      key,
+      channel: 'slack',
+      payload: { type: 'ticket_card', ref: ticket.ref },
+      ticketRef: ticket.ref,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(0),
+      createdAt: new Date(),
+    });
     const outbox = t.app.db.models.Outbox.collection;
     await outbox.insertOne(legacy('legacy-update', `ticket-card:${ticket.ref}:claimed:2`));
     expect(await t.app.outboxWorker.deliver('legacy-update')).toBe('retry'); // an update: waits for the card
@@ -89,7 +116,9 @@ describe('outbox delivery', () => {
     expect(posts().filter((c) => c.ok)).toHaveLength(1);
     await outbox.updateOne({ _id: 'legacy-update' as never }, { $set: { nextAttemptAt: new Date(0) } });
     expect(await t.app.outboxWorker.deliver('legacy-update')).toBe('sent');
-    expect(slack.callsTo('chat.update').filter((c) => c.ok && String(c.args.text).includes(ticket.ref))).toHaveLength(1);
+    expect(slack.callsTo('chat.update').filter((c) => c.ok && String(c.args.text).includes(ticket.ref))).toHaveLength(
+      1,
+    );
     expect(posts().filter((c) => c.ok)).toHaveLength(1);
   });
 });

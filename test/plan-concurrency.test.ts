@@ -34,7 +34,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/billing`;
-  t = await startTestApp({ env: { JOBS_PLAN_CONCURRENCY: String(LIMIT), BILLING_WEBHOOK_URL: url, BILLING_WEBHOOK_SECRET: 'whsec-test' } });
+  t = await startTestApp({
+    env: { JOBS_PLAN_CONCURRENCY: String(LIMIT), BILLING_WEBHOOK_URL: url, BILLING_WEBHOOK_SECRET: 'whsec-test' },
+  });
 });
 afterAll(async () => {
   holding = false;
@@ -54,8 +56,22 @@ it(`when ${CHANGES} plan.apply jobs are due and JOBS_PLAN_CONCURRENCY is ${LIMIT
   const ids: string[] = [];
   for (let i = 1; i <= CHANGES; i += 1) {
     const accountId = `CNC-AAA-000${i}`;
-    await t.app.services.accounts.create({ id: accountId, name: `Concurrent ${i}`, contactEmail: `owner${i}@concurrent.test`, tier: 'startup-10k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2029-12-01', billingDetailsComplete: true });
-    const res = await t.app.services.plans.request({ userId: USERS.billing, accountId, request: { type: 'downgrade', tier: 'startup-5k' }, requestKey: `cnc${i}` });
+    await t.app.services.accounts.create({
+      id: accountId,
+      name: `Concurrent ${i}`,
+      contactEmail: `owner${i}@concurrent.test`,
+      tier: 'startup-10k',
+      status: 'active',
+      signupDate: '2029-12-01',
+      billingAnchor: '2029-12-01',
+      billingDetailsComplete: true,
+    });
+    const res = await t.app.services.plans.request({
+      userId: USERS.billing,
+      accountId,
+      request: { type: 'downgrade', tier: 'startup-5k' },
+      requestKey: `cnc${i}`,
+    });
     expect(res.outcome).toBe('scheduled');
     ids.push(`downgrade:cnc${i}`);
   }
@@ -75,9 +91,14 @@ it(`when ${CHANGES} plan.apply jobs are due and JOBS_PLAN_CONCURRENCY is ${LIMIT
   // Answered one by one: each answer frees one slot, and the next change takes it.
   for (let answered = 0; held.length > 0; answered += 1) {
     answer(held.shift()!.res);
-    if (answered + LIMIT < CHANGES) await eventually(async () => held.length === LIMIT, 'the next change in the freed slot', 30_000);
+    if (answered + LIMIT < CHANGES)
+      await eventually(async () => held.length === LIMIT, 'the next change in the freed slot', 30_000);
   }
-  await eventually(async () => (await t.app.db.models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'applied' })) === CHANGES, 'every change applied', 30_000);
+  await eventually(
+    async () => (await t.app.db.models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'applied' })) === CHANGES,
+    'every change applied',
+    30_000,
+  );
   expect(mostHeld).toBe(LIMIT);
   expect(started).toBe(CHANGES);
   expect(await t.app.db.models.BillingLedger.countDocuments({ _id: { $in: ids } })).toBe(CHANGES);

@@ -30,12 +30,32 @@ describe('billing periods', () => {
     expect(addMonths('2030-01-31', 1)).toBe('2030-02-28');
     expect(addMonths('2032-01-31', 1)).toBe('2032-02-29');
     expect(addMonths('2030-01-31', 2)).toBe('2030-03-31');
-    expect(currentPeriod('2030-01-31', 'monthly', '2030-02-15')).toEqual({ start: '2030-01-31', end: '2030-02-28', days: 28 });
-    expect(currentPeriod('2030-01-31', 'monthly', '2030-02-28')).toEqual({ start: '2030-02-28', end: '2030-03-31', days: 31 });
-    expect(currentPeriod('2030-01-31', 'monthly', '2031-07-30')).toEqual({ start: '2031-06-30', end: '2031-07-31', days: 31 });
-    expect(currentPeriod('2030-03-15', 'yearly', '2031-03-14')).toEqual({ start: '2030-03-15', end: '2031-03-15', days: 365 });
+    expect(currentPeriod('2030-01-31', 'monthly', '2030-02-15')).toEqual({
+      start: '2030-01-31',
+      end: '2030-02-28',
+      days: 28,
+    });
+    expect(currentPeriod('2030-01-31', 'monthly', '2030-02-28')).toEqual({
+      start: '2030-02-28',
+      end: '2030-03-31',
+      days: 31,
+    });
+    expect(currentPeriod('2030-01-31', 'monthly', '2031-07-30')).toEqual({
+      start: '2031-06-30',
+      end: '2031-07-31',
+      days: 31,
+    });
+    expect(currentPeriod('2030-03-15', 'yearly', '2031-03-14')).toEqual({
+      start: '2030-03-15',
+      end: '2031-03-15',
+      days: 365,
+    });
     // Not started yet (a trial's anchor is its end): the first period.
-    expect(currentPeriod('2030-05-01', 'monthly', '2030-04-10')).toEqual({ start: '2030-05-01', end: '2030-06-01', days: 31 });
+    expect(currentPeriod('2030-05-01', 'monthly', '2030-04-10')).toEqual({
+      start: '2030-05-01',
+      end: '2030-06-01',
+      days: 31,
+    });
     expect(daysBetween('2030-12-31', '2031-01-01')).toBe(1);
   });
 });
@@ -58,7 +78,9 @@ describe('proration', () => {
     const p = prorationFor(yearly, { tier: 'startup-25k', addons: [] }, '2030-07-02');
     expect(p.remainingDays).toBe(183);
     expect(p.totalCents).toBe(Math.round((10000 * 10 * 183) / 365));
-    expect(prorationFor({ ...base, status: 'trial' }, { tier: 'startup-25k', addons: base.addons }, '2030-01-17').totalCents).toBe(0);
+    expect(
+      prorationFor({ ...base, status: 'trial' }, { tier: 'startup-25k', addons: base.addons }, '2030-01-17').totalCents,
+    ).toBe(0);
   });
 });
 
@@ -74,32 +96,53 @@ describe('dates in TZ_BILLING', () => {
     const d = decidePlanChange(base, { type: 'pause' }, { now: noon('2030-09-01'), timeZone: TZ });
     expect(d.outcome).toBe('change');
     if (d.outcome !== 'change') return;
-    expect(d.follows).toEqual([{ type: 'pause_delete', day: '2030-10-31', dueAt: new Date('2030-10-30T23:00:00.000Z') }]);
+    expect(d.follows).toEqual([
+      { type: 'pause_delete', day: '2030-10-31', dueAt: new Date('2030-10-30T23:00:00.000Z') },
+    ]);
     expect(d.set).toMatchObject({ status: 'paused', pausedOn: '2030-09-01' });
   });
 
   it('when an active account downgrades, then it is due at 00:00 Berlin on the next period’s first day (month end, DST)', () => {
-    const d = decidePlanChange({ ...base, billingAnchor: '2030-01-31' }, { type: 'downgrade', tier: 'startup-5k' }, { now: noon('2030-03-15'), timeZone: TZ });
-    expect(d).toMatchObject({ outcome: 'change', effectiveDay: '2030-03-31', dueAt: new Date('2030-03-30T23:00:00.000Z') });
+    const d = decidePlanChange(
+      { ...base, billingAnchor: '2030-01-31' },
+      { type: 'downgrade', tier: 'startup-5k' },
+      { now: noon('2030-03-15'), timeZone: TZ },
+    );
+    expect(d).toMatchObject({
+      outcome: 'change',
+      effectiveDay: '2030-03-31',
+      dueAt: new Date('2030-03-30T23:00:00.000Z'),
+    });
   });
 });
 
 describe('refusals change nothing and say why', () => {
   const ctx = { now: noon('2030-01-17'), timeZone: TZ };
-  const refused = (a: AccountState, r: Parameters<typeof decidePlanChange>[1], c: Parameters<typeof decidePlanChange>[2] = ctx) => {
+  const refused = (
+    a: AccountState,
+    r: Parameters<typeof decidePlanChange>[1],
+    c: Parameters<typeof decidePlanChange>[2] = ctx,
+  ) => {
     const d = decidePlanChange(a, r, c);
     if (d.outcome !== 'refused') throw new Error(`expected a refusal, got ${d.outcome}`);
     return d;
   };
 
   it('when a downgrade goes to the current or a higher tier, then it is refused on the tier field', () => {
-    expect(refused(base, { type: 'downgrade', tier: 'startup-10k' })).toMatchObject({ field: 'target_tier', message: expect.stringContaining('not below') });
+    expect(refused(base, { type: 'downgrade', tier: 'startup-10k' })).toMatchObject({
+      field: 'target_tier',
+      message: expect.stringContaining('not below'),
+    });
     expect(refused(base, { type: 'downgrade', tier: 'startup-50k' }).field).toBe('target_tier');
     expect(refused(base, { type: 'upgrade', tier: 'startup-5k' }).message).toMatch(/not above/);
   });
 
   it('when a downgrade is already pending, then a second one is refused and names the first', () => {
-    const r = refused({ ...base, tier: 'startup-25k' }, { type: 'downgrade', tier: 'startup-5k' }, { ...ctx, pendingDowngrade: { dueAt: new Date('2030-01-31T23:00:00Z'), tier: 'startup-10k' } });
+    const r = refused(
+      { ...base, tier: 'startup-25k' },
+      { type: 'downgrade', tier: 'startup-5k' },
+      { ...ctx, pendingDowngrade: { dueAt: new Date('2030-01-31T23:00:00Z'), tier: 'startup-10k' } },
+    );
     expect(r.message).toMatch(/already scheduled for 2030-02-01 00:00 \(Europe\/Berlin\)/);
   });
 
@@ -112,14 +155,28 @@ describe('refusals change nothing and say why', () => {
   });
 
   it('when a paused account is past day 60, then reactivation is refused', () => {
-    const paused = { ...base, status: 'paused' as const, pausedOn: '2029-11-01', deletionDueAt: new Date('2029-12-30T23:00:00Z') };
+    const paused = {
+      ...base,
+      status: 'paused' as const,
+      pausedOn: '2029-11-01',
+      deletionDueAt: new Date('2029-12-30T23:00:00Z'),
+    };
     expect(refused(paused, { type: 'reactivate' }).message).toMatch(/no longer be reactivated/);
-    expect(decidePlanChange({ ...paused, deletionDueAt: new Date('2030-02-01T00:00:00Z') }, { type: 'reactivate' }, ctx).outcome).toBe('change');
+    expect(
+      decidePlanChange({ ...paused, deletionDueAt: new Date('2030-02-01T00:00:00Z') }, { type: 'reactivate' }, ctx)
+        .outcome,
+    ).toBe('change');
   });
 
   it('when an upgrade goes above 100,000 MAU or data to another region, then it is an Enterprise lead, not a change', () => {
-    expect(decidePlanChange(base, { type: 'upgrade', tier: 'enterprise' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('100,000 MAU') });
-    expect(decidePlanChange(base, { type: 'region', region: 'us' }, ctx)).toMatchObject({ outcome: 'lead', message: expect.stringContaining('EU') });
+    expect(decidePlanChange(base, { type: 'upgrade', tier: 'enterprise' }, ctx)).toMatchObject({
+      outcome: 'lead',
+      message: expect.stringContaining('100,000 MAU'),
+    });
+    expect(decidePlanChange(base, { type: 'region', region: 'us' }, ctx)).toMatchObject({
+      outcome: 'lead',
+      message: expect.stringContaining('EU'),
+    });
     expect(refused(base, { type: 'region', region: 'eu' }).field).toBe('region');
   });
 

@@ -49,7 +49,16 @@ async function retried<T>(fn: () => Promise<T>): Promise<T> {
 }
 const id = (i: number) => `TWO-AAA-${String(i).padStart(4, '0')}`;
 const newAccount = (t: TestApp, accountId: string) =>
-  t.app.services.accounts.create({ id: accountId, name: `Company ${accountId}`, contactEmail: `owner@${accountId.toLowerCase()}.test`, tier: 'startup-25k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
+  t.app.services.accounts.create({
+    id: accountId,
+    name: `Company ${accountId}`,
+    contactEmail: `owner@${accountId.toLowerCase()}.test`,
+    tier: 'startup-25k',
+    status: 'active',
+    signupDate: '2029-12-01',
+    billingAnchor: '2030-01-01',
+    billingDetailsComplete: true,
+  });
 
 describe('two scheduler processes', () => {
   it(`when ${COUNT} trial locks fall due in the same second, then both processes work on them and each is applied exactly once`, async () => {
@@ -61,7 +70,15 @@ describe('two scheduler processes', () => {
       Array.from({ length: COUNT }, (_, i) =>
         limit(() =>
           retried(() =>
-            (i % 2 ? a : b).app.services.accounts.create({ id: id(i), name: `Trial ${i}`, contactEmail: `owner${i}@trial.test`, tier: 'startup-10k', status: 'trial', signupDate: '2030-01-01', billingDetailsComplete: false }),
+            (i % 2 ? a : b).app.services.accounts.create({
+              id: id(i),
+              name: `Trial ${i}`,
+              contactEmail: `owner${i}@trial.test`,
+              tier: 'startup-10k',
+              status: 'trial',
+              signupDate: '2030-01-01',
+              billingDetailsComplete: false,
+            }),
           ),
         ),
       ),
@@ -72,15 +89,23 @@ describe('two scheduler processes', () => {
     const models = a.app.db.models;
     const rows = () => models.DueWork.countDocuments({ _id: { $in: ids.map((x) => `${PLAN_DUE_KIND}:${x}`) } });
     expect(await rows()).toBe(COUNT);
-    expect(await models.DueWork.countDocuments({ _id: { $in: ids.map((x) => `${PLAN_DUE_KIND}:${x}`) }, runAt: LOCK_DUE })).toBe(COUNT);
-    expect(await models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'scheduled', dueAt: LOCK_DUE })).toBe(COUNT);
+    expect(
+      await models.DueWork.countDocuments({ _id: { $in: ids.map((x) => `${PLAN_DUE_KIND}:${x}`) }, runAt: LOCK_DUE }),
+    ).toBe(COUNT);
+    expect(await models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'scheduled', dueAt: LOCK_DUE })).toBe(
+      COUNT,
+    );
 
     // Time passes to two seconds before the locks: both processes arm Agenda for that instant (in
     // real time), and their runners take the locks when it comes.
     clock.set(new Date(LOCK_DUE.getTime() - 2000));
     const dueStarted = Date.now();
     process.stderr.write(`plan-jobs: time moved\n`);
-    await eventually(async () => (await models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'applied' })) === COUNT, `all ${COUNT} applied`, 400_000); // FerretDB shares 2 cores with the corpus test
+    await eventually(
+      async () => (await models.PlanChange.countDocuments({ _id: { $in: ids }, status: 'applied' })) === COUNT,
+      `all ${COUNT} applied`,
+      400_000,
+    ); // FerretDB shares 2 cores with the corpus test
     const appliedMs = Date.now() - dueStarted;
     // Once every row is gone no run is left to come: what was applied by then is all there is.
     await eventually(async () => (await rows()) === 0, 'done rows removed', 60_000);
@@ -89,7 +114,12 @@ describe('two scheduler processes', () => {
     expect(effects).toHaveLength(COUNT);
     expect(effects.every((e) => e.outcome === 'applied')).toBe(true);
     expect(await models.BillingLedger.countDocuments({ _id: { $in: ids }, type: 'trial_lock' })).toBe(COUNT);
-    expect(await models.Account.countDocuments({ _id: { $in: Array.from({ length: COUNT }, (_, i) => id(i)) }, status: 'locked' })).toBe(COUNT);
+    expect(
+      await models.Account.countDocuments({
+        _id: { $in: Array.from({ length: COUNT }, (_, i) => id(i)) },
+        status: 'locked',
+      }),
+    ).toBe(COUNT);
     const changes = await models.PlanChange.find({ _id: { $in: ids } }).lean();
     expect(changes.every((c) => c.appliedAt!.getTime() >= LOCK_DUE.getTime())).toBe(true); // none before its time
     const byProcess = new Set(changes.map((c) => c.appliedBy));
@@ -103,13 +133,21 @@ describe('two scheduler processes', () => {
   it('when both processes run one change’s job at the same moment (twice each), then it is applied once and the others see it done', async () => {
     clock.set(new Date('2030-02-10T10:00:00Z'));
     await newAccount(a, 'TWO-BBB-0001');
-    await a.app.services.plans.request({ userId: USERS.billing, accountId: 'TWO-BBB-0001', request: { type: 'downgrade', tier: 'startup-5k' }, requestKey: 'race' });
+    await a.app.services.plans.request({
+      userId: USERS.billing,
+      accountId: 'TWO-BBB-0001',
+      request: { type: 'downgrade', tier: 'startup-5k' },
+      requestKey: 'race',
+    });
     const runs = await Promise.all([a, b, a, b].map((t) => t.app.services.plans.apply('downgrade:race')));
     expect(runs.filter((r) => r === 'applied')).toHaveLength(1);
     expect(runs.filter((r) => r !== 'applied').every((r) => r === 'already_done')).toBe(true);
     expect(await a.app.db.models.BillingLedger.countDocuments({ _id: 'downgrade:race' })).toBe(1);
     const ticketRef = (await a.app.db.models.PlanChange.findById('downgrade:race').lean())!.ticketRef;
-    await eventually(async () => (await a.app.db.models.PlanChange.findById('downgrade:race').lean())?.status === 'applied', 'applied');
+    await eventually(
+      async () => (await a.app.db.models.PlanChange.findById('downgrade:race').lean())?.status === 'applied',
+      'applied',
+    );
     const ticket = await a.app.db.models.Ticket.findById(ticketRef).lean();
     expect(ticket!.history.filter((h) => h.action === 'plan_downgrade_applied')).toHaveLength(1);
     // Later re-runs (Agenda firing the job after all) change nothing.
@@ -123,18 +161,36 @@ describe('a restart after a missed due time', () => {
     const due = localMidnight('2030-03-01', TZ);
     const first = settableClock(new Date(due.getTime() - 3_600_000));
     let t = await startTestApp({ databaseUri: dbUri, env, start: { clock: first, instanceName: 'before' } });
-    await t.app.services.accounts.create({ id: 'RST-AAA-0001', name: 'Restart GmbH', contactEmail: 'owner@restart.test', tier: 'startup-25k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
+    await t.app.services.accounts.create({
+      id: 'RST-AAA-0001',
+      name: 'Restart GmbH',
+      contactEmail: 'owner@restart.test',
+      tier: 'startup-25k',
+      status: 'active',
+      signupDate: '2029-12-01',
+      billingAnchor: '2030-01-01',
+      billingDetailsComplete: true,
+    });
     // The bot's scheduler goes down (Agenda and the due-work runner it wakes); the downgrade is
     // asked two seconds before its time and stored.
     await t.app.due.stop();
     await t.app.scheduler.stop();
     first.set(new Date(due.getTime() - 2000));
-    const res = await t.app.services.plans.request({ userId: USERS.billing, accountId: 'RST-AAA-0001', request: { type: 'downgrade', tier: 'startup-10k' }, requestKey: 'rst' });
+    const res = await t.app.services.plans.request({
+      userId: USERS.billing,
+      accountId: 'RST-AAA-0001',
+      request: { type: 'downgrade', tier: 'startup-10k' },
+      requestKey: 'rst',
+    });
     expect(res.outcome).toBe('scheduled');
     await t.stop({ dropDatabase: false });
     // Down over the due time (real seconds pass), then back two hours later by the app's clock.
     await new Promise((r) => setTimeout(r, 3500));
-    t = await startTestApp({ databaseUri: dbUri, env, start: { clock: settableClock(new Date(due.getTime() + 2 * 3_600_000)), instanceName: 'after' } });
+    t = await startTestApp({
+      databaseUri: dbUri,
+      env,
+      start: { clock: settableClock(new Date(due.getTime() + 2 * 3_600_000)), instanceName: 'after' },
+    });
     try {
       const change = await eventually(async () => {
         const c = await t.app.db.models.PlanChange.findById('downgrade:rst').lean();

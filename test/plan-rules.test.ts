@@ -30,7 +30,14 @@ const svc = () => t.app.services;
 /** The support ticket a customer's email asking to reactivate `accountId` opens. */
 async function reactivationTicket(accountId: string, title: string, idempotencyKey: string) {
   const owner = `owner@${accountId.toLowerCase()}.test`;
-  const { ticket } = await svc().tickets.open({ kind: 'reactivation', title, accountId, source: { channel: 'email', mailbox: 'support', email: owner }, idempotencyKey, actor: `email:${owner}` });
+  const { ticket } = await svc().tickets.open({
+    kind: 'reactivation',
+    title,
+    accountId,
+    source: { channel: 'email', mailbox: 'support', email: owner },
+    idempotencyKey,
+    actor: `email:${owner}`,
+  });
   return ticket;
 }
 const models = () => t.app.db.models;
@@ -51,13 +58,18 @@ async function account(id: string, over: Partial<AccountInput> = {}) {
   });
   return doc;
 }
-const request = (accountId: string, r: Parameters<TestApp['app']['services']['plans']['request']>[0]['request'], o: { userId?: string; requestKey?: string } = {}) =>
+const request = (
+  accountId: string,
+  r: Parameters<TestApp['app']['services']['plans']['request']>[0]['request'],
+  o: { userId?: string; requestKey?: string } = {},
+) =>
   svc().plans.request({ userId: o.userId ?? USERS.billing, accountId, request: r, requestKey: o.requestKey ?? key() });
 const accountOf = (id: string) => models().Account.findById(id).lean();
 const changeOf = (id: string) => models().PlanChange.findById(id).lean();
 /** The change's pending due row, as a list: one while it is scheduled, none once done or cancelled. */
 const jobsOf = (changeId: string) => dueRowsOf(t, PLAN_DUE_KIND, changeId);
-const emailOf = async (changeId: string, kind: 'scheduled' | 'cancelled' | 'applied') => (await models().Outbox.findById(`email:plan:${changeId}:${kind}`).lean())?.payload as EmailPayload | undefined;
+const emailOf = async (changeId: string, kind: 'scheduled' | 'cancelled' | 'applied') =>
+  (await models().Outbox.findById(`email:plan:${changeId}:${kind}`).lean())?.payload as EmailPayload | undefined;
 const counts = async (accountId: string) => ({
   changes: await models().PlanChange.countDocuments({ accountId }),
   ledger: await models().BillingLedger.countDocuments({ accountId }),
@@ -71,9 +83,18 @@ describe('upgrade', () => {
     expect(res.outcome).toBe('applied');
     expect(res.message).toMatch(/€58\.07 prorated for the 15 of 31 days left until 2030-02-01/);
 
-    expect(await accountOf('UPG-AAA-0001')).toMatchObject({ tier: 'startup-25k', addons: ['sso', 'priority-support'], status: 'active' });
+    expect(await accountOf('UPG-AAA-0001')).toMatchObject({
+      tier: 'startup-25k',
+      addons: ['sso', 'priority-support'],
+      status: 'active',
+    });
     const change = await changeOf('upgrade:up1');
-    expect(change).toMatchObject({ status: 'applied', amountCents: 5807, ticketRef: res.ticketRef, fromTier: 'startup-10k' });
+    expect(change).toMatchObject({
+      status: 'applied',
+      amountCents: 5807,
+      ticketRef: res.ticketRef,
+      fromTier: 'startup-10k',
+    });
     const ledger = await models().BillingLedger.find({ accountId: 'UPG-AAA-0001' }).lean();
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ _id: 'upgrade:up1', type: 'upgrade', amountCents: 5807, via: 'ledger' });
@@ -89,7 +110,9 @@ describe('upgrade', () => {
     expect(ticket!.history.map((h) => h.action)).toEqual(['opened', 'plan_upgrade_requested', 'plan_upgrade_applied']);
 
     // The same request again (a Slack retry) changes nothing more.
-    await request('UPG-AAA-0001', { type: 'upgrade', tier: 'startup-25k' }, { requestKey: 'up1' }).catch(() => undefined);
+    await request('UPG-AAA-0001', { type: 'upgrade', tier: 'startup-25k' }, { requestKey: 'up1' }).catch(
+      () => undefined,
+    );
     expect(await counts('UPG-AAA-0001')).toEqual({ changes: 1, ledger: 1 });
   });
 
@@ -130,7 +153,10 @@ describe('downgrade', () => {
     expect(applied.lateMs).toBeLessThan(5000);
     expect((await accountOf('DWN-AAA-0001'))?.tier).toBe('startup-10k');
     // The slot is freed just after the change is marked applied: wait for it, not for luck.
-    await eventually(async () => (await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()) === null, 'the downgrade slot freed');
+    await eventually(
+      async () => (await models().PlanSlot.findById('DWN-AAA-0001:downgrade').lean()) === null,
+      'the downgrade slot freed',
+    );
     expect(await models().BillingLedger.countDocuments({ _id: 'downgrade:d1' })).toBe(1);
     expect((await emailOf('downgrade:d1', 'applied'))?.subject).toContain(`[${res.ticketRef}]`);
     await eventually(async () => (await jobsOf('downgrade:d1')).length === 0, 'done row removed');
@@ -138,7 +164,13 @@ describe('downgrade', () => {
 
   it('when a trial account downgrades, then it applies at once', async () => {
     clock.set(new Date('2030-02-10T10:00:00Z'));
-    await account('DWN-AAA-0002', { status: 'trial', tier: 'startup-25k', signupDate: '2030-02-01', billingAnchor: undefined, billingDetailsComplete: false });
+    await account('DWN-AAA-0002', {
+      status: 'trial',
+      tier: 'startup-25k',
+      signupDate: '2030-02-01',
+      billingAnchor: undefined,
+      billingDetailsComplete: false,
+    });
     const res = await request('DWN-AAA-0002', { type: 'downgrade', tier: 'startup-5k' });
     expect(res.outcome).toBe('applied');
     expect((await accountOf('DWN-AAA-0002'))?.tier).toBe('startup-5k');
@@ -147,12 +179,21 @@ describe('downgrade', () => {
   it('when a downgrade is to the current or a higher tier, or a second one while one is pending, then it is refused and nothing is written', async () => {
     clock.set(new Date('2030-02-10T10:00:00Z'));
     await account('DWN-AAA-0003', { tier: 'startup-25k' });
-    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-25k' })).rejects.toMatchObject({ code: 'rule_refused', field: 'target_tier', message: expect.stringMatching(/not below/) });
-    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-50k' })).rejects.toMatchObject({ field: 'target_tier' });
+    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-25k' })).rejects.toMatchObject({
+      code: 'rule_refused',
+      field: 'target_tier',
+      message: expect.stringMatching(/not below/),
+    });
+    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-50k' })).rejects.toMatchObject({
+      field: 'target_tier',
+    });
     expect(await counts('DWN-AAA-0003')).toEqual({ changes: 0, ledger: 0 });
 
     await request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-10k' }, { requestKey: 'd3' });
-    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-5k' })).rejects.toMatchObject({ field: 'target_tier', message: expect.stringMatching(/already scheduled for 2030-03-01 00:00 \(Europe\/Berlin\)/) });
+    await expect(request('DWN-AAA-0003', { type: 'downgrade', tier: 'startup-5k' })).rejects.toMatchObject({
+      field: 'target_tier',
+      message: expect.stringMatching(/already scheduled for 2030-03-01 00:00 \(Europe\/Berlin\)/),
+    });
     expect(await counts('DWN-AAA-0003')).toEqual({ changes: 1, ledger: 0 });
     expect(await jobsOf('downgrade:d3')).toHaveLength(1);
   });
@@ -187,7 +228,9 @@ describe('downgrade', () => {
   it('when staff cancel the scheduled downgrade from /account, then it is removed; the deletion of a paused account cannot be cancelled there', async () => {
     await account('DWN-AAA-0006', { tier: 'startup-25k' });
     await request('DWN-AAA-0006', { type: 'downgrade', tier: 'startup-10k' }, { requestKey: 'd6' });
-    await expect(svc().plans.cancelScheduled('downgrade:d6', USERS.outsider)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(svc().plans.cancelScheduled('downgrade:d6', USERS.outsider)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     expect(await svc().plans.cancelScheduled('downgrade:d6', USERS.support)).toMatch(/^Cancelled/);
     expect(await jobsOf('downgrade:d6')).toHaveLength(0);
     expect(await models().PlanSlot.findById('DWN-AAA-0006:downgrade').lean()).toBeNull();
@@ -195,7 +238,9 @@ describe('downgrade', () => {
     const cancelled = await emailOf('downgrade:d6', 'cancelled');
     expect(cancelled?.text).toContain('Why: cancelled by our support team before it took effect');
     expect(cancelled?.text).not.toMatch(/<[@!#]/);
-    const line = (await models().Ticket.findById((await changeOf('downgrade:d6'))!.ticketRef).lean())!.history.find((h) => h.action === 'plan_downgrade_cancelled');
+    const line = (await models()
+      .Ticket.findById((await changeOf('downgrade:d6'))!.ticketRef)
+      .lean())!.history.find((h) => h.action === 'plan_downgrade_cancelled');
     expect(line?.note).toContain(`cancelled by <@${USERS.support}> before it took effect`);
     // Now a new downgrade may be scheduled again.
     expect((await request('DWN-AAA-0006', { type: 'downgrade', tier: 'startup-5k' })).outcome).toBe('scheduled');
@@ -212,8 +257,14 @@ describe('add-ons', () => {
     expect(await changeOf('addon_add:a1')).toMatchObject({ amountCents: 1968, status: 'applied' });
     expect((await accountOf('ADD-AAA-0001'))?.addons).toEqual(['audit-log']);
 
-    await expect(request('ADD-AAA-0001', { type: 'addon_remove', addon: 'audit-log' })).rejects.toMatchObject({ field: 'reason' });
-    const removed = await request('ADD-AAA-0001', { type: 'addon_remove', addon: 'audit-log', reason: 'not-used' }, { requestKey: 'a2' });
+    await expect(request('ADD-AAA-0001', { type: 'addon_remove', addon: 'audit-log' })).rejects.toMatchObject({
+      field: 'reason',
+    });
+    const removed = await request(
+      'ADD-AAA-0001',
+      { type: 'addon_remove', addon: 'audit-log', reason: 'not-used' },
+      { requestKey: 'a2' },
+    );
     expect(removed.outcome).toBe('applied');
     expect(await changeOf('addon_remove:a2')).toMatchObject({ reason: 'not-used', status: 'applied' });
     expect((await accountOf('ADD-AAA-0001'))?.addons).toEqual([]);
@@ -233,10 +284,16 @@ describe('pause and reactivation', () => {
     const deletion = await changeOf('pause:p1:pause_delete');
     expect(deletion).toMatchObject({ type: 'pause_delete', status: 'scheduled', ticketRef: res.ticketRef });
     expect(await jobsOf('pause:p1:pause_delete')).toHaveLength(1);
-    expect((await emailOf('pause:p1', 'applied'))?.text).toMatch(/deleted permanently on 2030-10-31 00:00 \(Europe\/Berlin\)/);
+    expect((await emailOf('pause:p1', 'applied'))?.text).toMatch(
+      /deleted permanently on 2030-10-31 00:00 \(Europe\/Berlin\)/,
+    );
 
-    await expect(request('PAU-AAA-0001', { type: 'reactivate' }, { userId: USERS.support })).rejects.toMatchObject({ message: expect.stringMatching(/through a support ticket/) });
-    await expect(request('PAU-AAA-0001', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({ message: expect.stringMatching(/paused/) });
+    await expect(request('PAU-AAA-0001', { type: 'reactivate' }, { userId: USERS.support })).rejects.toMatchObject({
+      message: expect.stringMatching(/through a support ticket/),
+    });
+    await expect(request('PAU-AAA-0001', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({
+      message: expect.stringMatching(/paused/),
+    });
     expect((await accountOf('PAU-AAA-0001'))?.status).toBe('paused');
   });
 
@@ -245,8 +302,14 @@ describe('pause and reactivation', () => {
     await account('PAU-AAA-0002');
     await request('PAU-AAA-0002', { type: 'pause' }, { requestKey: 'p2' });
     clock.set(new Date('2030-10-20T10:00:00Z'));
-    const ticket = await reactivationTicket('PAU-AAA-0002', 'Please reactivate PAU-AAA-0002', 'email:support:reactivate-2');
-    await expect(svc().plans.approveReactivation(ticket.ref, USERS.billing)).rejects.toMatchObject({ code: 'forbidden' });
+    const ticket = await reactivationTicket(
+      'PAU-AAA-0002',
+      'Please reactivate PAU-AAA-0002',
+      'email:support:reactivate-2',
+    );
+    await expect(svc().plans.approveReactivation(ticket.ref, USERS.billing)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     const msg = await svc().plans.approveReactivation(ticket.ref, USERS.support);
     expect(msg).toMatch(/Reactivate at once/);
     expect(await accountOf('PAU-AAA-0002')).toMatchObject({ status: 'active' });
@@ -277,14 +340,20 @@ describe('pause and reactivation', () => {
     const acc = await accountOf('PAU-AAA-0003');
     expect(acc).toMatchObject({ status: 'cancelled' });
     expect(acc?.deletedAt).toBeInstanceOf(Date);
-    expect(await models().BillingLedger.findById('pause:p3:pause_delete').lean()).toMatchObject({ type: 'delete_account' });
+    expect(await models().BillingLedger.findById('pause:p3:pause_delete').lean()).toMatchObject({
+      type: 'delete_account',
+    });
     const purge = await changeOf('pause:p3:pause_delete:backup_purge');
     expect(purge?.status).toBe('scheduled');
     expect(purge!.dueAt.getTime() - acc!.deletedAt!.getTime()).toBeLessThanOrEqual(60 * 86_400_000);
     const ticket = await models().Ticket.findById(done.ticketRef).lean();
     // The clock passed the ticket's SLA targets too: their breach lines sit beside the plan's.
-    expect(ticket!.history.filter((h) => h.action !== 'sla_breached').at(-1)?.note).toMatch(/1m \d+s after its time|1m after its time/);
-    await expect(request('PAU-AAA-0003', { type: 'reactivate' }, { userId: USERS.support })).rejects.toMatchObject({ code: 'rule_refused' });
+    expect(ticket!.history.filter((h) => h.action !== 'sla_breached').at(-1)?.note).toMatch(
+      /1m \d+s after its time|1m after its time/,
+    );
+    await expect(request('PAU-AAA-0003', { type: 'reactivate' }, { userId: USERS.support })).rejects.toMatchObject({
+      code: 'rule_refused',
+    });
   });
 
   it('when reactivation is asked after day 60 while the deletion job has not run yet, then it is refused and the account stays paused', async () => {
@@ -293,7 +362,9 @@ describe('pause and reactivation', () => {
     await request('PAU-AAA-0004', { type: 'pause' }, { requestKey: 'p4' });
     const ticket = await reactivationTicket('PAU-AAA-0004', 'Reactivate please', 'email:support:reactivate-4');
     clock.set(new Date('2030-10-31T08:00:00Z'));
-    await expect(svc().plans.approveReactivation(ticket.ref, USERS.support)).rejects.toMatchObject({ message: expect.stringMatching(/more than 60 days ago/) });
+    await expect(svc().plans.approveReactivation(ticket.ref, USERS.support)).rejects.toMatchObject({
+      message: expect.stringMatching(/more than 60 days ago/),
+    });
     expect((await accountOf('PAU-AAA-0004'))?.status).toBe('paused');
     expect(await changeOf('pause:p4:pause_delete')).toMatchObject({ status: 'scheduled' });
   });
@@ -303,31 +374,49 @@ describe('cancellation', () => {
   it('when a non-admin or a request without DELETE exactly cancels, then it is refused and nothing happens', async () => {
     clock.set(new Date('2030-02-10T10:00:00Z'));
     await account('CAN-AAA-0001');
-    await expect(request('CAN-AAA-0001', { type: 'cancel', reason: 'other', confirm: 'DELETE' }, { userId: USERS.billing })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/Only admins/) });
-    await expect(request('CAN-AAA-0001', { type: 'cancel', reason: 'other', confirm: 'delete' }, { userId: USERS.admin })).rejects.toMatchObject({ field: 'confirm_delete' });
+    await expect(
+      request('CAN-AAA-0001', { type: 'cancel', reason: 'other', confirm: 'DELETE' }, { userId: USERS.billing }),
+    ).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/Only admins/) });
+    await expect(
+      request('CAN-AAA-0001', { type: 'cancel', reason: 'other', confirm: 'delete' }, { userId: USERS.admin }),
+    ).rejects.toMatchObject({ field: 'confirm_delete' });
     expect(await counts('CAN-AAA-0001')).toEqual({ changes: 0, ledger: 0 });
     expect((await accountOf('CAN-AAA-0001'))?.status).toBe('active');
   });
 
   it('when an admin cancels with a reason and DELETE, then projects and data are deleted through billing, recorded, and backups purged within 60 days', async () => {
     await account('CAN-AAA-0002');
-    const res = await request('CAN-AAA-0002', { type: 'cancel', reason: 'project-ended', confirm: 'DELETE' }, { userId: USERS.admin, requestKey: 'c2' });
+    const res = await request(
+      'CAN-AAA-0002',
+      { type: 'cancel', reason: 'project-ended', confirm: 'DELETE' },
+      { userId: USERS.admin, requestKey: 'c2' },
+    );
     expect(res.outcome).toBe('applied');
     expect(await accountOf('CAN-AAA-0002')).toMatchObject({ status: 'cancelled' });
-    expect(await models().BillingLedger.findById('cancel:c2').lean()).toMatchObject({ type: 'delete_account', details: expect.objectContaining({ reason: 'project-ended' }) });
+    expect(await models().BillingLedger.findById('cancel:c2').lean()).toMatchObject({
+      type: 'delete_account',
+      details: expect.objectContaining({ reason: 'project-ended' }),
+    });
     const purge = await changeOf('cancel:c2:backup_purge');
     expect(purge).toMatchObject({ type: 'backup_purge', status: 'scheduled' });
     expect(purge!.dueAt.getTime() - clock.now().getTime()).toBeLessThanOrEqual(60 * 86_400_000);
     expect(await jobsOf('cancel:c2:backup_purge')).toHaveLength(1);
     expect((await models().Ticket.findById(res.ticketRef).lean())?.kind).toBe('cancellation');
-    await expect(request('CAN-AAA-0002', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({ message: expect.stringMatching(/cancelled/) });
+    await expect(request('CAN-AAA-0002', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({
+      message: expect.stringMatching(/cancelled/),
+    });
   });
 });
 
 describe('trial', () => {
   it('when a trial starts without billing details, then lock (day 23) and end (day 30) are scheduled; completing the details cancels the lock only', async () => {
     clock.set(new Date('2030-03-10T10:00:00Z'));
-    await account('TRI-AAA-0001', { status: 'trial', signupDate: '2030-03-10', billingAnchor: undefined, billingDetailsComplete: false });
+    await account('TRI-AAA-0001', {
+      status: 'trial',
+      signupDate: '2030-03-10',
+      billingAnchor: undefined,
+      billingDetailsComplete: false,
+    });
     const lock = await changeOf('TRI-AAA-0001:trial_lock:2030-04-02');
     const end = await changeOf('TRI-AAA-0001:trial_end:2030-04-09');
     expect(lock?.dueAt.toISOString()).toBe('2030-04-01T22:00:00.000Z');
@@ -335,7 +424,9 @@ describe('trial', () => {
     expect(await jobsOf(lock!._id)).toHaveLength(1);
     expect(await jobsOf(end!._id)).toHaveLength(1);
 
-    await expect(svc().accounts.completeBillingDetails('TRI-AAA-0001', USERS.support)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(svc().accounts.completeBillingDetails('TRI-AAA-0001', USERS.support)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     expect(await svc().accounts.completeBillingDetails('TRI-AAA-0001', USERS.billing)).toMatch(/lock is cancelled/);
     expect(await changeOf(lock!._id)).toMatchObject({ status: 'cancelled' });
     expect(await jobsOf(lock!._id)).toHaveLength(0);
@@ -346,9 +437,17 @@ describe('trial', () => {
   it('when day 23 comes without billing details, then the real scheduler locks the dashboard; at day 30 the trial ends (locked without details, active with)', async () => {
     // 23:59:58 Berlin on day 22 of a trial that began on 2030-03-10.
     clock.set(new Date('2030-04-01T21:59:58Z'));
-    await account('TRI-AAA-0002', { status: 'trial', signupDate: '2030-03-10', billingAnchor: undefined, billingDetailsComplete: false });
+    await account('TRI-AAA-0002', {
+      status: 'trial',
+      signupDate: '2030-03-10',
+      billingAnchor: undefined,
+      billingDetailsComplete: false,
+    });
     // The change is marked applied last (after the account, the ledger and the history), so wait for that.
-    await eventually(async () => (await changeOf('TRI-AAA-0002:trial_lock:2030-04-02'))?.status === 'applied', 'lock applied on day 23');
+    await eventually(
+      async () => (await changeOf('TRI-AAA-0002:trial_lock:2030-04-02'))?.status === 'applied',
+      'lock applied on day 23',
+    );
     expect((await accountOf('TRI-AAA-0002'))?.status).toBe('locked');
     expect(await models().BillingLedger.countDocuments({ accountId: 'TRI-AAA-0002', type: 'trial_lock' })).toBe(1);
 
@@ -369,14 +468,19 @@ describe('retention, regions and unknown accounts', () => {
     const lead = await models().Ticket.findById(res.ticketRef).lean();
     expect(lead?.kind).toBe('sales');
     // The lead's card says what was asked and whom to contact.
-    expect(lead?.description).toMatch(/^Data in the .+ region asked in Slack for Company REG-AAA-0001 \(REG-AAA-0001\), now on Startup 10,000 MAU\. C4S data stays in the .+ region, so nothing was changed\.\nContact: Company REG-AAA-0001, owner@reg-aaa-0001\.test$/);
+    expect(lead?.description).toMatch(
+      /^Data in the .+ region asked in Slack for Company REG-AAA-0001 \(REG-AAA-0001\), now on Startup 10,000 MAU\. C4S data stays in the .+ region, so nothing was changed\.\nContact: Company REG-AAA-0001, owner@reg-aaa-0001\.test$/,
+    );
     expect(await accountOf('REG-AAA-0001')).toMatchObject({ region: 'eu', retentionYears: 3 });
     expect(await counts('REG-AAA-0001')).toEqual({ changes: 0, ledger: 0 });
   });
 
   it('when the account is unknown, then the request is refused on the account field and nothing is written', async () => {
     const before = await models().PlanChange.countDocuments({});
-    await expect(request('NOP-AAA-0000', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({ code: 'not_found', field: 'account_id' });
+    await expect(request('NOP-AAA-0000', { type: 'upgrade', tier: 'startup-25k' })).rejects.toMatchObject({
+      code: 'not_found',
+      field: 'account_id',
+    });
     expect(await models().PlanChange.countDocuments({})).toBe(before);
   });
 

@@ -6,7 +6,9 @@ import { installProcessGuards } from '../src/process-guards.js';
 
 it('when a promise rejection is left unhandled, then it is logged as one line and the process carries on; an uncaught exception exits with 1', () => {
   const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+  const sink = new Writable({
+    write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()),
+  });
   const exits: number[] = [];
   const uninstall = installProcessGuards(createLogger('info', sink), (code) => exits.push(code));
   try {

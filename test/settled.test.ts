@@ -23,7 +23,15 @@ it('when a listener is still waiting on Slack after its ack, then settled() retu
   // `/plan` with an unknown account: the modal opens (answered late here), then the lookup, then
   // the notice replaces it and one ephemeral line follows, all after the ack.
   slack.delayNext('views.open', 1500);
-  const res = await t.post(slashCommand({ command: '/plan', text: 'nop-aaa-0000', userId: USERS.support, channelId: CHANNELS.support, responseUrl: slack.responseUrl('settled') }));
+  const res = await t.post(
+    slashCommand({
+      command: '/plan',
+      text: 'nop-aaa-0000',
+      userId: USERS.support,
+      channelId: CHANNELS.support,
+      responseUrl: slack.responseUrl('settled'),
+    }),
+  );
   expect(res.status).toBe(200);
   expect(t.app.slack?.inFlight()).toBe(1);
   await settled(t);

@@ -75,21 +75,40 @@ describe('SLA timers', () => {
 
   it('when the card reads the timer, then it says due in or overdue by, or paused', () => {
     const sla = startTimers(policy, at('2026-11-10T08:00:00Z'), hours, 0.75);
-    expect(timerLine(sla, at('2026-11-10T10:40:00Z'))).toEqual({ text: 'first response due in 1 h 20 m', overdue: false });
-    expect(timerLine(sla, at('2026-11-10T12:15:00Z'))).toEqual({ text: 'first response overdue by 15 m', overdue: true });
-    expect(timerLine({ ...sla, pausedAt: at('2026-11-10T09:00:00Z') }, at('2026-11-10T12:15:00Z'))?.text).toMatch(/paused/);
+    expect(timerLine(sla, at('2026-11-10T10:40:00Z'))).toEqual({
+      text: 'first response due in 1 h 20 m',
+      overdue: false,
+    });
+    expect(timerLine(sla, at('2026-11-10T12:15:00Z'))).toEqual({
+      text: 'first response overdue by 15 m',
+      overdue: true,
+    });
+    expect(timerLine({ ...sla, pausedAt: at('2026-11-10T09:00:00Z') }, at('2026-11-10T12:15:00Z'))?.text).toMatch(
+      /paused/,
+    );
     const answered = { ...sla, firstResponse: { ...sla.firstResponse, metAt: at('2026-11-10T09:00:00Z') } };
     expect(timerLine(answered, at('2026-11-10T12:15:00Z'))?.text).toBe('resolution due in 1 d 3 h');
   });
 
   it('when the policy file is broken, then loading it names the problem', () => {
-    expect(() => loadSlaRules('UTC', { ...policies, policies: [{ name: 'x', kinds: ['billing'], firstResponse: '4 hours', resolution: '2d' }] })).toThrow(/firstResponse.*duration|last policy/);
-    expect(() => loadSlaRules('UTC', { ...policies, businessHours: { ...policies.businessHours, open: '18:00' } })).toThrow(/close must be after open/);
+    expect(() =>
+      loadSlaRules('UTC', {
+        ...policies,
+        policies: [{ name: 'x', kinds: ['billing'], firstResponse: '4 hours', resolution: '2d' }],
+      }),
+    ).toThrow(/firstResponse.*duration|last policy/);
+    expect(() =>
+      loadSlaRules('UTC', { ...policies, businessHours: { ...policies.businessHours, open: '18:00' } }),
+    ).toThrow(/close must be after open/);
   });
 
   it('when tickets of each kind and source open, then the first matching policy applies', () => {
-    expect(rules.policyFor({ kind: 'migration', source: { channel: 'email', mailbox: 'billing' } }).name).toBe('migration');
-    expect(rules.policyFor({ kind: 'support', source: { channel: 'email', mailbox: 'selfserve' } }).name).toBe('support-email');
+    expect(rules.policyFor({ kind: 'migration', source: { channel: 'email', mailbox: 'billing' } }).name).toBe(
+      'migration',
+    );
+    expect(rules.policyFor({ kind: 'support', source: { channel: 'email', mailbox: 'selfserve' } }).name).toBe(
+      'support-email',
+    );
     expect(rules.policyFor({ kind: 'billing', source: { channel: 'slack' } }).name).toBe('slack');
   });
 });

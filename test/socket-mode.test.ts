@@ -43,13 +43,24 @@ it('when SLACK_APP_TOKEN is set, then the app connects over Socket Mode with the
 });
 
 it('when a bad /ticket arrives over the socket, then the ack carries the usage, ephemerally', async () => {
-  const ack = await socket.send('slash_commands', payloadOf(slashCommand({ command: '/ticket', text: 'open one please', userId: USERS.rep, channelId: 'C0RANDOM' })));
+  const ack = await socket.send(
+    'slash_commands',
+    payloadOf(slashCommand({ command: '/ticket', text: 'open one please', userId: USERS.rep, channelId: 'C0RANDOM' })),
+  );
   expect(ack.payload).toEqual({ response_type: 'ephemeral', text: TICKET_USAGE });
 });
 
 it('when Slack redelivers a command over the socket, then the first delivery is served and the redelivery acked and dropped', async () => {
   slack.reset();
-  const command = payloadOf(slashCommand({ command: '/ticket', text: 'new', userId: USERS.rep, channelId: 'C0RANDOM', triggerId: 'trig-socket' }));
+  const command = payloadOf(
+    slashCommand({
+      command: '/ticket',
+      text: 'new',
+      userId: USERS.rep,
+      channelId: 'C0RANDOM',
+      triggerId: 'trig-socket',
+    }),
+  );
   await socket.send('slash_commands', command);
   await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trig-socket');
   const again = await socket.send('slash_commands', command, { retryAttempt: 1 });
@@ -60,15 +71,35 @@ it('when Slack redelivers a command over the socket, then the first delivery is 
 
 it('when a ticket modal is submitted over the socket, then the ticket is stored and its card posted', async () => {
   const values = {
-    [TICKET_NEW.fields.kind]: { type: 'static_select', selected_option: { value: 'support', text: { type: 'plain_text', text: 'support' } } },
+    [TICKET_NEW.fields.kind]: {
+      type: 'static_select',
+      selected_option: { value: 'support', text: { type: 'plain_text', text: 'support' } },
+    },
     [TICKET_NEW.fields.title]: { type: 'plain_text_input', value: 'Over the socket' },
     [TICKET_NEW.fields.accountId]: { type: 'plain_text_input', value: null },
     [TICKET_NEW.fields.description]: { type: 'plain_text_input', value: null },
   };
-  const ack = await socket.send('interactive', payloadOf(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.support, viewId: 'VSOCKET1', privateMetadata: '{}', values })));
+  const ack = await socket.send(
+    'interactive',
+    payloadOf(
+      viewSubmission({
+        callbackId: TICKET_NEW.callbackId,
+        userId: USERS.support,
+        viewId: 'VSOCKET1',
+        privateMetadata: '{}',
+        values,
+      }),
+    ),
+  );
   expect(ack.payload ?? {}).toEqual({});
-  const ticket = await eventually(() => t.app.db.models.Ticket.findOne({ title: 'Over the socket' }).lean(), 'ticket stored');
+  const ticket = await eventually(
+    () => t.app.db.models.Ticket.findOne({ title: 'Over the socket' }).lean(),
+    'ticket stored',
+  );
   expect(ticket).toMatchObject({ kind: 'support', source: { channel: 'slack', slackUserId: USERS.support } });
-  const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.support && String(c.args.text).includes(ticket.ref));
+  const post = await slack.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === CHANNELS.support && String(c.args.text).includes(ticket.ref),
+  );
   expect(post.token).toBe('xoxb-test-token');
 });

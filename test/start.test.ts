@@ -16,7 +16,15 @@ afterAll(async () => {
 /** Starts the bot as a process with only DATA_DIR and a free port; resolves with its log lines once started. */
 function boot(): Promise<{ child: ChildProcess; lines: Record<string, unknown>[]; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', MONGOMS_RUNTIME_DOWNLOAD: process.env.MONGOMS_RUNTIME_DOWNLOAD ?? 'false' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      SMTP_INBOUND_PORT: '0',
+      MONGOMS_RUNTIME_DOWNLOAD: process.env.MONGOMS_RUNTIME_DOWNLOAD ?? 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -14,7 +14,10 @@ useSlackApp((c) => ({ slack, t } = c));
 
 function form(values: { kind?: string; title?: string; accountId?: string; description?: string }) {
   const v: Record<string, { type: string; [k: string]: unknown }> = {
-    [F.kind]: { type: 'static_select', selected_option: values.kind ? { value: values.kind, text: { type: 'plain_text', text: values.kind } } : null },
+    [F.kind]: {
+      type: 'static_select',
+      selected_option: values.kind ? { value: values.kind, text: { type: 'plain_text', text: values.kind } } : null,
+    },
     [F.title]: { type: 'plain_text_input', value: values.title ?? null },
     [F.accountId]: { type: 'plain_text_input', value: values.accountId ?? null },
     [F.description]: { type: 'plain_text_input', value: values.description ?? null },
@@ -24,7 +27,9 @@ function form(values: { kind?: string; title?: string; accountId?: string; descr
 
 describe('/ticket new', () => {
   it('when a user runs /ticket new, then the modal opens with the trigger_id at once', async () => {
-    const res = await t.post(slashCommand({ command: '/ticket', text: 'new', userId: USERS.rep, channelId: 'C0RANDOM', triggerId: 'trig-1' }));
+    const res = await t.post(
+      slashCommand({ command: '/ticket', text: 'new', userId: USERS.rep, channelId: 'C0RANDOM', triggerId: 'trig-1' }),
+    );
     expect(res.status).toBe(200);
     const open = await slack.waitFor('views.open');
     expect(open.args.trigger_id).toBe('trig-1');
@@ -41,7 +46,12 @@ describe('/ticket new', () => {
         userId: USERS.rep,
         viewId: 'VNEW1',
         privateMetadata: JSON.stringify({ channel: 'C0RANDOM' }),
-        values: form({ kind: 'billing', title: 'Invoice shows the wrong VAT', accountId: 'r74-zwr-r44z', description: 'Customer asked twice.' }),
+        values: form({
+          kind: 'billing',
+          title: 'Invoice shows the wrong VAT',
+          accountId: 'r74-zwr-r44z',
+          description: 'Customer asked twice.',
+        }),
       }),
     );
     expect(res.status).toBe(200);
@@ -62,7 +72,11 @@ describe('/ticket new', () => {
     const blocks = post.args.blocks as { block_id?: string; elements?: { action_id: string; value: string }[] }[];
     expect(blocks.find((b) => b.block_id === TICKET_CARD.blockId('AR-1001'))).toBeDefined();
     const actions = blocks.find((b) => b.block_id === TICKET_CARD.actionsBlock);
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual([TICKET_CARD.actions.claim, TICKET_CARD.actions.changeKind, TICKET_CARD.actions.close]);
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual([
+      TICKET_CARD.actions.claim,
+      TICKET_CARD.actions.changeKind,
+      TICKET_CARD.actions.close,
+    ]);
     expect(actions?.elements?.[0]?.value).toBe('AR-1001');
     await eventually(async () => (await postOf(t, 'AR-1001'))?.ts, 'card ts stored');
 
@@ -72,19 +86,35 @@ describe('/ticket new', () => {
 
   it('when the same submission arrives twice, then there is still one ticket and one card', async () => {
     const submit = () =>
-      t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VDUP', values: form({ kind: 'support', title: 'Cannot log in' }) }));
+      t.post(
+        viewSubmission({
+          callbackId: TICKET_NEW.callbackId,
+          userId: USERS.rep,
+          viewId: 'VDUP',
+          values: form({ kind: 'support', title: 'Cannot log in' }),
+        }),
+      );
     await submit();
     await submit();
     await eventually(() => t.app.db.models.Ticket.findOne({ idempotencyKey: 'slack:view:VDUP' }).lean(), 'ticket');
     await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNELS.support);
     await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments({ idempotencyKey: 'slack:view:VDUP' })).toBe(1);
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.ok && c.args.channel === CHANNELS.support)).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.ok && c.args.channel === CHANNELS.support)).toHaveLength(
+      1,
+    );
   });
 
   it('when a required field is missing or the account ID is malformed, then each gets an inline error and nothing is stored', async () => {
     const before = await t.app.db.models.Ticket.countDocuments();
-    const res = await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VBAD', values: form({ kind: 'billing', accountId: '12-34' }) }));
+    const res = await t.post(
+      viewSubmission({
+        callbackId: TICKET_NEW.callbackId,
+        userId: USERS.rep,
+        viewId: 'VBAD',
+        values: form({ kind: 'billing', accountId: '12-34' }),
+      }),
+    );
     expect(res.status).toBe(200);
     const body = JSON.parse(res.text) as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe('errors');
@@ -98,7 +128,15 @@ describe('/ticket new', () => {
 describe('requests that are not from Slack', () => {
   it('when the signature is forged, then 401 and nothing is written', async () => {
     const before = await t.app.db.models.Ticket.countDocuments();
-    const res = await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VFORGED', values: form({ kind: 'billing', title: 'Forged ticket' }) }), { forge: true });
+    const res = await t.post(
+      viewSubmission({
+        callbackId: TICKET_NEW.callbackId,
+        userId: USERS.rep,
+        viewId: 'VFORGED',
+        values: form({ kind: 'billing', title: 'Forged ticket' }),
+      }),
+      { forge: true },
+    );
     expect(res.status).toBe(401);
     await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments()).toBe(before);
@@ -107,14 +145,26 @@ describe('requests that are not from Slack', () => {
 
   it('when the timestamp is older than five minutes, then 401 and nothing is written', async () => {
     const before = await t.app.db.models.Ticket.countDocuments();
-    const res = await t.post(viewSubmission({ callbackId: TICKET_NEW.callbackId, userId: USERS.rep, viewId: 'VSTALE', values: form({ kind: 'billing', title: 'Replayed ticket' }) }), { timestamp: staleTimestamp() });
+    const res = await t.post(
+      viewSubmission({
+        callbackId: TICKET_NEW.callbackId,
+        userId: USERS.rep,
+        viewId: 'VSTALE',
+        values: form({ kind: 'billing', title: 'Replayed ticket' }),
+      }),
+      { timestamp: staleTimestamp() },
+    );
     expect(res.status).toBe(401);
     await settled(t);
     expect(await t.app.db.models.Ticket.countDocuments()).toBe(before);
   });
 
   it('when the signature headers are missing, then 401', async () => {
-    const res = await fetch(t.eventsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"url_verification","challenge":"x"}' });
+    const res = await fetch(t.eventsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"url_verification","challenge":"x"}',
+    });
     expect(res.status).toBe(401);
   });
 });

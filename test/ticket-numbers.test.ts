@@ -20,7 +20,9 @@ const input = (key: string) => ({
 
 describe('ticket numbers', () => {
   it('when 50 tickets are created at once, then they get 50 distinct AR numbers starting at 1001', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => t.app.services.tickets.open(input(`n-${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => t.app.services.tickets.open(input(`n-${i}`))),
+    );
     const numbers = results.map((r) => r.ticket.number);
     expect(new Set(numbers).size).toBe(50);
     expect(Math.min(...numbers)).toBe(1001);

@@ -23,7 +23,10 @@ let serial = 0;
 beforeAll(async () => {
   slack = await startFakeSlack();
   sink = await startSmtpSink();
-  t = await startTestApp({ slack, env: { SMTP_URL: sink.url, MAIL_DOMAIN: 'example.com', TZ_BILLING: 'Europe/Berlin' } });
+  t = await startTestApp({
+    slack,
+    env: { SMTP_URL: sink.url, MAIL_DOMAIN: 'example.com', TZ_BILLING: 'Europe/Berlin' },
+  });
   d = { t, slack };
 });
 afterAll(async () => {
@@ -52,7 +55,9 @@ async function fromCustomer(subject: string, text: string, mailbox = 'billing', 
 
 async function command(command: string, text: string, userId: string): Promise<RecordedCall> {
   const id = `r${++serial}`;
-  const res = await t.post(slashCommand({ command, text, userId, channelId: 'C0X', responseUrl: slack.responseUrl(id) }));
+  const res = await t.post(
+    slashCommand({ command, text, userId, channelId: 'C0X', responseUrl: slack.responseUrl(id) }),
+  );
   expect(res.status).toBe(200);
   return slack.waitFor('response_url', (c) => c.responseUrlId === id);
 }
@@ -60,7 +65,16 @@ async function command(command: string, text: string, userId: string): Promise<R
 describe('reading customer data needs a staff role', () => {
   it('when someone without a role asks for a ticket, the review queue, their tickets or an account, then each answer is one line saying whom to ask and shows nothing', async () => {
     const { ref } = await fromCustomer('Card declined for R74-ZWR-R44Z', 'Our card number ends in 4242.');
-    await t.app.services.accounts.create({ id: 'R74-ZWR-R44Z', name: 'Kim Corp', contactEmail: 'kim@customer.test', tier: 'startup-25k', status: 'active', signupDate: '2026-01-01', billingAnchor: '2026-01-01', billingDetailsComplete: true });
+    await t.app.services.accounts.create({
+      id: 'R74-ZWR-R44Z',
+      name: 'Kim Corp',
+      contactEmail: 'kim@customer.test',
+      tier: 'startup-25k',
+      status: 'active',
+      signupDate: '2026-01-01',
+      billingAnchor: '2026-01-01',
+      billingDetailsComplete: true,
+    });
     for (const [cmd, text] of [
       ['/ticket', ref],
       ['/ticket', 'review'],
@@ -70,7 +84,9 @@ describe('reading customer data needs a staff role', () => {
       const answer = await command(cmd, text, USERS.outsider);
       expect(answer.args.response_type).toBe('ephemeral');
       expect(answer.args.blocks).toBeUndefined();
-      expect(String(answer.args.text)).toMatch(/^Only sales, billing, support and admin team members can .+\. Ask an admin \(<@U0ADMIN>\) to add you\.$/);
+      expect(String(answer.args.text)).toMatch(
+        /^Only sales, billing, support and admin team members can .+\. Ask an admin \(<@U0ADMIN>\) to add you\.$/,
+      );
       expect(JSON.stringify(answer.args)).not.toMatch(/kim@customer\.test|4242|Kim Corp|Card declined/);
     }
     // Staff still read them.
@@ -82,17 +98,37 @@ describe('reading customer data needs a staff role', () => {
     for (const userId of [USERS.outsider, USERS.rep]) {
       slack.reset();
       const answer = await command('/plan', 'R74-ZWR-R44Z', userId);
-      expect(String(answer.args.text)).toMatch(/^Only support or billing team members can change plans\. Ask an admin \(<@U0ADMIN>\) to add you\.$/);
+      expect(String(answer.args.text)).toMatch(
+        /^Only support or billing team members can change plans\. Ask an admin \(<@U0ADMIN>\) to add you\.$/,
+      );
       const replaced = await slack.waitFor('views.update');
       expect(JSON.stringify((replaced.args.view as { blocks: unknown[] }).blocks)).toContain(PLAN_MODAL.refusedBlock);
     }
     slack.reset();
-    await t.post(slashCommand({ command: '/plan', text: 'R74-ZWR-R44Z', userId: USERS.support, channelId: 'C0X', responseUrl: slack.responseUrl('plan-ok') }));
+    await t.post(
+      slashCommand({
+        command: '/plan',
+        text: 'R74-ZWR-R44Z',
+        userId: USERS.support,
+        channelId: 'C0X',
+        responseUrl: slack.responseUrl('plan-ok'),
+      }),
+    );
     expect((await slack.waitFor('views.open')).args.view).toMatchObject({ callback_id: PLAN_MODAL.callbackId });
   });
 
   it('when someone without a role opens App Home, then it says whom to ask and lists nothing', async () => {
-    await t.post(eventCallback({ event: { type: 'app_home_opened', user: USERS.outsider, channel: 'D0OUT', tab: 'home', event_ts: `${Date.now() / 1000}` } }));
+    await t.post(
+      eventCallback({
+        event: {
+          type: 'app_home_opened',
+          user: USERS.outsider,
+          channel: 'D0OUT',
+          tab: 'home',
+          event_ts: `${Date.now() / 1000}`,
+        },
+      }),
+    );
     const home = await slack.waitFor('views.publish', (c) => c.args.user_id === USERS.outsider);
     const blocks = (home.args.view as { blocks: { block_id?: string; type: string }[] }).blocks;
     expect(blocks.map((b) => b.block_id).filter(Boolean)).toEqual([HOME.refusedBlock]);
@@ -102,14 +138,27 @@ describe('reading customer data needs a staff role', () => {
 
 describe('changing a ticket’s kind', () => {
   const changeKind = (ref: string, kind: string, userId: string) =>
-    t.post(blockActions({ actionId: TICKET_CARD.actions.changeKind, blockId: TICKET_CARD.actionsBlock, userId, channelId: CHANNELS.billing, action: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: kind }, value: `${ref}|${kind}` } } }));
+    t.post(
+      blockActions({
+        actionId: TICKET_CARD.actions.changeKind,
+        blockId: TICKET_CARD.actionsBlock,
+        userId,
+        channelId: CHANNELS.billing,
+        action: {
+          type: 'static_select',
+          selected_option: { text: { type: 'plain_text', text: kind }, value: `${ref}|${kind}` },
+        },
+      }),
+    );
   const refusal = (userId: string) => slack.waitFor('chat.postEphemeral', (c) => c.args.user === userId);
 
   it('when another team relabels a ticket, then it is refused; its own team and admins may', async () => {
     const { ref } = await fromCustomer('VAT number wrong', 'Please fix the VAT number.');
     expect((await ticketOf(ref)).team).toBe('billing');
     await changeKind(ref, 'support', USERS.rep);
-    expect(String((await refusal(USERS.rep)).args.text)).toMatch(/^Only billing team members can change the kind of AR-\d+\./);
+    expect(String((await refusal(USERS.rep)).args.text)).toMatch(
+      /^Only billing team members can change the kind of AR-\d+\./,
+    );
     await settled(t);
     expect((await ticketOf(ref)).kind).toBe('billing');
 
@@ -120,7 +169,10 @@ describe('changing a ticket’s kind', () => {
   });
 
   it('when a migration has a handoff, then nobody relabels it away, and the refusal says why', async () => {
-    const ref = await handOff(d, { accountId: 'KND-AAA-0001', startDate: dayIn('Europe/Berlin', new Date(Date.now() + 10 * 86_400_000)) });
+    const ref = await handOff(d, {
+      accountId: 'KND-AAA-0001',
+      startDate: dayIn('Europe/Berlin', new Date(Date.now() + 10 * 86_400_000)),
+    });
     await changeKind(ref, 'support', USERS.admin);
     expect(String((await refusal(USERS.admin)).args.text)).toMatch(/stays a migration: it has a handoff to billing/);
     await settled(t);
@@ -128,8 +180,22 @@ describe('changing a ticket’s kind', () => {
   });
 
   it('when a ticket has a plan change still scheduled, then it keeps its kind', async () => {
-    await t.app.services.accounts.create({ id: 'KND-BBB-0001', name: 'Down Co', contactEmail: 'down@customer.test', tier: 'startup-25k', status: 'active', signupDate: '2026-01-01', billingAnchor: '2026-01-01', billingDetailsComplete: true });
-    await t.app.services.plans.request({ userId: USERS.billing, accountId: 'KND-BBB-0001', request: { type: 'downgrade', tier: 'startup-5k' }, requestKey: 'kind-test' });
+    await t.app.services.accounts.create({
+      id: 'KND-BBB-0001',
+      name: 'Down Co',
+      contactEmail: 'down@customer.test',
+      tier: 'startup-25k',
+      status: 'active',
+      signupDate: '2026-01-01',
+      billingAnchor: '2026-01-01',
+      billingDetailsComplete: true,
+    });
+    await t.app.services.plans.request({
+      userId: USERS.billing,
+      accountId: 'KND-BBB-0001',
+      request: { type: 'downgrade', tier: 'startup-5k' },
+      requestKey: 'kind-test',
+    });
     const change = await t.app.db.models.PlanChange.findById('downgrade:kind-test').lean();
     expect(change?.status).toBe('scheduled');
     await changeKind(change!.ticketRef!, 'support', USERS.billing);
@@ -140,35 +206,87 @@ describe('changing a ticket’s kind', () => {
 });
 
 describe('customer text in Slack', () => {
-  const HOSTILE = ['<!channel>', '<!everyone>', '<!here>', '<@U0VICTIM>', '<#C0SECRET>', '<https://evil.test/login|Slack SSO>', '<!subteam^S0ALL>'];
+  const HOSTILE = [
+    '<!channel>',
+    '<!everyone>',
+    '<!here>',
+    '<@U0VICTIM>',
+    '<#C0SECRET>',
+    '<https://evil.test/login|Slack SSO>',
+    '<!subteam^S0ALL>',
+  ];
   const hostile = HOSTILE.join(' ');
 
   it('when a customer writes mentions and disguised links in the subject, body, reply and project list, then no posted payload carries one unescaped', async () => {
     // The customer's mail and reply, a migration handoff with their name pasted in, billing's steps.
-    const { ref, messageId } = await fromCustomer(`Enterprise migration ${hostile}`, `We want to migrate. ${hostile}`, 'sales', 'lee@customer.test');
-    await sendMail({ port: t.app.smtpPort, from: 'lee@customer.test', to: 'sales@example.com', subject: `Re: Enterprise migration ${hostile}`, inReplyTo: messageId, text: `Any news? ${hostile}`, messageId: `trust.reply.${Date.now()}@customer.test` });
-    await slack.waitFor('chat.postMessage', (c) => Boolean(c.args.thread_ts) && String(c.args.text).includes('replied'));
-    const handoffRef = await handOff(d, { accountId: 'ESC-AAA-0001', startDate: dayIn('Europe/Berlin', new Date(Date.now() + 10 * 86_400_000)), customerName: `Lee ${hostile}`, customerEmail: 'lee@customer.test' });
+    const { ref, messageId } = await fromCustomer(
+      `Enterprise migration ${hostile}`,
+      `We want to migrate. ${hostile}`,
+      'sales',
+      'lee@customer.test',
+    );
+    await sendMail({
+      port: t.app.smtpPort,
+      from: 'lee@customer.test',
+      to: 'sales@example.com',
+      subject: `Re: Enterprise migration ${hostile}`,
+      inReplyTo: messageId,
+      text: `Any news? ${hostile}`,
+      messageId: `trust.reply.${Date.now()}@customer.test`,
+    });
+    await slack.waitFor(
+      'chat.postMessage',
+      (c) => Boolean(c.args.thread_ts) && String(c.args.text).includes('replied'),
+    );
+    const handoffRef = await handOff(d, {
+      accountId: 'ESC-AAA-0001',
+      startDate: dayIn('Europe/Berlin', new Date(Date.now() + 10 * 86_400_000)),
+      customerName: `Lee ${hostile}`,
+      customerEmail: 'lee@customer.test',
+    });
     await press(d, HANDOFF_CARD.actions.confirm, handoffRef);
     await submitStep(d, MIGRATION_SUMMARY.callbackId, handoffRef, summaryValues({ outcome: 'credits' }));
     const ask = await sink.waitFor((m) => (m.text ?? '').includes('no overages'));
-    await sendMail({ port: t.app.smtpPort, from: 'stranger@elsewhere.test', to: ask.replyTo!, subject: `Re: ${ask.subject}`, text: `Live: shop-prod\n${hostile}`, messageId: `trust.projects.${Date.now()}@elsewhere.test` });
+    await sendMail({
+      port: t.app.smtpPort,
+      from: 'stranger@elsewhere.test',
+      to: ask.replyTo!,
+      subject: `Re: ${ask.subject}`,
+      text: `Live: shop-prod\n${hostile}`,
+      messageId: `trust.projects.${Date.now()}@elsewhere.test`,
+    });
     await eventually(async () => (await ticketOf(handoffRef)).migration?.proposedProjects, 'projects proposed');
     await submitStep(d, MIGRATION_PROJECTS.callbackId, handoffRef, projectsValues('shop-prod'));
     expect(await press(d, HANDOFF_CARD.actions.start, handoffRef)).toMatch(/^Started/);
     await command('/ticket', ref, USERS.support);
     await command('/ticket', 'mine', USERS.rep);
-    await t.post(eventCallback({ event: { type: 'app_home_opened', user: USERS.billing, channel: 'D0BILL', tab: 'home', event_ts: `${Date.now() / 1000}` } }));
+    await t.post(
+      eventCallback({
+        event: {
+          type: 'app_home_opened',
+          user: USERS.billing,
+          channel: 'D0BILL',
+          tab: 'home',
+          event_ts: `${Date.now() / 1000}`,
+        },
+      }),
+    );
     await slack.waitFor('views.publish', (c) => c.args.user_id === USERS.billing);
     await settled(t);
 
     // Every call the bot made to Slack, every field of it: text, blocks, views.
     const calls = slack.allCalls.filter((c) => c.ok);
     expect(calls.filter((c) => c.method === 'chat.postMessage').length).toBeGreaterThan(3);
-    const leaks = calls.flatMap((c) => HOSTILE.filter((h) => JSON.stringify(c.args).includes(h)).map((h) => `${c.method}: ${h} in ${JSON.stringify(c.args).slice(0, 300)}`));
+    const leaks = calls.flatMap((c) =>
+      HOSTILE.filter((h) => JSON.stringify(c.args).includes(h)).map(
+        (h) => `${c.method}: ${h} in ${JSON.stringify(c.args).slice(0, 300)}`,
+      ),
+    );
     expect(leaks).toEqual([]);
     // …and the words are still there, escaped, for people to read.
-    const card = calls.find((c) => c.method === 'chat.postMessage' && String(c.args.text).includes(ref) && !c.args.thread_ts);
+    const card = calls.find(
+      (c) => c.method === 'chat.postMessage' && String(c.args.text).includes(ref) && !c.args.thread_ts,
+    );
     expect(String(card?.args.text)).toContain('&lt;!channel&gt;');
   });
 });

@@ -28,9 +28,11 @@ function shown(uri: string): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { from: { type: 'string' }, 'from-data-dir': { type: 'string' }, to: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { from: { type: 'string' }, 'from-data-dir': { type: 'string' }, to: { type: 'string' } },
+  });
   const dataDir = values['from-data-dir'];
-  if (!values.to || (!values.from === !dataDir)) {
+  if (!values.to || !values.from === !dataDir) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -38,14 +40,17 @@ async function main(): Promise<number> {
   const embedded = dataDir ? await startEmbedded(path.resolve(dataDir), 'auto', log) : undefined;
   const from = embedded ? `${embedded.uri.replace(/\/?$/, '/')}account_requests` : values.from!;
   try {
-    process.stderr.write(`copying ${shown(from)}${embedded ? ` (embedded ${embedded.engine})` : ''} to ${shown(values.to)}\n`);
+    process.stderr.write(
+      `copying ${shown(from)}${embedded ? ` (embedded ${embedded.engine})` : ''} to ${shown(values.to)}\n`,
+    );
     const result = await copyDatabase(from, values.to, {
       onBatch: (collection, copied) => process.stderr.write(`  ${collection}: ${copied} documents\r`),
       onCollection: (p) => process.stderr.write(`  ${p.collection}: ${p.documents} documents, ${p.indexes} indexes\n`),
     });
     const documents = result.collections.reduce((n, c) => n + c.documents, 0);
     process.stdout.write(`copied ${result.collections.length} collections, ${documents} documents\n`);
-    for (const m of result.mismatches) process.stdout.write(`count differs in ${m.collection}: source ${m.source}, target ${m.target}\n`);
+    for (const m of result.mismatches)
+      process.stdout.write(`count differs in ${m.collection}: source ${m.source}, target ${m.target}\n`);
     return result.mismatches.length > 0 ? 1 : 0;
   } finally {
     await embedded?.stop();

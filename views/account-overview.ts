@@ -35,35 +35,86 @@ export function accountOverview(o: AccountOverviewView): { text: string; blocks:
     `*Contact*\n${escapeText(a.contactEmail)}`,
   ].map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: ACCOUNT_VIEW.headerBlock, text: plain(`${a.id}: ${escapeText(truncate(a.name, 130))}`, 150) },
+    {
+      type: 'header',
+      block_id: ACCOUNT_VIEW.headerBlock,
+      text: plain(`${a.id}: ${escapeText(truncate(a.name, 130))}`, 150),
+    },
     { type: 'section', block_id: ACCOUNT_VIEW.fieldsBlock, fields },
-    { type: 'section', text: { type: 'mrkdwn', text: o.pending.length ? '*Scheduled changes*' : '*Scheduled changes*: none' } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: o.pending.length ? '*Scheduled changes*' : '*Scheduled changes*: none' },
+    },
   ];
   for (const c of o.pending.slice(0, 20)) {
     blocks.push({
       type: 'section',
       block_id: ACCOUNT_VIEW.pendingBlock(c._id),
-      text: { type: 'mrkdwn', text: truncate(`*${escapeText(CHANGE_LABELS[c.type as ChangeType] ?? c.type)}* on ${slackDate(c.dueAt)}\n${escapeText(c.summary)}`, 2900) },
+      text: {
+        type: 'mrkdwn',
+        text: truncate(
+          `*${escapeText(CHANGE_LABELS[c.type as ChangeType] ?? c.type)}* on ${slackDate(c.dueAt)}\n${escapeText(c.summary)}`,
+          2900,
+        ),
+      },
       ...(CANCELLABLE.has(c.type)
-        ? { accessory: { type: 'button' as const, action_id: ACCOUNT_VIEW.actions.cancelChange, text: plain('Cancel'), value: c._id, style: 'danger' as const, confirm: { title: plain('Cancel this change?'), text: plain(escapeText(truncate(c.summary, 250)), 300), confirm: plain('Cancel it'), deny: plain('Keep it') } } }
+        ? {
+            accessory: {
+              type: 'button' as const,
+              action_id: ACCOUNT_VIEW.actions.cancelChange,
+              text: plain('Cancel'),
+              value: c._id,
+              style: 'danger' as const,
+              confirm: {
+                title: plain('Cancel this change?'),
+                text: plain(escapeText(truncate(c.summary, 250)), 300),
+                confirm: plain('Cancel it'),
+                deny: plain('Keep it'),
+              },
+            },
+          }
         : {}),
     });
   }
-  const tickets = o.tickets.length ? o.tickets.map((t) => `• *${t.ref}* ${escapeText(truncate(t.title, 80))} (${t.kind}, ${t.status})`).join('\n') : 'none';
-  blocks.push({ type: 'section', block_id: ACCOUNT_VIEW.ticketsBlock, text: { type: 'mrkdwn', text: truncate(`*Open tickets*\n${tickets}`, 2900) } });
+  const tickets = o.tickets.length
+    ? o.tickets.map((t) => `• *${t.ref}* ${escapeText(truncate(t.title, 80))} (${t.kind}, ${t.status})`).join('\n')
+    : 'none';
+  blocks.push({
+    type: 'section',
+    block_id: ACCOUNT_VIEW.ticketsBlock,
+    text: { type: 'mrkdwn', text: truncate(`*Open tickets*\n${tickets}`, 2900) },
+  });
   const projects = o.projects ?? [];
-  const names = (kind: 'live' | 'test') => projects.filter((p) => p.kind === kind).map((p) => escapeText(p.name)).join(', ') || 'none';
-  blocks.push({ type: 'section', block_id: ACCOUNT_VIEW.projectsBlock, text: { type: 'mrkdwn', text: truncate(`*Projects*\nlive: ${names('live')}\ntest: ${names('test')}`, 2900) } });
+  const names = (kind: 'live' | 'test') =>
+    projects
+      .filter((p) => p.kind === kind)
+      .map((p) => escapeText(p.name))
+      .join(', ') || 'none';
+  blocks.push({
+    type: 'section',
+    block_id: ACCOUNT_VIEW.projectsBlock,
+    text: { type: 'mrkdwn', text: truncate(`*Projects*\nlive: ${names('live')}\ntest: ${names('test')}`, 2900) },
+  });
   blocks.push({
     type: 'actions',
     block_id: ACCOUNT_VIEW.actionsBlock,
     elements: [
       ...((a.status === 'trial' || a.status === 'locked') && !a.billingDetailsComplete
-        ? [{ type: 'button' as const, action_id: ACCOUNT_VIEW.actions.billingDetailsComplete, text: plain('Billing details complete'), value: a.id }]
+        ? [
+            {
+              type: 'button' as const,
+              action_id: ACCOUNT_VIEW.actions.billingDetailsComplete,
+              text: plain('Billing details complete'),
+              value: a.id,
+            },
+          ]
         : []),
       // Billing edits them (the modal checks the role); the migration page offers them to the customer.
       { type: 'button' as const, action_id: ACCOUNT_VIEW.actions.editProjects, text: plain('Projects'), value: a.id },
     ],
   });
-  return { text: `${escapeText(a.id)}: ${escapeText(tierLabel(a.tier))}, ${a.status}, ${o.pending.length} scheduled change(s)`, blocks };
+  return {
+    text: `${escapeText(a.id)}: ${escapeText(tierLabel(a.tier))}, ${a.status}, ${o.pending.length} scheduled change(s)`,
+    blocks,
+  };
 }

@@ -3,16 +3,30 @@ import type { View } from '@slack/types';
 import { ACCOUNT_PROJECTS } from './ids.js';
 import { plain } from './format.js';
 
-export function accountProjectsModal(o: { accountId: string; channel?: string | undefined; projects: { name: string; kind: 'live' | 'test' }[] }): View {
+export function accountProjectsModal(o: {
+  accountId: string;
+  channel?: string | undefined;
+  projects: { name: string; kind: 'live' | 'test' }[];
+}): View {
   const F = ACCOUNT_PROJECTS.fields;
-  const names = (kind: 'live' | 'test') => o.projects.filter((p) => p.kind === kind).map((p) => p.name).join('\n');
+  const names = (kind: 'live' | 'test') =>
+    o.projects
+      .filter((p) => p.kind === kind)
+      .map((p) => p.name)
+      .join('\n');
   const field = (id: string, label: string, value: string) => ({
     type: 'input' as const,
     block_id: id,
     optional: true,
     label: plain(label),
     hint: plain('One per line, as named in the dashboard.', 150),
-    element: { type: 'plain_text_input' as const, action_id: id, multiline: true, max_length: 3000, ...(value ? { initial_value: value } : {}) },
+    element: {
+      type: 'plain_text_input' as const,
+      action_id: id,
+      multiline: true,
+      max_length: 3000,
+      ...(value ? { initial_value: value } : {}),
+    },
   });
   return {
     type: 'modal',
@@ -22,7 +36,13 @@ export function accountProjectsModal(o: { accountId: string; channel?: string | 
     submit: plain('Save', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${o.accountId}*: the customer's migration page offers these projects to choose from.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${o.accountId}*: the customer's migration page offers these projects to choose from.`,
+        },
+      },
       field(F.live, 'Live projects', names('live')),
       field(F.test, 'Test projects', names('test')),
     ],

@@ -34,13 +34,22 @@ export function migrationHandoffModal(opts: HandoffModalOptions): View {
         block_id: F.accountId,
         label: plain('C4S account ID'),
         hint: plain('As shown in the dashboard, e.g. R74-ZWR-R44Z', 150),
-        element: { type: 'plain_text_input', action_id: F.accountId, max_length: 20, ...(opts.accountId ? { initial_value: opts.accountId } : {}) },
+        element: {
+          type: 'plain_text_input',
+          action_id: F.accountId,
+          max_length: 20,
+          ...(opts.accountId ? { initial_value: opts.accountId } : {}),
+        },
       },
       {
         type: 'input',
         block_id: F.salespersonEmail,
         label: plain('Salesperson email'),
-        element: { type: 'email_text_input', action_id: F.salespersonEmail, ...(opts.salespersonEmail ? { initial_value: opts.salespersonEmail } : {}) },
+        element: {
+          type: 'email_text_input',
+          action_id: F.salespersonEmail,
+          ...(opts.salespersonEmail ? { initial_value: opts.salespersonEmail } : {}),
+        },
       },
       {
         type: 'input',
@@ -60,7 +69,10 @@ export function migrationHandoffModal(opts: HandoffModalOptions): View {
         block_id: F.customerEmail,
         optional: true,
         label: plain('Customer email'),
-        hint: plain('Where the migration emails go. Leave empty when the customer wrote in: they are answered where they wrote from.', 150),
+        hint: plain(
+          'Where the migration emails go. Leave empty when the customer wrote in: they are answered where they wrote from.',
+          150,
+        ),
         element: { type: 'email_text_input', action_id: F.customerEmail },
       },
       {

@@ -20,11 +20,25 @@ export function progressLine(m: MigrationState): string {
 }
 
 /** What billing recorded, in short lines, for the handoff card. */
-export function stepLines(m: MigrationState & {
-  billing?: { outcome?: string | null; amountCents?: number | null; currency?: string | null; method?: string | null; payNowByCard?: boolean | null } | null | undefined;
-  projects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
-  proposedProjects?: { live?: string[] | null; test?: string[] | null; by?: string | null; trusted?: boolean | null } | null | undefined;
-}): string[] {
+export function stepLines(
+  m: MigrationState & {
+    billing?:
+      | {
+          outcome?: string | null;
+          amountCents?: number | null;
+          currency?: string | null;
+          method?: string | null;
+          payNowByCard?: boolean | null;
+        }
+      | null
+      | undefined;
+    projects?: { live?: string[] | null; test?: string[] | null } | null | undefined;
+    proposedProjects?:
+      | { live?: string[] | null; test?: string[] | null; by?: string | null; trusted?: boolean | null }
+      | null
+      | undefined;
+  },
+): string[] {
   const lines: string[] = [];
   const b = m.billing;
   if (b?.outcome) {
@@ -35,10 +49,12 @@ export function stepLines(m: MigrationState & {
         : `*Billing summary:* ${amount ?? 'amount'} due by ${b.method === 'emandate' ? `eMandate${b.payNowByCard ? ' (may pay now by card)' : ''}` : 'card'}`,
     );
   }
-  if (m.payment?.status && m.payment.status !== 'not_needed') lines.push(`*Payment:* ${m.payment.status}${m.payment.reason ? ` (${escapeText(m.payment.reason)})` : ''}`);
+  if (m.payment?.status && m.payment.status !== 'not_needed')
+    lines.push(`*Payment:* ${m.payment.status}${m.payment.reason ? ` (${escapeText(m.payment.reason)})` : ''}`);
   // Project names may come from the customer's email.
   const names = (list: string[] | null | undefined) => (list?.length ? list.map(escapeText).join(', ') : 'none');
-  const list = (p: { live?: string[] | null; test?: string[] | null }) => `live ${names(p.live)}; test ${names(p.test)}`;
+  const list = (p: { live?: string[] | null; test?: string[] | null }) =>
+    `live ${names(p.live)}; test ${names(p.test)}`;
   if (m.projects?.live?.length) lines.push(`*Projects:* ${list(m.projects)}`);
   const proposed = m.proposedProjects;
   if (proposed?.live?.length) {
@@ -51,5 +67,14 @@ export function stepLines(m: MigrationState & {
 
 /** The customer's last action on their page, with its time in TZ_BILLING; the words hold the customer's address, so they are escaped. */
 export function customerLine(blockId: string, action: { at: Date; text: string }, timeZone: string): KnownBlock {
-  return { type: 'context', block_id: blockId, elements: [{ type: 'mrkdwn', text: truncate(`:bust_in_silhouette: ${escapeText(action.text)} · ${formatInstant(action.at, timeZone)}`, 2900) }] };
+  return {
+    type: 'context',
+    block_id: blockId,
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: truncate(`:bust_in_silhouette: ${escapeText(action.text)} · ${formatInstant(action.at, timeZone)}`, 2900),
+      },
+    ],
+  };
 }

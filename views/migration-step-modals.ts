@@ -25,7 +25,13 @@ export function billingSummaryModal(opts: StepModalOrigin & { customerName?: str
     submit: plain('Record & email', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${opts.ref}*${opts.customerName ? ` · ${opts.customerName.replace(/[<>&]/g, '')}` : ''}: the C4S plan's final bill. The customer is emailed what you record.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${opts.ref}*${opts.customerName ? ` · ${opts.customerName.replace(/[<>&]/g, '')}` : ''}: the C4S plan's final bill. The customer is emailed what you record.`,
+        },
+      },
       {
         type: 'input',
         block_id: F.outcome,
@@ -33,22 +39,44 @@ export function billingSummaryModal(opts: StepModalOrigin & { customerName?: str
         element: {
           type: 'radio_buttons',
           action_id: F.outcome,
-          options: [option('credits', 'No overages: credits go to the next invoice'), option('dues', 'Overages: an amount is due')],
+          options: [
+            option('credits', 'No overages: credits go to the next invoice'),
+            option('dues', 'Overages: an amount is due'),
+          ],
         },
       },
-      { type: 'input', block_id: F.amount, optional: true, label: plain('Amount'), hint: plain('Required when an amount is due, e.g. 1,250.00; for credits, the credit left (optional).', 150), element: { type: 'plain_text_input', action_id: F.amount, max_length: 20 } },
+      {
+        type: 'input',
+        block_id: F.amount,
+        optional: true,
+        label: plain('Amount'),
+        hint: plain('Required when an amount is due, e.g. 1,250.00; for credits, the credit left (optional).', 150),
+        element: { type: 'plain_text_input', action_id: F.amount, max_length: 20 },
+      },
       {
         type: 'input',
         block_id: F.currency,
         label: plain('Currency'),
-        element: { type: 'static_select', action_id: F.currency, options: CURRENCIES.map((c) => option(c, c)), initial_option: option('EUR', 'EUR') },
+        element: {
+          type: 'static_select',
+          action_id: F.currency,
+          options: CURRENCIES.map((c) => option(c, c)),
+          initial_option: option('EUR', 'EUR'),
+        },
       },
       {
         type: 'input',
         block_id: F.method,
         optional: true,
         label: plain('Default payment method (dues only)'),
-        element: { type: 'radio_buttons', action_id: F.method, options: [option('card', 'Card: charged to the card on file'), option('emandate', 'eMandate: collected by direct debit')] },
+        element: {
+          type: 'radio_buttons',
+          action_id: F.method,
+          options: [
+            option('card', 'Card: charged to the card on file'),
+            option('emandate', 'eMandate: collected by direct debit'),
+          ],
+        },
       },
       {
         type: 'input',
@@ -57,7 +85,13 @@ export function billingSummaryModal(opts: StepModalOrigin & { customerName?: str
         label: plain('eMandate accounts'),
         element: { type: 'checkboxes', action_id: F.payNow, options: [option('yes', 'Offer to pay now by card')] },
       },
-      { type: 'input', block_id: F.note, optional: true, label: plain('Note for the ticket'), element: { type: 'plain_text_input', action_id: F.note, multiline: true, max_length: 1000 } },
+      {
+        type: 'input',
+        block_id: F.note,
+        optional: true,
+        label: plain('Note for the ticket'),
+        element: { type: 'plain_text_input', action_id: F.note, multiline: true, max_length: 1000 },
+      },
     ],
   };
 }
@@ -73,12 +107,23 @@ export function paymentFailedModal(opts: StepModalOrigin & { customerName?: stri
     submit: plain('Record & email', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${opts.ref}*${opts.customerName ? ` · ${opts.customerName.replace(/[<>&]/g, '')}` : ''}: every later step is blocked until a successful payment is recorded. The customer is emailed the reason.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${opts.ref}*${opts.customerName ? ` · ${opts.customerName.replace(/[<>&]/g, '')}` : ''}: every later step is blocked until a successful payment is recorded. The customer is emailed the reason.`,
+        },
+      },
       {
         type: 'input',
         block_id: F.reason,
         label: plain('Why did it fail?'),
-        element: { type: 'static_select', action_id: F.reason, placeholder: plain('Choose a reason'), options: PAYMENT_FAILURE_REASONS.map((r) => option(r, PAYMENT_FAILURE_LABELS[r])) },
+        element: {
+          type: 'static_select',
+          action_id: F.reason,
+          placeholder: plain('Choose a reason'),
+          options: PAYMENT_FAILURE_REASONS.map((r) => option(r, PAYMENT_FAILURE_LABELS[r])),
+        },
       },
       {
         type: 'input',
@@ -93,7 +138,9 @@ export function paymentFailedModal(opts: StepModalOrigin & { customerName?: stri
 }
 
 /** The live and test projects to migrate, prefilled with what the customer named. */
-export function projectsModal(opts: StepModalOrigin & { live?: string[] | null | undefined; test?: string[] | null | undefined }): View {
+export function projectsModal(
+  opts: StepModalOrigin & { live?: string[] | null | undefined; test?: string[] | null | undefined },
+): View {
   const F = MIGRATION_PROJECTS.fields;
   const initial = (names: string[] | null | undefined) => (names?.length ? { initial_value: names.join('\n') } : {});
   return {
@@ -104,8 +151,32 @@ export function projectsModal(opts: StepModalOrigin & { live?: string[] | null |
     submit: plain('Confirm & email', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'input', block_id: F.live, label: plain('Live projects'), hint: plain('One per line (or comma-separated), as named in the dashboard.', 150), element: { type: 'plain_text_input', action_id: F.live, multiline: true, max_length: 2000, ...initial(opts.live) } },
-      { type: 'input', block_id: F.test, optional: true, label: plain('Test projects'), element: { type: 'plain_text_input', action_id: F.test, multiline: true, max_length: 2000, ...initial(opts.test) } },
+      {
+        type: 'input',
+        block_id: F.live,
+        label: plain('Live projects'),
+        hint: plain('One per line (or comma-separated), as named in the dashboard.', 150),
+        element: {
+          type: 'plain_text_input',
+          action_id: F.live,
+          multiline: true,
+          max_length: 2000,
+          ...initial(opts.live),
+        },
+      },
+      {
+        type: 'input',
+        block_id: F.test,
+        optional: true,
+        label: plain('Test projects'),
+        element: {
+          type: 'plain_text_input',
+          action_id: F.test,
+          multiline: true,
+          max_length: 2000,
+          ...initial(opts.test),
+        },
+      },
     ],
   };
 }
@@ -128,7 +199,13 @@ export function completeModal(opts: StepModalOrigin): View {
     submit: plain('Complete', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${opts.ref}*: the customer is emailed the confirmation, and the salesperson is asked to introduce the account team below.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `*${opts.ref}*: the customer is emailed the confirmation, and the salesperson is asked to introduce the account team below.`,
+        },
+      },
       user(F.csm, 'Customer Success Manager', false),
       user(F.tam, 'Technical Account Manager', true),
       user(F.kam, 'Key Account Manager', true),

@@ -26,7 +26,13 @@ export interface PlanModalOptions {
 
 const option = (value: string, label: string): PlainTextOption => ({ text: plain(label), value });
 
-function select(field: string, label: string, options: PlainTextOption[], selected: string | undefined, opts: { dispatch?: boolean; hint?: string } = {}): KnownBlock {
+function select(
+  field: string,
+  label: string,
+  options: PlainTextOption[],
+  selected: string | undefined,
+  opts: { dispatch?: boolean; hint?: string } = {},
+): KnownBlock {
   const initial = options.find((o) => o.value === selected);
   return {
     type: 'input',
@@ -34,7 +40,13 @@ function select(field: string, label: string, options: PlainTextOption[], select
     dispatch_action: opts.dispatch ?? false,
     label: plain(label),
     ...(opts.hint ? { hint: plain(opts.hint, 150) } : {}),
-    element: { type: 'static_select', action_id: field, placeholder: plain('Choose'), options, ...(initial ? { initial_option: initial } : {}) },
+    element: {
+      type: 'static_select',
+      action_id: field,
+      placeholder: plain('Choose'),
+      options,
+      ...(initial ? { initial_option: initial } : {}),
+    },
   };
 }
 
@@ -49,21 +61,58 @@ export function planModal(o: PlanModalOptions): View {
       dispatch_action: true,
       label: plain('Account ID'),
       hint: plain('e.g. R74-ZWR-R44Z; press Enter to refresh the preview', 150),
-      element: { type: 'plain_text_input', action_id: F.accountId, max_length: 20, dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] }, ...(s.accountId ? { initial_value: s.accountId } : {}) },
+      element: {
+        type: 'plain_text_input',
+        action_id: F.accountId,
+        max_length: 20,
+        dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+        ...(s.accountId ? { initial_value: s.accountId } : {}),
+      },
     },
-    select(F.change, 'Change', REQUESTED_CHANGES.map((c) => option(c, CHANGE_LABELS[c])), change, { dispatch: true }),
+    select(
+      F.change,
+      'Change',
+      REQUESTED_CHANGES.map((c) => option(c, CHANGE_LABELS[c])),
+      change,
+      { dispatch: true },
+    ),
   ];
   if (change === 'upgrade' || change === 'downgrade') {
     const tiers = PRICE_BOOK.tiers.map((t) => option(t.id, `${t.label} (€${t.monthlyCents / 100}/month)`));
     if (change === 'upgrade') tiers.push(option('enterprise', PRICE_BOOK.enterprise.label));
-    blocks.push(select(F.tier, change === 'upgrade' ? 'Upgrade to' : 'Downgrade to', tiers, s.tier, { dispatch: true }));
+    blocks.push(
+      select(F.tier, change === 'upgrade' ? 'Upgrade to' : 'Downgrade to', tiers, s.tier, { dispatch: true }),
+    );
   }
   if (change === 'addon_add' || change === 'addon_remove') {
-    blocks.push(select(F.addon, 'Add-on', PRICE_BOOK.addons.map((a) => option(a.id, addonLabel(a.id))), s.addon, { dispatch: true }));
+    blocks.push(
+      select(
+        F.addon,
+        'Add-on',
+        PRICE_BOOK.addons.map((a) => option(a.id, addonLabel(a.id))),
+        s.addon,
+        { dispatch: true },
+      ),
+    );
   }
-  if (change === 'addon_remove') blocks.push(select(F.reason, 'Why is it removed?', PRICE_BOOK.addonRemovalReasons.map((r) => option(r.id, r.label)), s.reason));
+  if (change === 'addon_remove')
+    blocks.push(
+      select(
+        F.reason,
+        'Why is it removed?',
+        PRICE_BOOK.addonRemovalReasons.map((r) => option(r.id, r.label)),
+        s.reason,
+      ),
+    );
   if (change === 'cancel') {
-    blocks.push(select(F.reason, 'Reason for the cancellation', PRICE_BOOK.cancellationReasons.map((r) => option(r.id, r.label)), s.reason));
+    blocks.push(
+      select(
+        F.reason,
+        'Reason for the cancellation',
+        PRICE_BOOK.cancellationReasons.map((r) => option(r.id, r.label)),
+        s.reason,
+      ),
+    );
     blocks.push({
       type: 'input',
       block_id: F.confirm,
@@ -72,14 +121,37 @@ export function planModal(o: PlanModalOptions): View {
       element: { type: 'plain_text_input', action_id: F.confirm, max_length: 10 },
     });
   }
-  if (change === 'region') blocks.push(select(F.region, 'Move data to', PRICE_BOOK.regions.map((r) => option(r.id, r.label)), s.region, { dispatch: true }));
-  const preview = o.preview ?? { ok: true, text: 'Choose the account and the change to see what will happen and when.' };
+  if (change === 'region')
+    blocks.push(
+      select(
+        F.region,
+        'Move data to',
+        PRICE_BOOK.regions.map((r) => option(r.id, r.label)),
+        s.region,
+        { dispatch: true },
+      ),
+    );
+  const preview = o.preview ?? {
+    ok: true,
+    text: 'Choose the account and the change to see what will happen and when.',
+  };
   blocks.push({
     type: 'section',
     block_id: PLAN_MODAL.previewBlock,
-    text: { type: 'mrkdwn', text: `${preview.ok ? ':calendar:' : ':no_entry:'} ${escapeText(preview.text)}`.slice(0, 3000) },
+    text: {
+      type: 'mrkdwn',
+      text: `${preview.ok ? ':calendar:' : ':no_entry:'} ${escapeText(preview.text)}`.slice(0, 3000),
+    },
   });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Billing dates are in ${escapeText(o.timeZone)}. Amounts are prorated to the end of the current billing period.` }] });
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Billing dates are in ${escapeText(o.timeZone)}. Amounts are prorated to the end of the current billing period.`,
+      },
+    ],
+  });
   return {
     type: 'modal',
     callback_id: PLAN_MODAL.callbackId,

@@ -34,24 +34,66 @@ function line(t: HomeTicket, now: Date): string {
 function list(blockId: string, title: string, tickets: HomeTicket[], now: Date, empty: string): KnownBlock {
   const shown = tickets.slice(0, MAX_LINES).map((t) => line(t, now));
   if (tickets.length > MAX_LINES) shown.push(`…and ${tickets.length - MAX_LINES} more`);
-  return { type: 'section', block_id: blockId, text: { type: 'mrkdwn', text: truncate(`*${title}*\n${shown.length ? shown.join('\n') : `_${empty}_`}`, 2990) } };
+  return {
+    type: 'section',
+    block_id: blockId,
+    text: { type: 'mrkdwn', text: truncate(`*${title}*\n${shown.length ? shown.join('\n') : `_${empty}_`}`, 2990) },
+  };
 }
 
 /** "Mine: overdue / due soon / waiting on customer" and each of the viewer's teams' unowned queue, one page each. */
 export function slaHomeBlocks(data: SlaHomeData, now: Date): KnownBlock[] {
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain('Service levels') },
-    list(HOME.mineOverdueBlock, `Mine: overdue (${data.overdue.length})`, data.overdue, now, 'Nothing of yours is overdue.'),
-    list(HOME.mineDueSoonBlock, `Mine: due soon (${data.dueSoon.length})`, data.dueSoon, now, 'Nothing of yours is due in the next 4 hours.'),
-    list(HOME.mineWaitingBlock, `Mine: waiting on customer (${data.waiting.length})`, data.waiting, now, 'None of yours is waiting on a customer.'),
+    list(
+      HOME.mineOverdueBlock,
+      `Mine: overdue (${data.overdue.length})`,
+      data.overdue,
+      now,
+      'Nothing of yours is overdue.',
+    ),
+    list(
+      HOME.mineDueSoonBlock,
+      `Mine: due soon (${data.dueSoon.length})`,
+      data.dueSoon,
+      now,
+      'Nothing of yours is due in the next 4 hours.',
+    ),
+    list(
+      HOME.mineWaitingBlock,
+      `Mine: waiting on customer (${data.waiting.length})`,
+      data.waiting,
+      now,
+      'None of yours is waiting on a customer.',
+    ),
   ];
   for (const q of data.queues) {
     const from = q.page * MAX_LINES + 1;
-    const title = q.tickets.length ? `Unowned ${q.team} tickets, oldest first (${from}–${from + q.tickets.length - 1})` : `Unowned ${q.team} tickets`;
+    const title = q.tickets.length
+      ? `Unowned ${q.team} tickets, oldest first (${from}–${from + q.tickets.length - 1})`
+      : `Unowned ${q.team} tickets`;
     blocks.push(list(HOME.queueBlock(q.team), title, q.tickets, now, 'Every open ticket has an owner.'));
     const pager = [
-      ...(q.page > 0 ? [{ type: 'button' as const, action_id: `${HOME.actions.queuePage}_prev_${q.team}`, text: plain('◀ Previous page'), value: `${q.team}|${q.page - 1}` }] : []),
-      ...(q.more ? [{ type: 'button' as const, action_id: `${HOME.actions.queuePage}_next_${q.team}`, text: plain('Next page ▶'), value: `${q.team}|${q.page + 1}` }] : []),
+      ...(q.page > 0
+        ? [
+            {
+              type: 'button' as const,
+              action_id: `${HOME.actions.queuePage}_prev_${q.team}`,
+              text: plain('◀ Previous page'),
+              value: `${q.team}|${q.page - 1}`,
+            },
+          ]
+        : []),
+      ...(q.more
+        ? [
+            {
+              type: 'button' as const,
+              action_id: `${HOME.actions.queuePage}_next_${q.team}`,
+              text: plain('Next page ▶'),
+              value: `${q.team}|${q.page + 1}`,
+            },
+          ]
+        : []),
     ];
     if (pager.length) blocks.push({ type: 'actions', block_id: HOME.queuePagerBlock(q.team), elements: pager });
   }
@@ -60,8 +102,19 @@ export function slaHomeBlocks(data: SlaHomeData, now: Date): KnownBlock[] {
     block_id: HOME.awayBlock,
     elements: [
       data.away
-        ? { type: 'button', action_id: HOME.actions.away, text: plain("I'm back: assign me tickets again"), value: 'back', style: 'primary' }
-        : { type: 'button', action_id: HOME.actions.away, text: plain("I'm away: skip me in round-robin"), value: 'away' },
+        ? {
+            type: 'button',
+            action_id: HOME.actions.away,
+            text: plain("I'm back: assign me tickets again"),
+            value: 'back',
+            style: 'primary',
+          }
+        : {
+            type: 'button',
+            action_id: HOME.actions.away,
+            text: plain("I'm away: skip me in round-robin"),
+            value: 'away',
+          },
     ],
   });
   blocks.push({ type: 'divider' });

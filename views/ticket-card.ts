@@ -26,7 +26,8 @@ export interface TicketView {
     email?: string | null | undefined;
     replyTo?: string | null | undefined;
   } | null;
-  migration?: (MigrationState & { lastCustomerAction?: { at: Date; text: string } | null | undefined }) | null | undefined;
+  migration?:
+    (MigrationState & { lastCustomerAction?: { at: Date; text: string } | null | undefined }) | null | undefined;
   sla?: SlaState | null | undefined;
   createdAt: Date;
 }
@@ -56,7 +57,10 @@ export function ticketSummaryText(t: TicketView): string {
  * With `timeZone` (TZ_BILLING) the C4S cancellation reads as billing's card and the customer's
  * email name it; without, in the viewer's own zone.
  */
-export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined; now?: Date | undefined } = {}): { text: string; blocks: KnownBlock[] } {
+export function ticketCard(
+  t: TicketView,
+  opts: { timeZone?: string | undefined; now?: Date | undefined } = {},
+): { text: string; blocks: KnownBlock[] } {
   const fields = [
     { type: 'mrkdwn' as const, text: `*Status*\n${STATUS_LABELS[t.status] ?? t.status}` },
     { type: 'mrkdwn' as const, text: `*Kind*\n${KIND_LABELS[t.kind as TicketKind] ?? t.kind}` },
@@ -66,17 +70,26 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined;
     { type: 'mrkdwn' as const, text: `*Opened*\n${slackDate(t.createdAt)}` },
   ];
   const blocks: KnownBlock[] = [
-    { type: 'header', block_id: TICKET_CARD.blockId(t.ref), text: plain(`${t.ref}: ${escapeText(truncate(t.title, 140))}`, 150) },
+    {
+      type: 'header',
+      block_id: TICKET_CARD.blockId(t.ref),
+      text: plain(`${t.ref}: ${escapeText(truncate(t.title, 140))}`, 150),
+    },
     { type: 'section', fields },
   ];
   if (t.description) {
     // A card shows an excerpt; the whole message stays on the ticket.
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeText(t.description), t.source?.channel === 'email' ? 600 : 2900) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(escapeText(t.description), t.source?.channel === 'email' ? 600 : 2900) },
+    });
   }
   const notes = [
     t.rule ? `kind chosen by rule \`${t.rule}\`` : undefined,
     t.citesRef ? `cites ${t.citesRef} from an address not on that ticket` : undefined,
-    t.migration?.cancelAt && !t.migration.c4sCancelledAt ? `C4S plan cancellation scheduled for ${opts.timeZone ? formatInstant(t.migration.cancelAt, opts.timeZone) : slackDate(t.migration.cancelAt)}` : undefined,
+    t.migration?.cancelAt && !t.migration.c4sCancelledAt
+      ? `C4S plan cancellation scheduled for ${opts.timeZone ? formatInstant(t.migration.cancelAt, opts.timeZone) : slackDate(t.migration.cancelAt)}`
+      : undefined,
     t.migration?.c4sCancelledAt ? 'C4S plan cancellation recorded' : undefined,
   ].filter(Boolean);
   if (notes.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: notes.join(' · ') }] });
@@ -85,26 +98,71 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined;
   if (timer) {
     const dueAt = t.sla?.[t.sla.firstResponse.metAt ? 'resolution' : 'firstResponse'].dueAt;
     const at = dueAt && opts.timeZone && !t.sla?.pausedAt ? ` (${formatInstant(dueAt, opts.timeZone)})` : '';
-    blocks.push({ type: 'context', block_id: TICKET_CARD.slaBlock, elements: [{ type: 'mrkdwn', text: timer.overdue ? `:red_circle: *${timer.text}*${at}` : `:large_green_circle: ${timer.text}${at}` }] });
+    blocks.push({
+      type: 'context',
+      block_id: TICKET_CARD.slaBlock,
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: timer.overdue ? `:red_circle: *${timer.text}*${at}` : `:large_green_circle: ${timer.text}${at}`,
+        },
+      ],
+    });
   }
-  if (t.kind === 'migration') blocks.push({ type: 'context', block_id: TICKET_CARD.progressBlock, elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }] });
-  if (t.kind === 'migration' && t.migration?.lastCustomerAction) blocks.push(customerLine(TICKET_CARD.customerBlock, t.migration.lastCustomerAction, opts.timeZone ?? 'UTC'));
+  if (t.kind === 'migration')
+    blocks.push({
+      type: 'context',
+      block_id: TICKET_CARD.progressBlock,
+      elements: [{ type: 'mrkdwn', text: progressLine(t.migration ?? {}) }],
+    });
+  if (t.kind === 'migration' && t.migration?.lastCustomerAction)
+    blocks.push(customerLine(TICKET_CARD.customerBlock, t.migration.lastCustomerAction, opts.timeZone ?? 'UTC'));
   if (t.status !== 'closed') {
-    const kindOption = (kind: TicketKind) => ({ text: plain(KIND_LABELS[kind]), value: KindChoice.encode(t.ref, kind) });
+    const kindOption = (kind: TicketKind) => ({
+      text: plain(KIND_LABELS[kind]),
+      value: KindChoice.encode(t.ref, kind),
+    });
     const current = TICKET_KINDS.includes(t.kind as TicketKind) ? kindOption(t.kind as TicketKind) : undefined;
     blocks.push({
       type: 'actions',
       block_id: TICKET_CARD.actionsBlock,
       elements: [
-        ...(t.assignee ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.claim, text: plain('Claim'), value: t.ref, style: 'primary' as const }]),
-        ...(t.source?.channel === 'email' ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }] : []),
+        ...(t.assignee
+          ? []
+          : [
+              {
+                type: 'button' as const,
+                action_id: TICKET_CARD.actions.claim,
+                text: plain('Claim'),
+                value: t.ref,
+                style: 'primary' as const,
+              },
+            ]),
+        ...(t.source?.channel === 'email'
+          ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.reply, text: plain('Reply'), value: t.ref }]
+          : []),
         // Once handed off, a second handoff would only be refused, so the button goes away.
         ...(t.kind === 'migration' && (!t.migration?.stage || t.migration.stage === 'requested')
-          ? [{ type: 'button' as const, action_id: TICKET_CARD.actions.startHandoff, text: plain('Start handoff'), value: StartHandoffValue.encode(t.ref, t.accountId ?? '') }]
+          ? [
+              {
+                type: 'button' as const,
+                action_id: TICKET_CARD.actions.startHandoff,
+                text: plain('Start handoff'),
+                value: StartHandoffValue.encode(t.ref, t.accountId ?? ''),
+              },
+            ]
           : []),
         // Support approves a paused account's reactivation here (the service checks role and day 60).
         ...(t.kind === 'reactivation' && t.accountId
-          ? [{ type: 'button' as const, action_id: REACTIVATION_CARD.actions.approve, text: plain('Approve reactivation'), value: t.ref, style: 'primary' as const }]
+          ? [
+              {
+                type: 'button' as const,
+                action_id: REACTIVATION_CARD.actions.approve,
+                text: plain('Approve reactivation'),
+                value: t.ref,
+                style: 'primary' as const,
+              },
+            ]
           : []),
         {
           type: 'static_select',
@@ -121,7 +179,16 @@ export function ticketCard(t: TicketView, opts: { timeZone?: string | undefined;
       block_id: TICKET_CARD.ownerActionsBlock,
       elements: [
         { type: 'button', action_id: TICKET_CARD.actions.reassign, text: plain('Reassign'), value: t.ref },
-        ...(t.status === 'waiting_on_customer' ? [] : [{ type: 'button' as const, action_id: TICKET_CARD.actions.waitOnCustomer, text: plain('Waiting on customer'), value: t.ref }]),
+        ...(t.status === 'waiting_on_customer'
+          ? []
+          : [
+              {
+                type: 'button' as const,
+                action_id: TICKET_CARD.actions.waitOnCustomer,
+                text: plain('Waiting on customer'),
+                value: t.ref,
+              },
+            ]),
       ],
     });
   }

@@ -11,11 +11,26 @@ export function ticketDetail(t: TicketView): { text: string; blocks: KnownBlock[
 /** `/ticket mine` and the App Home list: one line per ticket. */
 export function ticketList(tickets: TicketView[], heading: string): { text: string; blocks: KnownBlock[] } {
   if (tickets.length === 0) {
-    return { text: `${heading}: none`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${escapeText(heading)}*\nNo tickets yet. Open one with \`/ticket new\`.` } }] };
+    return {
+      text: `${heading}: none`,
+      blocks: [
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: `*${escapeText(heading)}*\nNo tickets yet. Open one with \`/ticket new\`.` },
+        },
+      ],
+    };
   }
-  const lines = tickets.map((t) => `• *${t.ref}* ${ticketSummaryText(t).slice(t.ref.length + 3)} — _${t.status.replace(/_/g, ' ')}_`);
+  const lines = tickets.map(
+    (t) => `• *${t.ref}* ${ticketSummaryText(t).slice(t.ref.length + 3)} — _${t.status.replace(/_/g, ' ')}_`,
+  );
   return {
     text: `${heading}: ${tickets.map((t) => t.ref).join(', ')}`,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${escapeText(heading)}*\n${lines.join('\n')}`.slice(0, 3000) } }],
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${escapeText(heading)}*\n${lines.join('\n')}`.slice(0, 3000) },
+      },
+    ],
   };
 }

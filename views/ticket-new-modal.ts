@@ -21,13 +21,23 @@ export function ticketNewModal(opts: { privateMetadata: string; initialKind?: Ti
         type: 'input',
         block_id: F.kind,
         label: plain('Kind of request'),
-        element: { type: 'static_select', action_id: F.kind, options: kindOptions, ...(initial ? { initial_option: initial } : {}) },
+        element: {
+          type: 'static_select',
+          action_id: F.kind,
+          options: kindOptions,
+          ...(initial ? { initial_option: initial } : {}),
+        },
       },
       {
         type: 'input',
         block_id: F.title,
         label: plain('Summary'),
-        element: { type: 'plain_text_input', action_id: F.title, max_length: 200, placeholder: plain('What is being asked?') },
+        element: {
+          type: 'plain_text_input',
+          action_id: F.title,
+          max_length: 200,
+          placeholder: plain('What is being asked?'),
+        },
       },
       {
         type: 'input',

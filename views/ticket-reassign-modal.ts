@@ -16,7 +16,11 @@ export function ticketReassignModal(opts: { ref: string }): View {
         type: 'input',
         block_id: TICKET_REASSIGN.fields.owner,
         label: plain('New owner'),
-        element: { type: 'users_select', action_id: TICKET_REASSIGN.fields.owner, placeholder: plain('A member of the ticket’s team') },
+        element: {
+          type: 'users_select',
+          action_id: TICKET_REASSIGN.fields.owner,
+          placeholder: plain('A member of the ticket’s team'),
+        },
       },
     ],
   };

@@ -12,7 +12,10 @@ export function ticketReplyModal(opts: { ref: string }): View {
     submit: plain('Send email', 24),
     close: plain('Cancel', 24),
     blocks: [
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Emailed to the customer of ${opts.ref}, threaded with their mail.` }] },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `Emailed to the customer of ${opts.ref}, threaded with their mail.` }],
+      },
       {
         type: 'input',
         block_id: TICKET_REPLY.fields.body,

@@ -27,8 +27,17 @@ export interface BareBolt {
 }
 
 export async function startBareBolt(o: BareBoltOptions): Promise<BareBolt> {
-  const receiver = new HTTPReceiver({ signingSecret: o.signingSecret, endpoints: '/slack/events', logLevel: LogLevel.ERROR });
-  const app = new App({ token: o.token, receiver, clientOptions: { slackApiUrl: o.slackApiUrl }, logLevel: LogLevel.ERROR });
+  const receiver = new HTTPReceiver({
+    signingSecret: o.signingSecret,
+    endpoints: '/slack/events',
+    logLevel: LogLevel.ERROR,
+  });
+  const app = new App({
+    token: o.token,
+    receiver,
+    clientOptions: { slackApiUrl: o.slackApiUrl },
+    logLevel: LogLevel.ERROR,
+  });
 
   app.command(COMMANDS.ticket, async ({ command, ack, client, respond }) => {
     switch (command.text.trim()) {

@@ -33,7 +33,9 @@ export interface LoadResult {
   acked: number;
 }
 
-type Outcome = { status: number; body: string; sentAt: bigint; endedAt: bigint } | { error: string; sentAt: bigint; endedAt: bigint };
+type Outcome =
+  | { status: number; body: string; sentAt: bigint; endedAt: bigint }
+  | { error: string; sentAt: bigint; endedAt: bigint };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,13 +49,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const send = (): Promise<Outcome> =>
     new Promise((resolve) => {
       let sentAt = 0n;
-      const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), sentAt, endedAt: process.hrtime.bigint() }));
-        res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message, sentAt, endedAt: process.hrtime.bigint() }));
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message, sentAt, endedAt: process.hrtime.bigint() }));
+      const req = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              sentAt,
+              endedAt: process.hrtime.bigint(),
+            }),
+          );
+          res.on('error', (err: NodeJS.ErrnoException) =>
+            resolve({ error: err.code ?? err.message, sentAt, endedAt: process.hrtime.bigint() }),
+          );
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        resolve({ error: err.code ?? err.message, sentAt, endedAt: process.hrtime.bigint() }),
+      );
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
       sentAt = process.hrtime.bigint();
       req.end(payload);
@@ -97,5 +113,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   } finally {
     agent.destroy();
   }
-  return { latenciesMs: Float64Array.from(latencies), elapsedMs: Number(lastEnd - measureFrom) / 1e6, errors, unexpectedBodies, failures, acked };
+  return {
+    latenciesMs: Float64Array.from(latencies),
+    elapsedMs: Number(lastEnd - measureFrom) / 1e6,
+    errors,
+    unexpectedBodies,
+    failures,
+    acked,
+  };
 }

@@ -48,7 +48,16 @@ export async function startOurApp(o: {
     },
   });
   try {
-    await app.services.accounts.create({ id: BENCH_ACCOUNT, name: 'Bench Co', contactEmail: 'owner@bench.test', tier: 'startup-10k', status: 'active', signupDate: '2029-12-01', billingAnchor: '2030-01-01', billingDetailsComplete: true });
+    await app.services.accounts.create({
+      id: BENCH_ACCOUNT,
+      name: 'Bench Co',
+      contactEmail: 'owner@bench.test',
+      tier: 'startup-10k',
+      status: 'active',
+      signupDate: '2029-12-01',
+      billingAnchor: '2030-01-01',
+      billingDetailsComplete: true,
+    });
     for (let i = 1; i <= o.seedTickets; i += 1) {
       await app.services.tickets.open({
         kind: 'billing',
@@ -60,7 +69,12 @@ export async function startOurApp(o: {
       });
     }
     await outboxDrained(app, 30_000);
-    return { app, eventsUrl: `http://127.0.0.1:${app.port}/slack/events`, tickets: await app.services.tickets.mine(o.userId), stop: () => stop() };
+    return {
+      app,
+      eventsUrl: `http://127.0.0.1:${app.port}/slack/events`,
+      tickets: await app.services.tickets.mine(o.userId),
+      stop: () => stop(),
+    };
   } catch (err) {
     await stop();
     throw err;

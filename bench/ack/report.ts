@@ -73,7 +73,10 @@ export function table(cases: CaseReport[]): string {
   const header = ['case', 'app', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'follow-ups'];
   const rows: string[][] = [];
   for (const c of cases) {
-    for (const [app, s] of [['ours', c.ours], ['bare', c.bare]] as const) {
+    for (const [app, s] of [
+      ['ours', c.ours],
+      ['bare', c.bare],
+    ] as const) {
       rows.push([
         app === 'ours' ? c.label : '',
         app,

@@ -47,20 +47,40 @@ const CASES: Case[] = [
   { id: 'usage', label: 'a  bogus words', command: '/ticket', text: 'bogus words', expectBody: 'Usage:' },
   { id: 'mine', label: 'b  mine', command: '/ticket', text: 'mine', expectBody: '', followUp: 'response_url' },
   { id: 'new', label: 'c  new', command: '/ticket', text: 'new', expectBody: '', followUp: 'views.open' },
-  { id: 'account', label: 'd  /account', command: '/account', text: BENCH_ACCOUNT, expectBody: '', followUp: 'response_url' },
+  {
+    id: 'account',
+    label: 'd  /account',
+    command: '/account',
+    text: BENCH_ACCOUNT,
+    expectBody: '',
+    followUp: 'response_url',
+  },
 ];
 
 function settings() {
   const seconds = numberFromEnv('BENCH_SECONDS', 10, (n) => n > 0, 'a number of seconds above 0');
   const warmupSeconds = numberFromEnv('BENCH_WARMUP_SECONDS', 2, (n) => n >= 0, 'a number of seconds, 0 or more');
-  const connections = numberFromEnv('BENCH_CONNECTIONS', 16, (n) => Number.isInteger(n) && n >= 1 && n <= 1024, 'a whole number from 1 to 1024');
+  const connections = numberFromEnv(
+    'BENCH_CONNECTIONS',
+    16,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1024,
+    'a whole number from 1 to 1024',
+  );
   const thread = process.env.BENCH_LOAD_THREAD ?? 'worker';
-  if (thread !== 'worker' && thread !== 'main') throw new Error(`BENCH_LOAD_THREAD must be worker or main (got "${thread}")`);
-  const ids = (process.env.BENCH_CASES ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  if (thread !== 'worker' && thread !== 'main')
+    throw new Error(`BENCH_LOAD_THREAD must be worker or main (got "${thread}")`);
+  const ids = (process.env.BENCH_CASES ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !CASES.some((c) => c.id === id));
-  if (unknown.length > 0) throw new Error(`BENCH_CASES: unknown case ${unknown.join(', ')} (cases: ${CASES.map((c) => c.id).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_CASES: unknown case ${unknown.join(', ')} (cases: ${CASES.map((c) => c.id).join(', ')})`);
   const cases = ids.length > 0 ? CASES.filter((c) => ids.includes(c.id)) : CASES;
-  if (seconds + warmupSeconds > MAX_RUN_SECONDS) throw new Error(`BENCH_SECONDS + BENCH_WARMUP_SECONDS must stay within ${MAX_RUN_SECONDS} s: a signature is valid for five minutes`);
+  if (seconds + warmupSeconds > MAX_RUN_SECONDS)
+    throw new Error(
+      `BENCH_SECONDS + BENCH_WARMUP_SECONDS must stay within ${MAX_RUN_SECONDS} s: a signature is valid for five minutes`,
+    );
   return { seconds, warmupSeconds, connections, cases, thread: thread as LoadThread, drainTimeoutMs: 60_000 };
 }
 type Settings = ReturnType<typeof settings>;
@@ -78,7 +98,8 @@ function stderrCounting() {
 }
 
 function followUpCalls(slack: FakeSlack, c: Case, tag: string): RecordedCall[] {
-  if (c.followUp === 'response_url') return slack.calls.filter((call) => call.method === 'response_url' && call.responseUrlId === tag);
+  if (c.followUp === 'response_url')
+    return slack.calls.filter((call) => call.method === 'response_url' && call.responseUrlId === tag);
   return slack.calls.filter((call) => call.method === 'views.open' && call.args.trigger_id === `bench-${tag}`);
 }
 
@@ -89,15 +110,29 @@ async function drain(slack: FakeSlack, c: Case, tag: string, expected: number, t
     const calls = followUpCalls(slack, c, tag);
     const done = calls.filter((call) => call.ok).length;
     const failed = calls.length - done;
-    if (calls.length >= expected || Date.now() - started > timeoutMs) return { expected, done, failed, drainMs: Date.now() - started };
+    if (calls.length >= expected || Date.now() - started > timeoutMs)
+      return { expected, done, failed, drainMs: Date.now() - started };
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function measure(s: Settings, slack: FakeSlack, c: Case, app: 'ours' | 'bare', eventsUrl: string): Promise<Summary> {
+async function measure(
+  s: Settings,
+  slack: FakeSlack,
+  c: Case,
+  app: 'ours' | 'bare',
+  eventsUrl: string,
+): Promise<Summary> {
   slack.reset();
   const tag = `${app}-${c.id}`;
-  const req = slashCommand({ command: c.command, text: c.text, userId: USER, channelId: CHANNEL, responseUrl: slack.responseUrl(tag), triggerId: `bench-${tag}` });
+  const req = slashCommand({
+    command: c.command,
+    text: c.text,
+    userId: USER,
+    channelId: CHANNEL,
+    responseUrl: slack.responseUrl(tag),
+    triggerId: `bench-${tag}`,
+  });
   const result = await runLoadIn(s.thread, {
     url: eventsUrl,
     body: req.body,
@@ -129,7 +164,15 @@ async function main(cleanups: Cleanups): Promise<void> {
   cleanups.push(db.stop);
   const slack = await startFakeSlack();
   cleanups.push(() => slack.close());
-  const ours = await startOurApp({ serverUri: db.uri, slack, signingSecret: SIGNING_SECRET, token: BOT_TOKEN, userId: USER, seedTickets: SEED_TICKETS, log: createLogger('error', logSink) });
+  const ours = await startOurApp({
+    serverUri: db.uri,
+    slack,
+    signingSecret: SIGNING_SECRET,
+    token: BOT_TOKEN,
+    userId: USER,
+    seedTickets: SEED_TICKETS,
+    log: createLogger('error', logSink),
+  });
   cleanups.push(ours.stop);
   const bare = await startBareBolt({
     signingSecret: SIGNING_SECRET,
@@ -157,7 +200,14 @@ async function main(cleanups: Cleanups): Promise<void> {
     }
     const oursSummary = summaries.ours!;
     const bareSummary = summaries.bare!;
-    reports.push({ id: c.id, label: c.label, text: c.text, ours: oursSummary, bare: bareSummary, ratio: ratio(oursSummary, bareSummary) });
+    reports.push({
+      id: c.id,
+      label: c.label,
+      text: c.text,
+      ours: oursSummary,
+      bare: bareSummary,
+      ratio: ratio(oursSummary, bareSummary),
+    });
   }
   const appLogLines = logSink.lines - logLinesBeforeLoad;
 
@@ -173,12 +223,17 @@ async function main(cleanups: Cleanups): Promise<void> {
     `follow-ups: Slack calls made after the ack (response_url post, views.open) / acks sent, and how long after the load they finished.`,
   ];
   for (const r of reports) {
-    for (const [app, sum] of [['ours', r.ours], ['bare', r.bare]] as const) {
+    for (const [app, sum] of [
+      ['ours', r.ours],
+      ['bare', r.bare],
+    ] as const) {
       if (sum.errors > 0) lines.push(`note: ${r.label.trim()} / ${app}: failures ${JSON.stringify(sum.failures)}`);
-      if (sum.unexpectedBodies > 0) lines.push(`note: ${r.label.trim()} / ${app}: ${sum.unexpectedBodies} acks with an unexpected body`);
+      if (sum.unexpectedBodies > 0)
+        lines.push(`note: ${r.label.trim()} / ${app}: ${sum.unexpectedBodies} acks with an unexpected body`);
     }
   }
-  if (appLogLines > 0) lines.push(`note: the apps logged ${appLogLines} lines at error level during the load (on stderr)`);
+  if (appLogLines > 0)
+    lines.push(`note: the apps logged ${appLogLines} lines at error level during the load (on stderr)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const json = {

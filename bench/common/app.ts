@@ -18,7 +18,13 @@ export interface BenchApp {
   stop(beforeStop?: (app: RunningApp) => Promise<unknown>): Promise<void>;
 }
 
-export async function startBenchApp(o: { name: string; serverUri: string; env: Record<string, string>; log: Logger; start?: StartOptions }): Promise<BenchApp> {
+export async function startBenchApp(o: {
+  name: string;
+  serverUri: string;
+  env: Record<string, string>;
+  log: Logger;
+  start?: StartOptions;
+}): Promise<BenchApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `arb-bench-${o.name}-`));
   const removeDir = () => fs.rm(dataDir, { recursive: true, force: true });
   const result = loadConfig({

@@ -22,15 +22,16 @@ async function cleanUp(cleanups: Cleanups): Promise<void> {
   }
 }
 
-export async function runBench(main: (cleanups: Cleanups) => Promise<void>, opts: { onInterrupt?: () => Promise<void> } = {}): Promise<void> {
+export async function runBench(
+  main: (cleanups: Cleanups) => Promise<void>,
+  opts: { onInterrupt?: () => Promise<void> } = {},
+): Promise<void> {
   const cleanups: Cleanups = [];
   // As in the bot: a rejection Agenda leaves unawaited (SQLITE_BUSY on FerretDB) is logged, not fatal.
   installProcessGuards(createLogger('warn'));
   process.once('SIGINT', () => {
     process.stderr.write('bench: interrupted, cleaning up\n');
-    void (opts.onInterrupt?.() ?? Promise.resolve())
-      .then(() => cleanUp(cleanups))
-      .finally(() => process.exit(130));
+    void (opts.onInterrupt?.() ?? Promise.resolve()).then(() => cleanUp(cleanups)).finally(() => process.exit(130));
   });
   try {
     await main(cleanups);
@@ -44,7 +45,9 @@ export async function runBench(main: (cleanups: Cleanups) => Promise<void>, opts
   // per job it ran, even after stop; do not wait for those.
   setTimeout(() => {
     const pending = process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap');
-    process.stderr.write(`bench: ${pending.length} handles still pending after cleanup (${[...new Set(pending)].join(', ')}); exiting\n`);
+    process.stderr.write(
+      `bench: ${pending.length} handles still pending after cleanup (${[...new Set(pending)].join(', ')}); exiting\n`,
+    );
     process.exit();
   }, 1000).unref();
 }

@@ -21,10 +21,12 @@ const SIZES = (process.env.BENCH_SIZES ?? '2000,50000').split(',').map((s) => Nu
 const SAMPLES = numberFromEnv('BENCH_SAMPLES', 20, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'ferretdb-postgres,ferretdb-sqlite').split(',').map((e) => {
   const engine = embeddedChoice(e.trim());
-  if (!engine || engine === 'auto' || engine === 'mongodb') throw new Error(`BENCH_ENGINES: ${e} is not a FerretDB engine`);
+  if (!engine || engine === 'auto' || engine === 'mongodb')
+    throw new Error(`BENCH_ENGINES: ${e} is not a FerretDB engine`);
   return engine;
 });
-if (SIZES.some((n, i) => !Number.isInteger(n) || n <= 0 || (i > 0 && n <= SIZES[i - 1]!))) throw new Error('BENCH_SIZES must be increasing positive integers');
+if (SIZES.some((n, i) => !Number.isInteger(n) || n <= 0 || (i > 0 && n <= SIZES[i - 1]!)))
+  throw new Error('BENCH_SIZES must be increasing positive integers');
 
 const OPS = ['find _id', 'find indexed', 'update _id', 'update indexed'] as const;
 type Op = (typeof OPS)[number];
@@ -41,13 +43,22 @@ const ACCOUNTS_PER_DOC = 10; // ten documents share an accountId, so "find index
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function doc(i: number) {
-  return { _id: `AR-${1001 + i}`, number: 1001 + i, accountId: `ACC-${Math.floor(i / ACCOUNTS_PER_DOC)}`, status: 'open', title: `Ticket ${i}`, history: [{ at: new Date(), what: 'opened' }] };
+  return {
+    _id: `AR-${1001 + i}`,
+    number: 1001 + i,
+    accountId: `ACC-${Math.floor(i / ACCOUNTS_PER_DOC)}`,
+    status: 'open',
+    title: `Ticket ${i}`,
+    history: [{ at: new Date(), what: 'opened' }],
+  };
 }
 
 async function grow(col: Collection, from: number, to: number): Promise<number> {
   const started = performance.now();
   for (let i = from; i < to; i += 1000) {
-    await col.insertMany(Array.from({ length: Math.min(1000, to - i) }, (_, k) => doc(i + k)) as never[], { ordered: false });
+    await col.insertMany(Array.from({ length: Math.min(1000, to - i) }, (_, k) => doc(i + k)) as never[], {
+      ordered: false,
+    });
   }
   return (to - from) / ((performance.now() - started) / 1000);
 }
@@ -73,8 +84,14 @@ async function measure(col: Collection, docs: number): Promise<Record<Op, { p50:
   return {
     'find _id': await time((i) => col.findOne({ _id: `AR-${1001 + i}` as never }), docs),
     'find indexed': await time((i) => col.find({ accountId: account(i) }).toArray(), docs),
-    'update _id': await time((i) => col.updateOne({ _id: `AR-${1001 + i}` as never }, { $set: { status: 'claimed' } }), docs),
-    'update indexed': await time((i) => col.updateOne({ accountId: account(i) }, { $set: { status: 'waiting' } }), docs),
+    'update _id': await time(
+      (i) => col.updateOne({ _id: `AR-${1001 + i}` as never }, { $set: { status: 'claimed' } }),
+      docs,
+    ),
+    'update indexed': await time(
+      (i) => col.updateOne({ accountId: account(i) }, { $set: { status: 'waiting' } }),
+      docs,
+    ),
   };
 }
 
@@ -94,7 +111,14 @@ async function benchEngine(engine: EmbeddedEngine, rows: Row[]): Promise<void> {
       say(`${engine}: timing at ${size}`);
       const ms = await measure(col, docs);
       const pid = server.pid?.();
-      rows.push({ engine, docs, insertPerSec, ms, memoryMiB: pid ? (await treeMemory(pid)) / 2 ** 20 : Number.NaN, diskMiB: (await diskUse(path.join(dir, 'db'))) / 2 ** 20 });
+      rows.push({
+        engine,
+        docs,
+        insertPerSec,
+        ms,
+        memoryMiB: pid ? (await treeMemory(pid)) / 2 ** 20 : Number.NaN,
+        diskMiB: (await diskUse(path.join(dir, 'db'))) / 2 ** 20,
+      });
     }
   } finally {
     await client.close();
@@ -106,9 +130,17 @@ async function benchEngine(engine: EmbeddedEngine, rows: Row[]): Promise<void> {
 function report(rows: Row[]): string {
   const fmt = (n: number) => (Number.isNaN(n) ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   const header = ['engine', 'docs', 'insert/s', ...OPS.map((o) => `${o} p50/p90 ms`), 'memory MiB', 'disk MiB'];
-  const lines = rows.map((r) => [r.engine, String(r.docs), fmt(r.insertPerSec), ...OPS.map((o) => `${fmt(r.ms[o].p50)} / ${fmt(r.ms[o].p90)}`), fmt(r.memoryMiB), fmt(r.diskMiB)]);
+  const lines = rows.map((r) => [
+    r.engine,
+    String(r.docs),
+    fmt(r.insertPerSec),
+    ...OPS.map((o) => `${fmt(r.ms[o].p50)} / ${fmt(r.ms[o].p90)}`),
+    fmt(r.memoryMiB),
+    fmt(r.diskMiB),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const pad = (cells: string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const pad = (cells: string[]) =>
+    cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
     `bench:engine  samples=${SAMPLES}  node=${process.version}  cpus=${os.cpus().length}`,
     pad(header),

@@ -10,7 +10,17 @@ import type { Models } from '../../src/db/models.js';
 export const STAFF = Array.from({ length: 50 }, (_, i) => `U0G${String(i).padStart(2, '0')}`);
 export const OPEN_TICKETS = 300;
 const BATCH = 2000;
-const KINDS = ['support', 'billing', 'sales', 'upgrade', 'downgrade', 'addon', 'pause', 'reactivation', 'cancellation'] as const;
+const KINDS = [
+  'support',
+  'billing',
+  'sales',
+  'upgrade',
+  'downgrade',
+  'addon',
+  'pause',
+  'reactivation',
+  'cancellation',
+] as const;
 const OPEN = ['new', 'claimed', 'waiting_on_customer'] as const;
 const MAILBOXES = ['support', 'billing', 'sales', 'selfserve'] as const;
 
@@ -59,14 +69,33 @@ export async function seed(models: Models, size: number, onProgress: (done: numb
         source: email ? { channel: 'email', mailbox, email: customer } : { channel: 'slack', slackUserId: staff },
         ...(email ? {} : { openedBy: staff }),
         ...(status === 'new' ? {} : { assignee: STAFF[(i * 7) % STAFF.length] }),
-        ...(open ? { openFor: [...new Set([...(email ? [] : [staff]), ...(status === 'new' ? [] : [STAFF[(i * 7) % STAFF.length]!])])] } : {}),
+        ...(open
+          ? {
+              openFor: [
+                ...new Set([...(email ? [] : [staff]), ...(status === 'new' ? [] : [STAFF[(i * 7) % STAFF.length]!])]),
+              ],
+            }
+          : {}),
         participants: email ? [customer] : [],
         trusted: [],
         idempotencyKey: key,
-        ...(migration ? { migration: { stage: open ? 'handed_off' : 'completed', customerName: `Customer ${i}`, accountId: `GRW-${String(i % 5000).padStart(4, '0')}`, salesUserId: staff } } : {}),
+        ...(migration
+          ? {
+              migration: {
+                stage: open ? 'handed_off' : 'completed',
+                customerName: `Customer ${i}`,
+                accountId: `GRW-${String(i % 5000).padStart(4, '0')}`,
+                salesUserId: staff,
+              },
+            }
+          : {}),
         history: [
           { at, actor: email ? `email:${customer}` : `slack:${staff}`, action: 'opened', note: 'ticket opened' },
-          { at: new Date(at.getTime() + 3_600_000), actor: `slack:${STAFF[(i * 7) % STAFF.length]}`, action: 'claimed' },
+          {
+            at: new Date(at.getTime() + 3_600_000),
+            actor: `slack:${STAFF[(i * 7) % STAFF.length]}`,
+            action: 'claimed',
+          },
           ...(open ? [] : [{ at: new Date(at.getTime() + 86_400_000), actor: 'system', action: 'closed' }]),
         ],
         createdAt: at,
@@ -75,7 +104,23 @@ export async function seed(models: Models, size: number, onProgress: (done: numb
       });
       keys.push({ _id: key, ref });
       if (email) {
-        inbound.push({ _id: key, key, mailbox, via: 'smtp', envelopeFrom: customer, size: 2400, rawId: `raw:g${i}`, rawChunks: 1, status: 'ticket', ticketRef: ref, messageId: customerMessageId(i), attempts: 0, processedAt: at, createdAt: at, updatedAt: at });
+        inbound.push({
+          _id: key,
+          key,
+          mailbox,
+          via: 'smtp',
+          envelopeFrom: customer,
+          size: 2400,
+          rawId: `raw:g${i}`,
+          rawChunks: 1,
+          status: 'ticket',
+          ticketRef: ref,
+          messageId: customerMessageId(i),
+          attempts: 0,
+          processedAt: at,
+          createdAt: at,
+          updatedAt: at,
+        });
         messages.push({ _id: customerMessageId(i), ticketRef: ref, direction: 'in', address: customer, at });
         messages.push({ _id: `ack${i}@example.com`, ticketRef: ref, direction: 'out', address: customer, at });
       }

@@ -31,7 +31,9 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 export async function listCorpus(dir: string): Promise<Corpus> {
-  const all = (await walk(dir)).map((p) => ({ path: p, rel: path.relative(dir, p) })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const all = (await walk(dir))
+    .map((p) => ({ path: p, rel: path.relative(dir, p) }))
+    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   const files: CorpusFile[] = [];
   const empty: string[] = [];
   let bytes = 0;

@@ -13,12 +13,21 @@ export interface IngestApp {
   stop(): Promise<void>;
 }
 
-export async function startIngestApp(o: { serverUri: string; processEveryMs: number; log: Logger }): Promise<IngestApp> {
+export async function startIngestApp(o: {
+  serverUri: string;
+  processEveryMs: number;
+  log: Logger;
+}): Promise<IngestApp> {
   const { app, config, stop } = await startBenchApp({
     name: 'ingest',
     serverUri: o.serverUri,
     log: o.log,
-    env: { SMTP_INBOUND_HOST: '127.0.0.1', MAIL_DOMAIN: 'example.com', JOBS_PROCESS_EVERY_MS: String(o.processEveryMs), LOG_LEVEL: 'warn' },
+    env: {
+      SMTP_INBOUND_HOST: '127.0.0.1',
+      MAIL_DOMAIN: 'example.com',
+      JOBS_PROCESS_EVERY_MS: String(o.processEveryMs),
+      LOG_LEVEL: 'warn',
+    },
   });
   return {
     app,

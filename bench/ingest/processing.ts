@@ -19,7 +19,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A row is written before its 250, so once the sender is done every row exists: this waits until
  * none is `received` any more, or gives up after `timeoutMs`.
  */
-export async function waitProcessed(app: RunningApp, o: { timeoutMs: number; pollMs?: number; progress?: (remaining: number, rows: number) => void }): Promise<Processed> {
+export async function waitProcessed(
+  app: RunningApp,
+  o: { timeoutMs: number; pollMs?: number; progress?: (remaining: number, rows: number) => void },
+): Promise<Processed> {
   const M = app.db.models.InboundMail;
   const rows = await M.countDocuments();
   const deadline = Date.now() + o.timeoutMs;
@@ -34,8 +37,16 @@ export async function waitProcessed(app: RunningApp, o: { timeoutMs: number; pol
     }
     await sleep(o.pollMs ?? 50);
   }
-  const last = await M.findOne({ processedAt: { $ne: null } }).sort({ processedAt: -1 }).select({ processedAt: 1 }).lean();
-  return { rows, remaining, timedOut: remaining > 0, lastProcessedWallMs: last?.processedAt ? new Date(last.processedAt).getTime() : undefined };
+  const last = await M.findOne({ processedAt: { $ne: null } })
+    .sort({ processedAt: -1 })
+    .select({ processedAt: 1 })
+    .lean();
+  return {
+    rows,
+    remaining,
+    timedOut: remaining > 0,
+    lastProcessedWallMs: last?.processedAt ? new Date(last.processedAt).getTime() : undefined,
+  };
 }
 
 export interface Outcomes {

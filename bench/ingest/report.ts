@@ -54,10 +54,43 @@ export function throughputTable(
   bot: TargetReport & { rows: number; processed: number },
   r: { accepted: number; endToEnd: number },
 ): string {
-  const header = ['target', 'sent', 'accepted', 'rejected', 'accept s', 'accepted/s', 'rows', 'processed', 'e2e s', 'e2e msg/s'];
+  const header = [
+    'target',
+    'sent',
+    'accepted',
+    'rejected',
+    'accept s',
+    'accepted/s',
+    'rows',
+    'processed',
+    'e2e s',
+    'e2e msg/s',
+  ];
   const rows = [
-    ['sink', String(sink.sent), String(sink.accepted), String(sink.rejected), num(sink.acceptSeconds, 2), num(sink.acceptedPerSecond, 1), '-', String(sink.parsed), num(sink.endToEndSeconds, 2), num(sink.endToEndPerSecond, 1)],
-    ['bot', String(bot.sent), String(bot.accepted), String(bot.rejected), num(bot.acceptSeconds, 2), num(bot.acceptedPerSecond, 1), String(bot.rows), String(bot.processed), num(bot.endToEndSeconds, 2), num(bot.endToEndPerSecond, 1)],
+    [
+      'sink',
+      String(sink.sent),
+      String(sink.accepted),
+      String(sink.rejected),
+      num(sink.acceptSeconds, 2),
+      num(sink.acceptedPerSecond, 1),
+      '-',
+      String(sink.parsed),
+      num(sink.endToEndSeconds, 2),
+      num(sink.endToEndPerSecond, 1),
+    ],
+    [
+      'bot',
+      String(bot.sent),
+      String(bot.accepted),
+      String(bot.rejected),
+      num(bot.acceptSeconds, 2),
+      num(bot.acceptedPerSecond, 1),
+      String(bot.rows),
+      String(bot.processed),
+      num(bot.endToEndSeconds, 2),
+      num(bot.endToEndPerSecond, 1),
+    ],
     ['bot/sink', '', '', '', '', times(r.accepted), '', '', '', times(r.endToEnd)],
   ];
   return formatTable(header, rows, [0]);

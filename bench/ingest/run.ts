@@ -18,7 +18,16 @@ import { listCorpus } from './corpus.js';
 import { cpuMark, cpuSeconds, type CpuMark } from './cpu.js';
 import { startIngestApp } from './our-app.js';
 import { outcomes, STATUSES, waitProcessed } from './processing.js';
-import { MiB, perSecond, phaseTable, ratio, round, throughputTable, type PhaseMemory, type TargetReport } from './report.js';
+import {
+  MiB,
+  perSecond,
+  phaseTable,
+  ratio,
+  round,
+  throughputTable,
+  type PhaseMemory,
+  type TargetReport,
+} from './report.js';
 import { startRssSampler, type RssMark, type RssSampler } from './rss.js';
 import { startSender, type LoadThread } from './sender.js';
 import type { SendResult } from './send.js';
@@ -35,14 +44,37 @@ const RSS_INTERVAL_MS = 50;
 const MAX_BYTES = 25 * 1024 * 1024;
 
 function settings() {
-  const connections = numberFromEnv('BENCH_CONNECTIONS', 4, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256');
-  const processEveryMs = numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 100, (n) => Number.isInteger(n) && n >= 1, 'a whole number of ms, 1 or more');
-  const processTimeoutSeconds = numberFromEnv('BENCH_PROCESS_TIMEOUT_SECONDS', 300, (n) => n > 0, 'a number of seconds above 0');
+  const connections = numberFromEnv(
+    'BENCH_CONNECTIONS',
+    4,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 256,
+    'a whole number from 1 to 256',
+  );
+  const processEveryMs = numberFromEnv(
+    'BENCH_JOBS_PROCESS_EVERY_MS',
+    100,
+    (n) => Number.isInteger(n) && n >= 1,
+    'a whole number of ms, 1 or more',
+  );
+  const processTimeoutSeconds = numberFromEnv(
+    'BENCH_PROCESS_TIMEOUT_SECONDS',
+    300,
+    (n) => n > 0,
+    'a number of seconds above 0',
+  );
   const warmup = numberFromEnv('BENCH_WARMUP', 1, (n) => n === 0 || n === 1, '0 or 1');
   const thread = process.env.BENCH_LOAD_THREAD ?? 'worker';
-  if (thread !== 'worker' && thread !== 'main') throw new Error(`BENCH_LOAD_THREAD must be worker or main (got "${thread}")`);
+  if (thread !== 'worker' && thread !== 'main')
+    throw new Error(`BENCH_LOAD_THREAD must be worker or main (got "${thread}")`);
   const corpusDir = path.resolve(ROOT, process.env.BENCH_CORPUS_DIR ?? path.join('..', 'shared', 'corpus', 'email'));
-  return { connections, processEveryMs, processTimeoutSeconds, warmup: warmup === 1, thread: thread as LoadThread, corpusDir };
+  return {
+    connections,
+    processEveryMs,
+    processTimeoutSeconds,
+    warmup: warmup === 1,
+    thread: thread as LoadThread,
+    corpusDir,
+  };
 }
 
 /** Log lines go to stderr, so stdout holds only the report; warnings and errors are tallied by event. */
@@ -149,17 +181,26 @@ async function main(cleanups: Cleanups): Promise<void> {
   const mark = async (): Promise<Mark> => ({ rss: await rss.mark(), cpu: await cpuMark() });
   const db = await startBenchDatabase(createLogger('warn', logSink));
   cleanups.push(db.stop);
-  const bot = await startIngestApp({ serverUri: db.uri, processEveryMs: s.processEveryMs, log: createLogger('warn', logSink) });
+  const bot = await startIngestApp({
+    serverUri: db.uri,
+    processEveryMs: s.processEveryMs,
+    log: createLogger('warn', logSink),
+  });
   cleanups.push(bot.stop);
   const sink = await startSink({ maxBytes: MAX_BYTES });
   cleanups.push(sink.close);
-  const sender = await startSender(s.thread, corpus.files.map((f) => f.path));
+  const sender = await startSender(
+    s.thread,
+    corpus.files.map((f) => f.path),
+  );
   cleanups.push(sender.stop);
 
   const domain = bot.app.config.mail.domain;
   const recipients = MAILBOXES.map((m) => `${m}@${domain}`);
   const sendTo = (port: number) => sender.send({ port, connections: s.connections, from: ENVELOPE_FROM, recipients });
-  process.stderr.write(`bench: ${corpus.files.length} messages (${corpus.empty.length} empty files skipped), ${s.connections} connections, database ${db.engine}\n`);
+  process.stderr.write(
+    `bench: ${corpus.files.length} messages (${corpus.empty.length} empty files skipped), ${s.connections} connections, database ${db.engine}\n`,
+  );
 
   // The client, smtp-server and mailparser are shared by both targets: warm them up once, so
   // whichever target goes first does not pay for their JIT.
@@ -198,7 +239,9 @@ async function main(cleanups: Cleanups): Promise<void> {
   const botSend = await sendTo(bot.app.smtpPort).finally(() => clearInterval(acceptProgress));
   const acceptEnd = await mark();
   const acceptedAtMs = Date.now();
-  process.stderr.write(`bench: bot accepted ${botSend.accepted}/${botSend.sent} in ${(botSend.acceptMs / 1000).toFixed(2)} s; waiting for processing\n`);
+  process.stderr.write(
+    `bench: bot accepted ${botSend.accepted}/${botSend.sent} in ${(botSend.acceptMs / 1000).toFixed(2)} s; waiting for processing\n`,
+  );
   const processed = await waitProcessed(bot.app, {
     timeoutMs: s.processTimeoutSeconds * 1000,
     progress: (remaining, rows) => process.stderr.write(`bench: bot processed ${rows - remaining}/${rows}\n`),
@@ -206,7 +249,10 @@ async function main(cleanups: Cleanups): Promise<void> {
   const processEnd = await mark();
   const waitedMs = Date.now() - acceptedAtMs;
   const enginePid = db.pid?.();
-  const engine = { diskBytes: db.dbDir ? await diskUse(db.dbDir) : Number.NaN, memoryBytes: enginePid ? await treeMemory(enginePid) : Number.NaN };
+  const engine = {
+    diskBytes: db.dbDir ? await diskUse(db.dbDir) : Number.NaN,
+    memoryBytes: enginePid ? await treeMemory(enginePid) : Number.NaN,
+  };
   const ackFiles = await countEml(bot.outboxDir);
   const backlog = await bot.app.outboxWorker.backlog();
   const result = await outcomes(bot.app);
@@ -216,15 +262,31 @@ async function main(cleanups: Cleanups): Promise<void> {
   const botAcceptEndWall = botSend.startedWallMs + botSend.acceptMs;
   const botEndWall = Math.max(botAcceptEndWall, processed.lastProcessedWallMs ?? botAcceptEndWall);
   const botE2eMs = processed.timedOut ? Number.NaN : botEndWall - botSend.startedWallMs;
-  const sinkReport = { ...target(sinkSend, sinkSend.acceptMs), parsed: sinkStats.parsed, parseErrors: sinkStats.parseErrors };
-  const botReport = { ...target(botSend, botE2eMs), rows: processed.rows, processed: processed.rows - processed.remaining, duplicates: botSend.accepted - processed.rows };
-  const ratios = { accepted: ratio(botReport.acceptedPerSecond, sinkReport.acceptedPerSecond), endToEnd: ratio(botReport.endToEndPerSecond, sinkReport.endToEndPerSecond) };
+  const sinkReport = {
+    ...target(sinkSend, sinkSend.acceptMs),
+    parsed: sinkStats.parsed,
+    parseErrors: sinkStats.parseErrors,
+  };
+  const botReport = {
+    ...target(botSend, botE2eMs),
+    rows: processed.rows,
+    processed: processed.rows - processed.remaining,
+    duplicates: botSend.accepted - processed.rows,
+  };
+  const ratios = {
+    accepted: ratio(botReport.acceptedPerSecond, sinkReport.acceptedPerSecond),
+    endToEnd: ratio(botReport.endToEndPerSecond, sinkReport.endToEndPerSecond),
+  };
 
   const acceptSeconds = botSend.acceptMs / 1000;
   const wholeBotSeconds = Number.isFinite(botE2eMs) ? botE2eMs / 1000 : acceptSeconds + waitedMs / 1000;
   const wholeBotEnd: Mark = {
     cpu: processEnd.cpu,
-    rss: { ...processEnd.rss, peakSinceLast: Math.max(acceptEnd.rss.peakSinceLast, processEnd.rss.peakSinceLast), samples: acceptEnd.rss.samples + processEnd.rss.samples },
+    rss: {
+      ...processEnd.rss,
+      peakSinceLast: Math.max(acceptEnd.rss.peakSinceLast, processEnd.rss.peakSinceLast),
+      samples: acceptEnd.rss.samples + processEnd.rss.samples,
+    },
   };
   const externalDb = db.engine.startsWith('external');
   const memory: PhaseMemory[] = [
@@ -250,22 +312,51 @@ async function main(cleanups: Cleanups): Promise<void> {
     phaseTable(memory),
     `peak RSS over the run: ${peakMiB.toFixed(1)} MiB (this process: servers, sender, driver; the database server is another process, not counted)`,
     `cpu s: this process, all threads; db cpu s: the ${externalDb ? 'external database (not measured)' : `${db.engine} server process`}. Phase seconds are wall time.`,
-    ...(externalDb ? [] : [`database server after the corpus: disk ${mb(engine.diskBytes)} (its data directory), memory ${mb(engine.memoryBytes)} (PSS of its process tree)`]),
+    ...(externalDb
+      ? []
+      : [
+          `database server after the corpus: disk ${mb(engine.diskBytes)} (its data directory), memory ${mb(engine.memoryBytes)} (PSS of its process tree)`,
+        ]),
     '',
     `bot outcomes (${processed.rows} rows for ${botSend.accepted} accepted, ${botReport.duplicates} repeats of a stored Message-ID): ${outcomeLine}${result.byStatus.received > 0 ? `, still received ${result.byStatus.received}` : ''}`,
     `acknowledgements: ${ackFiles} .eml written by the time the last message was processed; outbox pending: email ${backlog.email ?? 0}, slack ${backlog.slack ?? 0} (Slack off: kept)`,
     '',
     `accepted/s: accepted messages / time to the last 250. e2e: to the last row processed (the sink parses before its 250, so its e2e is its accept time).`,
   ];
-  if (result.reviewReasons.length > 0) lines.push(`note: review reasons: ${result.reviewReasons.slice(0, 6).map((r) => `${r.reason} (${r.count})`).join('; ')}`);
-  for (const [name, send] of [['sink', sinkSend], ['bot', botSend]] as const) {
-    if (send.rejected > 0) lines.push(`note: ${name} rejected ${send.rejected}: ${JSON.stringify(send.failures)}; first: ${send.samples.slice(0, 3).map((x) => `${corpus.files[x.index]?.rel}: ${x.error}`).join(' | ')}`);
+  if (result.reviewReasons.length > 0)
+    lines.push(
+      `note: review reasons: ${result.reviewReasons
+        .slice(0, 6)
+        .map((r) => `${r.reason} (${r.count})`)
+        .join('; ')}`,
+    );
+  for (const [name, send] of [
+    ['sink', sinkSend],
+    ['bot', botSend],
+  ] as const) {
+    if (send.rejected > 0)
+      lines.push(
+        `note: ${name} rejected ${send.rejected}: ${JSON.stringify(send.failures)}; first: ${send.samples
+          .slice(0, 3)
+          .map((x) => `${corpus.files[x.index]?.rel}: ${x.error}`)
+          .join(' | ')}`,
+      );
   }
-  if (sinkStats.parseErrors > 0) lines.push(`note: simpleParser threw on ${sinkStats.parseErrors} messages at the sink (answered 250 anyway)`);
-  if (sinkStats.parsed + sinkStats.parseErrors !== sinkSend.accepted) lines.push(`note: the sink saw ${sinkStats.parsed + sinkStats.parseErrors} messages for ${sinkSend.accepted} accepted`);
-  if (processed.timedOut) lines.push(`note: gave up after ${s.processTimeoutSeconds} s with ${processed.remaining} rows still received; e2e not measured`);
+  if (sinkStats.parseErrors > 0)
+    lines.push(`note: simpleParser threw on ${sinkStats.parseErrors} messages at the sink (answered 250 anyway)`);
+  if (sinkStats.parsed + sinkStats.parseErrors !== sinkSend.accepted)
+    lines.push(
+      `note: the sink saw ${sinkStats.parsed + sinkStats.parseErrors} messages for ${sinkSend.accepted} accepted`,
+    );
+  if (processed.timedOut)
+    lines.push(
+      `note: gave up after ${s.processTimeoutSeconds} s with ${processed.remaining} rows still received; e2e not measured`,
+    );
   const logged = Object.entries(appLog.events).sort((a, b) => b[1] - a[1]);
-  if (logged.length > 0) lines.push(`note: the bot logged ${appLog.lines} lines at warn/error during the phases (on stderr): ${logged.map(([k, n]) => `${k} x${n}`).join(', ')}`);
+  if (logged.length > 0)
+    lines.push(
+      `note: the bot logged ${appLog.lines} lines at warn/error during the phases (on stderr): ${logged.map(([k, n]) => `${k} x${n}`).join(', ')}`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const json = {
@@ -277,7 +368,12 @@ async function main(cleanups: Cleanups): Promise<void> {
     loadGenerator: s.thread,
     warmup: s.warmup,
     jobsProcessEveryMs: s.processEveryMs,
-    corpus: { dir: path.relative(ROOT, corpus.dir), messages: corpus.files.length, bytes: corpus.bytes, emptySkipped: corpus.empty },
+    corpus: {
+      dir: path.relative(ROOT, corpus.dir),
+      messages: corpus.files.length,
+      bytes: corpus.bytes,
+      emptySkipped: corpus.empty,
+    },
     sink: { ...sinkReport, samples: sinkSend.samples },
     bot: {
       ...botReport,

@@ -71,7 +71,10 @@ export async function sendAll(o: SendOptions): Promise<SendResult> {
     await Promise.all(
       corpus.map(async (raw, index) => {
         try {
-          await transport.sendMail({ envelope: { from: o.from, to: [o.recipients[index % o.recipients.length]!] }, raw });
+          await transport.sendMail({
+            envelope: { from: o.from, to: [o.recipients[index % o.recipients.length]!] },
+            raw,
+          });
           accepted += 1;
           lastAccept = process.hrtime.bigint();
         } catch (err) {

@@ -15,7 +15,8 @@ export interface Sender {
   stop(): Promise<void>;
 }
 
-type Reply = { type: 'ready'; bytes: number } | { type: 'result'; result: SendResult } | { type: 'failed'; error: string };
+type Reply =
+  { type: 'ready'; bytes: number } | { type: 'result'; result: SendResult } | { type: 'failed'; error: string };
 
 export async function startSender(thread: LoadThread, files: string[]): Promise<Sender> {
   if (thread === 'main') {

@@ -19,7 +19,14 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-export async function startBot(o: { name: string; serverUri: string; log: Logger; processEveryMs: number; smtpUrl?: string; legacy?: StartOptions['legacy'] }): Promise<Bot> {
+export async function startBot(o: {
+  name: string;
+  serverUri: string;
+  log: Logger;
+  processEveryMs: number;
+  smtpUrl?: string;
+  legacy?: StartOptions['legacy'];
+}): Promise<Bot> {
   const slack = await startFakeSlack();
   slack.addChannels(...Object.values(CHANNELS));
   try {

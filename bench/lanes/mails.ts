@@ -8,13 +8,31 @@ import os from 'node:os';
 import path from 'node:path';
 
 const TOPICS = [
-  ['Invoice shows the wrong VAT', 'The VAT on our last invoice is 19% but we are registered in Austria. Could you correct it?'],
-  ['Please upgrade us to the next MAU tier', 'We are about to pass our monthly active users limit. Please move us up a tier from today.'],
-  ['Question about the add-on price', 'What does the audit log add-on cost on our plan, and is it prorated for this month?'],
-  ['Pause our account over the summer', 'We would like to pause the account for two months while the project is on hold.'],
+  [
+    'Invoice shows the wrong VAT',
+    'The VAT on our last invoice is 19% but we are registered in Austria. Could you correct it?',
+  ],
+  [
+    'Please upgrade us to the next MAU tier',
+    'We are about to pass our monthly active users limit. Please move us up a tier from today.',
+  ],
+  [
+    'Question about the add-on price',
+    'What does the audit log add-on cost on our plan, and is it prorated for this month?',
+  ],
+  [
+    'Pause our account over the summer',
+    'We would like to pause the account for two months while the project is on hold.',
+  ],
   ['Card payment failed', 'Our card payment failed this morning. We have updated the card; can you try again?'],
-  ['Move our data to the EU region', 'Our legal team asks that all of our data is stored in the EU. What are the next steps?'],
-  ['Cannot log in to the dashboard', 'Since yesterday the dashboard says our trial has ended, but we entered billing details.'],
+  [
+    'Move our data to the EU region',
+    'Our legal team asks that all of our data is stored in the EU. What are the next steps?',
+  ],
+  [
+    'Cannot log in to the dashboard',
+    'Since yesterday the dashboard says our trial has ended, but we entered billing details.',
+  ],
   ['Enterprise plan enquiry', 'We are evaluating the Enterprise plan for about 150,000 MAU. Can someone call us?'],
 ] as const;
 
@@ -48,7 +66,10 @@ function message(i: number, domain: string): string {
 }
 
 /** Writes `count` messages to a new temporary folder; returns their paths and a remover. */
-export async function writeMails(count: number, domain: string): Promise<{ files: string[]; bytes: number; remove: () => Promise<void> }> {
+export async function writeMails(
+  count: number,
+  domain: string,
+): Promise<{ files: string[]; bytes: number; remove: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-bench-mails-'));
   const files: string[] = [];
   let bytes = 0;

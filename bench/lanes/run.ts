@@ -35,19 +35,46 @@ const GOAL_P99_MS = 5000;
 
 function settings() {
   const sections = (process.env.BENCH_SECTIONS ?? 'duplicates,lanes').split(',').map((s) => s.trim());
-  for (const s of sections) if (s !== 'duplicates' && s !== 'lanes') throw new Error(`BENCH_SECTIONS: unknown section "${s}" (duplicates, lanes)`);
+  for (const s of sections)
+    if (s !== 'duplicates' && s !== 'lanes')
+      throw new Error(`BENCH_SECTIONS: unknown section "${s}" (duplicates, lanes)`);
   return {
     sections,
     emails: numberFromEnv('BENCH_EMAILS', 1000, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
-    connections: numberFromEnv('BENCH_CONNECTIONS', 4, (n) => Number.isInteger(n) && n >= 1 && n <= 64, 'a whole number from 1 to 64'),
+    connections: numberFromEnv(
+      'BENCH_CONNECTIONS',
+      4,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 64,
+      'a whole number from 1 to 64',
+    ),
     probeEveryMs: numberFromEnv('BENCH_PROBE_EVERY_MS', 5000, (n) => n >= 100, 'at least 100 ms'),
-    baselineProbes: numberFromEnv('BENCH_BASELINE_PROBES', 20, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
-    replyTickets: numberFromEnv('BENCH_REPLY_TICKETS', 20, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
+    baselineProbes: numberFromEnv(
+      'BENCH_BASELINE_PROBES',
+      20,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number, 1 or more',
+    ),
+    replyTickets: numberFromEnv(
+      'BENCH_REPLY_TICKETS',
+      20,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number, 1 or more',
+    ),
     modes: (process.env.BENCH_LANE_MODES ?? 'after,before').split(',').map((m) => m.trim()),
-    processEveryMs: numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 1000, (n) => Number.isInteger(n) && n >= 1, 'a whole number of ms'),
+    processEveryMs: numberFromEnv(
+      'BENCH_JOBS_PROCESS_EVERY_MS',
+      1000,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number of ms',
+    ),
     timeoutSeconds: numberFromEnv('BENCH_PROCESS_TIMEOUT_SECONDS', 900, (n) => n > 0, 'a number of seconds above 0'),
     slackLatencyMs: numberFromEnv('BENCH_SLACK_LATENCY_MS', 0, (n) => n >= 0, '0 or more ms'),
-    slowEmails: numberFromEnv('BENCH_SLOW_EMAILS', 10, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more'),
+    slowEmails: numberFromEnv(
+      'BENCH_SLOW_EMAILS',
+      10,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number, 1 or more',
+    ),
     slowSeconds: numberFromEnv('BENCH_SLOW_SECONDS', 60, (n) => n > 0, 'a number of seconds above 0'),
     answerAfterMs: numberFromEnv('BENCH_SLOW_ANSWER_MS', 12_000, (n) => n > 0, 'a number of ms above 0'),
   };
@@ -74,28 +101,54 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** The email tickets staff answer in the Reply probes, in turn: customer emails, delivered before timing. */
-async function ticketsToAnswer(count: number, port: number, app: Awaited<ReturnType<typeof startBot>>['app']): Promise<string[]> {
+async function ticketsToAnswer(
+  count: number,
+  port: number,
+  app: Awaited<ReturnType<typeof startBot>>['app'],
+): Promise<string[]> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   const subjects = Array.from({ length: count }, (_, i) => `Waiting for an answer ${i + 1}`);
   try {
     for (const [i, subject] of subjects.entries()) {
-      await transport.sendMail({ from: `waiting${i}@customer.test`, to: `support@${DOMAIN}`, subject, text: 'Hello, any news?', messageId: `<waiting.${i}.${Date.now()}@customer.test>` });
+      await transport.sendMail({
+        from: `waiting${i}@customer.test`,
+        to: `support@${DOMAIN}`,
+        subject,
+        text: 'Hello, any news?',
+        messageId: `<waiting.${i}.${Date.now()}@customer.test>`,
+      });
     }
   } finally {
     transport.close();
   }
   for (;;) {
-    const tickets = await app.db.models.Ticket.find({ title: { $in: subjects } }).select({ ref: 1 }).lean();
+    const tickets = await app.db.models.Ticket.find({ title: { $in: subjects } })
+      .select({ ref: 1 })
+      .lean();
     if (tickets.length === count && (await outboxDrained(app, 30_000))) return tickets.map((t) => t.ref);
     await sleep(100);
   }
 }
 
-async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: string, sender: Sender, log: ReturnType<typeof createLogger>): Promise<LanesResult> {
+async function lanesRun(
+  s: Settings,
+  mode: (typeof MODES)[number],
+  serverUri: string,
+  sender: Sender,
+  log: ReturnType<typeof createLogger>,
+): Promise<LanesResult> {
   const relay = await startRelay();
-  const bot = await startBot({ name: 'lanes', serverUri, log, processEveryMs: s.processEveryMs, smtpUrl: relay.url, ...(mode.legacy ? { legacy: mode.legacy } : {}) });
+  const bot = await startBot({
+    name: 'lanes',
+    serverUri,
+    log,
+    processEveryMs: s.processEveryMs,
+    smtpUrl: relay.url,
+    ...(mode.legacy ? { legacy: mode.legacy } : {}),
+  });
   try {
-    if (s.slackLatencyMs > 0) for (const m of ['chat.postMessage', 'chat.update']) bot.slack.setLatency(m, s.slackLatencyMs);
+    if (s.slackLatencyMs > 0)
+      for (const m of ['chat.postMessage', 'chat.update']) bot.slack.setLatency(m, s.slackLatencyMs);
     const replyRefs = await ticketsToAnswer(s.replyTickets, bot.app.smtpPort, bot.app);
     const timeoutMs = s.timeoutSeconds * 1000;
     const tag = mode.legacy ? 'before' : 'after';
@@ -109,7 +162,9 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
     }
     if (!(await outboxDrained(bot.app, 60_000))) say('the outbox did not drain after the idle probes');
 
-    say(`${mode.label}: replaying ${s.emails} emails over ${s.connections} connections, probing every ${s.probeEveryMs} ms`);
+    say(
+      `${mode.label}: replaying ${s.emails} emails over ${s.connections} connections, probing every ${s.probeEveryMs} ms`,
+    );
     const prober = createProber({ bot, relay, replyRefs, tag: `${tag}-replay`, timeoutMs });
     const probes: Promise<ProbeResult>[] = [];
     let replaying = true;
@@ -118,12 +173,25 @@ async function lanesRun(s: Settings, mode: (typeof MODES)[number], serverUri: st
     };
     const ticker = setInterval(tick, s.probeEveryMs);
     const started = Date.now();
-    const sending = sender.send({ port: bot.app.smtpPort, connections: s.connections, from: 'replay@customer.test', recipients: MAILBOXES.map((m) => `${m}@${DOMAIN}`) });
+    const sending = sender.send({
+      port: bot.app.smtpPort,
+      connections: s.connections,
+      from: 'replay@customer.test',
+      recipients: MAILBOXES.map((m) => `${m}@${DOMAIN}`),
+    });
     await sleep(Math.min(500, s.probeEveryMs));
     tick();
     const sent = await sending;
-    say(`${mode.label}: accepted ${sent.accepted}/${sent.sent} in ${(sent.acceptMs / 1000).toFixed(1)} s; waiting for processing`);
-    const progress = setInterval(() => say(`${mode.label}: ${bot.app.lanes.mail.depth()} emails waiting in the mail lane, ${probes.length} probes so far`), 10_000);
+    say(
+      `${mode.label}: accepted ${sent.accepted}/${sent.sent} in ${(sent.acceptMs / 1000).toFixed(1)} s; waiting for processing`,
+    );
+    const progress = setInterval(
+      () =>
+        say(
+          `${mode.label}: ${bot.app.lanes.mail.depth()} emails waiting in the mail lane, ${probes.length} probes so far`,
+        ),
+      10_000,
+    );
     const processed = await mailProcessed(bot.app, timeoutMs).finally(() => clearInterval(progress));
     const processedSeconds = (Date.now() - started) / 1000;
     replaying = false;
@@ -160,7 +228,10 @@ function lanesTable(rows: LanesResult[]): string[] {
   for (const r of rows) out.push(line(r, 'idle'), line(r, 'replay'));
   out.push('');
   for (const r of rows) {
-    const met = r.replay.card.p99Ms < GOAL_P99_MS && r.replay.reply.p99Ms < GOAL_P99_MS && r.replay.card.missing + r.replay.reply.missing === 0;
+    const met =
+      r.replay.card.p99Ms < GOAL_P99_MS &&
+      r.replay.reply.p99Ms < GOAL_P99_MS &&
+      r.replay.card.missing + r.replay.reply.missing === 0;
     out.push(
       `${r.mode}: ${r.accepted} emails accepted in ${r.acceptSeconds} s, all processed ${r.processedSeconds} s and the outbox empty ${r.drainedSeconds} s after the first; p99 under ${GOAL_P99_MS / 1000} s during the replay: ${met ? 'yes' : 'no'}${r.timedOut ? ' (timed out)' : ''}`,
     );
@@ -222,7 +293,8 @@ async function main(cleanups: Cleanups): Promise<void> {
     const sender = await startSender('worker', mails.files);
     cleanups.push(sender.stop);
     const rows: LanesResult[] = [];
-    for (const mode of MODES.filter((m) => s.modes.includes(m.legacy ? 'before' : 'after'))) rows.push(await lanesRun(s, mode, db.uri, sender, log));
+    for (const mode of MODES.filter((m) => s.modes.includes(m.legacy ? 'before' : 'after')))
+      rows.push(await lanesRun(s, mode, db.uri, sender, log));
     lines.push(
       '',
       `Probes: /ticket new (submission to card posted) and a staff Reply (submission to email at the relay), every ${s.probeEveryMs} ms during a replay of ${s.emails} generated emails (${(mails.bytes / 2 ** 20).toFixed(1)} MiB, ${s.connections} SMTP connections, mailboxes in turn); idle: ${s.baselineProbes} probes with nothing else running, same app. Fake Slack latency ${s.slackLatencyMs} ms.`,

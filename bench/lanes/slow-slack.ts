@@ -23,11 +23,24 @@ export interface SlowSlackResult {
 }
 
 async function sendEmails(port: number, count: number): Promise<string[]> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 1,
+  });
   try {
     const subjects = Array.from({ length: count }, (_, i) => `Slow Slack request ${i + 1}`);
     for (const [i, subject] of subjects.entries()) {
-      await transport.sendMail({ from: `slow${i}@customer.test`, to: 'support@example.com', subject, text: 'Please look at our invoice.', messageId: `<slow.${i}.${Date.now()}@customer.test>` });
+      await transport.sendMail({
+        from: `slow${i}@customer.test`,
+        to: 'support@example.com',
+        subject,
+        text: 'Please look at our invoice.',
+        messageId: `<slow.${i}.${Date.now()}@customer.test>`,
+      });
     }
     return subjects;
   } finally {
@@ -48,7 +61,13 @@ export async function slowSlackRun(o: {
   slowForMs: number;
   timeoutMs: number;
 }): Promise<SlowSlackResult> {
-  const bot = await startBot({ name: 'slow', serverUri: o.serverUri, log: o.log, processEveryMs: o.processEveryMs, ...(o.legacy ? { legacy: o.legacy } : {}) });
+  const bot = await startBot({
+    name: 'slow',
+    serverUri: o.serverUri,
+    log: o.log,
+    processEveryMs: o.processEveryMs,
+    ...(o.legacy ? { legacy: o.legacy } : {}),
+  });
   const { app, slack } = bot;
   const recover = setTimeout(() => slack.setLatency('chat.postMessage', 0), o.slowForMs);
   try {
@@ -57,7 +76,11 @@ export async function slowSlackRun(o: {
     const subjects = await sendEmails(app.smtpPort, o.emails);
     let refs: string[] = [];
     while (refs.length < subjects.length && Date.now() - started < o.timeoutMs) {
-      refs = (await app.db.models.Ticket.find({ title: { $in: subjects } }).select({ ref: 1 }).lean()).map((t) => t.ref);
+      refs = (
+        await app.db.models.Ticket.find({ title: { $in: subjects } })
+          .select({ ref: 1 })
+          .lean()
+      ).map((t) => t.ref);
       await sleep(100);
     }
     for (const ref of refs) await app.services.tickets.claim(ref, USERS.support);
@@ -70,7 +93,12 @@ export async function slowSlackRun(o: {
     }
     const settledSeconds = (Date.now() - started) / 1000;
     const posts = slack.messages().filter((m) => !m.thread_ts && refs.some((ref) => m.text?.startsWith(`${ref} `)));
-    const updatedTs = new Set(slack.callsTo('chat.update').filter((c) => c.ok).map((c) => String(c.args.ts)));
+    const updatedTs = new Set(
+      slack
+        .callsTo('chat.update')
+        .filter((c) => c.ok)
+        .map((c) => String(c.args.ts)),
+    );
     return {
       behaviour: o.behaviour,
       emails: o.emails,

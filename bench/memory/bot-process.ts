@@ -23,10 +23,17 @@ export interface BotProcess {
 
 /** Compiles `dir` into its own dist/ (git ignores it), with the tsc of this checkout. */
 export async function buildBot(dir: string, tsc: string): Promise<void> {
-  await run(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.build.json')], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  await run(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.build.json')], {
+    cwd: dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
-export async function startBot(o: { dir: string; mongodbUri: string; env?: Record<string, string> }): Promise<BotProcess> {
+export async function startBot(o: {
+  dir: string;
+  mongodbUri: string;
+  env?: Record<string, string>;
+}): Promise<BotProcess> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-bench-memory-'));
   const child: ChildProcess = spawn(process.execPath, [path.join(o.dir, 'dist', 'src', 'main.js')], {
     cwd: o.dir,
@@ -98,7 +105,8 @@ export interface RssWindow {
 export function rssOf(pid: number, intervalMs: number) {
   const status = async () => {
     const text = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-    const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
+    const kB = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
     return { rss: kB('VmRSS'), hwm: kB('VmHWM') };
   };
   let peak = 0;

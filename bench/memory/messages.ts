@@ -21,7 +21,13 @@ export interface LargeMessages {
 }
 
 /** Messages of about `totalBytes` each: a short text part and an attachment filling the rest. */
-export function largeMessages(o: { totalBytes: number; domain: string; from: string; to: string; tag: string }): LargeMessages {
+export function largeMessages(o: {
+  totalBytes: number;
+  domain: string;
+  from: string;
+  to: string;
+  tag: string;
+}): LargeMessages {
   // base64 with CRLF every 76 characters: 78 bytes on the wire per 57 bytes of attachment.
   const attachment = base64Lines(randomBytes(Math.floor(((o.totalBytes - 2048) * 57) / 78)));
   const head = (i: number) =>

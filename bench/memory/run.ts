@@ -29,8 +29,18 @@ const RSS_INTERVAL_MS = 20;
 const GOAL_BYTES = 600e6;
 
 function settings() {
-  const messages = numberFromEnv('BENCH_MESSAGES', 16, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'a whole number from 1 to 256');
-  const messageBytes = numberFromEnv('BENCH_MESSAGE_BYTES', 24_000_000, (n) => Number.isInteger(n) && n >= 10_000, 'a whole number of bytes, 10000 or more');
+  const messages = numberFromEnv(
+    'BENCH_MESSAGES',
+    16,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 256,
+    'a whole number from 1 to 256',
+  );
+  const messageBytes = numberFromEnv(
+    'BENCH_MESSAGE_BYTES',
+    24_000_000,
+    (n) => Number.isInteger(n) && n >= 10_000,
+    'a whole number of bytes, 10000 or more',
+  );
   const small = numberFromEnv('BENCH_SMALL', 8, (n) => Number.isInteger(n) && n >= 0, 'a whole number, 0 or more');
   const idleSeconds = numberFromEnv('BENCH_IDLE_SECONDS', 10, (n) => n > 0, 'a number of seconds above 0');
   const timeoutSeconds = numberFromEnv('BENCH_TIMEOUT_SECONDS', 600, (n) => n > 0, 'a number of seconds above 0');
@@ -53,7 +63,13 @@ async function send(port: number, raws: { id: string; raw: Buffer }[], sent: Sen
   await Promise.all(
     raws.map(async ({ id, raw }) => {
       // One connection per message, as separate senders would open.
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, socketTimeout: 600_000 });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure: false,
+        ignoreTLS: true,
+        socketTimeout: 600_000,
+      });
       const at = Date.now();
       try {
         await transport.sendMail({ envelope: { from: FROM, to: [TO] }, raw });
@@ -77,7 +93,11 @@ interface Row {
 }
 
 /** Waits until every accepted message has its row and none is still `received`. */
-async function waitProcessed(uri: string, expected: number, timeoutMs: number): Promise<{ rows: Row[]; timedOut: boolean }> {
+async function waitProcessed(
+  uri: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ rows: Row[]; timedOut: boolean }> {
   const client = await MongoClient.connect(uri);
   try {
     const collection = client.db().collection<Row>('inbound_mail');
@@ -86,7 +106,8 @@ async function waitProcessed(uri: string, expected: number, timeoutMs: number): 
     for (;;) {
       const rows = await collection.find({}, { projection: { messageId: 1, status: 1, processedAt: 1 } }).toArray();
       const done = rows.filter((r) => r.status !== 'received').length;
-      if ((rows.length >= expected && done === rows.length) || Date.now() > deadline) return { rows, timedOut: done < expected };
+      if ((rows.length >= expected && done === rows.length) || Date.now() > deadline)
+        return { rows, timedOut: done < expected };
       if (Date.now() - lastProgress > 5000) {
         lastProgress = Date.now();
         process.stderr.write(`bench: ${done}/${expected} processed\n`);
@@ -100,7 +121,9 @@ async function waitProcessed(uri: string, expected: number, timeoutMs: number): 
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
 
 async function measure(target: { dir: string; label: string }, s: Settings, serverUri: string, cleanups: Cleanups) {
@@ -111,7 +134,10 @@ async function measure(target: { dir: string; label: string }, s: Settings, serv
   const stopBot = async () => {
     await bot.stop();
     const client = await MongoClient.connect(uri);
-    await client.db().dropDatabase().catch(() => undefined);
+    await client
+      .db()
+      .dropDatabase()
+      .catch(() => undefined);
     await client.close();
   };
   cleanups.push(stopBot);
@@ -123,22 +149,33 @@ async function measure(target: { dir: string; label: string }, s: Settings, serv
 
     const tag = randomUUID().slice(0, 8);
     const large = largeMessages({ totalBytes: s.messageBytes, domain: 'example.com', from: FROM, to: TO, tag });
-    const raws = Array.from({ length: s.messages }, (_, i) => ({ id: `${tag}.large.${i}@customer.test`, raw: large.message(i) }));
+    const raws = Array.from({ length: s.messages }, (_, i) => ({
+      id: `${tag}.large.${i}@customer.test`,
+      raw: large.message(i),
+    }));
     const sent: Sent = { accepted: 0, rejected: {}, sentAt: new Map() };
     await rss.reset();
-    process.stderr.write(`bench: sending ${s.messages} x ${(large.bytes / 1e6).toFixed(1)} MB and ${s.small} small messages\n`);
+    process.stderr.write(
+      `bench: sending ${s.messages} x ${(large.bytes / 1e6).toFixed(1)} MB and ${s.small} small messages\n`,
+    );
     const started = Date.now();
     const bulk = send(bot.smtpPort, raws, sent);
     // Small mail keeps arriving while the large messages are received and processed.
     const trickle = (async () => {
       for (let i = 0; i < s.small; i += 1) {
         await sleep(500);
-        await send(bot.smtpPort, [{ id: `${tag}.small.${i}@customer.test`, raw: smallMessage({ i, from: FROM, to: TO, tag }) }], sent);
+        await send(
+          bot.smtpPort,
+          [{ id: `${tag}.small.${i}@customer.test`, raw: smallMessage({ i, from: FROM, to: TO, tag }) }],
+          sent,
+        );
       }
     })();
     await Promise.all([bulk, trickle]);
     const acceptedMs = Date.now() - started;
-    process.stderr.write(`bench: ${sent.accepted} accepted in ${(acceptedMs / 1000).toFixed(1)} s; waiting for processing\n`);
+    process.stderr.write(
+      `bench: ${sent.accepted} accepted in ${(acceptedMs / 1000).toFixed(1)} s; waiting for processing\n`,
+    );
     const { rows, timedOut } = await waitProcessed(uri, sent.accepted, s.timeoutSeconds * 1000);
     const peak = await rss.window();
 
@@ -159,7 +196,8 @@ async function measure(target: { dir: string; label: string }, s: Settings, serv
       accepted: sent.accepted,
       rejected: sent.rejected,
       acceptSeconds: Number((acceptedMs / 1000).toFixed(1)),
-      allProcessedSeconds: largeDone.length === 0 ? Number.NaN : Number(((Math.max(...largeDone) - started) / 1000).toFixed(1)),
+      allProcessedSeconds:
+        largeDone.length === 0 ? Number.NaN : Number(((Math.max(...largeDone) - started) / 1000).toFixed(1)),
       largeProcessed: largeDone.length,
       smallP50Seconds: Number((percentile(smallLatency, 50) / 1000).toFixed(2)),
       smallMaxSeconds: Number((percentile(smallLatency, 100) / 1000).toFixed(2)),
@@ -205,7 +243,10 @@ async function main(cleanups: Cleanups): Promise<void> {
         cell(r.peakRssMiB.toFixed(1), 8),
         cell((r.peakRssMiB - r.idleRssMiB).toFixed(1), 9),
         cell(r.accepted, 8),
-        cell(Object.values(r.rejected).reduce((a, b) => a + b, 0), 8),
+        cell(
+          Object.values(r.rejected).reduce((a, b) => a + b, 0),
+          8,
+        ),
         cell(r.acceptSeconds.toFixed(1), 8),
         cell(Number.isFinite(r.allProcessedSeconds) ? r.allProcessedSeconds.toFixed(1) : '-', 15),
         cell(Number.isFinite(r.smallP50Seconds) ? r.smallP50Seconds.toFixed(2) : '-', 11),
@@ -217,13 +258,22 @@ async function main(cleanups: Cleanups): Promise<void> {
       (r) =>
         `${r.target}: peak ${r.peakRssMiB.toFixed(1)} MiB = ${((r.peakRssMiB * 2 ** 20) / 1e6).toFixed(0)} MB, goal under ${GOAL_BYTES / 1e6} MB: ${r.peakRssMiB * 2 ** 20 < GOAL_BYTES ? 'met' : 'NOT met'}; outcomes ${JSON.stringify(r.statuses)}` +
         `${Object.keys(r.rejected).length > 0 ? `; rejected by code ${JSON.stringify(r.rejected)}` : ''}${r.timedOut ? '; TIMED OUT waiting for processing' : ''}` +
-        `${Object.keys(r.logged).length > 0 ? `; logged ${Object.entries(r.logged).map(([k, n]) => `${k} x${n}`).join(', ')}` : ''}`,
+        `${
+          Object.keys(r.logged).length > 0
+            ? `; logged ${Object.entries(r.logged)
+                .map(([k, n]) => `${k} x${n}`)
+                .join(', ')}`
+            : ''
+        }`,
     ),
     `all processed s: from the first message sent to the last large one processed. small: from sending a small message to its row being processed.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   await fs.mkdir(path.dirname(RESULTS), { recursive: true });
-  await fs.writeFile(RESULTS, `${JSON.stringify({ startedAt: new Date().toISOString(), settings: s, database: db.engine, results }, null, 2)}\n`);
+  await fs.writeFile(
+    RESULTS,
+    `${JSON.stringify({ startedAt: new Date().toISOString(), settings: s, database: db.engine, results }, null, 2)}\n`,
+  );
   process.stdout.write(`written: ${path.relative(process.cwd(), RESULTS)}\n`);
 }
 

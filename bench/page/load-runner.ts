@@ -15,6 +15,8 @@ export function runGetLoadInWorker(opts: GetLoadOptions): Promise<GetLoadResult>
     let result: GetLoadResult | undefined;
     worker.once('message', (message: GetLoadResult) => (result = message));
     worker.once('error', reject);
-    worker.once('exit', (code) => (result ? resolve(result) : reject(new Error(`page load worker exited with code ${code} before reporting`))));
+    worker.once('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`page load worker exited with code ${code} before reporting`)),
+    );
   });
 }

@@ -37,7 +37,13 @@ export async function runGetLoad(o: GetLoadOptions): Promise<GetLoadResult> {
         const ttfb = ms(process.hrtime.bigint());
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, ttfb, total: ms(process.hrtime.bigint()), bytes } : { ok: false, why: String(res.statusCode) }));
+        res.on('end', () =>
+          resolve(
+            res.statusCode === 200
+              ? { ok: true, ttfb, total: ms(process.hrtime.bigint()), bytes }
+              : { ok: false, why: String(res.statusCode) },
+          ),
+        );
         res.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, why: err.code ?? err.message }));
       });
       req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, why: err.code ?? err.message }));
@@ -69,5 +75,11 @@ export async function runGetLoad(o: GetLoadOptions): Promise<GetLoadResult> {
     }),
   );
   agent.destroy();
-  return { ttfbMs: Float64Array.from(ttfb), totalMs: Float64Array.from(total), elapsedMs: lastEnd - measureFrom, failures, bodyBytes };
+  return {
+    ttfbMs: Float64Array.from(ttfb),
+    totalMs: Float64Array.from(total),
+    elapsedMs: lastEnd - measureFrom,
+    failures,
+    bodyBytes,
+  };
 }

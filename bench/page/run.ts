@@ -32,12 +32,23 @@ function settings() {
   return {
     seconds: numberFromEnv('BENCH_SECONDS', 10, (n) => n > 0, 'a number of seconds above 0'),
     warmupSeconds: numberFromEnv('BENCH_WARMUP_SECONDS', 2, (n) => n >= 0, 'a number of seconds, 0 or more'),
-    connections: numberFromEnv('BENCH_CONNECTIONS', 20, (n) => Number.isInteger(n) && n >= 1 && n <= 500, 'a whole number from 1 to 500'),
-    rounds: numberFromEnv('BENCH_ROUNDS', 5, (n) => Number.isInteger(n) && n >= 1 && n <= 50, 'a whole number from 1 to 50'),
+    connections: numberFromEnv(
+      'BENCH_CONNECTIONS',
+      20,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 500,
+      'a whole number from 1 to 500',
+    ),
+    rounds: numberFromEnv(
+      'BENCH_ROUNDS',
+      5,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 50,
+      'a whole number from 1 to 50',
+    ),
   };
 }
 
-const percentile = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
 function summarize(name: string, r: GetLoadResult) {
   const ttfb = Float64Array.from(r.ttfbMs).sort();
@@ -62,7 +73,13 @@ function combine(parts: GetLoadResult[]): GetLoadResult {
   const failures: Record<string, number> = {};
   for (const p of parts) for (const [k, n] of Object.entries(p.failures)) failures[k] = (failures[k] ?? 0) + n;
   const cat = (pick: (p: GetLoadResult) => Float64Array) => Float64Array.from(parts.flatMap((p) => [...pick(p)]));
-  return { ttfbMs: cat((p) => p.ttfbMs), totalMs: cat((p) => p.totalMs), elapsedMs: parts.reduce((n, p) => n + p.elapsedMs, 0), failures, bodyBytes: parts.reduce((n, p) => n + p.bodyBytes, 0) };
+  return {
+    ttfbMs: cat((p) => p.ttfbMs),
+    totalMs: cat((p) => p.totalMs),
+    elapsedMs: parts.reduce((n, p) => n + p.elapsedMs, 0),
+    failures,
+    bodyBytes: parts.reduce((n, p) => n + p.bodyBytes, 0),
+  };
 }
 
 /** N customers with a scheduled migration and a billing summary with dues by card: the page's heaviest state before paying. */
@@ -73,9 +90,26 @@ async function seedCustomers(app: RunningApp, n: number, base: string): Promise<
   const links: string[] = [];
   for (let i = 1; i <= n; i += 1) {
     const accountId = `BEN-PGE-${String(i).padStart(4, '0')}`;
-    const { ticket } = await m.handOff({ userId: SALES, viewId: `Vbench${i}`, customerName: `Bench Customer ${i}`, accountId, salespersonEmail: 'rep@sales.example.com', enterprisePlan: 'Enterprise 250k MAU', enterpriseStartDate: start, customerEmail: `buyer${i}@customer.example` });
+    const { ticket } = await m.handOff({
+      userId: SALES,
+      viewId: `Vbench${i}`,
+      customerName: `Bench Customer ${i}`,
+      accountId,
+      salespersonEmail: 'rep@sales.example.com',
+      enterprisePlan: 'Enterprise 250k MAU',
+      enterpriseStartDate: start,
+      customerEmail: `buyer${i}@customer.example`,
+    });
     await m.billingAction(ticket.ref, BILLING, 'confirm');
-    await m.recordSummary({ ref: ticket.ref, userId: BILLING, requestKey: `Vsum${i}`, outcome: 'dues', amountCents: 48_000, currency: 'EUR', method: 'card' });
+    await m.recordSummary({
+      ref: ticket.ref,
+      userId: BILLING,
+      requestKey: `Vsum${i}`,
+      outcome: 'dues',
+      amountCents: 48_000,
+      currency: 'EUR',
+      method: 'card',
+    });
     const fresh = (await app.db.models.Ticket.findById(ticket.ref).lean())!;
     const link = m.linkFor(fresh as never);
     if (!link) throw new Error('no link issued: is PUBLIC_URL set?');
@@ -91,14 +125,26 @@ async function pageWeight(link: string) {
   const origin = new URL(link).origin;
   const assets = [...htmlText.matchAll(/(?:href|src)="(\/migrate\/assets\/[^"]+)"/g)].map((m) => m[1]!);
   const parts = [{ what: 'html', body: htmlText }];
-  for (const a of assets) parts.push({ what: a.endsWith('.css') ? 'css' : 'js', body: await (await fetch(origin + a)).text() });
-  const bytes = (what: string) => parts.filter((p) => p.what === what).reduce((n, p) => n + Buffer.byteLength(p.body), 0);
+  for (const a of assets)
+    parts.push({ what: a.endsWith('.css') ? 'css' : 'js', body: await (await fetch(origin + a)).text() });
+  const bytes = (what: string) =>
+    parts.filter((p) => p.what === what).reduce((n, p) => n + Buffer.byteLength(p.body), 0);
   const gz = (what: string) => parts.filter((p) => p.what === what).reduce((n, p) => n + gzipSync(p.body).length, 0);
-  return { html: bytes('html'), css: bytes('css'), js: bytes('js'), total: bytes('html') + bytes('css') + bytes('js'), gzipped: gz('html') + gz('css') + gz('js') };
+  return {
+    html: bytes('html'),
+    css: bytes('css'),
+    js: bytes('js'),
+    total: bytes('html') + bytes('css') + bytes('js'),
+    gzipped: gz('html') + gz('css') + gz('js'),
+  };
 }
 
 /** axe-core's violations for each state a customer sees that billing alone can bring about. */
-async function accessibility(app: RunningApp, ref: string, link: string): Promise<{ state: string; violations: AxeViolation[] }[] | string> {
+async function accessibility(
+  app: RunningApp,
+  ref: string,
+  link: string,
+): Promise<{ state: string; violations: AxeViolation[] }[] | string> {
   if (!hasChromium()) return 'skipped: /usr/bin/chromium is not installed';
   const browser = await launchChromium();
   try {
@@ -143,7 +189,10 @@ await runBench(async (cleanups) => {
       // Every customer comes from 127.0.0.1 here: the per-address limit would stop the bench, not a customer.
       WEB_RATE_LIMIT_PER_MINUTE: '100000000',
     },
-    start: { webRoutes: (web) => void web.get(HELLO, async (_req, reply) => reply.type('text/plain; charset=utf-8').send('hello')) },
+    start: {
+      webRoutes: (web) =>
+        void web.get(HELLO, async (_req, reply) => reply.type('text/plain; charset=utf-8').send('hello')),
+    },
   });
   cleanups.push(() => bench.stop());
   const origin = `http://127.0.0.1:${bench.app.port}`;
@@ -163,7 +212,9 @@ await runBench(async (cleanups) => {
       const c = plan[(i + round) % plan.length]!;
       process.stderr.write(`bench:page: round ${round + 1}/${s.rounds}, ${c.name}\n`);
       const warmupMs = (round === 0 ? s.warmupSeconds : Math.min(s.warmupSeconds, 0.5)) * 1000;
-      merged.get(c.name)!.push(await runGetLoadInWorker({ urls: c.urls, warmupMs, durationMs: (s.seconds * 1000) / s.rounds }));
+      merged
+        .get(c.name)!
+        .push(await runGetLoadInWorker({ urls: c.urls, warmupMs, durationMs: (s.seconds * 1000) / s.rounds }));
     }
   }
   const cases = plan.map((c) => summarize(c.name, combine(merged.get(c.name)!)));
@@ -172,7 +223,12 @@ await runBench(async (cleanups) => {
 
   const report = {
     at: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     engine: db.engine,
     connections: s.connections,
     seconds: s.seconds,
@@ -186,15 +242,27 @@ await runBench(async (cleanups) => {
     `bench:page  ${report.machine.cpus} cpus, ${report.machine.memoryGiB} GiB, node ${report.machine.node}, db ${report.engine}, ${s.connections} concurrent customers, ${s.seconds} s per case in ${s.rounds} rounds`,
     '',
     'case                           req/s   TTFB p50   TTFB p99   TTFB max  total p99   bytes  errors',
-    ...cases.map((c) => `${c.case.padEnd(29)} ${String(c.perSecond).padStart(6)} ${ms(c.ttfbP50)}ms ${ms(c.ttfbP99)}ms ${ms(c.ttfbMax)}ms ${ms(c.totalP99)}ms ${String(c.bytesPerAnswer).padStart(7)} ${String(c.errors).padStart(6)}`),
+    ...cases.map(
+      (c) =>
+        `${c.case.padEnd(29)} ${String(c.perSecond).padStart(6)} ${ms(c.ttfbP50)}ms ${ms(c.ttfbP99)}ms ${ms(c.ttfbMax)}ms ${ms(c.totalP99)}ms ${String(c.bytesPerAnswer).padStart(7)} ${String(c.errors).padStart(6)}`,
+    ),
     '',
     `page weight (summary with dues): html ${weight.html} B + css ${weight.css} B + js ${weight.js} B = ${weight.total} B (${weight.gzipped} B gzipped)`,
-    typeof axe === 'string' ? `axe-core: ${axe}` : `axe-core violations: ${axe.map((a) => `${a.state} ${a.violations.length}`).join(', ')}`,
-    ...(typeof axe === 'string' ? [] : axe.flatMap((a) => a.violations.map((v) => `  ${a.state}: ${v.id} (${v.impact}) ${v.help} at ${v.targets.join(' ')}`))),
+    typeof axe === 'string'
+      ? `axe-core: ${axe}`
+      : `axe-core violations: ${axe.map((a) => `${a.state} ${a.violations.length}`).join(', ')}`,
+    ...(typeof axe === 'string'
+      ? []
+      : axe.flatMap((a) =>
+          a.violations.map((v) => `  ${a.state}: ${v.id} (${v.impact}) ${v.help} at ${v.targets.join(' ')}`),
+        )),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   await fs.mkdir(path.dirname(RESULTS), { recursive: true });
   await fs.writeFile(RESULTS, JSON.stringify(report, null, 2));
   const failed = cases.filter((c) => c.errors > 0);
-  if (failed.length > 0) throw new Error(`answers other than 200: ${failed.map((c) => `${c.case} ${JSON.stringify(c.failures)}`).join('; ')}`);
+  if (failed.length > 0)
+    throw new Error(
+      `answers other than 200: ${failed.map((c) => `${c.case} ${JSON.stringify(c.failures)}`).join('; ')}`,
+    );
 });

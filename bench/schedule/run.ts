@@ -23,9 +23,24 @@ import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 
 const COUNT = numberFromEnv('BENCH_COUNT', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 /** Bare Agenda locks 5 jobs per poll per process and scans its collection for each lock on FerretDB: 10,000 would take hours. */
-const BARE_COUNT = numberFromEnv('BENCH_BARE_COUNT', Math.min(COUNT, 200), (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-const CONCURRENCY = numberFromEnv('BENCH_DUE_CONCURRENCY', 8, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-const EVERY_MS = numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 1000, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+const BARE_COUNT = numberFromEnv(
+  'BENCH_BARE_COUNT',
+  Math.min(COUNT, 200),
+  (n) => Number.isInteger(n) && n > 0,
+  'a positive integer',
+);
+const CONCURRENCY = numberFromEnv(
+  'BENCH_DUE_CONCURRENCY',
+  8,
+  (n) => Number.isInteger(n) && n > 0,
+  'a positive integer',
+);
+const EVERY_MS = numberFromEnv(
+  'BENCH_JOBS_PROCESS_EVERY_MS',
+  1000,
+  (n) => Number.isInteger(n) && n > 0,
+  'a positive integer',
+);
 const TIMEOUT_S = numberFromEnv('BENCH_TIMEOUT_SECONDS', 900, (n) => n > 0, 'positive');
 const LEAD_MS = 3000;
 const say = (line: string) => process.stderr.write(`bench:schedule: ${line}\n`);
@@ -42,7 +57,8 @@ interface Row {
   setupS: number;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 /** Bare Agenda: N no-op jobs due at one instant, run by `processes` Agenda instances on one database. */
 async function bare(serverUri: string, processes: number): Promise<Row> {
@@ -53,7 +69,13 @@ async function bare(serverUri: string, processes: number): Promise<Row> {
   const late: number[] = [];
   let due = 0;
   const agendas = Array.from({ length: processes }, (_, i) => {
-    const agenda = new Agenda({ backend: new MongoBackend({ mongo: db, collection: 'jobs' }), name: `bare-${i}`, processEvery: EVERY_MS, maxConcurrency: 20, removeOnComplete: true });
+    const agenda = new Agenda({
+      backend: new MongoBackend({ mongo: db, collection: 'jobs' }),
+      name: `bare-${i}`,
+      processEvery: EVERY_MS,
+      maxConcurrency: 20,
+      removeOnComplete: true,
+    });
     agenda.define(
       'noop',
       async (job) => {
@@ -67,7 +89,10 @@ async function bare(serverUri: string, processes: number): Promise<Row> {
   });
   const setupStarted = Date.now();
   const far = new Date(Date.now() + 86_400_000);
-  await db.collection('jobs').createIndex({ name: 1, nextRunAt: 1 }).catch(() => undefined);
+  await db
+    .collection('jobs')
+    .createIndex({ name: 1, nextRunAt: 1 })
+    .catch(() => undefined);
   for (let i = 0; i < COUNT; i += 1) await agendas[0]!.schedule(far, 'noop', { i });
   const setupS = (Date.now() - setupStarted) / 1000;
   for (const a of agendas) await a.start();
@@ -81,11 +106,22 @@ async function bare(serverUri: string, processes: number): Promise<Row> {
   await client.close();
   const sorted = late.sort((x, y) => x - y);
   const duplicates = [...runs.values()].reduce((s, n) => s + n - 1, 0);
-  return { target: 'bare Agenda (no-op)', processes, count: runs.size, allDoneS, p50LateMs: pct(sorted, 50), p99LateMs: pct(sorted, 99), maxLateMs: sorted.at(-1) ?? 0, duplicates, setupS };
+  return {
+    target: 'bare Agenda (no-op)',
+    processes,
+    count: runs.size,
+    allDoneS,
+    p50LateMs: pct(sorted, 50),
+    p99LateMs: pct(sorted, 99),
+    maxLateMs: sorted.at(-1) ?? 0,
+    duplicates,
+    setupS,
+  };
 }
 
 /** The account IDs of the bench: `B00-BEN-0000`, `B00-BEN-0001`… */
-const accountId = (i: number) => `B${String(Math.floor(i / 10000)).padStart(2, '0')}-BEN-${String(i % 10000).padStart(4, '0')}`;
+const accountId = (i: number) =>
+  `B${String(Math.floor(i / 10000)).padStart(2, '0')}-BEN-${String(i % 10000).padStart(4, '0')}`;
 
 /**
  * N trial accounts with their scheduled lock and end: the first through the real service, the rest
@@ -95,7 +131,15 @@ const accountId = (i: number) => `B${String(Math.floor(i / 10000)).padStart(2, '
  */
 async function createTrials(app: RunningApp): Promise<void> {
   const template = accountId(0);
-  await app.services.accounts.create({ id: template, name: `Bench ${template}`, contactEmail: `${template.toLowerCase()}@bench.test`, tier: 'startup-10k', status: 'trial', signupDate: '2030-01-01', billingDetailsComplete: false });
+  await app.services.accounts.create({
+    id: template,
+    name: `Bench ${template}`,
+    contactEmail: `${template.toLowerCase()}@bench.test`,
+    tier: 'startup-10k',
+    status: 'trial',
+    signupDate: '2030-01-01',
+    billingDetailsComplete: false,
+  });
   const { models } = app.db;
   const changes = await models.PlanChange.find({ accountId: template }).lean();
   const docs: [string, object[]][] = [
@@ -111,7 +155,12 @@ async function createTrials(app: RunningApp): Promise<void> {
       const batch: BSON.Document[] = [];
       for (let i = from; i < Math.min(COUNT, from + 500); i += 1) {
         const id = accountId(i);
-        for (const text of texts) batch.push(BSON.EJSON.parse(text.replaceAll(template, id).replaceAll(lower, id.toLowerCase()), { relaxed: false }) as BSON.Document);
+        for (const text of texts)
+          batch.push(
+            BSON.EJSON.parse(text.replaceAll(template, id).replaceAll(lower, id.toLowerCase()), {
+              relaxed: false,
+            }) as BSON.Document,
+          );
       }
       await app.db.conn.collection(collection).insertMany(batch, { ordered: false });
     }
@@ -143,7 +192,16 @@ async function ours(serverUri: string, processes: number): Promise<Row> {
   for (let i = 0; i < processes; i += 1) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-bench-schedule-'));
     dirs.push(dir);
-    const cfg = loadConfig({ MONGODB_URI: dbUri, DATA_DIR: dir, PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', JOBS_PROCESS_EVERY_MS: String(EVERY_MS), JOBS_DUE_CONCURRENCY: String(CONCURRENCY), TZ_BILLING: 'UTC' });
+    const cfg = loadConfig({
+      MONGODB_URI: dbUri,
+      DATA_DIR: dir,
+      PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      SMTP_INBOUND_PORT: '0',
+      JOBS_PROCESS_EVERY_MS: String(EVERY_MS),
+      JOBS_DUE_CONCURRENCY: String(CONCURRENCY),
+      TZ_BILLING: 'UTC',
+    });
     if (!cfg.ok) throw new Error(cfg.problems.join('; '));
     apps.push(await startApp(cfg.config, log, { clock, instanceName: `bot-${i}` }));
   }
@@ -173,7 +231,9 @@ async function ours(serverUri: string, processes: number): Promise<Row> {
     if (done >= appliedBy.size) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const late = (await models.PlanChange.find({ type: 'trial_lock', status: 'applied' }).select({ lateMs: 1 }).lean()).map((c) => c.lateMs ?? 0).sort((x, y) => x - y);
+  const late = (await models.PlanChange.find({ type: 'trial_lock', status: 'applied' }).select({ lateMs: 1 }).lean())
+    .map((c) => c.lateMs ?? 0)
+    .sort((x, y) => x - y);
   const ledger = await models.BillingLedger.countDocuments({ type: 'trial_lock' });
   await main.db.conn.dropDatabase().catch(() => undefined);
   for (const app of apps.reverse()) await app.stop();
@@ -197,7 +257,9 @@ await runBench(async (cleanups: Cleanups) => {
   cleanups.push(() => db.stop());
   const targets = (process.env.BENCH_TARGETS ?? 'bare,ours').split(',');
   const procs = (process.env.BENCH_PROCESSES ?? '1,2').split(',').map(Number);
-  say(`engine ${db.engine}, ${COUNT} changes (bare Agenda: ${BARE_COUNT} jobs), poll every ${EVERY_MS} ms, ${os.cpus().length} cpus`);
+  say(
+    `engine ${db.engine}, ${COUNT} changes (bare Agenda: ${BARE_COUNT} jobs), poll every ${EVERY_MS} ms, ${os.cpus().length} cpus`,
+  );
   const rows: Row[] = [];
   for (const processes of procs) {
     if (targets.includes('bare')) {
@@ -213,7 +275,17 @@ await runBench(async (cleanups: Cleanups) => {
     `bench:schedule  engine=${db.engine}  count=${COUNT}  bare count=${BARE_COUNT}  JOBS_PROCESS_EVERY_MS=${EVERY_MS}  JOBS_DUE_CONCURRENCY=${CONCURRENCY}  node=${process.version}  cpus=${os.cpus().length}`,
     'target                 procs  done   all done s  p50 late ms  p99 late ms  max late ms  duplicates  setup s',
     ...rows.map((r) =>
-      [r.target.padEnd(22), String(r.processes).padStart(5), String(r.count).padStart(6), r.allDoneS.toFixed(1).padStart(11), String(r.p50LateMs).padStart(12), String(r.p99LateMs).padStart(12), String(r.maxLateMs).padStart(12), String(r.duplicates).padStart(11), r.setupS.toFixed(1).padStart(8)].join(' '),
+      [
+        r.target.padEnd(22),
+        String(r.processes).padStart(5),
+        String(r.count).padStart(6),
+        r.allDoneS.toFixed(1).padStart(11),
+        String(r.p50LateMs).padStart(12),
+        String(r.p99LateMs).padStart(12),
+        String(r.maxLateMs).padStart(12),
+        String(r.duplicates).padStart(11),
+        r.setupS.toFixed(1).padStart(8),
+      ].join(' '),
     ),
   ];
   for (const processes of procs) {
@@ -222,9 +294,18 @@ await runBench(async (cleanups: Cleanups) => {
     if (!o || !b) continue;
     // Per change, since bare Agenda may run fewer than ours.
     const rate = (r: Row) => r.count / Math.max(0.001, r.allDoneS);
-    lines.push(`ours/bare (${processes} proc): changes per second ${(rate(o) / Math.max(0.001, rate(b))).toFixed(2)}x (${rate(o).toFixed(1)} vs ${rate(b).toFixed(1)})`);
+    lines.push(
+      `ours/bare (${processes} proc): changes per second ${(rate(o) / Math.max(0.001, rate(b))).toFixed(2)}x (${rate(o).toFixed(1)} vs ${rate(b).toFixed(1)})`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   await fs.mkdir('bench/results', { recursive: true });
-  await fs.writeFile('bench/results/schedule.json', JSON.stringify({ engine: db.engine, count: COUNT, bareCount: BARE_COUNT, everyMs: EVERY_MS, concurrency: CONCURRENCY, rows }, null, 2));
+  await fs.writeFile(
+    'bench/results/schedule.json',
+    JSON.stringify(
+      { engine: db.engine, count: COUNT, bareCount: BARE_COUNT, everyMs: EVERY_MS, concurrency: CONCURRENCY, rows },
+      null,
+      2,
+    ),
+  );
 });

@@ -21,17 +21,38 @@ import { numberFromEnv, runBench, type Cleanups } from '../common/run.js';
 import { startFakeSlack, type FakeSlack } from '../../test/support/fake-slack.js';
 import { eventCallback, postSigned } from '../../test/support/slack-requests.js';
 
-const COUNT = numberFromEnv('BENCH_COUNT', 10_000, (n) => Number.isInteger(n) && n >= 300, 'an integer of at least 300');
-const DUE = numberFromEnv('BENCH_DUE', Math.min(1000, Math.floor(COUNT / 10)), (n) => Number.isInteger(n) && n > 0 && n <= COUNT - 210, 'a positive integer below BENCH_COUNT - 210');
+const COUNT = numberFromEnv(
+  'BENCH_COUNT',
+  10_000,
+  (n) => Number.isInteger(n) && n >= 300,
+  'an integer of at least 300',
+);
+const DUE = numberFromEnv(
+  'BENCH_DUE',
+  Math.min(1000, Math.floor(COUNT / 10)),
+  (n) => Number.isInteger(n) && n > 0 && n <= COUNT - 210,
+  'a positive integer below BENCH_COUNT - 210',
+);
 const PROCESSES = numberFromEnv('BENCH_PROCESSES', 2, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-const CONCURRENCY = numberFromEnv('BENCH_DUE_CONCURRENCY', 8, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-const EVERY_MS = numberFromEnv('BENCH_JOBS_PROCESS_EVERY_MS', 1000, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+const CONCURRENCY = numberFromEnv(
+  'BENCH_DUE_CONCURRENCY',
+  8,
+  (n) => Number.isInteger(n) && n > 0,
+  'a positive integer',
+);
+const EVERY_MS = numberFromEnv(
+  'BENCH_JOBS_PROCESS_EVERY_MS',
+  1000,
+  (n) => Number.isInteger(n) && n > 0,
+  'a positive integer',
+);
 const HOME_RUNS = numberFromEnv('BENCH_HOME_RUNS', 40, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 const TIMEOUT_S = numberFromEnv('BENCH_TIMEOUT_SECONDS', 1800, (n) => n > 0, 'positive');
 const LEAD_MS = 3000;
 const SECRET = 'bench-signing-secret';
 const say = (line: string) => process.stderr.write(`bench:sla: ${line}\n`);
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 
 /** Owners: BUSY has 200 open tickets, LIGHT 10, everyone else's go to the rest of the team. */
 const BUSY = 'U0BUSY';
@@ -54,7 +75,9 @@ async function createTickets(app: RunningApp, minute: Date): Promise<void> {
     actor: 'email:bench@customer.test',
   });
   const template = BSON.EJSON.stringify(await models.Ticket.findById(ticket.ref).lean(), { relaxed: false });
-  const rows = (await models.DueWork.find({ key: { $regex: `^${ticket.ref}:` } }).lean()).map((r) => BSON.EJSON.stringify(r, { relaxed: false }));
+  const rows = (await models.DueWork.find({ key: { $regex: `^${ticket.ref}:` } }).lean()).map((r) =>
+    BSON.EJSON.stringify(r, { relaxed: false }),
+  );
   await models.Ticket.deleteOne({ _id: ticket.ref });
   await models.DueWork.deleteMany({ key: { $regex: `^${ticket.ref}:` } });
   await models.Outbox.deleteMany({ ticketRef: ticket.ref });
@@ -75,11 +98,18 @@ async function createTickets(app: RunningApp, minute: Date): Promise<void> {
       Object.assign(doc, { number, assignee: owner, status: 'claimed', idempotencyKey: `bench:${i}`, history: [] });
       const sla = doc.sla as { firstResponse: Record<string, unknown>; resolution: Record<string, unknown> };
       // Past its reminder already (sent before the bench), so the minute holds only breaches.
-      sla.firstResponse.remindAt = breaching ? new Date(dueAt.getTime() - 3_600_000) : new Date(later.getTime() - 3_600_000);
+      sla.firstResponse.remindAt = breaching
+        ? new Date(dueAt.getTime() - 3_600_000)
+        : new Date(later.getTime() - 3_600_000);
       sla.firstResponse.dueAt = dueAt;
       sla.resolution.dueAt = new Date(later.getTime() + 86_400_000);
       tickets.push(doc);
-      cards.push({ _id: `card:${ref}`, channel: 'C0BILLING', ts: `1700000000.${String(i).padStart(6, '0')}`, at: new Date() });
+      cards.push({
+        _id: `card:${ref}`,
+        channel: 'C0BILLING',
+        ts: `1700000000.${String(i).padStart(6, '0')}`,
+        at: new Date(),
+      });
       for (const text of rows) {
         const row = BSON.EJSON.parse(text.replaceAll(ticket.ref, ref), { relaxed: false }) as BSON.Document;
         // The app keeps one row per target, its next step (the template's: the reminders). The
@@ -87,7 +117,11 @@ async function createTickets(app: RunningApp, minute: Date): Promise<void> {
         const target = String(row.key).endsWith(':firstResponse') ? 'firstResponse' : 'resolution';
         const breachNext = breaching && target === 'firstResponse';
         if (breachNext) Object.assign(row, { _id: `sla.breach:${ref}:firstResponse`, kind: 'sla.breach' });
-        const at = breachNext ? dueAt : target === 'firstResponse' ? (sla.firstResponse.remindAt as Date) : new Date(later.getTime() + 86_400_000 - 7_200_000);
+        const at = breachNext
+          ? dueAt
+          : target === 'firstResponse'
+            ? (sla.firstResponse.remindAt as Date)
+            : new Date(later.getTime() + 86_400_000 - 7_200_000);
         Object.assign(row, { dueAt: at, runAt: at, data: { at: iso(at) } });
         delete row.createdAt;
         delete row.updatedAt;
@@ -106,9 +140,19 @@ async function homeTimes(app: RunningApp, slack: FakeSlack, user: string): Promi
   for (let i = 0; i < HOME_RUNS; i += 1) {
     const started = performance.now();
     const seen = slack.callsTo('views.publish').length;
-    await postSigned(`http://127.0.0.1:${app.port}/slack/events`, eventCallback({ event: { type: 'app_home_opened', user, tab: 'home', channel: 'D0HOME' }, eventId: `EvBench${randomUUID().slice(0, 8)}` }), { secret: SECRET });
+    await postSigned(
+      `http://127.0.0.1:${app.port}/slack/events`,
+      eventCallback({
+        event: { type: 'app_home_opened', user, tab: 'home', channel: 'D0HOME' },
+        eventId: `EvBench${randomUUID().slice(0, 8)}`,
+      }),
+      { secret: SECRET },
+    );
     for (;;) {
-      const published = slack.callsTo('views.publish').slice(seen).find((c) => c.args.user_id === user);
+      const published = slack
+        .callsTo('views.publish')
+        .slice(seen)
+        .find((c) => c.args.user_id === user);
       if (published) {
         if (!published.ok) throw new Error(`views.publish refused: ${published.error}`);
         break;
@@ -164,7 +208,9 @@ await runBench(async (cleanups: Cleanups) => {
     });
   }
   const main = apps[0]!;
-  say(`engine ${db.engine}, ${COUNT} open tickets, ${DUE} breaching in one minute, ${PROCESSES} process(es), ${os.cpus().length} cpus`);
+  say(
+    `engine ${db.engine}, ${COUNT} open tickets, ${DUE} breaching in one minute, ${PROCESSES} process(es), ${os.cpus().length} cpus`,
+  );
   const setupStarted = Date.now();
   await createTickets(main, minute);
   const setupS = (Date.now() - setupStarted) / 1000;
@@ -181,7 +227,10 @@ await runBench(async (cleanups: Cleanups) => {
   const startReal = Date.now() + LEAD_MS;
   clock.set(new Date(minute.getTime() - LEAD_MS));
   const expected = DUE * 2; // the breach post and the owner's DM
-  const posted = () => slack.messages().filter((m) => /^sla:AR-\d+:firstResponse:breach(-dm)?$/.test(String(m.metadata?.event_payload?.key ?? '')));
+  const posted = () =>
+    slack
+      .messages()
+      .filter((m) => /^sla:AR-\d+:firstResponse:breach(-dm)?$/.test(String(m.metadata?.event_payload?.key ?? '')));
   const deadline = Date.now() + TIMEOUT_S * 1000;
   let lastSaid = Date.now();
   let count = 0;
@@ -209,7 +258,26 @@ await runBench(async (cleanups: Cleanups) => {
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile(
     'bench/results/sla.json',
-    JSON.stringify({ engine: db.engine, count: COUNT, due: DUE, processes: PROCESSES, setupS, dueRows, allPostedS, posted: new Set(keys).size, expected, duplicates, home: { busy: { p50: pct(homeBusy, 50), p99: pct(homeBusy, 99) }, light: { p50: pct(homeLight, 50), p99: pct(homeLight, 99) } } }, null, 2),
+    JSON.stringify(
+      {
+        engine: db.engine,
+        count: COUNT,
+        due: DUE,
+        processes: PROCESSES,
+        setupS,
+        dueRows,
+        allPostedS,
+        posted: new Set(keys).size,
+        expected,
+        duplicates,
+        home: {
+          busy: { p50: pct(homeBusy, 50), p99: pct(homeBusy, 99) },
+          light: { p50: pct(homeLight, 50), p99: pct(homeLight, 99) },
+        },
+      },
+      null,
+      2,
+    ),
   );
   if (count < expected) throw new Error(`only ${count} of ${expected} escalations posted within ${TIMEOUT_S} s`);
 });

@@ -7,7 +7,9 @@ import type { HandlerDeps } from '../types.js';
 
 const PageValue = z.string().transform((v, ctx) => {
   const [team, page] = v.split('|');
-  const parsed = z.object({ team: z.enum(TEAMS), page: z.coerce.number().int().min(0).max(10_000) }).safeParse({ team, page });
+  const parsed = z
+    .object({ team: z.enum(TEAMS), page: z.coerce.number().int().min(0).max(10_000) })
+    .safeParse({ team, page });
   if (!parsed.success) {
     ctx.addIssue({ code: 'custom', message: 'bad page' });
     return z.NEVER;
@@ -17,7 +19,12 @@ const PageValue = z.string().transform((v, ctx) => {
 
 /** App Home's queue pager: the same home with another page of that team's unowned tickets. */
 export function homeQueuePage(deps: HandlerDeps) {
-  return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const page = PageValue.safeParse(action.value);
     if (!page.success) return;
@@ -27,7 +34,12 @@ export function homeQueuePage(deps: HandlerDeps) {
 
 /** "I'm away" / "I'm back" on App Home: round-robin passes the person by while away. */
 export function homeAwayToggle(deps: HandlerDeps) {
-  return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const value = z.enum(['away', 'back']).safeParse(action.value);
     if (!value.success) return;
@@ -35,7 +47,10 @@ export function homeAwayToggle(deps: HandlerDeps) {
       await deps.services.sla.setAway(body.user.id, value.data === 'away');
       await publishHome(deps, client, body.user.id);
     } catch (err) {
-      deps.log.info({ event: 'action.refused', action: 'away', user: body.user.id, err: (err as Error).message }, 'away toggle refused');
+      deps.log.info(
+        { event: 'action.refused', action: 'away', user: body.user.id, err: (err as Error).message },
+        'away toggle refused',
+      );
       await client.chat.postMessage({ channel: body.user.id, text: userFacing(err) }).catch(() => undefined);
     }
   };

@@ -6,7 +6,14 @@ import { ticketCardAction } from './ticket-card.js';
 import { ticketChangeKind } from './ticket-change-kind.js';
 import { ticketReplyButton } from './ticket-reply.js';
 import { migrationStartHandoff } from './migration-start-handoff.js';
-import { migrationBillingAction, migrationNewLinkAction, migrationPaymentAction, migrationStartAction, migrationStepModalAction, migrationTrustAction } from './migration-billing.js';
+import {
+  migrationBillingAction,
+  migrationNewLinkAction,
+  migrationPaymentAction,
+  migrationStartAction,
+  migrationStepModalAction,
+  migrationTrustAction,
+} from './migration-billing.js';
 import { accountProjectsButton } from './account-projects.js';
 import { planModalRefresh } from './plan-modal-refresh.js';
 import { AccountIdValue, ChangeId, planButton } from './plan-buttons.js';
@@ -35,8 +42,22 @@ export function register(app: Registrar, deps: HandlerDeps): void {
   app.action(ACCOUNT_VIEW.actions.editProjects, accountProjectsButton(deps));
   // The /plan modal's dispatching inputs; the callback_id keeps same-named fields of other modals out.
   const F = PLAN_MODAL.fields;
-  for (const field of [F.accountId, F.change, F.tier, F.addon, F.region]) app.action({ type: 'block_actions', action_id: field, callback_id: PLAN_MODAL.callbackId }, planModalRefresh(deps));
-  app.action(ACCOUNT_VIEW.actions.cancelChange, planButton(deps, 'plan_cancel_change', ChangeId, (id, user) => deps.services.plans.cancelScheduled(id, user)));
-  app.action(ACCOUNT_VIEW.actions.billingDetailsComplete, planButton(deps, 'billing_details_complete', AccountIdValue, (id, user) => deps.services.accounts.completeBillingDetails(id, user)));
-  app.action(REACTIVATION_CARD.actions.approve, planButton(deps, 'approve_reactivation', TicketRefValue, (ref, user) => deps.services.plans.approveReactivation(ref, user)));
+  for (const field of [F.accountId, F.change, F.tier, F.addon, F.region])
+    app.action({ type: 'block_actions', action_id: field, callback_id: PLAN_MODAL.callbackId }, planModalRefresh(deps));
+  app.action(
+    ACCOUNT_VIEW.actions.cancelChange,
+    planButton(deps, 'plan_cancel_change', ChangeId, (id, user) => deps.services.plans.cancelScheduled(id, user)),
+  );
+  app.action(
+    ACCOUNT_VIEW.actions.billingDetailsComplete,
+    planButton(deps, 'billing_details_complete', AccountIdValue, (id, user) =>
+      deps.services.accounts.completeBillingDetails(id, user),
+    ),
+  );
+  app.action(
+    REACTIVATION_CARD.actions.approve,
+    planButton(deps, 'approve_reactivation', TicketRefValue, (ref, user) =>
+      deps.services.plans.approveReactivation(ref, user),
+    ),
+  );
 }

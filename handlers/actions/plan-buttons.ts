@@ -7,8 +7,18 @@ import type { HandlerDeps } from '../types.js';
  * A plan button (Cancel on `/account`, Approve reactivation on a ticket card, Billing details
  * complete): validate the value, call one service (which checks the role), answer ephemerally.
  */
-export function planButton(deps: HandlerDeps, name: string, value: z.ZodType<string>, run: (value: string, userId: string) => Promise<string>) {
-  return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+export function planButton(
+  deps: HandlerDeps,
+  name: string,
+  value: z.ZodType<string>,
+  run: (value: string, userId: string) => Promise<string>,
+) {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const userId = body.user.id;
     const channel = body.channel?.id;
@@ -17,7 +27,10 @@ export function planButton(deps: HandlerDeps, name: string, value: z.ZodType<str
       text = await run(value.parse(action.value), userId);
       deps.log.info({ event: 'action.done', action: name, user: userId }, 'plan button done');
     } catch (err) {
-      deps.log.info({ event: 'action.refused', action: name, user: userId, err: (err as Error).message }, 'plan button refused');
+      deps.log.info(
+        { event: 'action.refused', action: name, user: userId, err: (err as Error).message },
+        'plan button refused',
+      );
       text = userFacing(err);
     }
     if (channel) await client.chat.postEphemeral({ channel, user: userId, text }).catch(() => undefined);

@@ -19,11 +19,19 @@ export function planModalRefresh(deps: HandlerDeps) {
       await client.views.update({
         view_id: view.id,
         hash: view.hash,
-        view: planModal({ privateMetadata: view.private_metadata, state, preview, timeZone: deps.services.plans.timeZone }),
+        view: planModal({
+          privateMetadata: view.private_metadata,
+          state,
+          preview,
+          timeZone: deps.services.plans.timeZone,
+        }),
       });
     } catch (err) {
       // A hash conflict means a newer choice is already on its way; anything else is logged.
-      deps.log.info({ event: 'plan.preview_failed', user: userId, err: (err as Error).message }, 'plan preview not updated');
+      deps.log.info(
+        { event: 'plan.preview_failed', user: userId, err: (err as Error).message },
+        'plan preview not updated',
+      );
     }
   };
 }

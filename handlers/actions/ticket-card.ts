@@ -5,7 +5,12 @@ import type { HandlerDeps } from '../types.js';
 
 /** Claim, Close and Waiting on customer on a ticket card. The service checks the clicker's role; the card updates via the outbox. */
 export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close' | 'waitOnCustomer') {
-  return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const userId = body.user.id;
     const channel = body.channel?.id;
@@ -13,8 +18,12 @@ export function ticketCardAction(deps: HandlerDeps, verb: 'claim' | 'close' | 'w
       const ref = TicketRefValue.parse(action.value);
       await deps.services.tickets[verb](ref, userId);
     } catch (err) {
-      deps.log.info({ event: 'action.refused', action: verb, user: userId, err: (err as Error).message }, 'ticket action refused');
-      if (channel) await client.chat.postEphemeral({ channel, user: userId, text: userFacing(err) }).catch(() => undefined);
+      deps.log.info(
+        { event: 'action.refused', action: verb, user: userId, err: (err as Error).message },
+        'ticket action refused',
+      );
+      if (channel)
+        await client.chat.postEphemeral({ channel, user: userId, text: userFacing(err) }).catch(() => undefined);
     }
   };
 }

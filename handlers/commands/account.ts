@@ -18,7 +18,10 @@ export function accountCommand(deps: HandlerDeps) {
       const overview = await deps.services.accounts.overview(args.data[0], command.user_id);
       await respond({ response_type: 'ephemeral', ...accountOverview(overview) });
     } catch (err) {
-      deps.log.info({ event: 'command.refused', command: command.command, err: (err as Error).message }, 'account overview refused');
+      deps.log.info(
+        { event: 'command.refused', command: command.command, err: (err as Error).message },
+        'account overview refused',
+      );
       await respond({ response_type: 'ephemeral', text: userFacing(err) }).catch(() => undefined);
     }
   };

@@ -14,10 +14,21 @@ export function migrateCommand(deps: HandlerDeps) {
     }
     await ack();
     try {
-      await openHandoffModal(deps, client, { triggerId: command.trigger_id, userId: command.user_id, accountId: args.data[0], channel: command.channel_id });
+      await openHandoffModal(deps, client, {
+        triggerId: command.trigger_id,
+        userId: command.user_id,
+        accountId: args.data[0],
+        channel: command.channel_id,
+      });
     } catch (err) {
-      deps.log.warn({ event: 'command.failed', command: command.command, err: (err as Error).message }, 'could not open handoff modal');
-      await respond({ response_type: 'ephemeral', text: 'The handoff form could not be opened. Please run the command again.' }).catch(() => undefined);
+      deps.log.warn(
+        { event: 'command.failed', command: command.command, err: (err as Error).message },
+        'could not open handoff modal',
+      );
+      await respond({
+        response_type: 'ephemeral',
+        text: 'The handoff form could not be opened. Please run the command again.',
+      }).catch(() => undefined);
     }
   };
 }

@@ -22,7 +22,11 @@ const TicketArgs = z.union([
 ]);
 
 function parseArgs(text: string): z.infer<typeof TicketArgs> | undefined {
-  const words = text.trim().split(/\s+/).filter(Boolean).map((w, i) => (i === 0 ? w : w.toLowerCase()));
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w, i) => (i === 0 ? w : w.toLowerCase()));
   const word = words[0]?.toLowerCase();
   let candidate: unknown;
   if (word === 'stats' && words.length <= 3) {
@@ -71,7 +75,10 @@ export function ticketCommand(deps: HandlerDeps) {
         }
         case 'stats': {
           const stats = await deps.services.sla.stats(command.user_id, { days: args.days, team: args.team });
-          await respond({ response_type: 'ephemeral', ...ticketStats(stats, `Tickets of the last ${args.days} days${args.team ? ', your teams' : ''}`) });
+          await respond({
+            response_type: 'ephemeral',
+            ...ticketStats(stats, `Tickets of the last ${args.days} days${args.team ? ', your teams' : ''}`),
+          });
           return;
         }
         case 'export': {
@@ -86,8 +93,14 @@ export function ticketCommand(deps: HandlerDeps) {
             content: csv,
             initial_comment: `${rows} tickets opened in the last ${args.days} days.`,
           });
-          await respond({ response_type: 'ephemeral', text: `The CSV of ${rows} tickets is in your direct messages with the bot.` });
-          deps.log.info({ event: 'tickets.exported', user: command.user_id, days: args.days, rows }, 'tickets exported');
+          await respond({
+            response_type: 'ephemeral',
+            text: `The CSV of ${rows} tickets is in your direct messages with the bot.`,
+          });
+          deps.log.info(
+            { event: 'tickets.exported', user: command.user_id, days: args.days, rows },
+            'tickets exported',
+          );
           return;
         }
         case 'show': {
@@ -97,7 +110,10 @@ export function ticketCommand(deps: HandlerDeps) {
         }
       }
     } catch (err) {
-      deps.log.warn({ event: 'command.failed', command: command.command, sub: args.sub, err: (err as Error).message }, 'command failed');
+      deps.log.warn(
+        { event: 'command.failed', command: command.command, sub: args.sub, err: (err as Error).message },
+        'command failed',
+      );
       await respond({ response_type: 'ephemeral', text: userFacing(err) }).catch(() => undefined);
     }
   };

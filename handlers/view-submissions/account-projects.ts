@@ -14,12 +14,18 @@ const list = (field: string) =>
     .optional()
     .transform((text, ctx) => {
       const { names, bad } = splitProjects(text ?? '');
-      if (bad.length > 0) ctx.addIssue({ code: 'custom', path: [field], message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -` });
+      if (bad.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -`,
+        });
       return names;
     });
 const form = z.object({ [F.live]: list(F.live), [F.test]: list(F.test) }).superRefine((f, ctx) => {
   const both = f[F.live].filter((n) => f[F.test].includes(n));
-  if (both.length > 0) ctx.addIssue({ code: 'custom', path: [F.test], message: `${both[0]} is listed as both live and test.` });
+  if (both.length > 0)
+    ctx.addIssue({ code: 'custom', path: [F.test], message: `${both[0]} is listed as both live and test.` });
 });
 const Metadata = z.object({ accountId: z.string().regex(/^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/) });
 
@@ -27,17 +33,40 @@ const Metadata = z.object({ accountId: z.string().regex(/^[A-Z0-9]{3}-[A-Z0-9]{3
 export function accountProjectsSubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const parsed = form.safeParse(readFields(view.state.values, Object.values(F)));
-    const meta = Metadata.safeParse((() => { try { return JSON.parse(view.private_metadata || '{}'); } catch { return {}; } })());
+    const meta = Metadata.safeParse(
+      (() => {
+        try {
+          return JSON.parse(view.private_metadata || '{}');
+        } catch {
+          return {};
+        }
+      })(),
+    );
     if (!parsed.success || !meta.success) {
-      await ack({ response_action: 'errors', errors: parsed.success ? { [F.live]: 'This form lost its account; close it and press Projects again.' } : inlineErrors(parsed.error) });
+      await ack({
+        response_action: 'errors',
+        errors: parsed.success
+          ? { [F.live]: 'This form lost its account; close it and press Projects again.' }
+          : inlineErrors(parsed.error),
+      });
       return;
     }
     await ack();
     const tell = tellSubmitter(client, deps.log, body.user.id, originChannel(view.private_metadata));
     try {
-      await tell(await deps.services.accounts.setProjects({ accountId: meta.data.accountId, userId: body.user.id, live: parsed.data[F.live], test: parsed.data[F.test] }));
+      await tell(
+        await deps.services.accounts.setProjects({
+          accountId: meta.data.accountId,
+          userId: body.user.id,
+          live: parsed.data[F.live],
+          test: parsed.data[F.test],
+        }),
+      );
     } catch (err) {
-      deps.log.info({ event: 'account.projects_refused', user: body.user.id, err: (err as Error).message }, 'account projects not saved');
+      deps.log.info(
+        { event: 'account.projects_refused', user: body.user.id, err: (err as Error).message },
+        'account projects not saved',
+      );
       await tell(`${userFacing(err)} Nothing was saved.`);
     }
   };

@@ -9,7 +9,13 @@ export function readFields(values: StateValues, fields: readonly string[]): Reco
   for (const field of fields) {
     const el = values[field]?.[field];
     // Text, select/radio, date, user; checkboxes read as their first ticked value.
-    const raw = el?.value ?? el?.selected_option?.value ?? el?.selected_date ?? el?.selected_user ?? el?.selected_options?.[0]?.value ?? undefined;
+    const raw =
+      el?.value ??
+      el?.selected_option?.value ??
+      el?.selected_date ??
+      el?.selected_user ??
+      el?.selected_options?.[0]?.value ??
+      undefined;
     out[field] = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
   }
   return out;

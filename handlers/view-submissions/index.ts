@@ -1,10 +1,26 @@
-import { ACCOUNT_PROJECTS, MIGRATION_COMPLETE, MIGRATION_HANDOFF, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY, PLAN_MODAL, TICKET_NEW, TICKET_REASSIGN, TICKET_REPLY } from '../../views/ids.js';
+import {
+  ACCOUNT_PROJECTS,
+  MIGRATION_COMPLETE,
+  MIGRATION_HANDOFF,
+  MIGRATION_PAYMENT_FAILED,
+  MIGRATION_PROJECTS,
+  MIGRATION_SUMMARY,
+  PLAN_MODAL,
+  TICKET_NEW,
+  TICKET_REASSIGN,
+  TICKET_REPLY,
+} from '../../views/ids.js';
 import { ticketReassignSubmission } from './ticket-reassign.js';
 import type { HandlerDeps, Registrar } from '../types.js';
 import { ticketNewSubmission } from './ticket-new.js';
 import { ticketReplySubmission } from './ticket-reply.js';
 import { migrationHandoffSubmission } from './migration-handoff.js';
-import { migrationCompleteSubmission, migrationPaymentFailedSubmission, migrationProjectsSubmission, migrationSummarySubmission } from './migration-steps.js';
+import {
+  migrationCompleteSubmission,
+  migrationPaymentFailedSubmission,
+  migrationProjectsSubmission,
+  migrationSummarySubmission,
+} from './migration-steps.js';
 import { planChangeSubmission } from './plan-change.js';
 import { accountProjectsSubmission } from './account-projects.js';
 

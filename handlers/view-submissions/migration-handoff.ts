@@ -29,14 +29,15 @@ function handoffForm(today: string) {
   });
 }
 
-
 /**
  * The sales rep's handoff. Field errors, the role and "already handed off" are answered inline
  * before the ack (one `_id` lookup each); routing and the billing post run after it.
  */
 export function migrationHandoffSubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    const parsed = handoffForm(deps.services.migrations.today()).safeParse(readFields(view.state.values, Object.values(F)));
+    const parsed = handoffForm(deps.services.migrations.today()).safeParse(
+      readFields(view.state.values, Object.values(F)),
+    );
     if (!parsed.success) {
       await ack({ response_action: 'errors', errors: inlineErrors(parsed.error) });
       return;
@@ -46,7 +47,11 @@ export function migrationHandoffSubmission(deps: HandlerDeps) {
     try {
       await deps.services.migrations.checkHandoff({ userId, accountId: form[F.accountId], viewId: view.id });
     } catch (err) {
-      if (!isAppError(err)) deps.log.warn({ event: 'handoff.check_failed', user: userId, err: (err as Error).message }, 'handoff check failed');
+      if (!isAppError(err))
+        deps.log.warn(
+          { event: 'handoff.check_failed', user: userId, err: (err as Error).message },
+          'handoff check failed',
+        );
       const field = isAppError(err) && err.field ? err.field : F.customerName;
       await ack({ response_action: 'errors', errors: { [field]: userFacing(err) } });
       return;
@@ -65,7 +70,10 @@ export function migrationHandoffSubmission(deps: HandlerDeps) {
         notes: form[F.notes],
         customerEmail: form[F.customerEmail],
       });
-      if (first) await tell(`Handed off *${ticket.ref}* (${escapeText(form[F.customerName])}, ${escapeText(form[F.accountId])}) to billing, starting ${form[F.enterpriseStartDate]}.`);
+      if (first)
+        await tell(
+          `Handed off *${ticket.ref}* (${escapeText(form[F.customerName])}, ${escapeText(form[F.accountId])}) to billing, starting ${form[F.enterpriseStartDate]}.`,
+        );
     } catch (err) {
       deps.log.warn({ event: 'handoff.failed', user: userId, err: (err as Error).message }, 'handoff not recorded');
       await tell(`${userFacing(err)} The handoff for ${form[F.accountId]} was not recorded.`);

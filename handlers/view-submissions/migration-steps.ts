@@ -1,8 +1,21 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { CURRENCIES, PAYMENT_FAILURE_REASONS, PAYMENT_METHODS, parseAmount, paymentFailureText, splitProjects, type Step } from '../../src/domain/migration-steps.js';
+import {
+  CURRENCIES,
+  PAYMENT_FAILURE_REASONS,
+  PAYMENT_METHODS,
+  parseAmount,
+  paymentFailureText,
+  splitProjects,
+  type Step,
+} from '../../src/domain/migration-steps.js';
 import { isAppError, userFacing } from '../../src/errors.js';
-import { MIGRATION_COMPLETE, MIGRATION_PAYMENT_FAILED, MIGRATION_PROJECTS, MIGRATION_SUMMARY } from '../../views/ids.js';
+import {
+  MIGRATION_COMPLETE,
+  MIGRATION_PAYMENT_FAILED,
+  MIGRATION_PROJECTS,
+  MIGRATION_SUMMARY,
+} from '../../views/ids.js';
 import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
@@ -25,22 +38,43 @@ function readOrigin(privateMetadata: string | undefined) {
  */
 function stepSubmission<F extends z.ZodType>(
   deps: HandlerDeps,
-  opts: { step: Step; fields: readonly string[]; form: F; firstField: string; run: (form: z.output<F>, ctx: { ref: string; userId: string; viewId: string; client: AllMiddlewareArgs['client'] }) => Promise<string> },
+  opts: {
+    step: Step;
+    fields: readonly string[];
+    form: F;
+    firstField: string;
+    run: (
+      form: z.output<F>,
+      ctx: { ref: string; userId: string; viewId: string; client: AllMiddlewareArgs['client'] },
+    ) => Promise<string>;
+  },
 ) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
     const origin = readOrigin(view.private_metadata);
     const parsed = opts.form.safeParse(readFields(view.state.values, opts.fields));
     if (!origin.success || !parsed.success) {
-      await ack({ response_action: 'errors', errors: parsed.success ? { [opts.firstField]: 'This form lost its ticket; close it and press the button again.' } : inlineErrors(parsed.error) });
+      await ack({
+        response_action: 'errors',
+        errors: parsed.success
+          ? { [opts.firstField]: 'This form lost its ticket; close it and press the button again.' }
+          : inlineErrors(parsed.error),
+      });
       return;
     }
     const ref = origin.data.ref;
     try {
       await deps.services.migrations.checkStep(ref, userId, opts.step);
     } catch (err) {
-      if (!isAppError(err)) deps.log.warn({ event: 'migration.check_failed', step: opts.step, user: userId, err: (err as Error).message }, 'step check failed');
-      await ack({ response_action: 'errors', errors: { [isAppError(err) && err.field ? err.field : opts.firstField]: userFacing(err) } });
+      if (!isAppError(err))
+        deps.log.warn(
+          { event: 'migration.check_failed', step: opts.step, user: userId, err: (err as Error).message },
+          'step check failed',
+        );
+      await ack({
+        response_action: 'errors',
+        errors: { [isAppError(err) && err.field ? err.field : opts.firstField]: userFacing(err) },
+      });
       return;
     }
     await ack();
@@ -48,7 +82,10 @@ function stepSubmission<F extends z.ZodType>(
     try {
       await tell(await opts.run(parsed.data, { ref, userId, viewId: view.id, client }));
     } catch (err) {
-      deps.log.warn({ event: 'migration.step_failed', step: opts.step, ref, user: userId, err: (err as Error).message }, 'migration step not recorded');
+      deps.log.warn(
+        { event: 'migration.step_failed', step: opts.step, ref, user: userId, err: (err as Error).message },
+        'migration step not recorded',
+      );
       await tell(`${userFacing(err)} Nothing was recorded on ${ref}.`);
     }
   };
@@ -66,12 +103,33 @@ const summaryForm = z
   })
   .superRefine((f, ctx) => {
     const cents = f[S.amount] === undefined ? undefined : parseAmount(f[S.amount]!);
-    if (f[S.amount] !== undefined && cents === undefined) ctx.addIssue({ code: 'custom', path: [S.amount], message: 'Write the amount like 1,250.00 (no currency sign, at most two decimals).' });
+    if (f[S.amount] !== undefined && cents === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [S.amount],
+        message: 'Write the amount like 1,250.00 (no currency sign, at most two decimals).',
+      });
     if (f[S.outcome] === 'dues') {
-      if (f[S.amount] === undefined) ctx.addIssue({ code: 'custom', path: [S.amount], message: 'Give the amount due.' });
-      else if (cents === 0) ctx.addIssue({ code: 'custom', path: [S.amount], message: 'An amount due must be more than 0; choose credits if nothing is owed.' });
-      if (!f[S.method]) ctx.addIssue({ code: 'custom', path: [S.method], message: 'Choose the default payment method: card or eMandate.' });
-      if (f[S.payNow] && f[S.method] !== 'emandate') ctx.addIssue({ code: 'custom', path: [S.payNow], message: 'Paying now by card is offered to eMandate accounts only.' });
+      if (f[S.amount] === undefined)
+        ctx.addIssue({ code: 'custom', path: [S.amount], message: 'Give the amount due.' });
+      else if (cents === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [S.amount],
+          message: 'An amount due must be more than 0; choose credits if nothing is owed.',
+        });
+      if (!f[S.method])
+        ctx.addIssue({
+          code: 'custom',
+          path: [S.method],
+          message: 'Choose the default payment method: card or eMandate.',
+        });
+      if (f[S.payNow] && f[S.method] !== 'emandate')
+        ctx.addIssue({
+          code: 'custom',
+          path: [S.payNow],
+          message: 'Paying now by card is offered to eMandate accounts only.',
+        });
     } else if (f[S.method] || f[S.payNow]) {
       ctx.addIssue({ code: 'custom', path: [S.method], message: 'No payment method with credits: nothing is due.' });
     }
@@ -105,7 +163,8 @@ const paymentFailedForm = z
     [R.detail]: z.string().max(200, 'Keep it under 200 characters.').optional(),
   })
   .superRefine((f, ctx) => {
-    if (f[R.reason] === 'other' && !f[R.detail]) ctx.addIssue({ code: 'custom', path: [R.detail], message: 'Say why the payment failed: the customer is told.' });
+    if (f[R.reason] === 'other' && !f[R.detail])
+      ctx.addIssue({ code: 'custom', path: [R.detail], message: 'Say why the payment failed: the customer is told.' });
   });
 
 /** Payment failed, with the reason the card, App Home and the customer's email give. */
@@ -115,7 +174,14 @@ export function migrationPaymentFailedSubmission(deps: HandlerDeps) {
     fields: Object.values(R),
     form: paymentFailedForm,
     firstField: R.reason,
-    run: (f, { ref, userId, viewId }) => deps.services.migrations.recordPayment({ ref, userId, requestKey: viewId, status: 'failed', reason: paymentFailureText(f[R.reason], f[R.detail]) }),
+    run: (f, { ref, userId, viewId }) =>
+      deps.services.migrations.recordPayment({
+        ref,
+        userId,
+        requestKey: viewId,
+        status: 'failed',
+        reason: paymentFailureText(f[R.reason], f[R.detail]),
+      }),
   });
 }
 
@@ -126,14 +192,23 @@ const projectList = (field: string, required: boolean) =>
     .optional()
     .transform((text, ctx) => {
       const { names, bad } = splitProjects(text ?? '');
-      if (bad.length > 0) ctx.addIssue({ code: 'custom', path: [field], message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -` });
-      if (required && names.length === 0) ctx.addIssue({ code: 'custom', path: [field], message: 'Name at least one live project.' });
+      if (bad.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -`,
+        });
+      if (required && names.length === 0)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'Name at least one live project.' });
       return names;
     });
-const projectsForm = z.object({ [P.live]: projectList(P.live, true), [P.test]: projectList(P.test, false) }).superRefine((f, ctx) => {
-  const both = f[P.live].filter((n) => f[P.test].includes(n));
-  if (both.length > 0) ctx.addIssue({ code: 'custom', path: [P.test], message: `${both[0]} is listed as both live and test.` });
-});
+const projectsForm = z
+  .object({ [P.live]: projectList(P.live, true), [P.test]: projectList(P.test, false) })
+  .superRefine((f, ctx) => {
+    const both = f[P.live].filter((n) => f[P.test].includes(n));
+    if (both.length > 0)
+      ctx.addIssue({ code: 'custom', path: [P.test], message: `${both[0]} is listed as both live and test.` });
+  });
 
 /** The live and test projects to migrate. */
 export function migrationProjectsSubmission(deps: HandlerDeps) {
@@ -142,7 +217,8 @@ export function migrationProjectsSubmission(deps: HandlerDeps) {
     fields: Object.values(P),
     form: projectsForm,
     firstField: P.live,
-    run: (f, { ref, userId, viewId }) => deps.services.migrations.confirmProjects({ ref, userId, requestKey: viewId, live: f[P.live], test: f[P.test] }),
+    run: (f, { ref, userId, viewId }) =>
+      deps.services.migrations.confirmProjects({ ref, userId, requestKey: viewId, live: f[P.live], test: f[P.test] }),
   });
 }
 
@@ -163,9 +239,19 @@ export function migrationCompleteSubmission(deps: HandlerDeps) {
     firstField: C.csm,
     run: async (f, { ref, userId, client }) => {
       // The customer's page names the account team; Slack IDs mean nothing to them. No name, no line.
-      const nameOf = async (id: string | undefined) => (id ? await client.users.info({ user: id }).then((r) => r.user?.real_name || r.user?.name || undefined, () => undefined) : undefined);
+      const nameOf = async (id: string | undefined) =>
+        id
+          ? await client.users.info({ user: id }).then(
+              (r) => r.user?.real_name || r.user?.name || undefined,
+              () => undefined,
+            )
+          : undefined;
       const [csmName, tamName, kamName] = await Promise.all([nameOf(f[C.csm]), nameOf(f[C.tam]), nameOf(f[C.kam])]);
-      return deps.services.migrations.complete({ ref, userId, team: { csm: f[C.csm]!, tam: f[C.tam], kam: f[C.kam], names: { csm: csmName, tam: tamName, kam: kamName } } });
+      return deps.services.migrations.complete({
+        ref,
+        userId,
+        team: { csm: f[C.csm]!, tam: f[C.tam], kam: f[C.kam], names: { csm: csmName, tam: tamName, kam: kamName } },
+      });
     },
   });
 }

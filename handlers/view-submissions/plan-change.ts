@@ -23,11 +23,21 @@ export function planChangeSubmission(deps: HandlerDeps) {
       return;
     }
     const f = form.data;
-    const request = { type: f.change, tier: f.tier, addon: f.addon, reason: f.reason, confirm: f.confirm, region: f.region };
+    const request = {
+      type: f.change,
+      tier: f.tier,
+      addon: f.addon,
+      reason: f.reason,
+      confirm: f.confirm,
+      region: f.region,
+    };
     try {
       const preview = await deps.services.plans.preview({ userId, accountId: f.accountId, request });
       if (!preview.ok) {
-        deps.log.info({ event: 'plan.refused', user: userId, accountId: f.accountId, type: f.change, field: preview.field }, 'plan change refused');
+        deps.log.info(
+          { event: 'plan.refused', user: userId, accountId: f.accountId, type: f.change, field: preview.field },
+          'plan change refused',
+        );
         await ack({ response_action: 'errors', errors: { [preview.field]: preview.message } });
         return;
       }
@@ -39,10 +49,24 @@ export function planChangeSubmission(deps: HandlerDeps) {
     await ack();
     const tell = tellSubmitter(client, deps.log, userId, originChannel(view.private_metadata));
     try {
-      const result = await deps.services.plans.request({ userId, accountId: f.accountId, request, requestKey: view.id });
+      const result = await deps.services.plans.request({
+        userId,
+        accountId: f.accountId,
+        request,
+        requestKey: view.id,
+      });
       await tell(result.message);
     } catch (err) {
-      deps.log.warn({ event: 'plan.request_failed', user: userId, accountId: f.accountId, type: f.change, err: (err as Error).message }, 'plan change not made');
+      deps.log.warn(
+        {
+          event: 'plan.request_failed',
+          user: userId,
+          accountId: f.accountId,
+          type: f.change,
+          err: (err as Error).message,
+        },
+        'plan change not made',
+      );
       await tell(`${userFacing(err)} (${f.change} for ${f.accountId})`);
     }
   };

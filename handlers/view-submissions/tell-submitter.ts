@@ -17,12 +17,22 @@ export function originChannel(privateMetadata: string | undefined): string | und
  * Answers whoever submitted a modal: ephemerally where the modal was opened from, else by DM (the
  * bot may not be a member of that channel). A failure to tell is logged, never thrown.
  */
-export function tellSubmitter(client: AllMiddlewareArgs['client'], log: Logger, userId: string, channel: string | undefined) {
+export function tellSubmitter(
+  client: AllMiddlewareArgs['client'],
+  log: Logger,
+  userId: string,
+  channel: string | undefined,
+) {
   return async (text: string): Promise<void> => {
     if (channel) {
-      const ok = await client.chat.postEphemeral({ channel, user: userId, text }).then(() => true, () => false);
+      const ok = await client.chat.postEphemeral({ channel, user: userId, text }).then(
+        () => true,
+        () => false,
+      );
       if (ok) return;
     }
-    await client.chat.postMessage({ channel: userId, text }).catch((err: Error) => log.warn({ event: 'notify.failed', err: err.message }, 'could not tell user'));
+    await client.chat
+      .postMessage({ channel: userId, text })
+      .catch((err: Error) => log.warn({ event: 'notify.failed', err: err.message }, 'could not tell user'));
   };
 }

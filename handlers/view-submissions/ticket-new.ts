@@ -12,7 +12,10 @@ const F = TICKET_NEW.fields;
 
 const TicketNewForm = z.object({
   [F.kind]: z.enum(TICKET_KINDS, { error: 'Choose the kind of request.' }),
-  [F.title]: z.string({ error: 'Say in a few words what is being asked.' }).min(3, 'Say in a few words what is being asked.').max(200),
+  [F.title]: z
+    .string({ error: 'Say in a few words what is being asked.' })
+    .min(3, 'Say in a few words what is being asked.')
+    .max(200),
   [F.accountId]: z
     .string()
     .transform((s) => s.toUpperCase())
@@ -20,7 +23,6 @@ const TicketNewForm = z.object({
     .optional(),
   [F.description]: z.string().max(3000).optional(),
 });
-
 
 export function ticketNewSubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -45,7 +47,10 @@ export function ticketNewSubmission(deps: HandlerDeps) {
       });
       if (created) await tell(`Opened *${ticket.ref}*: ${ticket.title}. The ${ticket.team} team has it.`);
     } catch (err) {
-      deps.log.warn({ event: 'ticket.open_failed', user: userId, err: (err as Error).message }, 'could not open ticket');
+      deps.log.warn(
+        { event: 'ticket.open_failed', user: userId, err: (err as Error).message },
+        'could not open ticket',
+      );
       await tell(`${userFacing(err)} Your ticket "${form[F.title]}" was not saved.`);
     }
   };

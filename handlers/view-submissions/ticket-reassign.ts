@@ -7,7 +7,9 @@ import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
 
 const F = TICKET_REASSIGN.fields;
-const Form = z.object({ [F.owner]: z.string({ error: 'Choose the new owner.' }).regex(/^[UW][A-Z0-9]{2,}$/, 'Choose the new owner.') });
+const Form = z.object({
+  [F.owner]: z.string({ error: 'Choose the new owner.' }).regex(/^[UW][A-Z0-9]{2,}$/, 'Choose the new owner.'),
+});
 const Metadata = z.object({ ref: TicketRefValue });
 
 /**
@@ -18,21 +20,28 @@ export function ticketReassignSubmission(deps: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const form = Form.safeParse(readFields(view.state.values, [F.owner]));
     if (!form.success) return void (await ack({ response_action: 'errors', errors: inlineErrors(form.error) }));
-    const meta = Metadata.safeParse((() => {
-      try {
-        return JSON.parse(view.private_metadata || '{}') as unknown;
-      } catch {
-        return {};
-      }
-    })());
-    if (!meta.success) return void (await ack({ response_action: 'errors', errors: { [F.owner]: 'This form lost track of its ticket; open Reassign from the card again.' } }));
+    const meta = Metadata.safeParse(
+      (() => {
+        try {
+          return JSON.parse(view.private_metadata || '{}') as unknown;
+        } catch {
+          return {};
+        }
+      })(),
+    );
+    if (!meta.success)
+      return void (await ack({
+        response_action: 'errors',
+        errors: { [F.owner]: 'This form lost track of its ticket; open Reassign from the card again.' },
+      }));
     const userId = body.user.id;
     const { ref } = meta.data;
     const owner = form.data[F.owner];
     try {
       await deps.services.tickets.checkReassign(ref, userId, owner);
     } catch (err) {
-      if (isAppError(err) && err.operational) return void (await ack({ response_action: 'errors', errors: { [F.owner]: err.userMessage.slice(0, 150) } }));
+      if (isAppError(err) && err.operational)
+        return void (await ack({ response_action: 'errors', errors: { [F.owner]: err.userMessage.slice(0, 150) } }));
       throw err;
     }
     await ack();
@@ -40,7 +49,9 @@ export function ticketReassignSubmission(deps: HandlerDeps) {
       await deps.services.tickets.reassign(ref, userId, owner);
     } catch (err) {
       deps.log.info({ event: 'reassign.refused', ref, user: userId, err: (err as Error).message }, 'reassign refused');
-      await client.chat.postMessage({ channel: userId, text: `${userFacing(err)} ${ref} was not reassigned.` }).catch(() => undefined);
+      await client.chat
+        .postMessage({ channel: userId, text: `${userFacing(err)} ${ref} was not reassigned.` })
+        .catch(() => undefined);
     }
   };
 }

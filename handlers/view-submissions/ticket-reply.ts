@@ -7,7 +7,12 @@ import type { HandlerDeps } from '../types.js';
 import { escapeText } from '../../views/format.js';
 import { inlineErrors, readFields } from './fields.js';
 
-const ReplyForm = z.object({ [TICKET_REPLY.fields.body]: z.string({ error: 'Write the reply to send.' }).min(2, 'Write the reply to send.').max(3000) });
+const ReplyForm = z.object({
+  [TICKET_REPLY.fields.body]: z
+    .string({ error: 'Write the reply to send.' })
+    .min(2, 'Write the reply to send.')
+    .max(3000),
+});
 const Metadata = z.object({ ref: TicketRefValue });
 
 export function ticketReplySubmission(deps: HandlerDeps) {
@@ -21,17 +26,29 @@ export function ticketReplySubmission(deps: HandlerDeps) {
     try {
       ref = Metadata.parse(JSON.parse(view.private_metadata || '{}')).ref;
     } catch {
-      await ack({ response_action: 'errors', errors: { [TICKET_REPLY.fields.body]: 'This form lost track of its ticket; open Reply from the card again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [TICKET_REPLY.fields.body]: 'This form lost track of its ticket; open Reply from the card again.' },
+      });
       return;
     }
     await ack();
     const userId = body.user.id;
     try {
-      const sent = await deps.services.tickets.replyByEmail({ ref, userId, body: form.data[TICKET_REPLY.fields.body], requestKey: view.id });
-      await client.chat.postMessage({ channel: userId, text: `Your reply on ${ref} is on its way to ${escapeText(sent.to)}.` }).catch(() => undefined);
+      const sent = await deps.services.tickets.replyByEmail({
+        ref,
+        userId,
+        body: form.data[TICKET_REPLY.fields.body],
+        requestKey: view.id,
+      });
+      await client.chat
+        .postMessage({ channel: userId, text: `Your reply on ${ref} is on its way to ${escapeText(sent.to)}.` })
+        .catch(() => undefined);
     } catch (err) {
       deps.log.info({ event: 'reply.refused', ref, user: userId, err: (err as Error).message }, 'reply not sent');
-      await client.chat.postMessage({ channel: userId, text: `${userFacing(err)} Your reply on ${ref} was not sent.` }).catch(() => undefined);
+      await client.chat
+        .postMessage({ channel: userId, text: `${userFacing(err)} Your reply on ${ref} was not sent.` })
+        .catch(() => undefined);
     }
   };
 }

@@ -46,7 +46,10 @@ export interface BillingPort {
 
 /** The billing system did not take the change (non-2xx, network error, timeout): retry later, never drop. */
 export class BillingUnavailable extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'BillingUnavailable';
   }

@@ -28,7 +28,14 @@ export function webhookBody(change: BillingChange): string {
   });
 }
 
-export function createWebhookBilling(opts: { url: string; secret: string; models: Models; log: Logger; timeoutMs?: number; now: () => Date }): BillingPort {
+export function createWebhookBilling(opts: {
+  url: string;
+  secret: string;
+  models: Models;
+  log: Logger;
+  timeoutMs?: number;
+  now: () => Date;
+}): BillingPort {
   const log = opts.log.child({ component: 'billing-webhook' });
   return {
     mode: 'webhook',
@@ -40,18 +47,28 @@ export function createWebhookBilling(opts: { url: string; secret: string; models
       try {
         const res = await fetch(opts.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': change.key, [SIGNATURE_HEADER]: signBody(opts.secret, timestamp, body) },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': change.key,
+            [SIGNATURE_HEADER]: signBody(opts.secret, timestamp, body),
+          },
           body,
           signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
         });
         status = res.status;
         await res.arrayBuffer().catch(() => undefined);
       } catch (err) {
-        log.warn({ event: 'billing.webhook_unreachable', key: change.key, type: change.type, err: (err as Error).message }, 'billing webhook unreachable; will retry');
+        log.warn(
+          { event: 'billing.webhook_unreachable', key: change.key, type: change.type, err: (err as Error).message },
+          'billing webhook unreachable; will retry',
+        );
         throw new BillingUnavailable(`billing webhook unreachable: ${(err as Error).message}`);
       }
       if (status < 200 || status >= 300) {
-        log.warn({ event: 'billing.webhook_refused', key: change.key, type: change.type, status }, 'billing webhook answered non-2xx; will retry');
+        log.warn(
+          { event: 'billing.webhook_refused', key: change.key, type: change.type, status },
+          'billing webhook answered non-2xx; will retry',
+        );
         throw new BillingUnavailable(`billing webhook answered ${status}`, status);
       }
       const first = await insertOnce(opts.models.BillingLedger, ledgerRow(change, 'webhook', status));

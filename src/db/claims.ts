@@ -15,8 +15,12 @@ export type Claim<T> = { won: true } | { won: false; existing: T | null };
  * that only needs to know it lost, an insert-if-absent): on FerretDB that read is one more query.
  * `existing` is null then, and also when the winner's row went between the insert and the read.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function claimOnce<T extends { _id: string }>(model: Model<any>, doc: T, opts: { readExisting?: boolean } = {}): Promise<Claim<T>> {
+export async function claimOnce<T extends { _id: string }>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  model: Model<any>,
+  doc: T,
+  opts: { readExisting?: boolean } = {},
+): Promise<Claim<T>> {
   try {
     await model.create(doc);
     return { won: true };

@@ -24,7 +24,12 @@ export interface Database {
  * backend connections per concurrent update (see tools/ferretdb/postgres.go), so its pool is
  * sized from this.
  */
-const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 2500, bufferCommands: false, autoIndex: false, maxPoolSize: 40 } as const;
+const CONNECTION_OPTIONS = {
+  serverSelectionTimeoutMS: 2500,
+  bufferCommands: false,
+  autoIndex: false,
+  maxPoolSize: 40,
+} as const;
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   let uri = config.db.uri;
@@ -48,8 +53,17 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   const models = createModels(conn);
   await ensureIndexes(models);
   const upgraded = await upgradeData(models);
-  if (Object.keys(upgraded).length > 0) log.info({ event: 'db.upgraded', changed: upgraded }, 'data from an earlier version brought up to date');
-  log.info({ event: 'db.connected', engine, database: conn.name, dataDir: engine === 'external' ? undefined : path.relative(process.cwd(), config.dataDir) || '.' }, `database ready (${engine})`);
+  if (Object.keys(upgraded).length > 0)
+    log.info({ event: 'db.upgraded', changed: upgraded }, 'data from an earlier version brought up to date');
+  log.info(
+    {
+      event: 'db.connected',
+      engine,
+      database: conn.name,
+      dataDir: engine === 'external' ? undefined : path.relative(process.cwd(), config.dataDir) || '.',
+    },
+    `database ready (${engine})`,
+  );
   return {
     engine,
     conn,

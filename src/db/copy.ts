@@ -5,7 +5,14 @@
  * Documents are inserted in batches and those already there replaced by `_id`: running it again
  * brings the target up to date instead of failing. Documents only the target has are left alone.
  */
-import { MongoBulkWriteError, MongoClient, type Collection, type Db, type Document, type IndexDescription } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  type Collection,
+  type Db,
+  type Document,
+  type IndexDescription,
+} from 'mongodb';
 
 export interface CopyProgress {
   collection: string;
@@ -30,10 +37,17 @@ export function databaseName(uri: string): string {
 }
 
 async function copyIndexes(from: Db, to: Db, name: string): Promise<number> {
-  const indexes = (await from.collection(name).listIndexes().toArray()) as (Document & { key: Document; name: string })[];
+  const indexes = (await from.collection(name).listIndexes().toArray()) as (Document & {
+    key: Document;
+    name: string;
+  })[];
   const wanted: IndexDescription[] = indexes
     .filter((ix) => ix.name !== '_id_')
-    .map((ix) => ({ key: ix.key, name: ix.name, ...Object.fromEntries(Object.entries(ix).filter(([k]) => !DROPPED_INDEX_FIELDS.has(k))) }));
+    .map((ix) => ({
+      key: ix.key,
+      name: ix.name,
+      ...Object.fromEntries(Object.entries(ix).filter(([k]) => !DROPPED_INDEX_FIELDS.has(k))),
+    }));
   // One index per command: FerretDB 1.24 panics (and drops the connection) on a createIndexes
   // command naming several indexes that already exist, which is what a re-run sends.
   for (const index of wanted) await to.collection(name).createIndexes([index]);
@@ -54,7 +68,8 @@ async function writeBatch(col: Collection, docs: Document[]): Promise<void> {
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
     const other = errors.find((e) => e.code !== 11000);
-    if (other) throw new Error(`copying into ${col.collectionName}: ${other.errmsg ?? `code ${other.code}`}`, { cause: err });
+    if (other)
+      throw new Error(`copying into ${col.collectionName}: ${other.errmsg ?? `code ${other.code}`}`, { cause: err });
     existing = errors.map((e) => docs[e.index]!);
   }
   for (const doc of existing) await col.replaceOne({ _id: doc._id }, doc);
@@ -102,7 +117,10 @@ export async function copyDatabase(
         const progress = { collection: c.name, documents, indexes };
         result.collections.push(progress);
         opts.onCollection?.(progress);
-        const [s, t] = await Promise.all([from.collection(c.name).countDocuments(), to.collection(c.name).countDocuments()]);
+        const [s, t] = await Promise.all([
+          from.collection(c.name).countDocuments(),
+          to.collection(c.name).countDocuments(),
+        ]);
         if (s !== t) result.mismatches.push({ collection: c.name, source: s, target: t });
       }
       return result;

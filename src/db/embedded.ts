@@ -67,7 +67,10 @@ async function rememberFailure(file: string, failure: MongodFailure, log: Logger
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, `${JSON.stringify({ at: failure.at.toISOString(), reason: failure.reason })}\n`);
   } catch (err) {
-    log.warn({ event: 'db.embedded.marker_failed', file, err: (err as Error).message }, 'could not remember that mongod is unavailable; the next start tries again');
+    log.warn(
+      { event: 'db.embedded.marker_failed', file, err: (err as Error).message },
+      'could not remember that mongod is unavailable; the next start tries again',
+    );
   }
 }
 
@@ -81,10 +84,17 @@ async function startMongod(dbPath: string, findMongod: () => Promise<string>): P
     // Resolve (or download) the binary first: a failure here is quiet, unlike one inside create().
     const systemBinary = await Promise.race([findMongod(), timeout]);
     const server = await Promise.race([
-      MongoMemoryServer.create({ binary: { systemBinary }, instance: { ip: '127.0.0.1', dbPath, storageEngine: 'wiredTiger' } }),
+      MongoMemoryServer.create({
+        binary: { systemBinary },
+        instance: { ip: '127.0.0.1', dbPath, storageEngine: 'wiredTiger' },
+      }),
       timeout,
     ]);
-    return { engine: 'mongodb', uri: server.getUri(), stop: async () => void (await server.stop({ doCleanup: false })) };
+    return {
+      engine: 'mongodb',
+      uri: server.getUri(),
+      stop: async () => void (await server.stop({ doCleanup: false })),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -101,10 +111,20 @@ async function mongodAtHand(): Promise<boolean> {
 
 async function startFerretEngine(dir: string, backend: FerretBackend, log: Logger): Promise<EmbeddedServer> {
   const ferret = await startFerret(dir, log, undefined, { backend });
-  return { engine: backend === 'postgresql' ? 'ferretdb-postgres' : 'ferretdb-sqlite', uri: ferret.uri, pid: ferret.pid, stop: ferret.stop };
+  return {
+    engine: backend === 'postgresql' ? 'ferretdb-postgres' : 'ferretdb-sqlite',
+    uri: ferret.uri,
+    pid: ferret.pid,
+    stop: ferret.stop,
+  };
 }
 
-export async function startEmbedded(dataDir: string, prefer: EmbeddedChoice, log: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(
+  dataDir: string,
+  prefer: EmbeddedChoice,
+  log: Logger,
+  opts: EmbeddedOptions = {},
+): Promise<EmbeddedServer> {
   const mongodDir = path.join(dataDir, 'db', 'mongod');
   const sqliteDir = path.join(dataDir, 'db', 'ferretdb');
   const postgresDir = path.join(dataDir, 'db', 'postgres');
@@ -122,10 +142,17 @@ export async function startEmbedded(dataDir: string, prefer: EmbeddedChoice, log
       [choice, reason] = ['ferretdb-postgres', 'new data directory, mongod could not be had recently'];
       const retryAt = new Date(failed.at.getTime() + MONGOD_RETRY_AFTER_MS);
       log.info(
-        { event: 'db.embedded.mongod_skipped', failedAt: failed.at.toISOString(), reason: failed.reason, retryAt: retryAt.toISOString(), marker },
+        {
+          event: 'db.embedded.mongod_skipped',
+          failedAt: failed.at.toISOString(),
+          reason: failed.reason,
+          retryAt: retryAt.toISOString(),
+          marker,
+        },
         `mongod could not be had at ${failed.at.toISOString()}; using FerretDB without trying again until ${retryAt.toISOString()} (delete ${marker} or set EMBEDDED_DB=mongodb to try now)`,
       );
-    } else if (await (opts.mongodAtHand ?? mongodAtHand)()) [choice, reason] = ['mongodb', 'new data directory, a mongod is on this machine'];
+    } else if (await (opts.mongodAtHand ?? mongodAtHand)())
+      [choice, reason] = ['mongodb', 'new data directory, a mongod is on this machine'];
     else [choice, reason] = ['ferretdb-postgres', 'new data directory'];
   }
   log.info({ event: 'db.embedded.chosen', engine: choice, reason }, `embedded database: ${choice}`);
@@ -137,7 +164,10 @@ export async function startEmbedded(dataDir: string, prefer: EmbeddedChoice, log
     } catch (err) {
       if (prefer === 'mongodb') throw err;
       const why = (err as Error).message.split('\n')[0]?.slice(0, 200) ?? 'unknown';
-      log.warn({ event: 'db.embedded.mongod_unavailable', reason: why }, 'mongod could not be started; falling back to FerretDB on PostgreSQL (remembered for 7 days)');
+      log.warn(
+        { event: 'db.embedded.mongod_unavailable', reason: why },
+        'mongod could not be started; falling back to FerretDB on PostgreSQL (remembered for 7 days)',
+      );
       await rememberFailure(marker, { at: now, reason: why }, log);
       choice = 'ferretdb-postgres';
     }
@@ -148,7 +178,10 @@ export async function startEmbedded(dataDir: string, prefer: EmbeddedChoice, log
     } catch (err) {
       // Only a machine without the binaries falls back, and only while there is no cluster to lose.
       if (prefer !== 'auto' || !(err instanceof PostgresUnavailable) || (await hasData(postgresDir))) throw err;
-      log.warn({ event: 'db.embedded.postgres_unavailable', reason: err.message.slice(0, 200) }, 'no PostgreSQL binaries for this machine; falling back to FerretDB on SQLite');
+      log.warn(
+        { event: 'db.embedded.postgres_unavailable', reason: err.message.slice(0, 200) },
+        'no PostgreSQL binaries for this machine; falling back to FerretDB on SQLite',
+      );
     }
   }
   return startFerretEngine(sqliteDir, 'sqlite', log);

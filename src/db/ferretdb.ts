@@ -84,7 +84,12 @@ export interface FerretHandle {
  * Starts FerretDB with its data under dataDir: the SQLite files, or the PostgreSQL cluster (which
  * the launcher initialises on first start). `listen` port 0 picks a free port; restarts reuse it.
  */
-export async function startFerret(dataDir: string, log: Logger, listen = '127.0.0.1:0', opts: { backend?: FerretBackend } = {}): Promise<FerretHandle> {
+export async function startFerret(
+  dataDir: string,
+  log: Logger,
+  listen = '127.0.0.1:0',
+  opts: { backend?: FerretBackend } = {},
+): Promise<FerretHandle> {
   const backend = opts.backend ?? 'sqlite';
   const binary = await ensureFerretBinary(log);
   const args = ['-backend', backend, '-data', dataDir, '-exit-on-stdin-eof'];

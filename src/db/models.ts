@@ -11,7 +11,14 @@ import { migrationEffectModel, migrationHandoffModel, stripeEventModel } from '.
 import { accountModel, billingLedgerModel, planChangeModel, planEffectModel, planSlotModel } from './models/account.js';
 import { appSecretModel } from './models/secret.js';
 import { dueClaimModel, dueWorkModel } from './models/due-work.js';
-import { ackSlotModel, inboundMailModel, mailClaimModel, mailMessageModel, rawMailChunkModel, undeliverableModel } from './models/mail.js';
+import {
+  ackSlotModel,
+  inboundMailModel,
+  mailClaimModel,
+  mailMessageModel,
+  rawMailChunkModel,
+  undeliverableModel,
+} from './models/mail.js';
 
 export function createModels(conn: Connection) {
   return {

@@ -62,11 +62,17 @@ export async function repairLibraryLinks(root: string, log: Logger): Promise<num
       made += 1;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new Error(`cannot create the library link ${to} of ${POSTGRES_PACKAGE}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`cannot create the library link ${to} of ${POSTGRES_PACKAGE}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }
-  if (made > 0) log.info({ event: 'postgres.links_repaired', package: POSTGRES_PACKAGE, links: made }, 'PostgreSQL library links created');
+  if (made > 0)
+    log.info(
+      { event: 'postgres.links_repaired', package: POSTGRES_PACKAGE, links: made },
+      'PostgreSQL library links created',
+    );
   return made;
 }
 

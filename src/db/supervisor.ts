@@ -36,7 +36,10 @@ export function supervise(opts: {
   const watch = (child: ChildProcess) =>
     child.once('exit', (code, signal) => {
       if (stopping || child !== current) return;
-      log.warn({ event: 'db.engine.exited', engine, pid: child.pid, code, signal }, 'database process exited; restarting it');
+      log.warn(
+        { event: 'db.engine.exited', engine, pid: child.pid, code, signal },
+        'database process exited; restarting it',
+      );
       if (Date.now() - startedAt > STABLE_MS) attempt = 0;
       schedule();
     });
@@ -55,7 +58,10 @@ export function supervise(opts: {
           log.warn({ event: 'db.engine.restarted', engine, pid: child.pid, attempt }, 'database process restarted');
         } catch (err) {
           if (stopping) return;
-          log.warn({ event: 'db.engine.restart_failed', engine, attempt, err: (err as Error).message.slice(0, 300) }, 'database restart failed; trying again');
+          log.warn(
+            { event: 'db.engine.restart_failed', engine, attempt, err: (err as Error).message.slice(0, 300) },
+            'database restart failed; trying again',
+          );
           schedule();
         }
       })();

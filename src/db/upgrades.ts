@@ -13,11 +13,16 @@ const BATCH = 500;
 async function backfillOpenedBy(models: Models): Promise<number> {
   let done = 0;
   for (;;) {
-    const rows = await models.Ticket.find({ 'source.channel': 'slack', openedBy: { $exists: false }, 'source.slackUserId': { $exists: true } })
+    const rows = await models.Ticket.find({
+      'source.channel': 'slack',
+      openedBy: { $exists: false },
+      'source.slackUserId': { $exists: true },
+    })
       .select({ _id: 1, source: 1 })
       .limit(BATCH)
       .lean();
-    for (const row of rows) await models.Ticket.updateOne({ _id: row._id }, { $set: { openedBy: row.source?.slackUserId } });
+    for (const row of rows)
+      await models.Ticket.updateOne({ _id: row._id }, { $set: { openedBy: row.source?.slackUserId } });
     done += rows.length;
     if (rows.length < BATCH) return done;
   }
@@ -28,7 +33,10 @@ async function backfillOpenFor(models: Models): Promise<number> {
   let done = 0;
   for (const status of OPEN_STATUSES) {
     for (;;) {
-      const rows = await models.Ticket.find({ status, openFor: { $exists: false } }).select({ _id: 1, status: 1, openedBy: 1, assignee: 1 }).limit(BATCH).lean();
+      const rows = await models.Ticket.find({ status, openFor: { $exists: false } })
+        .select({ _id: 1, status: 1, openedBy: 1, assignee: 1 })
+        .limit(BATCH)
+        .lean();
       for (const row of rows) await models.Ticket.updateOne({ _id: row._id }, { $set: { openFor: openForOf(row) } });
       done += rows.length;
       if (rows.length < BATCH) break;

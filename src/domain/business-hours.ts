@@ -47,7 +47,10 @@ export function zonedInstant(date: IsoDate, minutes: number, timeZone: string): 
 /** The hours at work on `date`, or undefined on a weekend day or holiday. */
 export function windowOn(date: IsoDate, hours: BusinessHours): { open: number; close: number } | undefined {
   if (!hours.days.includes(isoWeekday(date)) || hours.holidays.has(date)) return undefined;
-  return { open: zonedInstant(date, hours.open, hours.timeZone).getTime(), close: zonedInstant(date, hours.close, hours.timeZone).getTime() };
+  return {
+    open: zonedInstant(date, hours.open, hours.timeZone).getTime(),
+    close: zonedInstant(date, hours.close, hours.timeZone).getTime(),
+  };
 }
 
 /** Minutes of one business day (a target of "1 business day" is this much business time). */
@@ -75,7 +78,11 @@ export function businessMinutesBetween(from: Date, to: Date, hours: BusinessHour
   if (to.getTime() <= from.getTime()) return 0;
   let total = 0;
   const last = dayIn(hours.timeZone, to);
-  for (let day = dayIn(hours.timeZone, from), i = 0; day <= last && i < MAX_DAYS_SCANNED; day = addDays(day, 1), i += 1) {
+  for (
+    let day = dayIn(hours.timeZone, from), i = 0;
+    day <= last && i < MAX_DAYS_SCANNED;
+    day = addDays(day, 1), i += 1
+  ) {
     const w = windowOn(day, hours);
     if (!w) continue;
     total += Math.max(0, Math.min(w.close, to.getTime()) - Math.max(w.open, from.getTime()));

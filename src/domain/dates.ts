@@ -26,7 +26,8 @@ function plainDate(date: IsoDate): Temporal.PlainDate {
   return Temporal.PlainDate.from(date);
 }
 
-const zoned = (at: Date, timeZone: string) => Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(timeZone);
+const zoned = (at: Date, timeZone: string) =>
+  Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(timeZone);
 
 /** The calendar day `now` falls on in `timeZone`. */
 export function dayIn(timeZone: string, now: Date): IsoDate {

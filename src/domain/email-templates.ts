@@ -22,7 +22,10 @@ const REPLY_PREFIX = /^(?:re|aw|sv|antw)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*/i;
  * of its own.
  */
 export function oneLine(value: string): string {
-  return value.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/ {2,}/g, ' ').trim();
+  return value
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 /**
@@ -33,21 +36,23 @@ export function oneLine(value: string): string {
  */
 export function withoutSlackSyntax(value: string): string {
   const GONE = '\uE000'; // a private-use mark for what was dropped, so the space around it can go too
-  return value
-    .replace(/<@[UW][A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label?.replace(/^@/, '') || 'our team')
-    .replace(/<!([^<>|]*)(?:\|([^<>]*))?>/g, (_m, _what: string, label?: string) => label?.replace(/^@/, '') || GONE)
-    .replace(/<#C[A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label || GONE)
-    .replace(/<((?:https?|mailto):[^<>|\s]+)(?:\|([^<>]*))?>/g, (_m, url: string, label?: string) => {
-      const bare = url.replace(/^mailto:/, '');
-      return label && label !== bare ? `${label} (${bare})` : bare;
-    })
-    // An emoji code has a letter and touches no word or colon on either side, so 10:30:00 stays.
-    .replace(/(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])/gi, GONE)
-    .replace(/^[ \t]*\uE000+[ \t]*/gm, '')
-    .replace(/[ \t]*\uE000+(?=[,.;:!?)]|$)/gm, '')
-    .replace(/[ \t]*\uE000+[ \t]*/g, ' ')
-    .replace(/[ \t]+$/gm, '')
-    .trim();
+  return (
+    value
+      .replace(/<@[UW][A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label?.replace(/^@/, '') || 'our team')
+      .replace(/<!([^<>|]*)(?:\|([^<>]*))?>/g, (_m, _what: string, label?: string) => label?.replace(/^@/, '') || GONE)
+      .replace(/<#C[A-Z0-9]+(?:\|([^<>]*))?>/g, (_m, label?: string) => label || GONE)
+      .replace(/<((?:https?|mailto):[^<>|\s]+)(?:\|([^<>]*))?>/g, (_m, url: string, label?: string) => {
+        const bare = url.replace(/^mailto:/, '');
+        return label && label !== bare ? `${label} (${bare})` : bare;
+      })
+      // An emoji code has a letter and touches no word or colon on either side, so 10:30:00 stays.
+      .replace(/(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])/gi, GONE)
+      .replace(/^[ \t]*\uE000+[ \t]*/gm, '')
+      .replace(/[ \t]*\uE000+(?=[,.;:!?)]|$)/gm, '')
+      .replace(/[ \t]*\uE000+[ \t]*/g, ' ')
+      .replace(/[ \t]+$/gm, '')
+      .trim()
+  );
 }
 
 /** A one-line value written by staff (a customer's name, a plan, a reason), for a customer's email. */
@@ -55,7 +60,12 @@ export const staffLine = (value: string): string => oneLine(withoutSlackSyntax(v
 
 function truncate(value: string, max: number): string {
   const chars = Array.from(value);
-  return chars.length <= max ? value : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? value
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -70,7 +80,7 @@ export function ticketSubject(ref: string, subject: string): string {
   const leadingTag = new RegExp(`^${escapeRegExp(tag)}\\s*`, 'i');
   // Titles can be written by staff in Slack (a handoff's customer name): no Slack markup goes out.
   let rest = oneLine(withoutSlackSyntax(subject));
-  for (let previous = ''; previous !== rest; ) {
+  for (let previous = ''; previous !== rest;) {
     previous = rest;
     rest = rest.replace(REPLY_PREFIX, '').replace(leadingTag, '');
   }
@@ -84,7 +94,13 @@ export function ticketSubject(ref: string, subject: string): string {
  * The automatic answer to a new ticket opened by email. `kind`, when known, names the right team
  * for the few kinds that do not stay with their mailbox's team (a migration goes to sales).
  */
-export function acknowledgement(input: { ref: string; subject: string; mailbox: Mailbox; domain: string; kind?: TicketKind }): RenderedMail {
+export function acknowledgement(input: {
+  ref: string;
+  subject: string;
+  mailbox: Mailbox;
+  domain: string;
+  kind?: TicketKind;
+}): RenderedMail {
   const { ref, mailbox, domain } = input;
   const team = teamFor(input.kind ?? 'support', mailbox);
   const text = [
@@ -106,14 +122,36 @@ export function acknowledgement(input: { ref: string; subject: string; mailbox: 
 export function staffReply(input: { ref: string; subject: string; body: string; staffName?: string }): RenderedMail {
   const body = withoutSlackSyntax(input.body.replace(/\r\n?/g, '\n'));
   const name = input.staffName ? staffLine(input.staffName) : '';
-  const text = [body, '', ...(name ? [name, ''] : []), `Reference: ${input.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
+  const text = [
+    body,
+    '',
+    ...(name ? [name, ''] : []),
+    `Reference: ${input.ref}. Please keep it in the subject when you reply.`,
+    '',
+  ].join('\n');
   return { subject: ticketSubject(input.ref, input.subject), text };
 }
 
 /** The email that tells the customer their request is closed, with the two CSAT links when the team asks. */
-export function closingMail(input: { ref: string; subject: string; goodUrl?: string | undefined; badUrl?: string | undefined }): RenderedMail {
-  const ask = input.goodUrl && input.badUrl ? ['How did we do? One click is enough:', '', `  Good: ${input.goodUrl}`, `  Not good: ${input.badUrl}`, ''] : [];
-  const text = ['Hello,', '', `We have closed your request ${input.ref}. If anything is still open, reply to this email and it opens again.`, '', ...ask, `Reference: ${input.ref}.`, ''].join('\n');
+export function closingMail(input: {
+  ref: string;
+  subject: string;
+  goodUrl?: string | undefined;
+  badUrl?: string | undefined;
+}): RenderedMail {
+  const ask =
+    input.goodUrl && input.badUrl
+      ? ['How did we do? One click is enough:', '', `  Good: ${input.goodUrl}`, `  Not good: ${input.badUrl}`, '']
+      : [];
+  const text = [
+    'Hello,',
+    '',
+    `We have closed your request ${input.ref}. If anything is still open, reply to this email and it opens again.`,
+    '',
+    ...ask,
+    `Reference: ${input.ref}.`,
+    '',
+  ].join('\n');
   return { subject: ticketSubject(input.ref, input.subject), text };
 }
 

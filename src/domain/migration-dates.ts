@@ -9,7 +9,12 @@ import { dayBefore, dayIn, formatInstant, isIsoDate, timeOfDay } from './dates.j
  * `the day before the Enterprise start on 2026-12-03`, said only when it is true of the instant
  * (the cancellation's day in `timeZone` is the start date minus one day); otherwise just `before`.
  */
-export function relationToStart(cancelAt: Date, startDate: string | null | undefined, timeZone: string, whose: 'the' | 'your'): string {
+export function relationToStart(
+  cancelAt: Date,
+  startDate: string | null | undefined,
+  timeZone: string,
+  whose: 'the' | 'your',
+): string {
   if (!startDate) return `before ${whose} Enterprise start`;
   const dayBeforeStart = isIsoDate(startDate) && dayBefore(startDate) === dayIn(timeZone, cancelAt);
   return `${dayBeforeStart ? 'the day before' : 'before'} ${whose} Enterprise start on ${startDate}`;

@@ -23,7 +23,14 @@ export interface MigrationMailContext {
 function mail(ctx: MigrationMailContext, paragraphs: string[]): RenderedMail {
   const name = ctx.customerName ? staffLine(ctx.customerName) : '';
   const page = ctx.link ? [`Your migration page (progress and next steps): ${ctx.link}`, ''] : [];
-  const text = [name ? `Hello ${name},` : 'Hello,', '', ...paragraphs.flatMap((p) => [p, '']), ...page, `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`, ''].join('\n');
+  const text = [
+    name ? `Hello ${name},` : 'Hello,',
+    '',
+    ...paragraphs.flatMap((p) => [p, '']),
+    ...page,
+    `Reference: ${ctx.ref}. Please keep it in the subject when you reply.`,
+    '',
+  ].join('\n');
   return { subject: ticketSubject(ctx.ref, ctx.subject), text };
 }
 
@@ -31,13 +38,16 @@ function mail(ctx: MigrationMailContext, paragraphs: string[]): RenderedMail {
 const askProjects = (ctx: MigrationMailContext) =>
   `${ctx.link ? 'Next step: choose the projects to move on your migration page, or reply' : 'Next step: please reply'} with the projects to move, one line each for live and test, for example:\n  Live: shop-prod, api-prod\n  Test: shop-staging`;
 
-const plan = (ctx: MigrationMailContext) => (ctx.enterprisePlan ? `the Enterprise plan "${staffLine(ctx.enterprisePlan)}"` : 'Enterprise');
+const plan = (ctx: MigrationMailContext) =>
+  ctx.enterprisePlan ? `the Enterprise plan "${staffLine(ctx.enterprisePlan)}"` : 'Enterprise';
 
 /**
  * After billing confirms: the dates, and that the billing summary comes next. The cancellation is
  * named from the stored instant in TZ_BILLING, the moment billing scheduled.
  */
-export function migrationScheduledMail(ctx: MigrationMailContext & { c4sCancelAt: Date; timeZone: string }): RenderedMail {
+export function migrationScheduledMail(
+  ctx: MigrationMailContext & { c4sCancelAt: Date; timeZone: string },
+): RenderedMail {
   return mail(ctx, [
     `Your move to ${plan(ctx)} is scheduled to start on ${ctx.enterpriseStartDate ?? 'the agreed date'}. Your account, projects and data stay as they are: nothing needs to be recreated.`,
     `Your startup (C4S) plan is cancelled ${c4sCancellationForCustomer(ctx.c4sCancelAt, ctx.timeZone)}, ${relationToStart(ctx.c4sCancelAt, ctx.enterpriseStartDate, ctx.timeZone, 'your')}, so you are never billed for both.`,
@@ -101,7 +111,10 @@ export function paymentSucceededMail(ctx: MigrationMailContext, projectsKnown: b
 const list = (names: string[]) => (names.length ? names.map((n) => `  - ${staffLine(n)}`).join('\n') : '  (none)');
 
 /** The projects as confirmed, so the customer can check them. */
-export function projectsConfirmedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
+export function projectsConfirmedMail(
+  ctx: MigrationMailContext,
+  projects: { live: string[]; test: string[] },
+): RenderedMail {
   return mail(ctx, [
     `These projects will move to Enterprise:\n\nLive:\n${list(projects.live)}\n\nTest:\n${list(projects.test)}`,
     'If anything is missing, reply before the start date. Next step: we start the migration and tell you when it is done.',
@@ -116,7 +129,10 @@ function projectsHave(count: number): string {
 }
 
 /** The migration is done. */
-export function migrationCompletedMail(ctx: MigrationMailContext, projects: { live: string[]; test: string[] }): RenderedMail {
+export function migrationCompletedMail(
+  ctx: MigrationMailContext,
+  projects: { live: string[]; test: string[] },
+): RenderedMail {
   return mail(ctx, [
     `Your account is now on ${plan(ctx)}. ${projectsHave(projects.live.length + projects.test.length)} moved, with their data and settings.`,
     'Your account team will introduce themselves shortly. Thank you for choosing Enterprise.',

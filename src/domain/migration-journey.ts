@@ -6,7 +6,15 @@
 import { reached } from './migration.js';
 import { blockedReason, type MigrationState } from './migration-steps.js';
 
-export const JOURNEY_STEPS = ['handed_off', 'scheduled', 'summary', 'payment', 'projects', 'migrating', 'completed'] as const;
+export const JOURNEY_STEPS = [
+  'handed_off',
+  'scheduled',
+  'summary',
+  'payment',
+  'projects',
+  'migrating',
+  'completed',
+] as const;
 export type JourneyStep = (typeof JOURNEY_STEPS)[number];
 
 export const JOURNEY_LABELS: Record<JourneyStep, string> = {
@@ -81,7 +89,12 @@ export function journey(m: JourneyState): { step: JourneyStep; label: string; st
 /** The step to name as "where you are": the blocked one, else the current one, else the last done. */
 export function currentStep(m: JourneyState): JourneyStep {
   const steps = journey(m);
-  return (steps.find((s) => s.state === 'blocked') ?? steps.find((s) => s.state === 'current') ?? steps.filter((s) => s.state === 'done').at(-1) ?? steps[0]!).step;
+  return (
+    steps.find((s) => s.state === 'blocked') ??
+    steps.find((s) => s.state === 'current') ??
+    steps.filter((s) => s.state === 'done').at(-1) ??
+    steps[0]!
+  ).step;
 }
 
 /**
@@ -92,7 +105,10 @@ export function customerPayRefusal(m: JourneyState, ref: string, timeZone: strin
   if (m.stage === 'completed') return 'Your migration is completed; there is nothing to pay.';
   if (!m.billing?.outcome) return 'Billing has not sent your summary yet.';
   if (m.payment?.status === 'succeeded') return 'Your payment has already gone through.';
-  if (cardPayment(m) === 'none') return m.billing.outcome === 'credits' ? 'Nothing is due: your credit goes to your next invoice.' : 'This amount is collected by your eMandate; there is nothing to pay here.';
+  if (cardPayment(m) === 'none')
+    return m.billing.outcome === 'credits'
+      ? 'Nothing is due: your credit goes to your next invoice.'
+      : 'This amount is collected by your eMandate; there is nothing to pay here.';
   return blockedReason(m, 'payment', ref, timeZone) ? 'Payment is not open on this migration any more.' : undefined;
 }
 
@@ -102,9 +118,11 @@ export function customerPayRefusal(m: JourneyState, ref: string, timeZone: strin
  * choice is locked (billing may still change it in Slack).
  */
 export function customerProjectsRefusal(m: JourneyState): string | undefined {
-  if (m.stage === 'completed' || reached(m.stage, 'migrating')) return 'Your projects are fixed: the migration has started.';
+  if (m.stage === 'completed' || reached(m.stage, 'migrating'))
+    return 'Your projects are fixed: the migration has started.';
   if (m.payment?.status === 'failed') return 'The payment did not go through: pay first, then choose your projects.';
   if (!settled(m)) return 'Choose your projects once the payment has gone through.';
-  if (m.projects?.live?.length) return 'Your projects are already confirmed. Reply to our email if anything must change.';
+  if (m.projects?.live?.length)
+    return 'Your projects are already confirmed. Reply to our email if anything must change.';
   return undefined;
 }

@@ -21,7 +21,8 @@ export interface LinkClaims {
   expiresAt: number;
 }
 
-export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; why: 'malformed' | 'bad_signature' | 'expired' };
+export type LinkCheck =
+  { ok: true; claims: LinkClaims } | { ok: false; why: 'malformed' | 'bad_signature' | 'expired' };
 
 /**
  * A key for links only, so a signature made for a reply address (or anything else signed with the
@@ -33,7 +34,9 @@ export function linkKey(appKey: Buffer): Buffer {
 
 /** `<base64url claims>.<signature>`: URL-safe, no padding. */
 export function signLink(key: Buffer, claims: LinkClaims): string {
-  const body = Buffer.from(JSON.stringify([claims.ref, claims.email.toLowerCase(), claims.generation, claims.issuedAt, claims.expiresAt])).toString('base64url');
+  const body = Buffer.from(
+    JSON.stringify([claims.ref, claims.email.toLowerCase(), claims.generation, claims.issuedAt, claims.expiresAt]),
+  ).toString('base64url');
   return `${body}.${signature(key, PURPOSE, body, SIGNATURE_CHARS)}`;
 }
 
@@ -52,8 +55,21 @@ export function readLink(key: Buffer, token: string, now: Date): LinkCheck {
   }
   if (!Array.isArray(parsed) || parsed.length !== 5) return { ok: false, why: 'malformed' };
   const [ref, email, generation, issuedAt, expiresAt] = parsed as unknown[];
-  if (typeof ref !== 'string' || typeof email !== 'string' || !Number.isInteger(generation) || !Number.isInteger(issuedAt) || !Number.isInteger(expiresAt)) return { ok: false, why: 'malformed' };
-  const claims: LinkClaims = { ref, email, generation: generation as number, issuedAt: issuedAt as number, expiresAt: expiresAt as number };
+  if (
+    typeof ref !== 'string' ||
+    typeof email !== 'string' ||
+    !Number.isInteger(generation) ||
+    !Number.isInteger(issuedAt) ||
+    !Number.isInteger(expiresAt)
+  )
+    return { ok: false, why: 'malformed' };
+  const claims: LinkClaims = {
+    ref,
+    email,
+    generation: generation as number,
+    issuedAt: issuedAt as number,
+    expiresAt: expiresAt as number,
+  };
   if (now.getTime() >= claims.expiresAt * 1000) return { ok: false, why: 'expired' };
   return { ok: true, claims };
 }
@@ -67,7 +83,19 @@ export function withoutLinkTokens(text: string): string {
 }
 
 /** Claims for a link issued at `now`, good for `ttlDays`. */
-export function linkClaims(input: { ref: string; email: string; generation: number; now: Date; ttlDays: number }): LinkClaims {
+export function linkClaims(input: {
+  ref: string;
+  email: string;
+  generation: number;
+  now: Date;
+  ttlDays: number;
+}): LinkClaims {
   const issuedAt = Math.floor(input.now.getTime() / 1000);
-  return { ref: input.ref, email: input.email.toLowerCase(), generation: input.generation, issuedAt, expiresAt: issuedAt + input.ttlDays * 86_400 };
+  return {
+    ref: input.ref,
+    email: input.email.toLowerCase(),
+    generation: input.generation,
+    issuedAt,
+    expiresAt: issuedAt + input.ttlDays * 86_400,
+  };
 }

@@ -19,7 +19,13 @@ export const RECORDABLE_PAYMENTS = ['pending', 'failed', 'succeeded'] as const;
 export type RecordablePayment = (typeof RECORDABLE_PAYMENTS)[number];
 
 /** Why payments commonly fail, offered in billing's modal; `other` asks for the words. */
-export const PAYMENT_FAILURE_REASONS = ['card_declined', 'insufficient_funds', 'card_expired', 'emandate_returned', 'other'] as const;
+export const PAYMENT_FAILURE_REASONS = [
+  'card_declined',
+  'insufficient_funds',
+  'card_expired',
+  'emandate_returned',
+  'other',
+] as const;
 export type PaymentFailureReason = (typeof PAYMENT_FAILURE_REASONS)[number];
 export const PAYMENT_FAILURE_LABELS: Record<PaymentFailureReason, string> = {
   card_declined: 'Card declined',
@@ -58,18 +64,22 @@ const settled = (m: MigrationState) => m.payment?.status === 'not_needed' || m.p
 export function blockedReason(m: MigrationState, step: Step, ref: string, timeZone: string): string | undefined {
   const stage = (m.stage ?? 'requested') as MigrationStage;
   if (stage === 'completed') return `The migration on ${ref} is already completed.`;
-  if (!reached(stage, 'scheduled')) return `Billing has not confirmed the schedule on ${ref} yet (it is ${STAGE_LABELS[stage] ?? stage}).`;
+  if (!reached(stage, 'scheduled'))
+    return `Billing has not confirmed the schedule on ${ref} yet (it is ${STAGE_LABELS[stage] ?? stage}).`;
   const failed = m.payment?.status === 'failed';
   const why = m.payment?.reason ? ` (${m.payment.reason})` : '';
-  if (failed && step !== 'payment') return `Blocked: the payment on ${ref} failed${why}. Record a successful payment first.`;
+  if (failed && step !== 'payment')
+    return `Blocked: the payment on ${ref} failed${why}. Record a successful payment first.`;
   switch (step) {
     case 'summary':
-      if (m.payment?.status === 'succeeded') return `The payment on ${ref} has succeeded; the billing summary can no longer change.`;
+      if (m.payment?.status === 'succeeded')
+        return `The payment on ${ref} has succeeded; the billing summary can no longer change.`;
       if (reached(stage, 'migrating')) return `${ref} is already migrating; the billing summary can no longer change.`;
       return undefined;
     case 'payment':
       if (!m.billing?.outcome) return `Record the billing summary on ${ref} first.`;
-      if (m.billing.outcome === 'credits') return `${ref} has no dues (credits go to the next invoice), so there is no payment to record.`;
+      if (m.billing.outcome === 'credits')
+        return `${ref} has no dues (credits go to the next invoice), so there is no payment to record.`;
       if (reached(stage, 'migrating')) return `${ref} is already migrating; its payment was settled.`;
       return undefined;
     case 'projects':
@@ -83,7 +93,8 @@ export function blockedReason(m: MigrationState, step: Step, ref: string, timeZo
       return undefined;
     case 'complete':
       if (stage !== 'migrating') return `Start the migration on ${ref} first (it is ${STAGE_LABELS[stage] ?? stage}).`;
-      if (!m.c4sCancelledAt) return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${formatInstant(m.cancelAt, timeZone)})` : ''}; complete the migration after that.`;
+      if (!m.c4sCancelledAt)
+        return `The C4S plan on ${ref} is not cancelled yet${m.cancelAt ? ` (due ${formatInstant(m.cancelAt, timeZone)})` : ''}; complete the migration after that.`;
       return undefined;
   }
 }
@@ -105,7 +116,10 @@ export function nextAction(m: MigrationState): { who: 'sales' | 'billing' | 'cus
   if (m.payment?.status === 'pending') return { who: 'billing', what: 'record the payment' };
   if (!m.projects?.live?.length) return { who: 'customer', what: 'choose the live and test projects' };
   if (stage !== 'migrating') return { who: 'billing', what: 'start the migration' };
-  return { who: 'billing', what: m.c4sCancelledAt ? 'complete the migration' : 'wait for the C4S cancellation, then complete' };
+  return {
+    who: 'billing',
+    what: m.c4sCancelledAt ? 'complete the migration' : 'wait for the C4S cancellation, then complete',
+  };
 }
 
 /** `1,234.5`, `1234.50`, `1 234` → cents; undefined for anything else (negative, 3 decimals, text). */
@@ -129,7 +143,10 @@ export const isProjectName = (name: string): boolean => PROJECT.test(name);
 
 /** `a, b; c` or one per line → `['a', 'b', 'c']`; invalid names are returned in `bad`. */
 export function splitProjects(text: string): { names: string[]; bad: string[] } {
-  const parts = text.split(/[,;\n]+/).map((p) => p.trim()).filter((p) => p !== '');
+  const parts = text
+    .split(/[,;\n]+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const names = [...new Set(parts.filter((p) => PROJECT.test(p)))];
   return { names, bad: parts.filter((p) => !PROJECT.test(p)) };
 }

@@ -5,7 +5,15 @@ import { dayBefore, localMidnight, type IsoDate } from './dates.js';
  * Where a migration stands, in order. The C4S plan's cancellation is not a stage: it happens on its
  * own date (the day before the Enterprise start), whatever step the customer has reached by then.
  */
-export const MIGRATION_STAGES = ['requested', 'handed_off', 'scheduled', 'payment', 'projects_confirmed', 'migrating', 'completed'] as const;
+export const MIGRATION_STAGES = [
+  'requested',
+  'handed_off',
+  'scheduled',
+  'payment',
+  'projects_confirmed',
+  'migrating',
+  'completed',
+] as const;
 export type MigrationStage = (typeof MIGRATION_STAGES)[number];
 
 export const STAGE_LABELS: Record<MigrationStage, string> = {

@@ -11,7 +11,11 @@ const periodMonths = (p: BillingPeriod) => (p === 'yearly' ? 12 : 1);
 const periodFactor = (p: BillingPeriod) => (p === 'yearly' ? PRICE_BOOK.yearlyMonthsCharged : 1);
 
 /** The billing period that contains `today`: [start, end), renewing on the anchor's day of the month. */
-export function currentPeriod(anchor: IsoDate, period: BillingPeriod, today: IsoDate): { start: IsoDate; end: IsoDate; days: number } {
+export function currentPeriod(
+  anchor: IsoDate,
+  period: BillingPeriod,
+  today: IsoDate,
+): { start: IsoDate; end: IsoDate; days: number } {
   const step = periodMonths(period);
   let k = 0;
   if (today >= anchor) {
@@ -61,7 +65,10 @@ export function prorationFor(account: AccountState, to: { tier: string; addons: 
   };
   const oldTier = tierById(account.tier)?.monthlyCents ?? 0;
   const newTier = tierById(to.tier)?.monthlyCents ?? 0;
-  add(to.tier === account.tier ? tierLabel(to.tier) : `${tierLabel(account.tier)} → ${tierLabel(to.tier)}`, newTier - oldTier);
+  add(
+    to.tier === account.tier ? tierLabel(to.tier) : `${tierLabel(account.tier)} → ${tierLabel(to.tier)}`,
+    newTier - oldTier,
+  );
   for (const addon of new Set([...account.addons, ...to.addons])) {
     const before = account.addons.includes(addon) ? addonMonthlyCents(addon, account.tier) : 0;
     const after = to.addons.includes(addon) ? addonMonthlyCents(addon, to.tier) : 0;
@@ -69,11 +76,21 @@ export function prorationFor(account: AccountState, to: { tier: string; addons: 
   }
   // Removals are not refunded: a removed add-on is simply not billed from the next period.
   const kept = lines.filter((l) => l.cents >= 0);
-  return { lines: kept, totalCents: kept.reduce((s, l) => s + l.cents, 0), periodStart: period.start, periodEnd: period.end, remainingDays, periodDays: period.days };
+  return {
+    lines: kept,
+    totalCents: kept.reduce((s, l) => s + l.cents, 0),
+    periodStart: period.start,
+    periodEnd: period.end,
+    remainingDays,
+    periodDays: period.days,
+  };
 }
 
 /** The trial's two dates: dashboard lock (day 23, without billing details) and end (day 30), each at 00:00 TZ_BILLING. */
-export function trialDates(signupDate: IsoDate, timeZone: string): { lockDay: IsoDate; lockAt: Date; endDay: IsoDate; endAt: Date } {
+export function trialDates(
+  signupDate: IsoDate,
+  timeZone: string,
+): { lockDay: IsoDate; lockAt: Date; endDay: IsoDate; endAt: Date } {
   const lockDay = addDays(signupDate, PRICE_BOOK.trialLockDay);
   const endDay = addDays(signupDate, PRICE_BOOK.trialDays);
   return { lockDay, lockAt: localMidnight(lockDay, timeZone), endDay, endAt: localMidnight(endDay, timeZone) };

@@ -73,27 +73,47 @@ const change = (ctx: RuleContext, fields: Pick<Change, 'set' | 'summary'> & Part
 });
 
 function statusRefusal(account: AccountState, type: RequestedChange): Decision | undefined {
-  if (account.status === 'cancelled') return refuse('account_id', `${account.id} was cancelled and its data deleted; nothing can be changed.`);
-  if (account.status === 'migrated') return refuse('account_id', `${account.id} has moved to Enterprise; sales manages its plan.`);
+  if (account.status === 'cancelled')
+    return refuse('account_id', `${account.id} was cancelled and its data deleted; nothing can be changed.`);
+  if (account.status === 'migrated')
+    return refuse('account_id', `${account.id} has moved to Enterprise; sales manages its plan.`);
   if (account.status === 'paused' && type !== 'reactivate' && type !== 'cancel') {
-    return refuse('change_type', `${account.id} is paused. It must be reactivated (through a support ticket) before its plan can change.`);
+    return refuse(
+      'change_type',
+      `${account.id} is paused. It must be reactivated (through a support ticket) before its plan can change.`,
+    );
   }
-  if (account.plan === 'enterprise' && type !== 'cancel') return refuse('change_type', `${account.id} is on an Enterprise plan, which sales manages; self-serve changes do not apply.`);
+  if (account.plan === 'enterprise' && type !== 'cancel')
+    return refuse(
+      'change_type',
+      `${account.id} is on an Enterprise plan, which sales manages; self-serve changes do not apply.`,
+    );
   return undefined;
 }
 
 const upgrade: Rule = (account, request, ctx) => {
   if (!request.tier) return refuse('target_tier', 'Pick the tier to upgrade to.');
   if (request.tier === 'enterprise') {
-    return { outcome: 'lead', message: `Above ${PRICE_BOOK.selfServeMaxMau.toLocaleString('en-US')} MAU is not self-serve: ${account.id} was passed to sales as an Enterprise lead. The plan is unchanged.` };
+    return {
+      outcome: 'lead',
+      message: `Above ${PRICE_BOOK.selfServeMaxMau.toLocaleString('en-US')} MAU is not self-serve: ${account.id} was passed to sales as an Enterprise lead. The plan is unchanged.`,
+    };
   }
   const to = tierIndex(request.tier);
   if (to < 0) return refuse('target_tier', `There is no tier "${request.tier}".`);
-  if (to <= tierIndex(account.tier)) return refuse('target_tier', `${tierLabel(request.tier)} is not above the current ${tierLabel(account.tier)}; use a downgrade instead.`);
+  if (to <= tierIndex(account.tier))
+    return refuse(
+      'target_tier',
+      `${tierLabel(request.tier)} is not above the current ${tierLabel(account.tier)}; use a downgrade instead.`,
+    );
   const proration = prorationFor(account, { tier: request.tier, addons: account.addons }, ctx.today);
   const pending = ctx.pendingDowngrade;
-  const charge = isTrialLike(account) ? 'no charge during the trial' : `${formatCents(proration.totalCents)} prorated for the ${proration.remainingDays} of ${proration.periodDays} days left until ${proration.periodEnd}`;
-  const cancelled = pending ? ` This cancels the downgrade to ${tierLabel(pending.tier)} scheduled for ${formatInstant(pending.dueAt, ctx.timeZone)}.` : '';
+  const charge = isTrialLike(account)
+    ? 'no charge during the trial'
+    : `${formatCents(proration.totalCents)} prorated for the ${proration.remainingDays} of ${proration.periodDays} days left until ${proration.periodEnd}`;
+  const cancelled = pending
+    ? ` This cancels the downgrade to ${tierLabel(pending.tier)} scheduled for ${formatInstant(pending.dueAt, ctx.timeZone)}.`
+    : '';
   return change(ctx, {
     set: { tier: request.tier },
     proration,
@@ -105,13 +125,27 @@ const upgrade: Rule = (account, request, ctx) => {
 const downgrade: Rule = (account, request, ctx) => {
   if (!request.tier) return refuse('target_tier', 'Pick the tier to downgrade to.');
   const to = tierIndex(request.tier);
-  if (to < 0) return refuse('target_tier', `${request.tier === 'enterprise' ? 'Enterprise' : `"${request.tier}"`} is not a tier one can downgrade to.`);
-  if (to >= tierIndex(account.tier)) return refuse('target_tier', `${tierLabel(request.tier)} is not below the current ${tierLabel(account.tier)}; a downgrade must go to a lower tier.`);
+  if (to < 0)
+    return refuse(
+      'target_tier',
+      `${request.tier === 'enterprise' ? 'Enterprise' : `"${request.tier}"`} is not a tier one can downgrade to.`,
+    );
+  if (to >= tierIndex(account.tier))
+    return refuse(
+      'target_tier',
+      `${tierLabel(request.tier)} is not below the current ${tierLabel(account.tier)}; a downgrade must go to a lower tier.`,
+    );
   if (ctx.pendingDowngrade) {
-    return refuse('target_tier', `A downgrade to ${tierLabel(ctx.pendingDowngrade.tier)} is already scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, ctx.timeZone)}. Cancel it from /account first.`);
+    return refuse(
+      'target_tier',
+      `A downgrade to ${tierLabel(ctx.pendingDowngrade.tier)} is already scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, ctx.timeZone)}. Cancel it from /account first.`,
+    );
   }
   if (isTrialLike(account)) {
-    return change(ctx, { set: { tier: request.tier }, summary: `Downgrade to ${tierLabel(request.tier)} at once (${ctx.today}): trial accounts change immediately.` });
+    return change(ctx, {
+      set: { tier: request.tier },
+      summary: `Downgrade to ${tierLabel(request.tier)} at once (${ctx.today}): trial accounts change immediately.`,
+    });
   }
   // Paid accounts keep what they paid for: the downgrade waits for the next period.
   const { end } = currentPeriod(account.billingAnchor, account.billingPeriod, ctx.today);
@@ -126,23 +160,40 @@ const downgrade: Rule = (account, request, ctx) => {
 
 const addAddon: Rule = (account, request, ctx) => {
   if (!request.addon || !addonById(request.addon)) return refuse('addon', 'Pick an add-on.');
-  if (account.addons.includes(request.addon)) return refuse('addon', `${account.id} already has ${addonLabel(request.addon)}.`);
+  if (account.addons.includes(request.addon))
+    return refuse('addon', `${account.id} already has ${addonLabel(request.addon)}.`);
   const addons = [...account.addons, request.addon];
   const proration = prorationFor(account, { tier: account.tier, addons }, ctx.today);
-  const charge = isTrialLike(account) ? 'no charge during the trial' : `${formatCents(proration.totalCents)} prorated until ${proration.periodEnd}`;
-  return change(ctx, { set: { addons }, proration, summary: `Add ${addonLabel(request.addon)} at once (${ctx.today}); ${charge}.` });
+  const charge = isTrialLike(account)
+    ? 'no charge during the trial'
+    : `${formatCents(proration.totalCents)} prorated until ${proration.periodEnd}`;
+  return change(ctx, {
+    set: { addons },
+    proration,
+    summary: `Add ${addonLabel(request.addon)} at once (${ctx.today}); ${charge}.`,
+  });
 };
 
 const removeAddon: Rule = (account, request, ctx) => {
-  if (!request.addon || !account.addons.includes(request.addon)) return refuse('addon', `Pick one of the account's add-ons${account.addons.length ? '' : ' (it has none)'}.`);
-  if (!request.reason || !PRICE_BOOK.addonRemovalReasons.some((r) => r.id === request.reason)) return refuse('reason', 'Pick the reason the add-on is removed.');
+  if (!request.addon || !account.addons.includes(request.addon))
+    return refuse('addon', `Pick one of the account's add-ons${account.addons.length ? '' : ' (it has none)'}.`);
+  if (!request.reason || !PRICE_BOOK.addonRemovalReasons.some((r) => r.id === request.reason))
+    return refuse('reason', 'Pick the reason the add-on is removed.');
   const addons = account.addons.filter((a) => a !== request.addon);
-  return change(ctx, { set: { addons }, summary: `Remove ${addonLabel(request.addon)} at once (${ctx.today}); it is not billed from the next period, no refund for this one.` });
+  return change(ctx, {
+    set: { addons },
+    summary: `Remove ${addonLabel(request.addon)} at once (${ctx.today}); it is not billed from the next period, no refund for this one.`,
+  });
 };
 
 const pause: Rule = (account, _request, ctx) => {
-  if (account.status !== 'active') return refuse('change_type', `Only active accounts can be paused; ${account.id} is ${account.status}.`);
-  if (ctx.pendingDowngrade) return refuse('change_type', `A downgrade is scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, ctx.timeZone)}; cancel it from /account before pausing.`);
+  if (account.status !== 'active')
+    return refuse('change_type', `Only active accounts can be paused; ${account.id} is ${account.status}.`);
+  if (ctx.pendingDowngrade)
+    return refuse(
+      'change_type',
+      `A downgrade is scheduled for ${formatInstant(ctx.pendingDowngrade.dueAt, ctx.timeZone)}; cancel it from /account before pausing.`,
+    );
   const day = addDays(ctx.today, PRICE_BOOK.pauseDays);
   const deleteAt = ctx.at(day);
   return change(ctx, {
@@ -153,16 +204,31 @@ const pause: Rule = (account, _request, ctx) => {
 };
 
 const reactivate: Rule = (account, _request, ctx) => {
-  if (account.status !== 'paused') return refuse('change_type', `${account.id} is not paused (it is ${account.status}); there is nothing to reactivate.`);
+  if (account.status !== 'paused')
+    return refuse(
+      'change_type',
+      `${account.id} is not paused (it is ${account.status}); there is nothing to reactivate.`,
+    );
   if (!account.deletionDueAt || ctx.now.getTime() >= account.deletionDueAt.getTime()) {
-    return refuse('change_type', `${account.id} was paused on ${account.pausedOn ?? '?'}, more than ${PRICE_BOOK.pauseDays} days ago: it can no longer be reactivated.`);
+    return refuse(
+      'change_type',
+      `${account.id} was paused on ${account.pausedOn ?? '?'}, more than ${PRICE_BOOK.pauseDays} days ago: it can no longer be reactivated.`,
+    );
   }
-  return change(ctx, { set: { status: 'active' }, summary: `Reactivate at once (${ctx.today}); the deletion scheduled for ${formatInstant(account.deletionDueAt, ctx.timeZone)} is cancelled.` });
+  return change(ctx, {
+    set: { status: 'active' },
+    summary: `Reactivate at once (${ctx.today}); the deletion scheduled for ${formatInstant(account.deletionDueAt, ctx.timeZone)} is cancelled.`,
+  });
 };
 
 const cancel: Rule = (_account, request, ctx) => {
-  if (!request.reason || !PRICE_BOOK.cancellationReasons.some((r) => r.id === request.reason)) return refuse('reason', 'Pick the reason for the cancellation.');
-  if (request.confirm !== 'DELETE') return refuse('confirm_delete', 'Type DELETE (in capitals, nothing else) to confirm that all projects and data are deleted permanently.');
+  if (!request.reason || !PRICE_BOOK.cancellationReasons.some((r) => r.id === request.reason))
+    return refuse('reason', 'Pick the reason for the cancellation.');
+  if (request.confirm !== 'DELETE')
+    return refuse(
+      'confirm_delete',
+      'Type DELETE (in capitals, nothing else) to confirm that all projects and data are deleted permanently.',
+    );
   const day = addDays(ctx.today, PRICE_BOOK.backupPurgeDays);
   const purgeAt = ctx.at(day);
   return change(ctx, {
@@ -173,9 +239,14 @@ const cancel: Rule = (_account, request, ctx) => {
 };
 
 const moveRegion: Rule = (account, request) => {
-  if (!request.region || !PRICE_BOOK.regions.some((r) => r.id === request.region)) return refuse('region', 'Pick a region.');
-  if (request.region === account.region) return refuse('region', `${account.id}'s data is already in ${reasonLabel(PRICE_BOOK.regions, request.region)}.`);
-  return { outcome: 'lead', message: `C4S data stays in the ${reasonLabel(PRICE_BOOK.regions, PRICE_BOOK.c4sRegion)} region; another region is an Enterprise option, so ${account.id} was passed to sales as an Enterprise lead. Nothing was changed.` };
+  if (!request.region || !PRICE_BOOK.regions.some((r) => r.id === request.region))
+    return refuse('region', 'Pick a region.');
+  if (request.region === account.region)
+    return refuse('region', `${account.id}'s data is already in ${reasonLabel(PRICE_BOOK.regions, request.region)}.`);
+  return {
+    outcome: 'lead',
+    message: `C4S data stays in the ${reasonLabel(PRICE_BOOK.regions, PRICE_BOOK.c4sRegion)} region; another region is an Enterprise option, so ${account.id} was passed to sales as an Enterprise lead. Nothing was changed.`,
+  };
 };
 
 /** One rule per change people can ask for. */

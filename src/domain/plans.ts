@@ -14,7 +14,16 @@ export const PLANS = ['startup', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 
 /** Changes people ask for (the `/plan` modal's choices). */
-export const REQUESTED_CHANGES = ['upgrade', 'downgrade', 'addon_add', 'addon_remove', 'pause', 'reactivate', 'cancel', 'region'] as const;
+export const REQUESTED_CHANGES = [
+  'upgrade',
+  'downgrade',
+  'addon_add',
+  'addon_remove',
+  'pause',
+  'reactivate',
+  'cancel',
+  'region',
+] as const;
 export type RequestedChange = (typeof REQUESTED_CHANGES)[number];
 /** Changes the rules schedule by themselves. */
 export const SYSTEM_CHANGES = ['pause_delete', 'trial_lock', 'trial_end', 'backup_purge'] as const;

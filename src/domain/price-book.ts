@@ -11,7 +11,16 @@ const PriceBookSchema = z.object({
   currency: z.string().length(3),
   selfServeMaxMau: z.number().int().positive(),
   yearlyMonthsCharged: z.number().int().positive(),
-  tiers: z.array(z.object({ id: z.string().min(1), label: z.string(), maxMau: z.number().int().positive(), monthlyCents: z.number().int().nonnegative() })).min(1),
+  tiers: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        label: z.string(),
+        maxMau: z.number().int().positive(),
+        monthlyCents: z.number().int().nonnegative(),
+      }),
+    )
+    .min(1),
   enterprise: z.object({ id: z.literal('enterprise'), label: z.string() }),
   addons: z.array(
     z.union([
@@ -35,7 +44,8 @@ export type PriceBook = z.infer<typeof PriceBookSchema>;
 export const PRICE_BOOK: PriceBook = (() => {
   const book = PriceBookSchema.parse(priceBookFile);
   const mau = book.tiers.map((t) => t.maxMau);
-  if (mau.some((m, i) => i > 0 && m <= mau[i - 1]!)) throw new Error('price book: tiers must be in ascending MAU order');
+  if (mau.some((m, i) => i > 0 && m <= mau[i - 1]!))
+    throw new Error('price book: tiers must be in ascending MAU order');
   if (mau.at(-1)! > book.selfServeMaxMau) throw new Error('price book: a tier is above the self-serve limit');
   return book;
 })();
@@ -43,9 +53,11 @@ export const PRICE_BOOK: PriceBook = (() => {
 export const tierById = (id: string) => PRICE_BOOK.tiers.find((t) => t.id === id);
 export const addonById = (id: string) => PRICE_BOOK.addons.find((a) => a.id === id);
 export const tierIndex = (id: string) => PRICE_BOOK.tiers.findIndex((t) => t.id === id);
-export const tierLabel = (id: string) => (id === 'enterprise' ? PRICE_BOOK.enterprise.label : (tierById(id)?.label ?? id));
+export const tierLabel = (id: string) =>
+  id === 'enterprise' ? PRICE_BOOK.enterprise.label : (tierById(id)?.label ?? id);
 export const addonLabel = (id: string) => addonById(id)?.label ?? id;
-export const reasonLabel = (list: { id: string; label: string }[], id: string) => list.find((r) => r.id === id)?.label ?? id;
+export const reasonLabel = (list: { id: string; label: string }[], id: string) =>
+  list.find((r) => r.id === id)?.label ?? id;
 
 /** `1234` → `€12.34`. */
 export function formatCents(cents: number): string {

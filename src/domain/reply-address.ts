@@ -24,5 +24,8 @@ export function readReplyTag(key: Buffer, tag: string): { ref: string; signed: b
   const number = parseRef(refText);
   if (number === undefined || rest.length > 0) return undefined;
   const ref = formatRef(number);
-  return { ref, signed: sig !== undefined && sig.length === SIGNATURE_CHARS && signatureMatches(key, PURPOSE, ref, sig) };
+  return {
+    ref,
+    signed: sig !== undefined && sig.length === SIGNATURE_CHARS && signatureMatches(key, PURPOSE, ref, sig),
+  };
 }

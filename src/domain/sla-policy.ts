@@ -76,7 +76,10 @@ function minutesOf(duration: string, dayMinutes: number): number {
 /** Builds the rules from a policy file's content (the bundled one by default) for TZ_BILLING. */
 export function loadSlaRules(timeZone: string, data: unknown = policiesFile): SlaRules {
   const parsed = PolicyFile.safeParse(data);
-  if (!parsed.success) throw new Error(`sla-policies.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `sla-policies.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const file = parsed.data;
   const open = parseClock(file.businessHours.open)!;
   const close = parseClock(file.businessHours.close)!;
@@ -88,7 +91,11 @@ export function loadSlaRules(timeZone: string, data: unknown = policiesFile): Sl
     holidays: new Set(file.businessHours.holidays),
   };
   const dayMinutes = close - open;
-  const policies = file.policies.map((p) => ({ ...p, firstResponse: minutesOf(p.firstResponse, dayMinutes), resolution: minutesOf(p.resolution, dayMinutes) }));
+  const policies = file.policies.map((p) => ({
+    ...p,
+    firstResponse: minutesOf(p.firstResponse, dayMinutes),
+    resolution: minutesOf(p.resolution, dayMinutes),
+  }));
   return {
     hours,
     reminderAt: file.escalation.reminderAt,

@@ -51,12 +51,19 @@ export function resumedTimer(timer: SlaTimer, pausedAt: Date, at: Date, hours: B
   const leftToDue = businessMinutesBetween(pausedAt, timer.dueAt, hours);
   const leftToRemind = timer.remindAt ? businessMinutesBetween(pausedAt, timer.remindAt, hours) : 0;
   // A target already overdue when the pause began stays overdue by as much.
-  const dueAt = leftToDue > 0 ? addBusinessMinutes(at, leftToDue, hours) : new Date(at.getTime() - (pausedAt.getTime() - timer.dueAt.getTime()));
+  const dueAt =
+    leftToDue > 0
+      ? addBusinessMinutes(at, leftToDue, hours)
+      : new Date(at.getTime() - (pausedAt.getTime() - timer.dueAt.getTime()));
   return { ...timer, dueAt, remindAt: leftToRemind > 0 ? addBusinessMinutes(at, leftToRemind, hours) : null };
 }
 
 /** When each escalation step of a running target falls (none for a met target). */
-export function stepTimes(timer: SlaTimer, hours: BusinessHours, adminsAfterBreach: number): Partial<Record<SlaStep, Date>> {
+export function stepTimes(
+  timer: SlaTimer,
+  hours: BusinessHours,
+  adminsAfterBreach: number,
+): Partial<Record<SlaStep, Date>> {
   if (timer.metAt) return {};
   return {
     ...(timer.remindAt ? { remind: timer.remindAt } : {}),
@@ -79,7 +86,9 @@ export function timerLine(sla: SlaState, now: Date): { text: string; overdue: bo
   const label = TARGET_LABELS[target];
   if (sla.pausedAt) return { text: `${label} clock paused while waiting on the customer`, overdue: false };
   const left = sla[target].dueAt.getTime() - now.getTime();
-  return left >= 0 ? { text: `${label} due in ${formatSpan(left)}`, overdue: false } : { text: `${label} overdue by ${formatSpan(-left)}`, overdue: true };
+  return left >= 0
+    ? { text: `${label} due in ${formatSpan(left)}`, overdue: false }
+    : { text: `${label} overdue by ${formatSpan(-left)}`, overdue: true };
 }
 
 /** Whether a target was met in time (undefined while it still runs and is not yet late). */

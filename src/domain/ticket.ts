@@ -21,7 +21,11 @@ export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const OPEN_STATUSES = TICKET_STATUSES.filter((s) => s !== 'closed');
 
 /** Whose open work a ticket is (its `openFor`): who opened it in Slack and who claimed it; nobody's once closed. */
-export function openForOf(t: { status: string; openedBy?: string | null | undefined; assignee?: string | null | undefined }): string[] {
+export function openForOf(t: {
+  status: string;
+  openedBy?: string | null | undefined;
+  assignee?: string | null | undefined;
+}): string[] {
   if (t.status === 'closed') return [];
   return [...new Set([t.openedBy, t.assignee].filter((u): u is string => Boolean(u)))];
 }

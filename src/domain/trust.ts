@@ -11,7 +11,11 @@ export interface TrustFacts {
 }
 
 export function trustedAddresses(t: TrustFacts): string[] {
-  const all = [t.source?.channel === 'email' ? t.source.email : undefined, t.migration?.customerEmail, ...(t.trusted ?? [])];
+  const all = [
+    t.source?.channel === 'email' ? t.source.email : undefined,
+    t.migration?.customerEmail,
+    ...(t.trusted ?? []),
+  ];
   return [...new Set(all.filter((a): a is string => !!a).map((a) => a.toLowerCase()))];
 }
 

@@ -34,7 +34,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       res.once('finish', () => {
         const kind = (req as { slackKind?: string }).slackKind ?? (res.statusCode === 401 ? 'rejected' : 'unknown');
         metrics.ackLatency.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
-        if (res.statusCode >= 400) log.warn({ event: 'slack.http_rejected', status: res.statusCode }, 'Slack request rejected');
+        if (res.statusCode >= 400)
+          log.warn({ event: 'slack.http_rejected', status: res.statusCode }, 'Slack request rejected');
       });
       if (!deps.slackListener) return send(res, 503, { ok: false, error: 'slack_off' });
       return deps.slackListener(req, res);

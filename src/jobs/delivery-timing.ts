@@ -35,8 +35,10 @@ const DATABASE_MARGIN_MS = 60_000;
 
 /** No attempt takes longer than this, on either channel. */
 export const ATTEMPT_MAX_MS =
-  Math.max(SLACK_CALLS_PER_ATTEMPT * SLACK_CALL_TIMEOUT_MS, SMTP_TIMEOUTS.connectionMs + SMTP_TIMEOUTS.greetingMs + SMTP_TIMEOUTS.socketMs) +
-  DATABASE_MARGIN_MS;
+  Math.max(
+    SLACK_CALLS_PER_ATTEMPT * SLACK_CALL_TIMEOUT_MS,
+    SMTP_TIMEOUTS.connectionMs + SMTP_TIMEOUTS.greetingMs + SMTP_TIMEOUTS.socketMs,
+  ) + DATABASE_MARGIN_MS;
 
 /**
  * A claim older than this, with its row still pending, was left by a process that died mid-attempt.

@@ -56,9 +56,22 @@ export function createDueRunner(deps: {
     const retryAt = new Date(now().getTime() + backoff(row.failures, DUE_BACKOFF));
     await models.DueWork.updateOne(
       { _id: row._id, attempt: row.attempt },
-      { $set: { runAt: retryAt, failures: row.failures + 1, lastError: err.message.slice(0, 500) }, $inc: { attempt: 1 } },
+      {
+        $set: { runAt: retryAt, failures: row.failures + 1, lastError: err.message.slice(0, 500) },
+        $inc: { attempt: 1 },
+      },
     );
-    log.warn({ event: 'due.retry', id: row._id, kind: row.kind, failures: row.failures + 1, retryAt: retryAt.toISOString(), err: err.message }, 'due work failed; will be retried');
+    log.warn(
+      {
+        event: 'due.retry',
+        id: row._id,
+        kind: row.kind,
+        failures: row.failures + 1,
+        retryAt: retryAt.toISOString(),
+        err: err.message,
+      },
+      'due work failed; will be retried',
+    );
     await deps.onRearmed(retryAt);
   }
 
@@ -68,7 +81,11 @@ export function createDueRunner(deps: {
     // A claim can only be stale once its row has been due for longer than the lease: only then is
     // the winner's claim worth reading (two processes on one batch lose many claims to each other).
     const mayBeStale = now().getTime() - row.runAt.getTime() > DUE_LEASE_MS;
-    const got = await claimOnce(models.DueClaim, { _id: claimId, at: now(), by: deps.processName }, { readExisting: mayBeStale });
+    const got = await claimOnce(
+      models.DueClaim,
+      { _id: claimId, at: now(), by: deps.processName },
+      { readExisting: mayBeStale },
+    );
     if (!got.won) {
       const stale = got.existing && now().getTime() - got.existing.at.getTime() > DUE_LEASE_MS;
       if (!stale || takenOver) {
@@ -77,17 +94,41 @@ export function createDueRunner(deps: {
       }
       // Its process died mid-run: arm the row under the next attempt, which one process claims.
       // Every step of a handler is idempotent, so running it again repeats nothing visible.
-      log.warn({ event: 'due.taken_over', id: row._id, attempt: row.attempt, claimedAt: got.existing!.at.toISOString(), by: got.existing!.by }, 'taking over due work a stopped process left');
+      log.warn(
+        {
+          event: 'due.taken_over',
+          id: row._id,
+          attempt: row.attempt,
+          claimedAt: got.existing!.at.toISOString(),
+          by: got.existing!.by,
+        },
+        'taking over due work a stopped process left',
+      );
       await models.DueWork.updateOne({ _id: row._id, attempt: row.attempt }, { $set: { attempt: row.attempt + 1 } });
       return runOne({ ...row, attempt: row.attempt + 1 }, skip, true);
     }
     const started = now();
     try {
       const outcome = await handlers.get(row.kind)!(row);
-      log.info({ event: 'due.done', id: row._id, kind: row.kind, outcome, lateMs: started.getTime() - row.dueAt.getTime(), by: deps.processName }, 'due work done');
+      log.info(
+        {
+          event: 'due.done',
+          id: row._id,
+          kind: row.kind,
+          outcome,
+          lateMs: started.getTime() - row.dueAt.getTime(),
+          by: deps.processName,
+        },
+        'due work done',
+      );
       return row;
     } catch (err) {
-      await rearmAfterFailure(row, err as Error).catch((e: Error) => log.error({ event: 'due.rearm_failed', id: row._id, err: e.message }, 'could not arm failed due work again; the next start takes it over'));
+      await rearmAfterFailure(row, err as Error).catch((e: Error) =>
+        log.error(
+          { event: 'due.rearm_failed', id: row._id, err: e.message },
+          'could not arm failed due work again; the next start takes it over',
+        ),
+      );
       return undefined;
     }
   }
@@ -108,7 +149,17 @@ export function createDueRunner(deps: {
     );
     const ran = Date.now();
     if (finished.length > 0) await models.DueWork.deleteMany(finishedFilter(finished));
-    log.debug({ event: 'due.batch', rows: rows.length, done: finished.length, lost: skip.size - lostBefore, runMs: ran - started, deleteMs: Date.now() - ran }, 'due batch finished');
+    log.debug(
+      {
+        event: 'due.batch',
+        rows: rows.length,
+        done: finished.length,
+        lost: skip.size - lostBefore,
+        runMs: ran - started,
+        deleteMs: Date.now() - ran,
+      },
+      'due batch finished',
+    );
   }
 
   /**
@@ -134,11 +185,18 @@ export function createDueRunner(deps: {
     let askedForHelp = false;
     let idleRounds = 0;
     while (!stopping) {
-      const rows = await models.DueWork.find({ runAt: { $lte: now() } }).sort({ runAt: 1 }).limit(batchSize).lean<DueRow[]>();
+      const rows = await models.DueWork.find({ runAt: { $lte: now() } })
+        .sort({ runAt: 1 })
+        .limit(batchSize)
+        .lean<DueRow[]>();
       const runnable = rows.filter((r) => {
         if (skip.has(`${r._id}#${r.attempt}`)) return false;
         if (handlers.has(r.kind)) return true;
-        if (!unknownKinds.has(r.kind)) log.warn({ event: 'due.unknown_kind', kind: r.kind, id: r._id }, 'no handler for this kind of due work in this process; left for another');
+        if (!unknownKinds.has(r.kind))
+          log.warn(
+            { event: 'due.unknown_kind', kind: r.kind, id: r._id },
+            'no handler for this kind of due work in this process; left for another',
+          );
         unknownKinds.add(r.kind);
         return false;
       });

@@ -40,7 +40,14 @@ export interface DueWork {
   stop(): Promise<void>;
 }
 
-export function createDueWork(deps: { models: Models; scheduler: Scheduler; log: Logger; clock: Clock; concurrency: number; processName: string }): DueWork {
+export function createDueWork(deps: {
+  models: Models;
+  scheduler: Scheduler;
+  log: Logger;
+  clock: Clock;
+  concurrency: number;
+  processName: string;
+}): DueWork {
   const { models, scheduler, clock } = deps;
   const log = deps.log.child({ component: 'due' });
   const now = () => clock.now();
@@ -67,7 +74,9 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
   /** Runs the drain now without waiting for it; then arms the next instant. */
   function kick(): void {
     if (!started) return;
-    void wake().catch((err: Error) => log.error({ event: 'due.drain_failed', err: err.message }, 'due work drain failed; the next tick tries again'));
+    void wake().catch((err: Error) =>
+      log.error({ event: 'due.drain_failed', err: err.message }, 'due work drain failed; the next tick tries again'),
+    );
   }
 
   async function wake(): Promise<void> {
@@ -85,12 +94,24 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
   }
 
   async function armNext(): Promise<void> {
-    const next = await models.DueWork.findOne({ runAt: { $gt: now() } }).sort({ runAt: 1 }).select({ runAt: 1 }).lean();
+    const next = await models.DueWork.findOne({ runAt: { $gt: now() } })
+      .sort({ runAt: 1 })
+      .select({ runAt: 1 })
+      .lean();
     if (next) await arm(next.runAt);
   }
 
   const id = (kind: string, key: string) => `${kind}:${key}`;
-  const newRow = (kind: string, key: string, at: Date, data: Record<string, unknown> = {}) => ({ _id: id(kind, key), kind, key, dueAt: at, runAt: at, attempt: 0, failures: 0, data });
+  const newRow = (kind: string, key: string, at: Date, data: Record<string, unknown> = {}) => ({
+    _id: id(kind, key),
+    kind,
+    key,
+    dueAt: at,
+    runAt: at,
+    attempt: 0,
+    failures: 0,
+    data,
+  });
 
   scheduler.define(DUE_WAKE_JOB, async () => wake(), { concurrency: 1, lockLimit: 1, lockLifetimeMs: WAKE_LOCK_MS });
   scheduler.define(DUE_TICK_JOB, async () => kick(), { concurrency: 1, lockLifetimeMs: 60_000 });
@@ -102,7 +123,10 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
     async schedule(kind, key, at, data = {}) {
       // An insert first: cheap on every engine, and the usual case (new work).
       if (!(await insertOnce(models.DueWork, newRow(kind, key, at, data)))) {
-        const res = await models.DueWork.updateOne({ _id: id(kind, key) }, { $set: { dueAt: at, runAt: at, failures: 0, data }, $unset: { lastError: '' }, $inc: { attempt: 1 } });
+        const res = await models.DueWork.updateOne(
+          { _id: id(kind, key) },
+          { $set: { dueAt: at, runAt: at, failures: 0, data }, $unset: { lastError: '' }, $inc: { attempt: 1 } },
+        );
         // Finished and removed between the two writes: this is new work again.
         if (res.matchedCount === 0) await insertOnce(models.DueWork, newRow(kind, key, at, data));
       }
@@ -114,8 +138,16 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
       return written;
     },
     async retry(kind, key, at, { error, data }) {
-      const res = await models.DueWork.updateOne({ _id: id(kind, key) }, { $set: { runAt: at, lastError: error.slice(0, 500) }, $inc: { attempt: 1, failures: 1 } });
-      if (res.matchedCount === 0) await insertOnce(models.DueWork, { ...newRow(kind, key, at, data), failures: 1, lastError: error.slice(0, 500) });
+      const res = await models.DueWork.updateOne(
+        { _id: id(kind, key) },
+        { $set: { runAt: at, lastError: error.slice(0, 500) }, $inc: { attempt: 1, failures: 1 } },
+      );
+      if (res.matchedCount === 0)
+        await insertOnce(models.DueWork, {
+          ...newRow(kind, key, at, data),
+          failures: 1,
+          lastError: error.slice(0, 500),
+        });
       await arm(at);
     },
     async cancel(kind, key) {
@@ -129,7 +161,12 @@ export function createDueWork(deps: { models: Models; scheduler: Scheduler; log:
       // (or start) takes it, as it would in production.
       unsubscribe = clock.onJump?.(() => {
         nextWake = undefined;
-        armNext().catch((err: Error) => log.error({ event: 'due.arm_failed', err: err.message }, 'could not arm the next due instant; the next tick tries again'));
+        armNext().catch((err: Error) =>
+          log.error(
+            { event: 'due.arm_failed', err: err.message },
+            'could not arm the next due instant; the next tick tries again',
+          ),
+        );
       });
       await scheduler.every('1 minute', DUE_TICK_JOB);
       kick(); // whatever fell due while no process ran, at once

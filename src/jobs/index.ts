@@ -48,7 +48,11 @@ export function registerJobs(
 
   // Outbox retries: the job only wakes this process at the row's time; the lane does the work, so
   // a bulk backlog of retries cannot occupy the job's slots while an interactive row is due.
-  scheduler.define(DELIVER_JOB, async (data) => void outbox.deliverSoon(String(data.id), data.lane === 'bulk' ? 'bulk' : 'interactive'), { concurrency: 10, lockLifetimeMs: 60_000 });
+  scheduler.define(
+    DELIVER_JOB,
+    async (data) => void outbox.deliverSoon(String(data.id), data.lane === 'bulk' ? 'bulk' : 'interactive'),
+    { concurrency: 10, lockLifetimeMs: 60_000 },
+  );
   scheduler.define(SWEEP_JOB, async () => void (await outbox.sweep()), { concurrency: 1, lockLifetimeMs: 120_000 });
 
   scheduler.define(SWEEP_MAIL_JOB, async () => void (await mail.sweep()), { concurrency: 1, lockLifetimeMs: 600_000 });
@@ -56,7 +60,11 @@ export function registerJobs(
   // Plan changes: the row names the change; the plan service applies it once (services/plan-apply.ts).
   const applyPlan = async (changeId: string) => String(await services.plans.apply(changeId));
   due.register(PLAN_DUE_KIND, (row) => applyPlan(row.key));
-  scheduler.define(PLAN_SWEEP_JOB, async () => void (await services.plans.sweep()), { concurrency: 1, lockLimit: 1, lockLifetimeMs: 5 * 60_000 });
+  scheduler.define(PLAN_SWEEP_JOB, async () => void (await services.plans.sweep()), {
+    concurrency: 1,
+    lockLimit: 1,
+    lockLifetimeMs: 5 * 60_000,
+  });
   scheduler.define(PLAN_APPLY_JOB, async (data) => void (await applyPlan(String(data.changeId))), {
     concurrency: adapters.planConcurrency ?? 5,
     lockLimit: adapters.planConcurrency ?? 5,
@@ -65,9 +73,15 @@ export function registerJobs(
 
   // The C4S cancellation: the row names the ticket and the time it was scheduled for; the migration
   // service cancels once (services/migration-cancel.ts).
-  const cancelC4s = (data: JobData) => services.migrations.cancelC4s({ ref: String(data.ref), runAt: String(data.runAt) });
-  due.register(C4S_DUE_KIND, (row) => cancelC4s({ ref: row.key, runAt: String(row.data.runAt ?? row.dueAt.toISOString()) }));
-  scheduler.define(CANCEL_C4S_JOB, async (data) => void (await cancelC4s(data)), { concurrency: 5, lockLifetimeMs: CANCEL_RUN_MS });
+  const cancelC4s = (data: JobData) =>
+    services.migrations.cancelC4s({ ref: String(data.ref), runAt: String(data.runAt) });
+  due.register(C4S_DUE_KIND, (row) =>
+    cancelC4s({ ref: row.key, runAt: String(row.data.runAt ?? row.dueAt.toISOString()) }),
+  );
+  scheduler.define(CANCEL_C4S_JOB, async (data) => void (await cancelC4s(data)), {
+    concurrency: 5,
+    lockLifetimeMs: CANCEL_RUN_MS,
+  });
 
   // The SLA ladder: each row names the ticket and target; the SLA service looks at the ticket again
   // and posts once per ticket, target and step (services/sla.ts).

@@ -16,6 +16,7 @@ export function c4sCancellations(due: DueWork): MigrationJobs {
   return {
     schedule: (ref, runAt) => due.schedule(C4S_DUE_KIND, ref, runAt, { runAt: runAt.toISOString() }),
     unschedule: (ref) => due.cancel(C4S_DUE_KIND, ref),
-    retry: (ref, at, opts) => due.retry(C4S_DUE_KIND, ref, at, { error: opts.error, data: { runAt: opts.runAt.toISOString() } }),
+    retry: (ref, at, opts) =>
+      due.retry(C4S_DUE_KIND, ref, at, { error: opts.error, data: { runAt: opts.runAt.toISOString() } }),
   };
 }

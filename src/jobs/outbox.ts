@@ -36,7 +36,10 @@ export type Deliverer = (row: OutboxDoc, attempt: Attempt) => Promise<Record<str
  * help; `outcomeUnknown` when the far side may have done it anyway (no answer, or a 5xx).
  */
 export class DeliveryError extends Error {
-  constructor(message: string, readonly opts: { retryAfterMs?: number; permanent?: boolean; outcomeUnknown?: boolean } = {}) {
+  constructor(
+    message: string,
+    readonly opts: { retryAfterMs?: number; permanent?: boolean; outcomeUnknown?: boolean } = {},
+  ) {
     super(message);
     this.name = 'DeliveryError';
   }
@@ -53,7 +56,11 @@ export const OUTBOX_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 10 * 60_000 
  * When to try again: when the far side said; after an unknown outcome not before it has settled the
  * earlier call (so the next attempt's look sees it); otherwise the back-off.
  */
-export function retryDelayMs(err: DeliveryError, attempts: number, opts: { settle: boolean } = { settle: true }): number {
+export function retryDelayMs(
+  err: DeliveryError,
+  attempts: number,
+  opts: { settle: boolean } = { settle: true },
+): number {
   if (err.opts.retryAfterMs !== undefined) return err.opts.retryAfterMs;
   const delay = backoff(attempts, OUTBOX_BACKOFF);
   return err.opts.outcomeUnknown && opts.settle ? Math.max(RETRY_AFTER_UNKNOWN_MS, delay) : delay;
@@ -92,7 +99,11 @@ export function createOutboxWorker(deps: {
     for (let n = row.attempts; n < MAX_ATTEMPTS; n += 1) {
       const claim = await claimOnce(models.OutboxClaim, { _id: `${row._id}:${n}`, at: now() });
       if (claim.won) {
-        if (n > row.attempts) log.warn({ event: 'outbox.recovered', id: String(row._id), interrupted: n - row.attempts, attempt: n }, 'taking over an interrupted delivery');
+        if (n > row.attempts)
+          log.warn(
+            { event: 'outbox.recovered', id: String(row._id), interrupted: n - row.attempts, attempt: n },
+            'taking over an interrupted delivery',
+          );
         return n;
       }
       if (!claim.existing || now().getTime() - claim.existing.at.getTime() <= CLAIM_LIFETIME_MS) return undefined;
@@ -123,10 +134,24 @@ export function createOutboxWorker(deps: {
         { $set: { status: dead ? 'dead' : 'pending', attempts, nextAttemptAt, lastError: e.message.slice(0, 500) } },
       );
       if (dead) {
-        log.error({ event: 'outbox.dead', id, channel: row.channel, key: row.key, err: e.message }, 'delivery gave up; kept for review');
+        log.error(
+          { event: 'outbox.dead', id, channel: row.channel, key: row.key, err: e.message },
+          'delivery gave up; kept for review',
+        );
         return 'dead';
       }
-      log.warn({ event: 'outbox.retry', id, channel: row.channel, lane: row.lane, attempts, retryAt: nextAttemptAt.toISOString(), err: e.message }, 'delivery failed; will retry');
+      log.warn(
+        {
+          event: 'outbox.retry',
+          id,
+          channel: row.channel,
+          lane: row.lane,
+          attempts,
+          retryAt: nextAttemptAt.toISOString(),
+          err: e.message,
+        },
+        'delivery failed; will retry',
+      );
       await scheduler.at(nextAttemptAt, DELIVER_JOB, { id, lane: row.lane ?? 'interactive' });
       return 'retry';
     }
@@ -141,7 +166,11 @@ export function createOutboxWorker(deps: {
    */
   async function sweep(graceMs = 30_000): Promise<number> {
     const channels = Object.keys(deliverers) as ('slack' | 'email')[];
-    const due = { status: 'pending' as const, channel: { $in: channels }, nextAttemptAt: { $lte: new Date(now().getTime() - graceMs) } };
+    const due = {
+      status: 'pending' as const,
+      channel: { $in: channels },
+      nextAttemptAt: { $lte: new Date(now().getTime() - graceMs) },
+    };
     let handed = 0;
     for (const lane of ['interactive', 'bulk'] as const) {
       // Rows written before lanes existed have none; they count as interactive.
@@ -157,7 +186,8 @@ export function createOutboxWorker(deps: {
 
   async function backlog(): Promise<Record<string, number>> {
     const result: Record<string, number> = {};
-    for (const channel of ['slack', 'email'] as const) result[channel] = await models.Outbox.countDocuments({ status: 'pending', channel });
+    for (const channel of ['slack', 'email'] as const)
+      result[channel] = await models.Outbox.countDocuments({ status: 'pending', channel });
     return result;
   }
 

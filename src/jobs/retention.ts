@@ -29,7 +29,13 @@ export interface RetentionJob {
   start(): Promise<void>;
 }
 
-export function createRetentionJob(deps: { models: Models; due: DueWork; clock: Clock; policy: RetentionPolicy; log: Logger }): RetentionJob {
+export function createRetentionJob(deps: {
+  models: Models;
+  due: DueWork;
+  clock: Clock;
+  policy: RetentionPolicy;
+  log: Logger;
+}): RetentionJob {
   const { models, due, clock, policy } = deps;
   const log = deps.log.child({ component: 'retention' });
 
@@ -37,7 +43,14 @@ export function createRetentionJob(deps: { models: Models; due: DueWork; clock: 
     const started = Date.now();
     const report = await purgeExpired(models, policy, clock.now());
     log.info(
-      { event: 'retention.done', operationalDays: policy.operationalDays, customerDays: policy.customerDays, deleted: report.deleted, ticketsKeptPending: report.ticketsKeptPending, ms: Date.now() - started },
+      {
+        event: 'retention.done',
+        operationalDays: policy.operationalDays,
+        customerDays: policy.customerDays,
+        deleted: report.deleted,
+        ticketsKeptPending: report.ticketsKeptPending,
+        ms: Date.now() - started,
+      },
       'retention run: rows past their retention deleted',
     );
     return report;

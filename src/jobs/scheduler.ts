@@ -14,7 +14,11 @@ export type JobData = Record<string, string | number | boolean | null>;
 export type JobHandler = (data: JobData, job: { name: string; scheduledFor: Date | undefined }) => Promise<void>;
 
 export interface Scheduler {
-  define(name: string, handler: JobHandler, opts?: { concurrency?: number; lockLifetimeMs?: number; lockLimit?: number }): void;
+  define(
+    name: string,
+    handler: JobHandler,
+    opts?: { concurrency?: number; lockLifetimeMs?: number; lockLimit?: number },
+  ): void;
   /** Runs as soon as a worker is free. */
   now(name: string, data: JobData): Promise<void>;
   /** Runs at `when` on the app's clock (Agenda itself keeps real time). */
@@ -25,7 +29,11 @@ export interface Scheduler {
   readonly agenda: Agenda;
 }
 
-export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: number; name?: string; clock?: Clock }): Scheduler {
+export function createScheduler(
+  db: Db,
+  log: Logger,
+  opts: { processEveryMs: number; name?: string; clock?: Clock },
+): Scheduler {
   const clock = opts.clock ?? systemClock;
   /** How far the app's clock is ahead of real time (0 in production). */
   const skewMs = () => clock.now().getTime() - Date.now();
@@ -56,7 +64,11 @@ export function createScheduler(db: Db, log: Logger, opts: { processEveryMs: num
             throw err;
           }
         },
-        { concurrency: defineOpts.concurrency ?? 5, lockLifetime: defineOpts.lockLifetimeMs ?? 5 * 60 * 1000, ...(defineOpts.lockLimit ? { lockLimit: defineOpts.lockLimit } : {}) },
+        {
+          concurrency: defineOpts.concurrency ?? 5,
+          lockLifetime: defineOpts.lockLifetimeMs ?? 5 * 60 * 1000,
+          ...(defineOpts.lockLimit ? { lockLimit: defineOpts.lockLimit } : {}),
+        },
       );
     },
     async now(name, data) {

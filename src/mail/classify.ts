@@ -52,7 +52,9 @@ const RulesFile = z.object({
 export function compileRules(document: unknown): MailRule[] {
   const parsed = RulesFile.safeParse(document);
   if (!parsed.success) {
-    throw new Error(`invalid mail rules: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `invalid mail rules: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data.rules.map((r) => ({
     ...r,
@@ -68,7 +70,9 @@ export function classify(input: ClassifyInput, rules: MailRule[] = RULES): Class
   const body = input.text.slice(0, MAX_BODY_CHARS).replace(/\s+/g, ' ');
   const accountId = findAccountId(input.subject) ?? findAccountId(body);
   const match = rules.find(
-    (r) => r.mailboxes.includes(input.mailbox) && (r.subject.some((p) => p.test(subject)) || r.body.some((p) => p.test(body))),
+    (r) =>
+      r.mailboxes.includes(input.mailbox) &&
+      (r.subject.some((p) => p.test(subject)) || r.body.some((p) => p.test(body))),
   );
   const result: Classification = match
     ? { kind: match.kind, rule: match.id }

@@ -14,7 +14,14 @@ import type { InboundStore } from './inbound-store.js';
 export const IMAP_POLL_INTERVAL = '15 seconds';
 export const imapPollJob = (mailbox: Mailbox) => `imap.poll.${mailbox}`;
 
-export function createImapIngestors(deps: { config: Config; models: Models; inbound: InboundStore; scheduler: Scheduler; log: Logger; holder?: string }) {
+export function createImapIngestors(deps: {
+  config: Config;
+  models: Models;
+  inbound: InboundStore;
+  scheduler: Scheduler;
+  log: Logger;
+  holder?: string;
+}) {
   const holder = deps.holder ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
   const ingestors = new Map<Mailbox, ImapIngestor>();
   for (const [mailbox, url] of Object.entries(deps.config.mail.imap) as [Mailbox, string][]) {
@@ -23,7 +30,11 @@ export function createImapIngestors(deps: { config: Config; models: Models; inbo
       url,
       // IMAP hands over whole messages; they go through the same store as SMTP's streams.
       store: async (input) => {
-        const { rows } = await deps.inbound.store({ via: 'imap', targets: [{ mailbox: input.mailbox, recipient: input.recipient }], source: input.raw });
+        const { rows } = await deps.inbound.store({
+          via: 'imap',
+          targets: [{ mailbox: input.mailbox, recipient: input.recipient }],
+          source: input.raw,
+        });
         return rows[0]!;
       },
       models: { ImapState: deps.models.ImapState, Lease: deps.models.Lease },
@@ -31,7 +42,10 @@ export function createImapIngestors(deps: { config: Config; models: Models; inbo
       log: deps.log,
     });
     ingestors.set(mailbox, ingestor);
-    deps.scheduler.define(imapPollJob(mailbox), async () => void (await ingestor.poll()), { concurrency: 1, lockLifetimeMs: 120_000 });
+    deps.scheduler.define(imapPollJob(mailbox), async () => void (await ingestor.poll()), {
+      concurrency: 1,
+      lockLifetimeMs: 120_000,
+    });
   }
   return {
     ingestors,

@@ -13,7 +13,12 @@ import { racingUpsert } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import { createLease } from './lease.js';
 
-export type StoreInbound = (input: { mailbox: Mailbox; raw: Buffer; via: 'imap'; recipient?: string }) => Promise<{ id: string; duplicate: boolean }>;
+export type StoreInbound = (input: {
+  mailbox: Mailbox;
+  raw: Buffer;
+  via: 'imap';
+  recipient?: string;
+}) => Promise<{ id: string; duplicate: boolean }>;
 
 export interface PollResult {
   fetched: number;
@@ -105,7 +110,9 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
       autoIdleDelay: AUTO_IDLE_DELAY_MS,
     });
     // Without a listener an 'error' event would crash the process; the failing call reports it.
-    c.on('error', (err: Error) => log.warn({ event: 'imap.connection_error', err: err.message }, 'IMAP connection error'));
+    c.on('error', (err: Error) =>
+      log.warn({ event: 'imap.connection_error', err: err.message }, 'IMAP connection error'),
+    );
     c.on('close', () => {
       if (client === c) client = undefined;
     });
@@ -119,16 +126,27 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
       throw connectError(err);
     }
     client = c;
-    log.info({ event: 'imap.connected', host: endpoint.host, port: endpoint.port, user: endpoint.user }, 'IMAP connected');
+    log.info(
+      { event: 'imap.connected', host: endpoint.host, port: endpoint.port, user: endpoint.user },
+      'IMAP connected',
+    );
     return c;
   }
 
   // imapflow's errors carry the server exchange; only the server's words and codes are kept.
   function connectError(err: unknown): Error {
-    const e = err as { authenticationFailed?: boolean; serverResponseCode?: string; responseText?: string; code?: string; message?: string };
+    const e = err as {
+      authenticationFailed?: boolean;
+      serverResponseCode?: string;
+      responseText?: string;
+      code?: string;
+      message?: string;
+    };
     if (e.authenticationFailed) {
       const said = [e.serverResponseCode, e.responseText].filter(Boolean).join(' ');
-      return new Error(`IMAP ${mailbox}: login refused for ${where}${said ? ` (${said})` : ''}; check IMAP_URL_${mailbox.toUpperCase()}`);
+      return new Error(
+        `IMAP ${mailbox}: login refused for ${where}${said ? ` (${said})` : ''}; check IMAP_URL_${mailbox.toUpperCase()}`,
+      );
     }
     return new Error(`IMAP ${mailbox}: cannot connect to ${where}: ${e.code ?? e.message ?? String(err)}`);
   }
@@ -138,7 +156,10 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
     const state = await ImapState.findById(mailbox).lean();
     if (state?.uidValidity === uidValidity) return state.lastUid;
     if (state) {
-      log.warn({ event: 'imap.uidvalidity_changed', was: state.uidValidity, now: uidValidity, lastUid: state.lastUid }, 'UIDVALIDITY changed: reading the mailbox from the start');
+      log.warn(
+        { event: 'imap.uidvalidity_changed', was: state.uidValidity, now: uidValidity, lastUid: state.lastUid },
+        'UIDVALIDITY changed: reading the mailbox from the start',
+      );
     }
     await saveState(uidValidity, 0);
     return 0;
@@ -146,7 +167,9 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
 
   async function saveState(uidValidity: string, lastUid: number): Promise<void> {
     // Two upserts racing (a lease handover mid-poll) can both try the insert; the loser updates.
-    await racingUpsert(() => ImapState.updateOne({ _id: mailbox }, { $set: { uidValidity, lastUid, updatedAt: now() } }, { upsert: true }));
+    await racingUpsert(() =>
+      ImapState.updateOne({ _id: mailbox }, { $set: { uidValidity, lastUid, updatedAt: now() } }, { upsert: true }),
+    );
   }
 
   async function pollOnce(): Promise<PollResult> {
@@ -184,7 +207,10 @@ export function createImapIngestor(deps: ImapIngestorDeps): ImapIngestor {
             saved = await store({ mailbox, raw: msg.source, via: 'imap' });
           } catch (err) {
             storeFailed = true;
-            log.error({ event: 'imap.store_failed', uid, uidValidity, err: (err as Error).message }, 'storing a message failed; it stays unseen and is retried');
+            log.error(
+              { event: 'imap.store_failed', uid, uidValidity, err: (err as Error).message },
+              'storing a message failed; it stays unseen and is retried',
+            );
             throw new Error(`IMAP ${mailbox}: storing UID ${uid} failed: ${(err as Error).message}`, { cause: err });
           }
           if (saved.duplicate) result.duplicates++;

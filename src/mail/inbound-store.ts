@@ -72,7 +72,8 @@ function eachChunk(source: Readable, use: (chunk: Buffer) => Promise<void>): Pro
   return new Promise((resolve, reject) => {
     let failed: { err: unknown } | undefined;
     let inFlight: Promise<void> = Promise.resolve();
-    const settle = (err?: unknown) => void inFlight.then(() => (failed ? reject(failed.err) : err ? reject(err) : resolve()));
+    const settle = (err?: unknown) =>
+      void inFlight.then(() => (failed ? reject(failed.err) : err ? reject(err) : resolve()));
     source.on('data', (chunk: Buffer) => {
       if (failed) return;
       source.pause();
@@ -94,10 +95,19 @@ export interface InboundStore {
   store(message: InboundMessage): Promise<{ size: number; rows: StoredRow[] }>;
 }
 
-export function createInboundStore(deps: { models: Models; raw: RawStore; onStored: (id: string, size: number) => void }): InboundStore {
+export function createInboundStore(deps: {
+  models: Models;
+  raw: RawStore;
+  onStored: (id: string, size: number) => void;
+}): InboundStore {
   const { models, raw } = deps;
 
-  async function writeRow(key: string, target: InboundTarget, message: InboundMessage, stored: { rawId: string; pieces: number; size: number; messageId: string | undefined }): Promise<StoredRow> {
+  async function writeRow(
+    key: string,
+    target: InboundTarget,
+    message: InboundMessage,
+    stored: { rawId: string; pieces: number; size: number; messageId: string | undefined },
+  ): Promise<StoredRow> {
     // The unique `_id` is the guard: a second copy finds this message in this mailbox already.
     const written = await insertOnce(models.InboundMail, {
       _id: key,
@@ -138,7 +148,8 @@ export function createInboundStore(deps: { models: Models; raw: RawStore; onStor
       let sourceBytes = 0;
       const fromSource = async (chunk: Buffer) => {
         sourceBytes += chunk.length;
-        if (message.maxBytes !== undefined && sourceBytes > message.maxBytes) throw new MessageTooLarge(message.maxBytes);
+        if (message.maxBytes !== undefined && sourceBytes > message.maxBytes)
+          throw new MessageTooLarge(message.maxBytes);
         await keep(chunk);
       };
 

@@ -25,7 +25,12 @@ import { autoReplyRecipient, classifyInbound, shouldAutoReply } from './loop-gua
 import { parseMail, type ParsedMail } from './parse.js';
 import type { RawStore } from './raw-store.js';
 
-type Outcome = { status: 'ticket' | 'reply' | 'bounce' | 'auto-reply' | 'review'; ticketRef?: string; reason?: string; rule?: string };
+type Outcome = {
+  status: 'ticket' | 'reply' | 'bounce' | 'auto-reply' | 'review';
+  ticketRef?: string;
+  reason?: string;
+  rule?: string;
+};
 
 const EXCERPT_CHARS = 500;
 const DESCRIPTION_CHARS = 20_000;
@@ -55,7 +60,10 @@ export interface MailIngestDeps {
 }
 
 function excerpt(text: string, max = EXCERPT_CHARS): string {
-  const flat = text.replace(/\r/g, '').replace(/\n{3,}/g, '\n\n').trim();
+  const flat = text
+    .replace(/\r/g, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
@@ -63,50 +71,96 @@ export function createMailIngest(deps: MailIngestDeps) {
   const { models, config, outbox } = deps;
   const log = deps.log.child({ component: 'mail' });
   const domain = config.mail.domain;
-  const ourAddresses = (['billing', 'sales', 'support', 'selfserve'] as Mailbox[]).map((m) => mailboxAddress(m, domain));
+  const ourAddresses = (['billing', 'sales', 'support', 'selfserve'] as Mailbox[]).map((m) =>
+    mailboxAddress(m, domain),
+  );
   const ackDeps = { models, outbox, domain, appKey: deps.appKey, tickets: deps.tickets, now: deps.now };
   const threadDeps = { models, appKey: deps.appKey };
 
   /** The ticket `mail` belongs to (services/mail-threads.ts has the rules). */
   const threadOf = (doc: InboundMailDoc, mail: ParsedMail) =>
-    findThread(threadDeps, { messageId: mail.messageId, inReplyTo: mail.inReplyTo, references: mail.references, subject: mail.subject, from: mail.from?.address, plusTag: doc.plusTag ?? undefined });
+    findThread(threadDeps, {
+      messageId: mail.messageId,
+      inReplyTo: mail.inReplyTo,
+      references: mail.references,
+      subject: mail.subject,
+      from: mail.from?.address,
+      plusTag: doc.plusTag ?? undefined,
+    });
 
   async function handleBounce(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
     const original = mail.originalMessageId ? await models.MailMessage.findById(mail.originalMessageId).lean() : null;
     const ref = original?.ticketRef;
     for (const address of mail.failedRecipients) {
       // The first bounce for an address is the one kept.
-      await insertOnce(models.Undeliverable, { _id: address.toLowerCase(), reason: excerpt(mail.subject, 200), at: deps.now(), ...(ref ? { ticketRef: ref } : {}) });
+      await insertOnce(models.Undeliverable, {
+        _id: address.toLowerCase(),
+        reason: excerpt(mail.subject, 200),
+        at: deps.now(),
+        ...(ref ? { ticketRef: ref } : {}),
+      });
     }
     if (ref) {
       const who = mail.failedRecipients.join(', ') || original?.address || 'the customer';
-      await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'bounced', note: `Our email to ${who} could not be delivered.`, key: `bounce:${doc.key}` });
+      await recordOnTicket(deps.tickets, ref, {
+        actor: 'system',
+        action: 'bounced',
+        note: `Our email to ${who} could not be delivered.`,
+        key: `bounce:${doc.key}`,
+      });
     }
     return { status: 'bounce', ...(ref ? { ticketRef: ref } : {}) };
   }
 
   async function handleAutoReply(doc: InboundMailDoc, mail: ParsedMail): Promise<Outcome> {
     const { ref } = await threadOf(doc, mail);
-    if (ref) await recordOnTicket(deps.tickets, ref, { actor: `email:${mail.from?.address ?? 'unknown'}`, action: 'auto_reply', note: excerpt(mail.subject, 200), key: `auto-reply:${doc.key}` });
+    if (ref)
+      await recordOnTicket(deps.tickets, ref, {
+        actor: `email:${mail.from?.address ?? 'unknown'}`,
+        action: 'auto_reply',
+        note: excerpt(mail.subject, 200),
+        key: `auto-reply:${doc.key}`,
+      });
     return { status: 'auto-reply', ...(ref ? { ticketRef: ref } : {}) };
   }
 
   async function handleReply(ref: string, doc: InboundMailDoc, mail: ParsedMail, messageId: string): Promise<Outcome> {
     // The Message-ID row is the claim: a second run finds it and does not append the reply again.
-    if (!(await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ref, direction: 'in', address: mail.from?.address, at: deps.now() }))) {
+    if (
+      !(await insertOnce(models.MailMessage, {
+        _id: messageId,
+        ticketRef: ref,
+        direction: 'in',
+        address: mail.from?.address,
+        at: deps.now(),
+      }))
+    ) {
       const ticket = await models.Ticket.findById(ref).select({ history: 1 }).lean();
       const applied = ticket?.history.some((h) => h.action === 'customer_replied' && h.messageId === messageId);
       if (applied) {
-        await deps.onReply?.(ref, { from: mail.from?.address ?? 'unknown', text: mail.replyText || mail.text, messageId });
+        await deps.onReply?.(ref, {
+          from: mail.from?.address ?? 'unknown',
+          text: mail.replyText || mail.text,
+          messageId,
+        });
         return { status: 'reply', ticketRef: ref };
       }
     }
-    await addCustomerReply(deps.tickets, ref, { from: mail.from?.address ?? 'unknown', messageId, excerpt: excerpt(mail.replyText || mail.text) });
+    await addCustomerReply(deps.tickets, ref, {
+      from: mail.from?.address ?? 'unknown',
+      messageId,
+      excerpt: excerpt(mail.replyText || mail.text),
+    });
     await deps.onReply?.(ref, { from: mail.from?.address ?? 'unknown', text: mail.replyText || mail.text, messageId });
     return { status: 'reply', ticketRef: ref };
   }
 
-  async function handleNew(doc: InboundMailDoc, mail: ParsedMail, messageId: string, citesRef?: string): Promise<Outcome> {
+  async function handleNew(
+    doc: InboundMailDoc,
+    mail: ParsedMail,
+    messageId: string,
+    citesRef?: string,
+  ): Promise<Outcome> {
     const mailbox = doc.mailbox as Mailbox;
     const from = mail.from?.address ?? doc.envelopeFrom ?? 'unknown';
     const body = mail.replyText || mail.text;
@@ -117,20 +171,36 @@ export function createMailIngest(deps: MailIngestDeps) {
       description: body.slice(0, DESCRIPTION_CHARS),
       accountId: decided.accountId,
       // A Reply-To is kept for staff (their replies may use it, the card shows it), never for automatic answers.
-      source: { channel: 'email', mailbox, email: from, ...(mail.replyTo && mail.replyTo.address !== from ? { replyTo: mail.replyTo.address } : {}) },
+      source: {
+        channel: 'email',
+        mailbox,
+        email: from,
+        ...(mail.replyTo && mail.replyTo.address !== from ? { replyTo: mail.replyTo.address } : {}),
+      },
       idempotencyKey: `email:${doc.key}`,
       actor: `email:${from}`,
       participants: mail.from ? [mail.from.address] : [],
       rule: decided.rule,
       citesRef,
     });
-    await insertOnce(models.MailMessage, { _id: messageId, ticketRef: ticket.ref, direction: 'in', address: from, at: deps.now() });
+    await insertOnce(models.MailMessage, {
+      _id: messageId,
+      ticketRef: ticket.ref,
+      direction: 'in',
+      address: from,
+      at: deps.now(),
+    });
     await acknowledge(doc, mail, ticket.ref, decided.kind);
     return { status: 'ticket', ticketRef: ticket.ref, rule: decided.rule };
   }
 
   /** The acknowledgement of a new ticket (services/acknowledgements.ts), with what the headers allow. */
-  async function acknowledge(doc: InboundMailDoc, mail: ParsedMail, ref: string, kind: TicketKind | undefined): Promise<void> {
+  async function acknowledge(
+    doc: InboundMailDoc,
+    mail: ParsedMail,
+    ref: string,
+    kind: TicketKind | undefined,
+  ): Promise<void> {
     const to = autoReplyRecipient(mail, doc.envelopeFrom ?? undefined);
     await acknowledgeNewTicket(ackDeps, {
       key: doc.key,
@@ -153,7 +223,8 @@ export function createMailIngest(deps: MailIngestDeps) {
     const kind = classifyInbound(mail);
     if (kind === 'bounce') return handleBounce(doc, mail);
     if (kind === 'auto-reply') return handleAutoReply(doc, mail);
-    if (!mail.subject.trim() && !mail.text.trim() && mail.attachments.length === 0) return { status: 'review', reason: 'no subject, text or attachment could be read' };
+    if (!mail.subject.trim() && !mail.text.trim() && mail.attachments.length === 0)
+      return { status: 'review', reason: 'no subject, text or attachment could be read' };
     if (!mail.from) {
       // No From header: the envelope sender is who to answer, if there is one.
       const sender = doc.envelopeFrom?.trim().toLowerCase();
@@ -180,8 +251,14 @@ export function createMailIngest(deps: MailIngestDeps) {
     if (claim.won) return doc;
     if (!claim.existing || now.getTime() - claim.existing.at.getTime() <= STALE_CLAIM_MS) return undefined;
     // The attempt's process died: count it as failed and claim the next one (whoever wins that runs).
-    await models.InboundMail.updateOne({ _id: doc._id, status: 'received', attempts: doc.attempts }, { $set: { attempts: attempt + 1 } });
-    log.warn({ event: 'mail.claim_recovered', id: String(doc._id), attempt }, 'an interrupted processing attempt is retried');
+    await models.InboundMail.updateOne(
+      { _id: doc._id, status: 'received', attempts: doc.attempts },
+      { $set: { attempts: attempt + 1 } },
+    );
+    log.warn(
+      { event: 'mail.claim_recovered', id: String(doc._id), attempt },
+      'an interrupted processing attempt is retried',
+    );
     const next = await claimOnce(models.MailClaim, { _id: `${doc._id}:${attempt + 1}`, at: now });
     return next.won ? { ...doc, attempts: attempt + 1 } : undefined;
   }
@@ -219,11 +296,29 @@ export function createMailIngest(deps: MailIngestDeps) {
         key: `review:${doc._id}`,
         channel: 'slack',
         kind: 'post',
-        payload: { type: 'review_notice', inboundId: String(doc._id), mailbox: doc.mailbox, reason: outcome.reason ?? 'unknown', from: doc.envelopeFrom ?? undefined },
+        payload: {
+          type: 'review_notice',
+          inboundId: String(doc._id),
+          mailbox: doc.mailbox,
+          reason: outcome.reason ?? 'unknown',
+          from: doc.envelopeFrom ?? undefined,
+        },
         lane: 'bulk',
       });
     }
-    log.info({ event: 'mail.processed', id, mailbox: doc.mailbox, via: doc.via, status: outcome.status, ref: outcome.ticketRef, rule: outcome.rule, reason: outcome.reason }, `inbound mail: ${outcome.status}`);
+    log.info(
+      {
+        event: 'mail.processed',
+        id,
+        mailbox: doc.mailbox,
+        via: doc.via,
+        status: outcome.status,
+        ref: outcome.ticketRef,
+        rule: outcome.rule,
+        reason: outcome.reason,
+      },
+      `inbound mail: ${outcome.status}`,
+    );
     return outcome;
   }
 
@@ -236,7 +331,10 @@ export function createMailIngest(deps: MailIngestDeps) {
    */
   async function sweep(staleMs = STALE_MS): Promise<number> {
     const cutoff = new Date(deps.now().getTime() - staleMs);
-    const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } }).select({ _id: 1 }).limit(500).lean();
+    const stale = await models.InboundMail.find({ status: 'received', createdAt: { $lte: cutoff } })
+      .select({ _id: 1 })
+      .limit(500)
+      .lean();
     return stale.filter((row) => processSoon(String(row._id))).length;
   }
 

@@ -24,7 +24,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function createLease(Lease: LeaseModel, opts: { leaseMs?: number } = {}): Lease {
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  if (!Number.isInteger(leaseMs) || leaseMs < 3) throw new Error(`leaseMs must be an integer of at least 3, got ${leaseMs}`);
+  if (!Number.isInteger(leaseMs) || leaseMs < 3)
+    throw new Error(`leaseMs must be an integer of at least 3, got ${leaseMs}`);
   const windowOf = (at: Date) => Math.floor(at.getTime() / leaseMs);
   const key = (name: string, window: number) => `${name}:${window}`;
 
@@ -38,7 +39,10 @@ export function createLease(Lease: LeaseModel, opts: { leaseMs?: number } = {}):
   // Only windows two or more behind: a process whose clock lags ours may still be in the last one,
   // and deleting its document would let it claim that window a second time.
   async function sweep(name: string, window: number): Promise<void> {
-    await Lease.deleteMany({ _id: { $regex: `^${escapeRegExp(name)}:` }, at: { $lt: new Date((window - 2) * leaseMs) } }).catch(() => undefined);
+    await Lease.deleteMany({
+      _id: { $regex: `^${escapeRegExp(name)}:` },
+      at: { $lt: new Date((window - 2) * leaseMs) },
+    }).catch(() => undefined);
   }
 
   return {

@@ -12,11 +12,30 @@ export type AutoReplyDecision = { ok: true } | { ok: false; reason: string };
 const NO_REPLY = /^(?:mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:$|[-_.+])/i;
 const BOUNCE_SUBJECT = new RegExp(
   [
-    'undeliver', 'not (?:be )?delivered', 'delivery (?:status|fail|failure|notification|problem|report)',
-    'returned mail', 'returning message', 'mail delivery', 'failure notice', 'fail(?:ed|ure) delivery',
-    'delivery failure', 'could not be delivered', 'mail system error', 'non-?delivery', '\\bdelayed\\b',
-    'could not send', 'error sending', 'mail failure', 'nicht zustellbar', 'unzustellbar', 'no se pudo entregar',
-    'non recapitabile', 'non remis', 'не доставлено', '配信できません', 'エラー',
+    'undeliver',
+    'not (?:be )?delivered',
+    'delivery (?:status|fail|failure|notification|problem|report)',
+    'returned mail',
+    'returning message',
+    'mail delivery',
+    'failure notice',
+    'fail(?:ed|ure) delivery',
+    'delivery failure',
+    'could not be delivered',
+    'mail system error',
+    'non-?delivery',
+    '\\bdelayed\\b',
+    'could not send',
+    'error sending',
+    'mail failure',
+    'nicht zustellbar',
+    'unzustellbar',
+    'no se pudo entregar',
+    'non recapitabile',
+    'non remis',
+    'не доставлено',
+    '配信できません',
+    'エラー',
   ].join('|'),
   'i',
 );
@@ -52,7 +71,12 @@ const PLAIN_ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
  * parties. An empty envelope sender (a bounce) gets nothing.
  */
 export function autoReplyRecipient(mail: ParsedMail, envelopeFrom: string | undefined): string | undefined {
-  const envelope = envelopeFrom !== undefined ? envelopeFrom.trim().toLowerCase() : mail.headers.returnPath !== undefined ? bareAddress(mail.headers.returnPath) : undefined;
+  const envelope =
+    envelopeFrom !== undefined
+      ? envelopeFrom.trim().toLowerCase()
+      : mail.headers.returnPath !== undefined
+        ? bareAddress(mail.headers.returnPath)
+        : undefined;
   if (envelope === '') return undefined;
   if (envelope !== undefined && PLAIN_ADDRESS.test(envelope)) return envelope;
   return mail.from?.address;

@@ -35,7 +35,8 @@ export class InvalidEmailError extends Error {
 }
 
 /** One plain addr-spec: no display name, no list, no brackets, no quoting, no comments. */
-const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const ADDRESS =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** id-left "@" id-right as dot-atom text (RFC 5322 msg-id), without the angle brackets. */
 const MESSAGE_ID = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}$/;
 
@@ -60,8 +61,12 @@ export function composeEmail(payload: EmailPayload): { options: SendMailOptions;
   // Thread ids come from the customer's mail; a bad one costs threading, not the answer.
   const given = [payload.inReplyTo ?? '', ...(payload.references ?? [])].filter((id) => id !== '');
   const inReplyTo = payload.inReplyTo ? bareMessageId(payload.inReplyTo) : undefined;
-  const references = [...new Set((payload.references ?? []).map(bareMessageId).filter((id): id is string => id !== undefined))];
-  const headers: Record<string, string> = payload.automatic ? { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } : {};
+  const references = [
+    ...new Set((payload.references ?? []).map(bareMessageId).filter((id): id is string => id !== undefined)),
+  ];
+  const headers: Record<string, string> = payload.automatic
+    ? { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' }
+    : {};
   const name = payload.fromName ? oneLine(payload.fromName) : '';
   return {
     dropped: given.filter((id) => bareMessageId(id) === undefined).length,
@@ -84,7 +89,10 @@ export function composeEmail(payload: EmailPayload): { options: SendMailOptions;
 
 /** Letters, digits and a few safe marks; never a path separator or a leading dot. */
 function fileNameFor(messageId: string): string {
-  return `${messageId.replace(/[^A-Za-z0-9._@+-]/g, '_').replace(/^\.+/, '_').slice(0, 200)}.eml`;
+  return `${messageId
+    .replace(/[^A-Za-z0-9._@+-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 200)}.eml`;
 }
 
 async function writeAtomically(dir: string, name: string, data: Buffer): Promise<string> {
@@ -124,12 +132,15 @@ export function createMailer(opts: { smtpUrl: string | undefined; outboxDir: str
         dnsTimeout: 10_000,
       })
     : undefined;
-  const files = smtp ? undefined : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const files = smtp
+    ? undefined
+    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
   async function send(payload: EmailPayload): Promise<SentMail> {
     const { options, dropped } = composeEmail(payload);
     const messageId = String(options.messageId).slice(1, -1);
-    if (dropped > 0) log.warn({ event: 'mail.thread_ids_dropped', messageId, dropped }, 'invalid thread ids left out of the headers');
+    if (dropped > 0)
+      log.warn({ event: 'mail.thread_ids_dropped', messageId, dropped }, 'invalid thread ids left out of the headers');
     if (smtp) {
       const info = await smtp.sendMail(options);
       log.info({ event: 'mail.sent', messageId, via: 'smtp' }, 'email sent');
@@ -159,12 +170,16 @@ export function toEmailDeliveryError(err: unknown): DeliveryError {
     // 5xx is a refusal the same message would get again; 503 only says the session was out of step.
     const permanent = e.responseCode >= 500 && e.responseCode < 600 && e.responseCode !== 503;
     const reply = oneLine(e.response ?? e.message ?? '').slice(0, 200);
-    return new DeliveryError(`smtp ${e.responseCode}${e.command ? ` after ${e.command}` : ''}: ${reply}`, { permanent });
+    return new DeliveryError(`smtp ${e.responseCode}${e.command ? ` after ${e.command}` : ''}: ${reply}`, {
+      permanent,
+    });
   }
   // Envelope errors without a server reply come from the message itself (e.g. no recipients).
   if (e.code === 'EENVELOPE') return new DeliveryError(`email invalid: ${e.message}`, { permanent: true });
   // Connection refused, timeouts, TLS, DNS, bad credentials: the relay or our settings, not the mail.
-  return new DeliveryError(`smtp unreachable: ${e.code ?? 'error'}${e.originalCode ? `/${e.originalCode}` : ''}: ${oneLine(e.message ?? String(err)).slice(0, 200)}`);
+  return new DeliveryError(
+    `smtp unreachable: ${e.code ?? 'error'}${e.originalCode ? `/${e.originalCode}` : ''}: ${oneLine(e.message ?? String(err)).slice(0, 200)}`,
+  );
 }
 
 const payloadSchema = z.object({

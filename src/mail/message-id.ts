@@ -3,7 +3,10 @@
  * every module normalises them the same way: no angle brackets, domain part lowercased.
  */
 export function normalizeMessageId(id: string): string | undefined {
-  const bare = id.trim().replace(/^<+|>+$/g, '').trim();
+  const bare = id
+    .trim()
+    .replace(/^<+|>+$/g, '')
+    .trim();
   if (bare === '' || /\s/.test(bare)) return undefined;
   const at = bare.lastIndexOf('@');
   return at < 0 ? bare : bare.slice(0, at) + bare.slice(at).toLowerCase();

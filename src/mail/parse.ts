@@ -67,7 +67,8 @@ export async function parseMail(raw: Buffer | Readable, opts: ParseOptions = {})
   const limits = { ...DEFAULTS, ...opts };
   if (Buffer.isBuffer(raw)) {
     if (raw.length === 0) return { ok: false, reason: 'empty message' };
-    if (raw.length > limits.maxBytes) return { ok: false, reason: `too large: ${raw.length} bytes (limit ${limits.maxBytes})` };
+    if (raw.length > limits.maxBytes)
+      return { ok: false, reason: `too large: ${raw.length} bytes (limit ${limits.maxBytes})` };
   } else if (!(raw instanceof Readable)) {
     return { ok: false, reason: 'empty message' };
   }
@@ -94,7 +95,11 @@ function toParsedMail(parsed: ReadMessage): ParsedMail {
   const from = firstAddress(addresses('from'));
   const xFailedRecipients = header(lines, 'x-failed-recipients');
   // HTML is rendered by html-text.ts (see there why), not by mailparser.
-  const text = bodyText(parsed.text, parsed.html) || (contentType.value.startsWith('multipart/') && parsed.attachments.length === 0 ? brokenMultipartText(parsed.head) : '');
+  const text =
+    bodyText(parsed.text, parsed.html) ||
+    (contentType.value.startsWith('multipart/') && parsed.attachments.length === 0
+      ? brokenMultipartText(parsed.head)
+      : '');
   const subject = parsed.headers.get('subject');
   const headers: LoopHeaders = {
     autoSubmitted: header(lines, 'auto-submitted'),
@@ -152,7 +157,12 @@ function header(lines: HeaderLines, key: string): string | undefined {
 function allHeaders(lines: HeaderLines, key: string): string[] {
   return lines
     .filter((l) => l.key === key)
-    .map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/\r?\n[ \t]*/g, ' ').trim());
+    .map((l) =>
+      l.line
+        .slice(l.line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]*/g, ' ')
+        .trim(),
+    );
 }
 
 function contentTypeOf(value: unknown): { value: string; reportType: string | undefined } {
@@ -194,8 +204,14 @@ function brokenMultipartText(head: Buffer): string {
   const readable = source
     .slice(start)
     .split(/\r?\n/)
-    .filter((line) => !/^--/.test(line) && !/^content-[a-z-]+:/i.test(line) && !/^[A-Za-z0-9+/=]{60,}$/.test(line.trim()));
-  return readable.join('\n').replace(/\n{3,}/g, '\n\n').trim().slice(0, BROKEN_TEXT_CHARS);
+    .filter(
+      (line) => !/^--/.test(line) && !/^content-[a-z-]+:/i.test(line) && !/^[A-Za-z0-9+/=]{60,}$/.test(line.trim()),
+    );
+  return readable
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()
+    .slice(0, BROKEN_TEXT_CHARS);
 }
 
 /** What the delivery-report reader sees of an attachment: its content, or at least its first bytes. */

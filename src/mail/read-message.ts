@@ -62,7 +62,8 @@ class Gate extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.limits.maxBytes) return done(new Unreadable(`too large: more than ${this.limits.maxBytes} bytes (limit ${this.limits.maxBytes})`));
+    if (this.bytes > this.limits.maxBytes)
+      return done(new Unreadable(`too large: more than ${this.limits.maxBytes} bytes (limit ${this.limits.maxBytes})`));
     this.depth.push(chunk);
     if (this.depth.exceeded) return done(this.tooDeep());
     if (this.headBytes < HEAD_BYTES) {
@@ -85,7 +86,11 @@ class Gate extends Transform {
 }
 
 /** Reads one attachment's content to its end, keeping it only while it fits what is left of the budget. */
-async function readAttachment(a: AttachmentStream, budget: { count: number; bytes: number; reportBytes: number }, limits: ReadLimits): Promise<ReadAttachment> {
+async function readAttachment(
+  a: AttachmentStream,
+  budget: { count: number; bytes: number; reportBytes: number },
+  limits: ReadLimits,
+): Promise<ReadAttachment> {
   const contentType = (a.contentType ?? '').toLowerCase();
   const kept: Buffer[] = [];
   const report: Buffer[] = [];
@@ -123,7 +128,13 @@ export async function readMessage(source: Readable, limits: ReadLimits): Promise
   let sourceError: unknown;
   source.once('error', (err) => (sourceError ??= err));
   const gate = new Gate(limits);
-  const parser = new MailParser({ skipHtmlToText: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, keepDeliveryStatus: true });
+  const parser = new MailParser({
+    skipHtmlToText: true,
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    keepDeliveryStatus: true,
+  });
   let headers: Headers = new Map();
   let headerLines: HeaderLines = [];
   parser.on('headers', (h: Headers) => (headers = h));
@@ -159,7 +170,11 @@ export async function readMessage(source: Readable, limits: ReadLimits): Promise
 
 /** A parser error as a reason staff can read. */
 function reasonFor(err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*[\r\n]+\s*/g, ' ').trim().slice(0, 200) || 'unknown error';
+  const message =
+    (err instanceof Error ? err.message : String(err))
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .trim()
+      .slice(0, 200) || 'unknown error';
   if (/child nodes/i.test(message)) return 'too many MIME parts';
   if (/header size/i.test(message)) return 'header too large';
   return `unparseable: ${message}`;

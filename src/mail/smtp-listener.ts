@@ -32,7 +32,10 @@ export function parseRecipient(address: string, domain: string): { mailbox: Mail
 }
 
 class SmtpReply extends Error {
-  constructor(readonly responseCode: number, message: string) {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -70,7 +73,11 @@ export function createSmtpListener(deps: SmtpListenerDeps) {
         })
         .then(
           ({ size, rows }) => {
-            for (const row of rows) log.info({ event: 'smtp.stored', id: row.id, mailbox: row.mailbox, size, duplicate: row.duplicate }, 'message stored');
+            for (const row of rows)
+              log.info(
+                { event: 'smtp.stored', id: row.id, mailbox: row.mailbox, size, duplicate: row.duplicate },
+                'message stored',
+              );
             callback();
           },
           (err: unknown) => {
@@ -82,7 +89,10 @@ export function createSmtpListener(deps: SmtpListenerDeps) {
               log.info({ event: 'smtp.client_left' }, 'client left in the middle of a message; nothing kept');
               return callback(new SmtpReply(451, '4.3.0 message not received in full'));
             }
-            log.error({ event: 'smtp.store_failed', err: (err as Error).message }, 'could not store message; sender will retry');
+            log.error(
+              { event: 'smtp.store_failed', err: (err as Error).message },
+              'could not store message; sender will retry',
+            );
             callback(new SmtpReply(451, '4.3.0 temporary failure, please try again later'));
           },
         );
@@ -92,7 +102,11 @@ export function createSmtpListener(deps: SmtpListenerDeps) {
   // smtp-server refuses a session past maxClients without telling the application. It counts a
   // new socket's session a moment after accepting it; counted now, the same test says whether it will.
   server.server.on('connection', () => {
-    if (server.connections.size >= deps.maxClients) log.warn({ event: 'smtp.too_many_clients', maxClients: deps.maxClients }, 'SMTP session refused with 421: too many at once');
+    if (server.connections.size >= deps.maxClients)
+      log.warn(
+        { event: 'smtp.too_many_clients', maxClients: deps.maxClients },
+        'SMTP session refused with 421: too many at once',
+      );
   });
 
   return {

@@ -23,7 +23,14 @@ export interface Checkout {
 
 /** What a verified webhook event means for a migration; `ignored` for events we do not act on. */
 export type PaymentEvent =
-  | { kind: 'succeeded'; eventId: string; ref: string; attempt: number; amountCents: number | undefined; currency: string | undefined }
+  | {
+      kind: 'succeeded';
+      eventId: string;
+      ref: string;
+      attempt: number;
+      amountCents: number | undefined;
+      currency: string | undefined;
+    }
   | { kind: 'failed'; eventId: string; ref: string; attempt: number; reason: string }
   | { kind: 'ignored'; eventId: string; type: string };
 

@@ -20,7 +20,12 @@ function clientOptions(apiUrl: string | undefined): ConstructorParameters<typeof
   const base = { maxNetworkRetries: 0, telemetry: false, timeout: 20_000 } as const;
   if (!apiUrl) return base;
   const url = new URL(apiUrl);
-  return { ...base, host: url.hostname, port: url.port || (url.protocol === 'https:' ? 443 : 80), protocol: url.protocol === 'http:' ? 'http' : 'https' };
+  return {
+    ...base,
+    host: url.hostname,
+    port: url.port || (url.protocol === 'https:' ? 443 : 80),
+    protocol: url.protocol === 'http:' ? 'http' : 'https',
+  };
 }
 
 type Meta = Record<string, string> | null | undefined;
@@ -47,7 +52,13 @@ export function createStripePayments(opts: StripeOptions): PaymentPort {
         const mine = ours(s.metadata);
         // A completed session of a delayed method is not paid yet: its async_payment_* event follows.
         if (!mine || s.payment_status !== 'paid') return { kind: 'ignored', eventId: event.id, type: event.type };
-        return { kind: 'succeeded', eventId: event.id, ...mine, amountCents: s.amount_total ?? undefined, currency: s.currency?.toUpperCase() };
+        return {
+          kind: 'succeeded',
+          eventId: event.id,
+          ...mine,
+          amountCents: s.amount_total ?? undefined,
+          currency: s.currency?.toUpperCase(),
+        };
       }
       case 'checkout.session.async_payment_failed': {
         const mine = ours(event.data.object.metadata);
@@ -58,7 +69,15 @@ export function createStripePayments(opts: StripeOptions): PaymentPort {
         const pi = event.data.object;
         const mine = ours(pi.metadata);
         if (!mine) return { kind: 'ignored', eventId: event.id, type: event.type };
-        return { kind: 'failed', eventId: event.id, ...mine, reason: reasonOf(pi.last_payment_error?.message, pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code) };
+        return {
+          kind: 'failed',
+          eventId: event.id,
+          ...mine,
+          reason: reasonOf(
+            pi.last_payment_error?.message,
+            pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code,
+          ),
+        };
       }
       default:
         return { kind: 'ignored', eventId: event.id, type: event.type };
@@ -74,7 +93,16 @@ export function createStripePayments(opts: StripeOptions): PaymentPort {
           {
             mode: 'payment',
             customer_email: r.customerEmail,
-            line_items: [{ quantity: 1, price_data: { currency: r.currency.toLowerCase(), unit_amount: r.amountCents, product_data: { name: r.description } } }],
+            line_items: [
+              {
+                quantity: 1,
+                price_data: {
+                  currency: r.currency.toLowerCase(),
+                  unit_amount: r.amountCents,
+                  product_data: { name: r.description },
+                },
+              },
+            ],
             metadata,
             payment_intent_data: { metadata },
             success_url: r.successUrl,
@@ -95,7 +123,8 @@ export function createStripePayments(opts: StripeOptions): PaymentPort {
         return 'closed';
       } catch (err) {
         // Only open sessions can be expired: ask what became of it (paid meanwhile, or expired by Stripe).
-        if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw new PaymentUnavailable(`Stripe did not answer: ${(err as Error).message}`);
+        if (!(err instanceof Stripe.errors.StripeInvalidRequestError))
+          throw new PaymentUnavailable(`Stripe did not answer: ${(err as Error).message}`);
         const session = await stripe.checkout.sessions.retrieve(id).catch((e: Error) => {
           throw new PaymentUnavailable(`Stripe did not answer: ${e.message}`);
         });

@@ -38,16 +38,30 @@ export const AccountInput = z
     region: z.string().default(PRICE_BOOK.c4sRegion),
     retentionYears: z.number().int().positive().default(PRICE_BOOK.retentionYears),
     /** The account's projects, offered to the customer on the migration page. */
-    projects: z.array(z.object({ name: z.string().refine(isProjectName, 'must be a project name (letters, digits, spaces, . _ -)'), kind: z.enum(['live', 'test']) })).max(200).default([]),
+    projects: z
+      .array(
+        z.object({
+          name: z.string().refine(isProjectName, 'must be a project name (letters, digits, spaces, . _ -)'),
+          kind: z.enum(['live', 'test']),
+        }),
+      )
+      .max(200)
+      .default([]),
   })
-  .refine((a) => (a.plan === 'enterprise' ? a.tier === 'enterprise' : tierById(a.tier) !== undefined), { message: 'unknown tier for the plan', path: ['tier'] });
+  .refine((a) => (a.plan === 'enterprise' ? a.tier === 'enterprise' : tierById(a.tier) !== undefined), {
+    message: 'unknown tier for the plan',
+    path: ['tier'],
+  });
 export type AccountInput = z.input<typeof AccountInput>;
 
 /**
  * Creates the account unless one with its ID exists (an insert: seeding again changes nothing).
  * A new trial gets its end job, and its lock job unless the billing details are complete.
  */
-export async function createAccount(deps: PlanDeps, input: AccountInput): Promise<{ account: AccountDoc; created: boolean }> {
+export async function createAccount(
+  deps: PlanDeps,
+  input: AccountInput,
+): Promise<{ account: AccountDoc; created: boolean }> {
   const a = AccountInput.parse(input);
   const anchor = a.billingAnchor ?? (a.status === 'trial' ? addDays(a.signupDate, PRICE_BOOK.trialDays) : a.signupDate);
   const doc = {
@@ -73,7 +87,8 @@ export async function createAccount(deps: PlanDeps, input: AccountInput): Promis
     if (!account.billingDetailsComplete) await scheduleSystemChange(deps, account, 'trial_lock', t.lockAt, t.lockDay);
     await scheduleSystemChange(deps, account, 'trial_end', t.endAt, t.endDay);
   }
-  if (created) deps.log.info({ event: 'account.created', accountId: a.id, status: a.status, tier: a.tier }, 'account created');
+  if (created)
+    deps.log.info({ event: 'account.created', accountId: a.id, status: a.status, tier: a.tier }, 'account created');
   return { account, created };
 }
 
@@ -83,7 +98,10 @@ export async function seedAccounts(deps: PlanDeps, file: string): Promise<number
   let created = 0;
   for (const [i, row] of rows.entries()) {
     const parsed = AccountInput.safeParse(row);
-    if (!parsed.success) throw new Error(`${file}: account #${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `${file}: account #${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      );
     if ((await createAccount(deps, parsed.data)).created) created += 1;
   }
   return created;
@@ -107,7 +125,10 @@ export async function accountOverview(deps: PlanDeps, accountId: string): Promis
   // Side by side: the answer waits for the slower of the two, not for both in turn.
   const [pending, tickets] = await Promise.all([
     deps.models.PlanChange.find({ accountId, status: 'scheduled' }).sort({ dueAt: 1 }).limit(20).lean<PlanChange[]>(),
-    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } }).sort({ number: -1 }).limit(10).lean<Ticket[]>(),
+    deps.models.Ticket.find({ accountId, status: { $ne: 'closed' } })
+      .sort({ number: -1 })
+      .limit(10)
+      .lean<Ticket[]>(),
   ]);
   const projects = (doc.projects ?? []).map((p) => ({ name: p.name, kind: p.kind as 'live' | 'test' }));
   return { account: { ...toState(doc), deletedAt: doc.deletedAt ?? undefined }, pending, tickets, projects };
@@ -118,7 +139,8 @@ export async function completeBillingDetails(deps: PlanDeps, accountId: string, 
   await requireRole(deps.models, userId, ['billing'], 'record billing details');
   const account = await loadAccount(deps, accountId);
   if (account.billingDetailsComplete) return `${accountId}'s billing details were already complete.`;
-  if (account.status !== 'trial' && account.status !== 'locked') throw new AppError('rule_refused', `${accountId} is ${account.status}, not in a trial; nothing was changed.`);
+  if (account.status !== 'trial' && account.status !== 'locked')
+    throw new AppError('rule_refused', `${accountId} is ${account.status}, not in a trial; nothing was changed.`);
   await deps.models.Account.updateOne({ _id: accountId }, { $set: { billingDetailsComplete: true } });
   const lock = await pendingOf(deps, accountId, 'trial_lock');
   const cancelled = lock ? await cancelChange(deps, lock, `slack:${userId}`, 'billing details completed') : undefined;
@@ -126,7 +148,16 @@ export async function completeBillingDetails(deps: PlanDeps, accountId: string, 
   const trialRunning = (await pendingOf(deps, accountId, 'trial_end')) !== null;
   const unlocked = account.status === 'locked' && trialRunning;
   if (unlocked) await deps.models.Account.updateOne({ _id: accountId }, { $set: { status: 'trial' } });
-  deps.log.info({ event: 'account.billing_details_complete', accountId, actor: userId, lockCancelled: cancelled === 'cancelled', unlocked }, 'billing details complete');
+  deps.log.info(
+    {
+      event: 'account.billing_details_complete',
+      accountId,
+      actor: userId,
+      lockCancelled: cancelled === 'cancelled',
+      unlocked,
+    },
+    'billing details complete',
+  );
   return `${accountId}'s billing details are complete${cancelled === 'cancelled' ? '; the dashboard lock is cancelled' : ''}${unlocked ? '; the dashboard is unlocked' : ''}.`;
 }
 
@@ -136,20 +167,41 @@ export interface AccountProject {
 }
 
 /** The account's projects (empty when the account is unknown): what the customer's page offers. */
-export async function accountProjects(deps: Pick<PlanDeps, 'models'>, accountId: string | null | undefined): Promise<AccountProject[]> {
+export async function accountProjects(
+  deps: Pick<PlanDeps, 'models'>,
+  accountId: string | null | undefined,
+): Promise<AccountProject[]> {
   if (!accountId) return [];
   const doc = await deps.models.Account.findById(accountId, { projects: 1 }).lean();
   return (doc?.projects ?? []).map((p) => ({ name: p.name, kind: p.kind as 'live' | 'test' }));
 }
 
 /** Billing sets the account's live and test projects (the `/account` Projects modal); a name in both lists is refused. */
-export async function setAccountProjects(deps: PlanDeps, input: { accountId: string; userId: string; live: string[]; test: string[] }): Promise<string> {
-  await requireRole(deps.models, input.userId, ['billing'], 'edit an account\'s projects');
+export async function setAccountProjects(
+  deps: PlanDeps,
+  input: { accountId: string; userId: string; live: string[]; test: string[] },
+): Promise<string> {
+  await requireRole(deps.models, input.userId, ['billing'], "edit an account's projects");
   await loadAccount(deps, input.accountId);
   const both = input.live.filter((n) => input.test.includes(n));
-  if (both.length > 0) throw new AppError('invalid_input', `${both[0]} is listed as both live and test.`, { field: 'account_test_projects' });
-  const projects = [...input.live.map((name) => ({ name, kind: 'live' as const })), ...input.test.map((name) => ({ name, kind: 'test' as const }))];
+  if (both.length > 0)
+    throw new AppError('invalid_input', `${both[0]} is listed as both live and test.`, {
+      field: 'account_test_projects',
+    });
+  const projects = [
+    ...input.live.map((name) => ({ name, kind: 'live' as const })),
+    ...input.test.map((name) => ({ name, kind: 'test' as const })),
+  ];
   await deps.models.Account.updateOne({ _id: input.accountId }, { $set: { projects } });
-  deps.log.info({ event: 'account.projects_set', accountId: input.accountId, actor: input.userId, live: input.live.length, test: input.test.length }, 'account projects set');
+  deps.log.info(
+    {
+      event: 'account.projects_set',
+      accountId: input.accountId,
+      actor: input.userId,
+      live: input.live.length,
+      test: input.test.length,
+    },
+    'account projects set',
+  );
   return `${input.accountId}'s projects: live ${input.live.join(', ') || 'none'}; test ${input.test.join(', ') || 'none'}.`;
 }

@@ -38,17 +38,34 @@ export async function acknowledgeNewTicket(deps: AcknowledgementDeps, mail: NewT
   if (ticket?.history.some((h) => h.key === key)) return;
   const queued = await models.Outbox.findById(`email:${key}`).select({ payload: 1 }).lean();
   if (queued) {
-    await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${(queued.payload as { to: string }).to}`, key });
+    await recordOnTicket(deps.tickets, ref, {
+      actor: 'system',
+      action: 'acknowledged',
+      note: `Acknowledgement emailed to ${(queued.payload as { to: string }).to}`,
+      key,
+    });
     return;
   }
   let reason = mail.answerable.ok ? undefined : mail.answerable.reason;
-  if (!reason && to && (await models.Undeliverable.exists({ _id: to.toLowerCase() }))) reason = 'address bounced before';
+  if (!reason && to && (await models.Undeliverable.exists({ _id: to.toLowerCase() })))
+    reason = 'address bounced before';
   if (!reason && to && !(await takeAckSlot(deps, to))) reason = 'acknowledgement limit for this address reached';
   if (reason || !to) {
-    await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'ack_suppressed', note: reason ?? 'no address to answer', key });
+    await recordOnTicket(deps.tickets, ref, {
+      actor: 'system',
+      action: 'ack_suppressed',
+      note: reason ?? 'no address to answer',
+      key,
+    });
     return;
   }
-  const rendered = acknowledgement({ ref, subject: mail.subject, mailbox: mail.mailbox, domain: deps.domain, ...(mail.kind ? { kind: mail.kind } : {}) });
+  const rendered = acknowledgement({
+    ref,
+    subject: mail.subject,
+    mailbox: mail.mailbox,
+    domain: deps.domain,
+    ...(mail.kind ? { kind: mail.kind } : {}),
+  });
   await enqueueTicketEmail(deps, {
     key,
     ref,
@@ -61,5 +78,10 @@ export async function acknowledgeNewTicket(deps: AcknowledgementDeps, mail: NewT
     automatic: true,
     lane: 'bulk',
   });
-  await recordOnTicket(deps.tickets, ref, { actor: 'system', action: 'acknowledged', note: `Acknowledgement emailed to ${to}`, key });
+  await recordOnTicket(deps.tickets, ref, {
+    actor: 'system',
+    action: 'acknowledged',
+    note: `Acknowledgement emailed to ${to}`,
+    key,
+  });
 }

@@ -11,7 +11,11 @@ import { rolesOf } from './roles.js';
 
 /** The team's members who are at work, in a fixed order. Admins without the team role are not members. */
 export async function activeMembers(models: Models, team: Team): Promise<string[]> {
-  const rows = await models.Role.find({ roles: team, away: { $ne: true } }).sort({ _id: 1 }).select({ _id: 1 }).limit(200).lean();
+  const rows = await models.Role.find({ roles: team, away: { $ne: true } })
+    .sort({ _id: 1 })
+    .select({ _id: 1 })
+    .limit(200)
+    .lean();
   return rows.map((r) => r._id);
 }
 
@@ -19,7 +23,13 @@ export async function activeMembers(models: Models, team: Team): Promise<string[
 export async function roundRobinOwner(models: Models, team: Team): Promise<string | undefined> {
   const members = await activeMembers(models, team);
   if (members.length === 0) return undefined;
-  const doc = await racingUpsert(() => models.Counter.findOneAndUpdate({ _id: `assign:${team}` }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean());
+  const doc = await racingUpsert(() =>
+    models.Counter.findOneAndUpdate(
+      { _id: `assign:${team}` },
+      { $inc: { seq: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean(),
+  );
   return members[((doc?.seq ?? 1) - 1) % members.length];
 }
 
@@ -34,7 +44,9 @@ export async function nextMember(models: Models, team: Team, current: string): P
 export async function checkOwner(models: Models, team: Team, userId: string): Promise<void> {
   const roles = await rolesOf(models, userId);
   if (!roles.includes(team) && !roles.includes('admin')) {
-    throw new AppError('invalid_input', `<@${userId}> is not in the ${team} team; pick a ${team} team member.`, { field: 'owner' });
+    throw new AppError('invalid_input', `<@${userId}> is not in the ${team} team; pick a ${team} team member.`, {
+      field: 'owner',
+    });
   }
 }
 

@@ -49,7 +49,12 @@ export function mailboxAddress(mailbox: Mailbox, domain: string): string {
   return `${mailbox}@${domain}`;
 }
 
-const MAILBOX_NAMES: Record<Mailbox, string> = { billing: 'Billing', sales: 'Sales', support: 'Support', selfserve: 'Self-serve' };
+const MAILBOX_NAMES: Record<Mailbox, string> = {
+  billing: 'Billing',
+  sales: 'Sales',
+  support: 'Support',
+  selfserve: 'Self-serve',
+};
 
 export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): Promise<string> {
   const existing = await deps.models.Outbox.findById(`email:${email.key}`).lean();
@@ -67,8 +72,21 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
     ...(email.references?.length ? { references: email.references } : {}),
     automatic: email.automatic,
   };
-  await deps.models.MailMessage.create({ _id: messageId, ticketRef: email.ref, direction: 'out', address: email.to, at: deps.now() });
-  await deps.outbox.enqueue({ key: `email:${email.key}`, channel: 'email', kind: 'email', payload, ticketRef: email.ref, ...(email.lane ? { lane: email.lane } : {}) });
+  await deps.models.MailMessage.create({
+    _id: messageId,
+    ticketRef: email.ref,
+    direction: 'out',
+    address: email.to,
+    at: deps.now(),
+  });
+  await deps.outbox.enqueue({
+    key: `email:${email.key}`,
+    channel: 'email',
+    kind: 'email',
+    payload,
+    ticketRef: email.ref,
+    ...(email.lane ? { lane: email.lane } : {}),
+  });
   // A person's answer (a reply from Slack, a migration or plan step), never an acknowledgement.
   if (!email.automatic) await deps.sla?.responded(email.ref);
   return messageId;
@@ -78,7 +96,8 @@ export async function enqueueTicketEmail(deps: EmailDeps, email: TicketEmail): P
 export async function takeAckSlot(deps: Pick<EmailDeps, 'models' | 'now'>, address: string): Promise<boolean> {
   const hour = Math.floor(deps.now().getTime() / 3_600_000);
   for (let slot = 0; slot < ACKS_PER_HOUR; slot += 1) {
-    if (await insertOnce(deps.models.AckSlot, { _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() })) return true;
+    if (await insertOnce(deps.models.AckSlot, { _id: `${address.toLowerCase()}:${hour}:${slot}`, at: deps.now() }))
+      return true;
   }
   return false;
 }
@@ -95,11 +114,17 @@ export async function replyByEmail(
   input: { ref: string; userId: string; body: string; requestKey: string },
 ): Promise<{ to: string; messageId: string }> {
   const ticket = await findTicket(deps.models, input.ref);
-  await requireRole(deps.models, input.userId, [ticket.team as 'sales' | 'billing' | 'support'], `reply on ${ticket.ref}`);
+  await requireRole(
+    deps.models,
+    input.userId,
+    [ticket.team as 'sales' | 'billing' | 'support'],
+    `reply on ${ticket.ref}`,
+  );
   // A person answering may follow the customer's Reply-To (the card shows both addresses).
   const to = ticket.source?.channel === 'email' ? (ticket.source.replyTo ?? ticket.source.email) : undefined;
   const mailbox = ticket.source?.mailbox as Mailbox | undefined;
-  if (!to || !mailbox) throw new AppError('rule_refused', `${ticket.ref} did not come by email, so there is no one to email.`);
+  if (!to || !mailbox)
+    throw new AppError('rule_refused', `${ticket.ref} did not come by email, so there is no one to email.`);
   const ids = await conversationIds(deps.models, ticket.ref);
   const rendered = staffReply({ ref: ticket.ref, subject: ticket.title, body: input.body });
   const messageId = await enqueueTicketEmail(deps, {
@@ -113,7 +138,12 @@ export async function replyByEmail(
     references: ids,
     automatic: false,
   });
-  await recordOnTicket(deps.tickets, ticket.ref, { actor: `slack:${input.userId}`, action: 'emailed', note: `Reply emailed to ${to}`, messageId }, { updateCard: true, set: { status: 'waiting_on_customer' } });
+  await recordOnTicket(
+    deps.tickets,
+    ticket.ref,
+    { actor: `slack:${input.userId}`, action: 'emailed', note: `Reply emailed to ${to}`, messageId },
+    { updateCard: true, set: { status: 'waiting_on_customer' } },
+  );
   await deps.tickets.sla?.paused(ticket.ref);
   return { to, messageId };
 }

@@ -6,7 +6,20 @@ import type { Models } from '../db/models.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Outbox } from './outbox.js';
-import { changeKind, checkReassign, claimTicket, closeTicket, findTicket, openTicket, reassignTicket, ticketsOf, waitOnCustomer, type OpenTicketInput, type Ticket, type TicketDeps } from './tickets.js';
+import {
+  changeKind,
+  checkReassign,
+  claimTicket,
+  closeTicket,
+  findTicket,
+  openTicket,
+  reassignTicket,
+  ticketsOf,
+  waitOnCustomer,
+  type OpenTicketInput,
+  type Ticket,
+  type TicketDeps,
+} from './tickets.js';
 import { TEAMS, type Team } from '../config.js';
 import type { Sla } from './sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
@@ -16,7 +29,14 @@ import { replyByEmail } from './email.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { requireRole, requireStaff, rolesOf } from './roles.js';
 import { AppError } from '../errors.js';
-import { billingAction, billingToday, checkHandoff, handOff, type HandoffInput, type MigrationDeps } from './migrations.js';
+import {
+  billingAction,
+  billingToday,
+  checkHandoff,
+  handOff,
+  type HandoffInput,
+  type MigrationDeps,
+} from './migrations.js';
 import {
   checkPaymentFailure,
   checkStep,
@@ -37,10 +57,28 @@ import { approveReactivation, cancelScheduled, previewRequest, requestChange, ty
 import { applyChange, cancelC4sPlan, sweepOverdue } from './plan-apply.js';
 import { cancelC4s, type MigrationCancelDeps } from './migration-cancel.js';
 import type { PlanDeps } from './plan-store.js';
-import { accountExists, accountOverview, completeBillingDetails, createAccount, seedAccounts, setAccountProjects, type AccountInput } from './accounts.js';
+import {
+  accountExists,
+  accountOverview,
+  completeBillingDetails,
+  createAccount,
+  seedAccounts,
+  setAccountProjects,
+  type AccountInput,
+} from './accounts.js';
 import type { PaymentEvent, PaymentPort } from '../payments/index.js';
 import { createLinkIssuer, sendNewLink, type LinkSettings } from './migration-links.js';
-import { confirmPageProjects, handlePaymentEvent, openCheckoutUrl, openPage, pageVersion, startCardPayment, viewVersion, type PageDeps, type PageView } from './migration-page.js';
+import {
+  confirmPageProjects,
+  handlePaymentEvent,
+  openCheckoutUrl,
+  openPage,
+  pageVersion,
+  startCardPayment,
+  viewVersion,
+  type PageDeps,
+  type PageView,
+} from './migration-page.js';
 
 export function createServices(deps: {
   models: Models;
@@ -77,13 +115,27 @@ export function createServices(deps: {
   const links = deps.page?.links ? createLinkIssuer(deps.page.links, () => deps.now?.() ?? new Date()) : undefined;
   const payments = deps.page?.payments;
   const closeCheckout = payments?.adapter === 'stripe' ? (id: string) => payments.expireCheckout(id) : undefined;
-  const migrationDeps: MigrationDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', jobs: deps.migrationJobs, links, closeCheckout };
-  const pageDeps: PageDeps | undefined = deps.page?.links ? { ...migrationDeps, payments: deps.page.payments, linkSettings: deps.page.links } : undefined;
+  const migrationDeps: MigrationDeps = {
+    ...deps,
+    timeZone: deps.timeZone ?? 'UTC',
+    jobs: deps.migrationJobs,
+    links,
+    closeCheckout,
+  };
+  const pageDeps: PageDeps | undefined = deps.page?.links
+    ? { ...migrationDeps, payments: deps.page.payments, linkSettings: deps.page.links }
+    : undefined;
   const needPage = (): PageDeps => {
     if (!pageDeps) throw new AppError('unavailable', 'The migration page is off: PUBLIC_URL is not set.');
     return pageDeps;
   };
-  const planDeps: PlanDeps = { ...deps, timeZone: deps.timeZone ?? 'UTC', billing: deps.plans.billing, jobs: deps.plans.jobs, processName: deps.plans.processName };
+  const planDeps: PlanDeps = {
+    ...deps,
+    timeZone: deps.timeZone ?? 'UTC',
+    billing: deps.plans.billing,
+    jobs: deps.plans.jobs,
+    processName: deps.plans.processName,
+  };
   // The C4S cancellation's billing side is the plan service's (the account is marked migrated there).
   const cancelDeps: MigrationCancelDeps | undefined = deps.migrationJobs && {
     ...deps,
@@ -108,7 +160,8 @@ export function createServices(deps: {
       claim: (ref: string, userId: string) => claimTicket(ticketDeps, ref, userId),
       close: (ref: string, userId: string) => closeTicket(ticketDeps, ref, userId),
       changeKind: (ref: string, userId: string, kind: TicketKind) => changeKind(ticketDeps, ref, userId, kind),
-      replyByEmail: (input: { ref: string; userId: string; body: string; requestKey: string }) => replyByEmail(emailDeps, input),
+      replyByEmail: (input: { ref: string; userId: string; body: string; requestKey: string }) =>
+        replyByEmail(emailDeps, input),
       waitOnCustomer: (ref: string, userId: string) => waitOnCustomer(ticketDeps, ref, userId),
       /** Before the Reassign modal's submission is acknowledged: role and new owner; throws the reason. */
       checkReassign: (ref: string, userId: string, owner: string) => checkReassign(ticketDeps, ref, userId, owner),
@@ -123,7 +176,11 @@ export function createServices(deps: {
       /** `/ticket export 30d`: the CSV of every ticket opened in the period; staff only. */
       export: async (userId: string, days: number) => {
         await requireStaff(deps.models, userId, 'export tickets');
-        return ticketsCsv(deps.models, { since: new Date(now().getTime() - days * 86_400_000), now: now(), timeZone: deps.timeZone ?? 'UTC' });
+        return ticketsCsv(deps.models, {
+          since: new Date(now().getTime() - days * 86_400_000),
+          now: now(),
+          timeZone: deps.timeZone ?? 'UTC',
+        });
       },
       /** App Home: the viewer's overdue, due soon and waiting tickets, and their teams' unowned queues. */
       home: async (userId: string, page?: { team: Team; page: number }) => {
@@ -145,17 +202,28 @@ export function createServices(deps: {
       /** Today as a billing day (`YYYY-MM-DD` in TZ_BILLING): the earliest start date allowed. */
       today: () => billingToday(migrationDeps),
       /** The fast checks a handoff must pass before its modal is acknowledged (role, account not yet handed off). */
-      checkHandoff: (input: { userId: string; accountId: string; viewId: string }) => checkHandoff(migrationDeps, input),
+      checkHandoff: (input: { userId: string; accountId: string; viewId: string }) =>
+        checkHandoff(migrationDeps, input),
       handOff: (input: HandoffInput) => handOff(migrationDeps, input),
-      billingAction: (ref: string, userId: string, verb: 'confirm' | 'withdraw') => billingAction(migrationDeps, ref, userId, verb),
+      billingAction: (ref: string, userId: string, verb: 'confirm' | 'withdraw') =>
+        billingAction(migrationDeps, ref, userId, verb),
       /** Role and step rules, before a modal is opened or a submission acknowledged; throws the reason. */
-      checkStep: async (ref: string, userId: string, step: Step) => (await checkStep(migrationDeps, ref, userId, step)).ticket,
+      checkStep: async (ref: string, userId: string, step: Step) =>
+        (await checkStep(migrationDeps, ref, userId, step)).ticket,
       recordSummary: (input: SummaryInput) => recordSummary(migrationDeps, input),
       /** Before the "Payment failed" modal opens: role, step rules, not failed already; throws the reason. */
       checkPaymentFailure: (ref: string, userId: string) => checkPaymentFailure(migrationDeps, ref, userId),
-      recordPayment: (input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string }) => recordPayment(migrationDeps, input),
-      confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) => confirmProjects(migrationDeps, input),
-      projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) => projectsFromReply(migrationDeps, ref, reply),
+      recordPayment: (input: {
+        ref: string;
+        userId: string;
+        requestKey: string;
+        status: RecordablePayment;
+        reason?: string;
+      }) => recordPayment(migrationDeps, input),
+      confirmProjects: (input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }) =>
+        confirmProjects(migrationDeps, input),
+      projectsFromReply: (ref: string, reply: { from: string; text: string; messageId: string }) =>
+        projectsFromReply(migrationDeps, ref, reply),
       /** Billing trusts the address that proposed projects by email. */
       trustProposer: (input: { ref: string; userId: string }) => trustProposer(migrationDeps, input),
       start: (input: { ref: string; userId: string }) => startMigration(migrationDeps, input),
@@ -179,15 +247,24 @@ export function createServices(deps: {
       versionOf: (view: PageView) => viewVersion(view),
       pay: (token: string, urls: { success: string; cancel: string }) => startCardPayment(needPage(), token, urls),
       checkoutUrl: (token: string) => openCheckoutUrl(needPage(), token),
-      projects: (token: string, input: { live: string[]; test: string[] }) => confirmPageProjects(needPage(), token, input),
+      projects: (token: string, input: { live: string[]; test: string[] }) =>
+        confirmPageProjects(needPage(), token, input),
       paymentEvent: (event: PaymentEvent) => handlePaymentEvent(needPage(), event),
     },
     mail: {
       /** Messages kept for review (unreadable, unprocessable), newest first; staff only. */
       awaitingReview: async (userId: string, limit = 10) => {
         await requireStaff(deps.models, userId, 'look at mail kept for review');
-        const rows = await deps.models.InboundMail.find({ status: 'review' }).sort({ createdAt: -1 }).limit(limit).lean();
-        return rows.map((r) => ({ id: String(r._id), mailbox: r.mailbox, reason: r.reason ?? 'unknown', at: r.createdAt as Date }));
+        const rows = await deps.models.InboundMail.find({ status: 'review' })
+          .sort({ createdAt: -1 })
+          .limit(limit)
+          .lean();
+        return rows.map((r) => ({
+          id: String(r._id),
+          mailbox: r.mailbox,
+          reason: r.reason ?? 'unknown',
+          at: r.createdAt as Date,
+        }));
       },
     },
     roles: {
@@ -207,7 +284,8 @@ export function createServices(deps: {
       /** The `plan.sweep` job's work: overdue changes that lost their due row get it back. */
       sweep: () => sweepOverdue(planDeps),
       /** For the migration flow: cancels the C4S plan through the billing port, once per key. */
-      cancelC4sPlan: (input: { key: string; accountId: string; at: Date; ref?: string }) => cancelC4sPlan(planDeps, input),
+      cancelC4sPlan: (input: { key: string; accountId: string; at: Date; ref?: string }) =>
+        cancelC4sPlan(planDeps, input),
     },
     accounts: {
       create: (input: AccountInput) => createAccount(planDeps, input),
@@ -218,9 +296,11 @@ export function createServices(deps: {
         return accountOverview(planDeps, accountId);
       },
       exists: (accountId: string) => accountExists(planDeps, accountId),
-      completeBillingDetails: (accountId: string, userId: string) => completeBillingDetails(planDeps, accountId, userId),
+      completeBillingDetails: (accountId: string, userId: string) =>
+        completeBillingDetails(planDeps, accountId, userId),
       /** Billing edits the account's projects (the `/account` Projects modal). */
-      setProjects: (input: { accountId: string; userId: string; live: string[]; test: string[] }) => setAccountProjects(planDeps, input),
+      setProjects: (input: { accountId: string; userId: string; live: string[]; test: string[] }) =>
+        setAccountProjects(planDeps, input),
       /** Before the Projects modal opens: billing only; throws the one-line refusal. */
       mayEditProjects: (userId: string) => requireRole(deps.models, userId, ['billing'], "edit an account's projects"),
     },

@@ -43,7 +43,9 @@ export async function findThread(deps: ThreadDeps, clues: ThreadClues): Promise<
   if (tag?.signed && (await models.Ticket.exists({ _id: tag.ref }))) return { ref: tag.ref };
   const subjectRef = /\[(AR-\d+)\]/i.exec(clues.subject)?.[1];
   const subjectNumber = subjectRef ? parseRef(subjectRef) : undefined;
-  const guesses = [tag?.ref, subjectNumber !== undefined ? formatRef(subjectNumber) : undefined].filter((r): r is string => r !== undefined);
+  const guesses = [tag?.ref, subjectNumber !== undefined ? formatRef(subjectNumber) : undefined].filter(
+    (r): r is string => r !== undefined,
+  );
   let citesRef: string | undefined;
   for (const ref of new Set(guesses)) {
     const ticket = await models.Ticket.findById(ref).select({ ref: 1, participants: 1 }).lean();

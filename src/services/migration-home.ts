@@ -24,7 +24,11 @@ export interface MigrationListItem {
 }
 
 export interface MigrationHome {
-  billing?: { awaiting: MigrationListItem[]; paymentsBlocked: MigrationListItem[]; cancellationsThisWeek: MigrationListItem[] };
+  billing?: {
+    awaiting: MigrationListItem[];
+    paymentsBlocked: MigrationListItem[];
+    cancellationsThisWeek: MigrationListItem[];
+  };
   sales?: { handoffs: MigrationListItem[] };
 }
 
@@ -38,7 +42,11 @@ export async function migrationHome(deps: MigrationDeps, userId: string): Promis
   if (!isBilling && !isSales) return {};
   // One query per open status: equalities FerretDB hands to its indexes, so the queue costs what the
   // open migrations cost, not every migration ever handed off (the stage is checked here, not there).
-  const found = await Promise.all(OPEN_STATUSES.map((status) => deps.models.Ticket.find({ kind: 'migration', status }).sort({ number: 1 }).limit(200).lean<Ticket[]>()));
+  const found = await Promise.all(
+    OPEN_STATUSES.map((status) =>
+      deps.models.Ticket.find({ kind: 'migration', status }).sort({ number: 1 }).limit(200).lean<Ticket[]>(),
+    ),
+  );
   const rows = found
     .flat()
     .filter((t) => t.migration?.stage)
@@ -65,7 +73,9 @@ export async function migrationHome(deps: MigrationDeps, userId: string): Promis
     home.billing = {
       awaiting: items.filter((i) => i.next.who === 'billing' && i.m.payment?.status !== 'failed').map(strip),
       paymentsBlocked: items.filter((i) => i.m.payment?.status === 'failed').map(strip),
-      cancellationsThisWeek: items.filter((i) => i.cancelAt && i.cancelAt.getTime() >= now && i.cancelAt.getTime() < now + WEEK_MS).map(strip),
+      cancellationsThisWeek: items
+        .filter((i) => i.cancelAt && i.cancelAt.getTime() >= now && i.cancelAt.getTime() < now + WEEK_MS)
+        .map(strip),
     };
   }
   if (isSales) home.sales = { handoffs: items.filter((i) => i.salesUserId === userId).map(strip) };

@@ -9,7 +9,13 @@ import { migrationLinkMail } from '../domain/migration-emails.js';
 import { reached } from '../domain/migration.js';
 import { insertOnce } from '../db/claims.js';
 import { AppError } from '../errors.js';
-import { customerEmailOf, emailMigrationCustomer, mailContext, recordBillingStep, type LinkIssuer } from './migration-record.js';
+import {
+  customerEmailOf,
+  emailMigrationCustomer,
+  mailContext,
+  recordBillingStep,
+  type LinkIssuer,
+} from './migration-record.js';
 import type { MigrationDeps } from './migrations.js';
 import { requireRole } from './roles.js';
 import { findTicket, type Ticket } from './tickets.js';
@@ -34,11 +40,17 @@ export class LinkRefused extends Error {
 
 export const generationOf = (ticket: Ticket): number => ticket.migration?.link?.generation ?? 1;
 
-export function createLinkIssuer(settings: LinkSettings, now: () => Date): LinkIssuer & { tokenFor(ticket: Ticket): string | undefined } {
+export function createLinkIssuer(
+  settings: LinkSettings,
+  now: () => Date,
+): LinkIssuer & { tokenFor(ticket: Ticket): string | undefined } {
   const tokenFor = (ticket: Ticket) => {
     const email = customerEmailOf(ticket);
     if (!email) return undefined;
-    return signLink(settings.key, linkClaims({ ref: ticket.ref, email, generation: generationOf(ticket), now: now(), ttlDays: settings.ttlDays }));
+    return signLink(
+      settings.key,
+      linkClaims({ ref: ticket.ref, email, generation: generationOf(ticket), now: now(), ttlDays: settings.ttlDays }),
+    );
   };
   return {
     tokenFor,
@@ -53,12 +65,18 @@ export function createLinkIssuer(settings: LinkSettings, now: () => Date): LinkI
  * The ticket a token opens, or LinkRefused: a bad signature, an expired token, a ticket that is not
  * a scheduled migration, an address that is no longer the customer's, or an older generation.
  */
-export async function openLink(deps: Pick<MigrationDeps, 'models' | 'now'>, key: Buffer, token: string): Promise<{ ticket: Ticket; claims: LinkClaims }> {
+export async function openLink(
+  deps: Pick<MigrationDeps, 'models' | 'now'>,
+  key: Buffer,
+  token: string,
+): Promise<{ ticket: Ticket; claims: LinkClaims }> {
   const check = readLink(key, token, deps.now?.() ?? new Date());
-  if (!check.ok) throw new LinkRefused(check.why === 'expired' ? { status: 410, why: 'expired' } : { status: 404, why: 'invalid' });
+  if (!check.ok)
+    throw new LinkRefused(check.why === 'expired' ? { status: 410, why: 'expired' } : { status: 404, why: 'invalid' });
   const { claims } = check;
   const ticket = (await deps.models.Ticket.findById(claims.ref).lean()) as Ticket | null;
-  if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'scheduled')) throw new LinkRefused({ status: 404, why: 'invalid' });
+  if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'scheduled'))
+    throw new LinkRefused({ status: 404, why: 'invalid' });
   if (customerEmailOf(ticket)?.toLowerCase() !== claims.email) throw new LinkRefused({ status: 404, why: 'invalid' });
   if (claims.generation !== generationOf(ticket)) throw new LinkRefused({ status: 410, why: 'replaced' });
   return { ticket, claims };
@@ -73,12 +91,26 @@ export async function sendNewLink(deps: MigrationDeps, input: { ref: string; use
   const ticket = await findTicket(deps.models, input.ref);
   await requireRole(deps.models, input.userId, ['billing'], `send a new link on ${ticket.ref}`);
   const m = ticket.migration;
-  if (!m || ticket.kind !== 'migration' || !reached(m.stage, 'scheduled')) throw new AppError('conflict', `${ticket.ref} has no migration page yet: confirm & schedule first. Nothing was changed.`);
+  if (!m || ticket.kind !== 'migration' || !reached(m.stage, 'scheduled'))
+    throw new AppError(
+      'conflict',
+      `${ticket.ref} has no migration page yet: confirm & schedule first. Nothing was changed.`,
+    );
   if (!deps.links) throw new AppError('unavailable', 'Links are off: set PUBLIC_URL. Nothing was changed.');
   const to = customerEmailOf(ticket);
-  if (!to) throw new AppError('conflict', `${ticket.ref} has no customer email on file, so there is no one to send a link to. Nothing was changed.`);
+  if (!to)
+    throw new AppError(
+      'conflict',
+      `${ticket.ref} has no customer email on file, so there is no one to send a link to. Nothing was changed.`,
+    );
   const next = generationOf(ticket) + 1;
-  if (!(await insertOnce(deps.models.MigrationEffect, { _id: `link:${ticket.ref}:${next}`, ref: ticket.ref, at: deps.now?.() ?? new Date() }))) {
+  if (
+    !(await insertOnce(deps.models.MigrationEffect, {
+      _id: `link:${ticket.ref}:${next}`,
+      ref: ticket.ref,
+      at: deps.now?.() ?? new Date(),
+    }))
+  ) {
     return `A new link was just sent on ${ticket.ref}; nothing changed.`;
   }
   const at = deps.now?.() ?? new Date();
@@ -87,10 +119,19 @@ export async function sendNewLink(deps: MigrationDeps, input: { ref: string; use
     ticket.ref,
     { 'migration.link': { generation: next, at, by: `slack:${input.userId}` } },
     {},
-    { at, actor: `slack:${input.userId}`, action: 'link_replaced', note: `New migration page link (number ${next}) emailed to ${to}; earlier links no longer open the page` },
+    {
+      at,
+      actor: `slack:${input.userId}`,
+      action: 'link_replaced',
+      note: `New migration page link (number ${next}) emailed to ${to}; earlier links no longer open the page`,
+    },
   );
   const ctx = mailContext(updated, deps.links);
-  if (ctx.link) await emailMigrationCustomer(deps, updated, `link:${next}`, migrationLinkMail({ ...ctx, link: ctx.link }));
-  deps.log.info({ event: 'migration.link_replaced', ref: ticket.ref, generation: next, actor: input.userId }, 'migration link replaced');
+  if (ctx.link)
+    await emailMigrationCustomer(deps, updated, `link:${next}`, migrationLinkMail({ ...ctx, link: ctx.link }));
+  deps.log.info(
+    { event: 'migration.link_replaced', ref: ticket.ref, generation: next, actor: input.userId },
+    'migration link replaced',
+  );
   return `Sent: ${to} has a new link to the migration page of ${ticket.ref}; every earlier link now says it was replaced.`;
 }

@@ -7,7 +7,16 @@
 import { createHash } from 'node:crypto';
 import { c4sCancellationForCustomer } from '../domain/migration-dates.js';
 import { reached } from '../domain/migration.js';
-import { cardPayment, currentStep, customerPayRefusal, customerProjectsRefusal, journey, retrying, type JourneyStep, type StepState } from '../domain/migration-journey.js';
+import {
+  cardPayment,
+  currentStep,
+  customerPayRefusal,
+  customerProjectsRefusal,
+  journey,
+  retrying,
+  type JourneyStep,
+  type StepState,
+} from '../domain/migration-journey.js';
 import { withoutLinkTokens, type LinkClaims } from '../domain/migration-link.js';
 import { blockedReason, formatAmount } from '../domain/migration-steps.js';
 import { insertOnce } from '../db/claims.js';
@@ -44,7 +53,11 @@ export interface PageView {
   /** `stripe`: the page offers card payment; `manual`: billing confirms payments. */
   paymentAdapter: 'stripe' | 'manual';
   payRefusal: string | undefined;
-  projects: { confirmed: { live: string[]; test: string[] } | undefined; offered: AccountProject[]; refusal: string | undefined };
+  projects: {
+    confirmed: { live: string[]; test: string[] } | undefined;
+    offered: AccountProject[];
+    refusal: string | undefined;
+  };
   accountTeam: { role: string; name: string }[];
   /** Billing pressed Start: the projects are moving now (before that they wait for the start date). */
   started: boolean;
@@ -61,9 +74,15 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
     ? undefined
     : b.outcome === 'credits'
       ? { outcome: 'credits', credit: b.amountCents ? amount : undefined }
-      : { outcome: 'dues', amount: amount ?? 'the amount due', method: b.method === 'emandate' ? 'emandate' : 'card', card: cardPayment(m) };
+      : {
+          outcome: 'dues',
+          amount: amount ?? 'the amount due',
+          method: b.method === 'emandate' ? 'emandate' : 'card',
+          card: cardPayment(m),
+        };
   const projectsRefusal = customerProjectsRefusal(m);
-  const team = m.accountTeam as (typeof m.accountTeam & { csmName?: string; tamName?: string; kamName?: string }) | undefined;
+  const team = m.accountTeam as
+    (typeof m.accountTeam & { csmName?: string; tamName?: string; kamName?: string }) | undefined;
   const accountTeam = team
     ? [
         ['Customer Success Manager', team.csmName],
@@ -83,7 +102,13 @@ export async function pageView(deps: PageDeps, ticket: Ticket): Promise<PageView
     current: currentStep(m),
     summary,
     // Trying again after a decline: shown as a payment under way, not as the decline.
-    payment: retrying(m) ? { status: 'pending', reason: undefined, attempt: m.checkout?.attempt ?? undefined } : { status: m.payment?.status ?? 'not recorded', reason: m.payment?.reason ?? undefined, attempt: m.checkout?.attempt ?? undefined },
+    payment: retrying(m)
+      ? { status: 'pending', reason: undefined, attempt: m.checkout?.attempt ?? undefined }
+      : {
+          status: m.payment?.status ?? 'not recorded',
+          reason: m.payment?.reason ?? undefined,
+          attempt: m.checkout?.attempt ?? undefined,
+        },
     paymentAdapter: deps.payments.adapter,
     payRefusal: customerPayRefusal(m, ticket.ref, deps.timeZone),
     projects: {
@@ -107,7 +132,10 @@ export function viewVersion(view: PageView): string {
  * Opens the page for a token; the first view of each link is told to billing once (a claim per
  * generation), so billing sees the customer has the link in hand.
  */
-export async function openPage(deps: PageDeps, token: string): Promise<{ ticket: Ticket; claims: LinkClaims; view: PageView }> {
+export async function openPage(
+  deps: PageDeps,
+  token: string,
+): Promise<{ ticket: Ticket; claims: LinkClaims; view: PageView }> {
   const { ticket, claims } = await openLink(deps, deps.linkSettings.key, token);
   let current = ticket;
   // The marker spares every later view a write (a refused insert); the claim is what makes it once.
@@ -122,7 +150,10 @@ export async function openPage(deps: PageDeps, token: string): Promise<{ ticket:
       {},
       { at, actor: `email:${claims.email}`, action: 'page_opened', note: `${text} (link number ${claims.generation})` },
     );
-    deps.log.info({ event: 'migration.page_opened', ref: ticket.ref, generation: claims.generation }, 'customer opened the migration page');
+    deps.log.info(
+      { event: 'migration.page_opened', ref: ticket.ref, generation: claims.generation },
+      'customer opened the migration page',
+    );
   }
   return { ticket: current, claims, view: await pageView(deps, current) };
 }
@@ -145,15 +176,28 @@ const SESSION_REUSE_MS = 23 * 3_600_000;
  * attempt that has not failed is reused (pressing twice never makes two payments possible); a new
  * attempt is claimed under a unique key, created with an idempotency key of its own, then written.
  */
-export async function startCardPayment(deps: PageDeps, token: string, urls: { success: string; cancel: string }): Promise<string> {
+export async function startCardPayment(
+  deps: PageDeps,
+  token: string,
+  urls: { success: string; cancel: string },
+): Promise<string> {
   const { ticket, claims } = await openLink(deps, deps.linkSettings.key, token);
   const m = ticket.migration!;
-  if (deps.payments.adapter === 'manual') throw new AppError('rule_refused', 'Card payments are not available here: billing will confirm your payment by email.');
+  if (deps.payments.adapter === 'manual')
+    throw new AppError(
+      'rule_refused',
+      'Card payments are not available here: billing will confirm your payment by email.',
+    );
   const refusal = customerPayRefusal(m, ticket.ref, deps.timeZone);
   if (refusal) throw new AppError('rule_refused', refusal);
   const now = deps.now?.() ?? new Date();
   const open = m.checkout;
-  if (open?.url && (m.payment?.status !== 'failed' || retrying(m)) && now.getTime() - open.at.getTime() < SESSION_REUSE_MS) return open.url;
+  if (
+    open?.url &&
+    (m.payment?.status !== 'failed' || retrying(m)) &&
+    now.getTime() - open.at.getTime() < SESSION_REUSE_MS
+  )
+    return open.url;
   const attempt = (open?.attempt ?? 0) + 1;
   const key = `checkout:${ticket.ref}:${attempt}`;
   if (!(await claimEffect(deps, key, ticket.ref))) {
@@ -168,7 +212,10 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
     // so there is never a moment with two payable pages, and if it was paid meanwhile make no other.
     if (open?.sessionId && (await deps.payments.expireCheckout(open.sessionId)) === 'paid') {
       await deps.models.MigrationEffect.deleteOne({ _id: key });
-      throw new AppError('conflict', 'Your earlier payment went through; this page shows it as soon as it is confirmed.');
+      throw new AppError(
+        'conflict',
+        'Your earlier payment went through; this page shows it as soon as it is confirmed.',
+      );
     }
     checkout = await deps.payments.createCheckout({
       ref: ticket.ref,
@@ -176,7 +223,11 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
       amountCents,
       currency,
       customerEmail: claims.email,
-      description: `${ticket.ref}: startup plan final bill before ${m.enterprisePlan ? `Enterprise (${m.enterprisePlan})` : 'Enterprise'}`.slice(0, 250),
+      description:
+        `${ticket.ref}: startup plan final bill before ${m.enterprisePlan ? `Enterprise (${m.enterprisePlan})` : 'Enterprise'}`.slice(
+          0,
+          250,
+        ),
       successUrl: urls.success,
       cancelUrl: urls.cancel,
     });
@@ -184,8 +235,15 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
     if (err instanceof AppError) throw err;
     // The attempt was never made: free its number so the next press tries it again.
     await deps.models.MigrationEffect.deleteOne({ _id: key });
-    deps.log.warn({ event: 'migration.checkout_failed', ref: ticket.ref, attempt, err: withoutLinkTokens((err as Error).message) }, 'could not start a card payment');
-    if (err instanceof PaymentUnavailable) throw new AppError('unavailable', 'The payment service is not answering right now. Please try again in a minute.');
+    deps.log.warn(
+      { event: 'migration.checkout_failed', ref: ticket.ref, attempt, err: withoutLinkTokens((err as Error).message) },
+      'could not start a card payment',
+    );
+    if (err instanceof PaymentUnavailable)
+      throw new AppError(
+        'unavailable',
+        'The payment service is not answering right now. Please try again in a minute.',
+      );
     throw err;
   }
   const amount = formatAmount(amountCents, currency);
@@ -193,7 +251,10 @@ export async function startCardPayment(deps: PageDeps, token: string, urls: { su
   await recordBillingStep(
     deps,
     ticket.ref,
-    { 'migration.checkout': { attempt, sessionId: checkout.id, url: checkout.url, amountCents, currency, at: now }, 'migration.lastCustomerAction': { at: now, text } },
+    {
+      'migration.checkout': { attempt, sessionId: checkout.id, url: checkout.url, amountCents, currency, at: now },
+      'migration.lastCustomerAction': { at: now, text },
+    },
     {},
     { at: now, actor: `email:${claims.email}`, action: 'card_payment_started', note: text },
   );
@@ -217,12 +278,27 @@ export async function recordPaymentEvent(deps: PageDeps, event: PaymentEvent): P
   const customer = { who: `customer (${email ?? 'unknown address'})` };
   if (event.kind === 'failed') {
     if (event.attempt !== (m.checkout?.attempt ?? event.attempt)) return 'stale attempt';
-    const amount = m.checkout?.amountCents != null ? formatAmount(m.checkout.amountCents, m.checkout.currency ?? 'EUR') : undefined;
-    await applyPayment(deps, ticket, m, { actor: 'stripe', requestKey: `stripe:${event.attempt}`, status: 'failed', reason: event.reason, customer: { ...customer, amount } });
+    const amount =
+      m.checkout?.amountCents != null ? formatAmount(m.checkout.amountCents, m.checkout.currency ?? 'EUR') : undefined;
+    await applyPayment(deps, ticket, m, {
+      actor: 'stripe',
+      requestKey: `stripe:${event.attempt}`,
+      status: 'failed',
+      reason: event.reason,
+      customer: { ...customer, amount },
+    });
     return 'failed recorded';
   }
-  const amount = event.amountCents !== undefined ? formatAmount(event.amountCents, event.currency ?? m.billing?.currency ?? 'EUR') : undefined;
-  await applyPayment(deps, ticket, m, { actor: 'stripe', requestKey: `stripe:${event.attempt}`, status: 'succeeded', customer: { ...customer, amount } });
+  const amount =
+    event.amountCents !== undefined
+      ? formatAmount(event.amountCents, event.currency ?? m.billing?.currency ?? 'EUR')
+      : undefined;
+  await applyPayment(deps, ticket, m, {
+    actor: 'stripe',
+    requestKey: `stripe:${event.attempt}`,
+    status: 'succeeded',
+    customer: { ...customer, amount },
+  });
   return 'succeeded recorded';
 }
 
@@ -230,18 +306,32 @@ export async function recordPaymentEvent(deps: PageDeps, event: PaymentEvent): P
  * The customer confirms projects on the page: at least one live, chosen from the account's projects
  * or added by name. Recorded as billing's Projects modal records them, then locked for the customer.
  */
-export async function confirmPageProjects(deps: PageDeps, token: string, input: { live: string[]; test: string[] }): Promise<void> {
+export async function confirmPageProjects(
+  deps: PageDeps,
+  token: string,
+  input: { live: string[]; test: string[] },
+): Promise<void> {
   const { ticket, claims } = await openLink(deps, deps.linkSettings.key, token);
   const m = ticket.migration!;
   const refusal = customerProjectsRefusal(m) ?? blockedReason(m, 'projects', ticket.ref, deps.timeZone);
   if (refusal) throw new AppError('rule_refused', refusal);
-  if (input.live.length === 0) throw new AppError('invalid_input', 'Choose at least one live project.', { field: 'live' });
+  if (input.live.length === 0)
+    throw new AppError('invalid_input', 'Choose at least one live project.', { field: 'live' });
   const both = input.live.filter((n) => input.test.includes(n));
-  if (both.length > 0) throw new AppError('invalid_input', `${both[0]} is chosen as both live and test; choose one.`, { field: 'test' });
-  await applyProjects(deps, ticket, m, { actor: `email:${claims.email}`, requestKey: `page:${generationOf(ticket)}`, live: input.live, test: input.test, customerWho: who(claims) });
-  deps.log.info({ event: 'migration.page_projects', ref: ticket.ref, live: input.live.length, test: input.test.length }, 'customer confirmed projects on the page');
+  if (both.length > 0)
+    throw new AppError('invalid_input', `${both[0]} is chosen as both live and test; choose one.`, { field: 'test' });
+  await applyProjects(deps, ticket, m, {
+    actor: `email:${claims.email}`,
+    requestKey: `page:${generationOf(ticket)}`,
+    live: input.live,
+    test: input.test,
+    customerWho: who(claims),
+  });
+  deps.log.info(
+    { event: 'migration.page_projects', ref: ticket.ref, live: input.live.length, test: input.test.length },
+    'customer confirmed projects on the page',
+  );
 }
-
 
 /**
  * A verified webhook event, handled once per event id (a unique insert into `stripe_events`): a
@@ -249,7 +339,12 @@ export async function confirmPageProjects(deps: PageDeps, token: string, input: 
  * so the provider's retry is handled.
  */
 export async function handlePaymentEvent(deps: PageDeps, event: PaymentEvent): Promise<string> {
-  const claimed = await insertOnce(deps.models.StripeEvent, { _id: event.eventId, type: event.kind === 'ignored' ? event.type : event.kind, ...('ref' in event ? { ref: event.ref } : {}), at: deps.now?.() ?? new Date() });
+  const claimed = await insertOnce(deps.models.StripeEvent, {
+    _id: event.eventId,
+    type: event.kind === 'ignored' ? event.type : event.kind,
+    ...('ref' in event ? { ref: event.ref } : {}),
+    at: deps.now?.() ?? new Date(),
+  });
   if (!claimed) return 'duplicate';
   try {
     return await recordPaymentEvent(deps, event);

@@ -27,17 +27,35 @@ export async function recordBillingStep(
     ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
     ...(more.addTrusted ? { $addToSet: { trusted: more.addTrusted } } : {}),
   };
-  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, {
+    returnDocument: 'after',
+  }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   const key = `${line.action}:${line.at.getTime()}`;
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:${key}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
-  await deps.outbox.enqueue({ key: `handoff-update:${ref}:${key}`, channel: 'slack', kind: 'update', payload: { type: 'handoff_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({
+    key: `ticket-card:${ref}:${key}`,
+    channel: 'slack',
+    kind: 'update',
+    payload: { type: 'ticket_card', ref },
+    ticketRef: ref,
+  });
+  await deps.outbox.enqueue({
+    key: `handoff-update:${ref}:${key}`,
+    channel: 'slack',
+    kind: 'update',
+    payload: { type: 'handoff_card', ref },
+    ticketRef: ref,
+  });
   return updated;
 }
 
 /** Where a migration's emails go: the address sales gave, else the customer who wrote. */
 export function customerEmailOf(ticket: Ticket): string | undefined {
-  return ticket.migration?.customerEmail ?? (ticket.source?.channel === 'email' ? (ticket.source.email ?? undefined) : undefined) ?? ticket.participants[0];
+  return (
+    ticket.migration?.customerEmail ??
+    (ticket.source?.channel === 'email' ? (ticket.source.email ?? undefined) : undefined) ??
+    ticket.participants[0]
+  );
 }
 
 /** Issues the customer's page link for a ticket (services/migration-links.ts); absent without PUBLIC_URL. */
@@ -49,7 +67,14 @@ export interface LinkIssuer {
 export function mailContext(ticket: Ticket, links?: LinkIssuer | undefined): MigrationMailContext {
   const m = ticket.migration;
   const link = links && reached(m?.stage, 'scheduled') ? links.linkFor(ticket) : undefined;
-  return { ref: ticket.ref, subject: ticket.title, customerName: m?.customerName, enterprisePlan: m?.enterprisePlan, enterpriseStartDate: m?.enterpriseStartDate, ...(link ? { link } : {}) };
+  return {
+    ref: ticket.ref,
+    subject: ticket.title,
+    customerName: m?.customerName,
+    enterprisePlan: m?.enterprisePlan,
+    enterpriseStartDate: m?.enterpriseStartDate,
+    ...(link ? { link } : {}),
+  };
 }
 
 /** Migration emails are billing's, whichever mailbox the customer first wrote to (selfserve@, sales@…). */
@@ -61,11 +86,25 @@ const MIGRATION_MAILBOX: Mailbox = 'billing';
  * the mailbox it is sent to. Returns what happened in words: `emailed <address>`, or why nothing
  * was sent (no address on file).
  */
-export async function emailMigrationCustomer(deps: EmailDeps, ticket: Ticket, key: string, rendered: RenderedMail): Promise<string> {
+export async function emailMigrationCustomer(
+  deps: EmailDeps,
+  ticket: Ticket,
+  key: string,
+  rendered: RenderedMail,
+): Promise<string> {
   const to = customerEmailOf(ticket);
   if (!to) return 'no customer email on file, so no email was sent';
   const ids = await conversationIds(deps.models, ticket.ref);
-  await enqueueTicketEmail(deps, { key: `migration:${ticket.ref}:${key}`, ref: ticket.ref, mailbox: MIGRATION_MAILBOX, to, subject: rendered.subject, text: rendered.text, inReplyTo: ids.at(-1), references: ids, automatic: false });
+  await enqueueTicketEmail(deps, {
+    key: `migration:${ticket.ref}:${key}`,
+    ref: ticket.ref,
+    mailbox: MIGRATION_MAILBOX,
+    to,
+    subject: rendered.subject,
+    text: rendered.text,
+    inReplyTo: ids.at(-1),
+    references: ids,
+    automatic: false,
+  });
   return `emailed ${to}`;
 }
-

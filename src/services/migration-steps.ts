@@ -16,7 +16,14 @@ import {
   projectsConfirmedMail,
   type SummaryFacts,
 } from '../domain/migration-emails.js';
-import { advance, blockedReason, formatAmount, projectsInReply, type RecordablePayment, type Step } from '../domain/migration-steps.js';
+import {
+  advance,
+  blockedReason,
+  formatAmount,
+  projectsInReply,
+  type RecordablePayment,
+  type Step,
+} from '../domain/migration-steps.js';
 import { AppError } from '../errors.js';
 import { customerEmailOf, emailMigrationCustomer, mailContext, recordBillingStep } from './migration-record.js';
 import { isTrustedSender } from '../domain/trust.js';
@@ -36,7 +43,12 @@ const STEP_WHAT: Record<Step, string> = {
 };
 
 /** The migration as `userId` may take `step` on it now, or a refusal saying why not. */
-export async function checkStep(deps: MigrationDeps, refText: string, userId: string, step: Step): Promise<{ ticket: Ticket; m: Migration }> {
+export async function checkStep(
+  deps: MigrationDeps,
+  refText: string,
+  userId: string,
+  step: Step,
+): Promise<{ ticket: Ticket; m: Migration }> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, ['billing'], `${STEP_WHAT[step]} on ${ticket.ref}`);
   return { ticket, m: stepAllowed(ticket, step, deps.timeZone) };
@@ -44,7 +56,8 @@ export async function checkStep(deps: MigrationDeps, refText: string, userId: st
 
 function stepAllowed(ticket: Ticket, step: Step, timeZone: string): Migration {
   const m = ticket.migration;
-  if (ticket.kind !== 'migration' || !m) throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
+  if (ticket.kind !== 'migration' || !m)
+    throw new AppError('conflict', `${ticket.ref} is not a migration with a handoff.`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
   const why = blockedReason(m, step, ticket.ref, timeZone);
   if (why) throw new AppError('rule_refused', `${why} Nothing was changed.`);
@@ -63,20 +76,37 @@ async function claimStepEffect(deps: MigrationDeps, key: string, ref: string): P
 async function applyStep(
   deps: MigrationDeps,
   ticket: Ticket,
-  step: { action: string; actor: string; note: string; set: Record<string, unknown>; unset?: Record<string, ''>; email?: { key: string; mail: RenderedMail } },
+  step: {
+    action: string;
+    actor: string;
+    note: string;
+    set: Record<string, unknown>;
+    unset?: Record<string, ''>;
+    email?: { key: string; mail: RenderedMail };
+  },
 ): Promise<{ updated: Ticket; emailed: string | undefined }> {
   const at = deps.now();
   const to = step.email ? customerEmailOf(ticket) : undefined;
   const note = step.email && !to ? `${step.note}; no email sent: no customer email on file` : step.note;
-  const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, { at, actor: step.actor, action: step.action, note });
+  const updated = await recordBillingStep(deps, ticket.ref, step.set, step.unset ?? {}, {
+    at,
+    actor: step.actor,
+    action: step.action,
+    note,
+  });
   if (step.email && to) await emailMigrationCustomer(deps, updated, step.email.key, step.email.mail);
-  deps.log.info({ event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, ...(step.email ? { emailed: !!to } : {}) }, `migration ${step.action}`);
+  deps.log.info(
+    { event: `migration.${step.action}`, ref: ticket.ref, actor: step.actor, ...(step.email ? { emailed: !!to } : {}) },
+    `migration ${step.action}`,
+  );
   return { updated, emailed: to };
 }
 
 /** What the person is told about the customer's email: `what` was sent, or why nothing was. */
 function toldCustomer(emailed: string | undefined, what: string): string {
-  return emailed ? `The customer (${escapeText(emailed)}) was ${what}.` : 'No email went out: there is no customer email on file.';
+  return emailed
+    ? `The customer (${escapeText(emailed)}) was ${what}.`
+    : 'No email went out: there is no customer email on file.';
 }
 
 const already = (ref: string) => `That was already recorded on ${ref}; nothing changed.`;
@@ -92,13 +122,16 @@ export interface SummaryInput extends SummaryFacts {
 /** Billing records the billing summary: credits (nothing to pay) or dues and how they are paid. */
 export async function recordSummary(deps: MigrationDeps, input: SummaryInput): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'summary');
-  if (!(await claimStepEffect(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  if (!(await claimStepEffect(deps, `summary:${ticket.ref}:${input.requestKey}`, ticket.ref)))
+    return already(ticket.ref);
   const at = deps.now();
   const dues = input.outcome === 'dues';
   const billing = {
     outcome: input.outcome,
     ...(input.amountCents !== undefined ? { amountCents: input.amountCents, currency: input.currency ?? 'EUR' } : {}),
-    ...(dues ? { method: input.method ?? 'card', payNowByCard: input.method === 'emandate' && !!input.payNowByCard } : {}),
+    ...(dues
+      ? { method: input.method ?? 'card', payNowByCard: input.method === 'emandate' && !!input.payNowByCard }
+      : {}),
     ...(input.note ? { note: input.note } : {}),
     at,
     by: `slack:${input.userId}`,
@@ -123,7 +156,11 @@ export async function recordSummary(deps: MigrationDeps, input: SummaryInput): P
 
 /** Pending after a failure would hide the failure: only a success lifts the block. */
 function refusePendingOverFailure(ref: string, was: string | null | undefined, status: RecordablePayment): void {
-  if (was === 'failed' && status === 'pending') throw new AppError('rule_refused', `The payment on ${ref} failed; only a successful payment lifts the block. Nothing was changed.`);
+  if (was === 'failed' && status === 'pending')
+    throw new AppError(
+      'rule_refused',
+      `The payment on ${ref} failed; only a successful payment lifts the block. Nothing was changed.`,
+    );
 }
 
 /**
@@ -132,7 +169,11 @@ function refusePendingOverFailure(ref: string, was: string | null | undefined, s
  */
 export async function checkPaymentFailure(deps: MigrationDeps, refText: string, userId: string): Promise<Ticket> {
   const { ticket, m } = await checkStep(deps, refText, userId, 'payment');
-  if (m.payment?.status === 'failed') throw new AppError('conflict', `The payment on ${ticket.ref} is already recorded as failed${m.payment.reason ? ` (${m.payment.reason})` : ''}; record a successful payment once it goes through.`);
+  if (m.payment?.status === 'failed')
+    throw new AppError(
+      'conflict',
+      `The payment on ${ticket.ref} is already recorded as failed${m.payment.reason ? ` (${m.payment.reason})` : ''}; record a successful payment once it goes through.`,
+    );
   return ticket;
 }
 
@@ -140,9 +181,17 @@ export async function checkPaymentFailure(deps: MigrationDeps, refText: string, 
  * Billing records a payment: pending, failed (blocks every later step; the reason is required,
  * shown on the card and App Home and given to the customer) or succeeded (unblocks).
  */
-export async function recordPayment(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined }): Promise<string> {
+export async function recordPayment(
+  deps: MigrationDeps,
+  input: { ref: string; userId: string; requestKey: string; status: RecordablePayment; reason?: string | undefined },
+): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'payment');
-  return applyPayment(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, status: input.status, reason: input.reason });
+  return applyPayment(deps, ticket, m, {
+    actor: `slack:${input.userId}`,
+    requestKey: input.requestKey,
+    status: input.status,
+    reason: input.reason,
+  });
 }
 
 /** A payment result that did not come from billing's select: the customer's card, through the payment provider. */
@@ -162,15 +211,25 @@ export async function applyPayment(
   deps: MigrationDeps,
   ticket: Ticket,
   m: Migration,
-  input: { actor: string; requestKey: string; status: RecordablePayment; reason?: string | undefined; customer?: CustomerPayment | undefined },
+  input: {
+    actor: string;
+    requestKey: string;
+    status: RecordablePayment;
+    reason?: string | undefined;
+    customer?: CustomerPayment | undefined;
+  },
 ): Promise<string> {
   const was = m.payment?.status;
   refusePendingOverFailure(ticket.ref, was, input.status);
-  if (input.status === 'failed' && !input.reason?.trim()) throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', { field: 'payment_failure_detail' });
+  if (input.status === 'failed' && !input.reason?.trim())
+    throw new AppError('invalid_input', 'Say why the payment failed: the card shows it and the customer is told.', {
+      field: 'payment_failure_detail',
+    });
   // A customer's retry declined again is news (a new attempt, a new reason); billing's repeat is not.
   const newDecline = input.status === 'failed' && input.customer !== undefined;
   if (was === input.status && !newDecline) return `The payment on ${ticket.ref} is already ${was}; nothing changed.`;
-  if (!(await claimStepEffect(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  if (!(await claimStepEffect(deps, `payment:${ticket.ref}:${input.status}:${input.requestKey}`, ticket.ref)))
+    return already(ticket.ref);
   const at = deps.now();
   const ctx = mailContext(ticket, deps.links);
   const projectsKnown = !!m.projects?.live?.length;
@@ -189,21 +248,34 @@ export async function applyPayment(
   const { emailed } = await applyStep(deps, ticket, {
     action: `payment_${input.status}`,
     actor: input.actor,
-    note: customerWords ?? `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
+    note:
+      customerWords ?? `Payment ${input.status}${input.reason ? `: ${input.reason}` : ''}${was ? ` (was ${was})` : ''}`,
     set: {
-      'migration.payment': { status: input.status, at, by: input.actor, ...(input.reason ? { reason: input.reason } : {}) },
+      'migration.payment': {
+        status: input.status,
+        at,
+        by: input.actor,
+        ...(input.reason ? { reason: input.reason } : {}),
+      },
       ...(customerWords ? { 'migration.lastCustomerAction': { at, text: customerWords } } : {}),
     },
     ...(email ? { email } : {}),
   });
   if (customerWords) {
     const icon = input.status === 'succeeded' ? ':credit_card:' : ':no_entry:';
-    await tellThreads(deps, ticket.ref, `payment:${input.status}:${input.requestKey}`, `${icon} ${escapeText(customerWords)}.${input.status === 'failed' ? ' Every later step waits for a successful payment.' : ''}`);
+    await tellThreads(
+      deps,
+      ticket.ref,
+      `payment:${input.status}:${input.requestKey}`,
+      `${icon} ${escapeText(customerWords)}.${input.status === 'failed' ? ' Every later step waits for a successful payment.' : ''}`,
+    );
   }
   const billingSettled = !c && input.status === 'succeeded';
   if (billingSettled) await closeOpenCheckout(deps, ticket.ref, m);
-  if (input.status === 'failed') return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded. ${toldCustomer(emailed, 'told')}`;
-  if (input.status === 'succeeded') return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. ${toldCustomer(emailed, projectsKnown ? 'told' : 'told and asked for the projects')}`;
+  if (input.status === 'failed')
+    return `Recorded: the payment on ${ticket.ref} failed. Every later step is blocked until a successful payment is recorded. ${toldCustomer(emailed, 'told')}`;
+  if (input.status === 'succeeded')
+    return `Recorded: the payment on ${ticket.ref} succeeded${was === 'failed' ? '; the block is lifted' : ''}. ${toldCustomer(emailed, projectsKnown ? 'told' : 'told and asked for the projects')}`;
   return `Recorded: the payment on ${ticket.ref} is pending.`;
 }
 
@@ -216,23 +288,51 @@ async function closeOpenCheckout(deps: MigrationDeps, ref: string, m: Migration)
   if (!sessionId || !deps.closeCheckout) return;
   try {
     if ((await deps.closeCheckout(sessionId)) === 'paid') {
-      await tellThreads(deps, ref, `checkout-paid:${sessionId}`, `:warning: The customer had also paid by card on the migration page (attempt ${m.checkout?.attempt ?? '?'}): one of the two payments needs a refund.`);
+      await tellThreads(
+        deps,
+        ref,
+        `checkout-paid:${sessionId}`,
+        `:warning: The customer had also paid by card on the migration page (attempt ${m.checkout?.attempt ?? '?'}): one of the two payments needs a refund.`,
+      );
     }
   } catch (err) {
-    deps.log.warn({ event: 'migration.checkout_close_failed', ref, err: (err as Error).message }, 'could not close the customer’s open checkout');
+    deps.log.warn(
+      { event: 'migration.checkout_close_failed', ref, err: (err as Error).message },
+      'could not close the customer’s open checkout',
+    );
   }
 }
 
 /** A line in the thread of both cards: the billing channel's handoff and the team's ticket card. */
 export async function tellThreads(deps: MigrationDeps, ref: string, key: string, text: string): Promise<void> {
-  await deps.outbox.enqueue({ key: `thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text }, ticketRef: ref });
-  await deps.outbox.enqueue({ key: `handoff-thread:${ref}:${key}`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref, text, post: 'handoff' }, ticketRef: ref });
+  await deps.outbox.enqueue({
+    key: `thread:${ref}:${key}`,
+    channel: 'slack',
+    kind: 'thread_reply',
+    payload: { type: 'thread_reply', ref, text },
+    ticketRef: ref,
+  });
+  await deps.outbox.enqueue({
+    key: `handoff-thread:${ref}:${key}`,
+    channel: 'slack',
+    kind: 'thread_reply',
+    payload: { type: 'thread_reply', ref, text, post: 'handoff' },
+    ticketRef: ref,
+  });
 }
 
 /** Billing confirms the live and test projects to migrate. */
-export async function confirmProjects(deps: MigrationDeps, input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] }): Promise<string> {
+export async function confirmProjects(
+  deps: MigrationDeps,
+  input: { ref: string; userId: string; requestKey: string; live: string[]; test: string[] },
+): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'projects');
-  return applyProjects(deps, ticket, m, { actor: `slack:${input.userId}`, requestKey: input.requestKey, live: input.live, test: input.test });
+  return applyProjects(deps, ticket, m, {
+    actor: `slack:${input.userId}`,
+    requestKey: input.requestKey,
+    live: input.live,
+    test: input.test,
+  });
 }
 
 /**
@@ -246,21 +346,35 @@ export async function applyProjects(
   m: Migration,
   input: { actor: string; requestKey: string; live: string[]; test: string[]; customerWho?: string | undefined },
 ): Promise<string> {
-  if (input.live.length === 0) throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
-  if (!(await claimStepEffect(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref))) return already(ticket.ref);
+  if (input.live.length === 0)
+    throw new AppError('invalid_input', 'Name at least one live project.', { field: 'live_projects' });
+  if (!(await claimStepEffect(deps, `projects:${ticket.ref}:${input.requestKey}`, ticket.ref)))
+    return already(ticket.ref);
   const at = deps.now();
   const projects = { live: input.live, test: input.test, at, by: input.actor };
   const words = `Projects confirmed: live ${input.live.join(', ')}; test ${input.test.length ? input.test.join(', ') : 'none'}`;
-  const customerWords = input.customerWho ? `${input.customerWho} confirmed the projects on the migration page` : undefined;
+  const customerWords = input.customerWho
+    ? `${input.customerWho} confirmed the projects on the migration page`
+    : undefined;
   const { emailed } = await applyStep(deps, ticket, {
     action: 'projects_confirmed',
     actor: input.actor,
     note: words,
-    set: { 'migration.stage': advance(m.stage, 'projects_confirmed'), 'migration.projects': projects, ...(customerWords ? { 'migration.lastCustomerAction': { at, text: customerWords } } : {}) },
+    set: {
+      'migration.stage': advance(m.stage, 'projects_confirmed'),
+      'migration.projects': projects,
+      ...(customerWords ? { 'migration.lastCustomerAction': { at, text: customerWords } } : {}),
+    },
     unset: { 'migration.proposedProjects': '' },
     email: { key: `projects:${input.requestKey}`, mail: projectsConfirmedMail(mailContext(ticket, deps.links), input) },
   });
-  if (customerWords) await tellThreads(deps, ticket.ref, `projects:${input.requestKey}`, `:card_index_dividers: ${escapeText(customerWords)}: ${escapeText(words.replace(/^Projects confirmed: /, ''))}.`);
+  if (customerWords)
+    await tellThreads(
+      deps,
+      ticket.ref,
+      `projects:${input.requestKey}`,
+      `:card_index_dividers: ${escapeText(customerWords)}: ${escapeText(words.replace(/^Projects confirmed: /, ''))}.`,
+    );
   // Said back in Slack: the names may have come from the customer's email.
   return `${escapeText(words)} on ${ticket.ref}. ${toldCustomer(emailed, 'sent the list')}`;
 }
@@ -271,11 +385,16 @@ export async function applyProjects(
  * otherwise they are kept as proposed for billing, named with the sender, and the card's thread
  * says why.
  */
-export async function projectsFromReply(deps: MigrationDeps, ref: string, reply: { from: string; text: string; messageId: string }): Promise<'confirmed' | 'proposed' | 'none'> {
+export async function projectsFromReply(
+  deps: MigrationDeps,
+  ref: string,
+  reply: { from: string; text: string; messageId: string },
+): Promise<'confirmed' | 'proposed' | 'none'> {
   const named = projectsInReply(reply.text);
   if (!named) return 'none';
   const ticket = await deps.models.Ticket.findById(ref).lean<Ticket>();
-  if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off')) return 'none';
+  if (!ticket?.migration || ticket.kind !== 'migration' || !reached(ticket.migration.stage, 'handed_off'))
+    return 'none';
   const trusted = isTrustedSender(ticket, reply.from);
   const why = !trusted
     ? `${reply.from} is not an address this ticket trusts (the customer's own, or one billing added)`
@@ -283,7 +402,11 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
       ? `${ref} is closed`
       : blockedReason(ticket.migration, 'projects', ref, deps.timeZone);
   if (!why) {
-    await applyProjects(deps, ticket, ticket.migration, { actor: `email:${reply.from}`, requestKey: `mail:${reply.messageId}`, ...named });
+    await applyProjects(deps, ticket, ticket.migration, {
+      actor: `email:${reply.from}`,
+      requestKey: `mail:${reply.messageId}`,
+      ...named,
+    });
     return 'confirmed';
   }
   if (!(await claimStepEffect(deps, `proposed:${ref}:${reply.messageId}`, ref))) return 'proposed';
@@ -297,7 +420,11 @@ export async function projectsFromReply(deps: MigrationDeps, ref: string, reply:
     key: `thread:${ref}:proposed:${reply.messageId}`,
     channel: 'slack',
     kind: 'thread_reply',
-    payload: { type: 'thread_reply', ref, text: `:card_index_dividers: ${escapeText(reply.from)} named projects, but they are not confirmed: ${escapeText(why)}` },
+    payload: {
+      type: 'thread_reply',
+      ref,
+      text: `:card_index_dividers: ${escapeText(reply.from)} named projects, but they are not confirmed: ${escapeText(why)}`,
+    },
     ticketRef: ref,
   });
   return 'proposed';
@@ -311,12 +438,19 @@ export async function trustProposer(deps: MigrationDeps, input: { ref: string; u
   const address = by?.startsWith('email:') ? by.slice('email:'.length) : undefined;
   if (!address) throw new AppError('conflict', `No projects proposed by email are waiting on ${ticket.ref}.`);
   if (isTrustedSender(ticket, address)) return `${address} is already trusted on ${ticket.ref}.`;
-  await recordBillingStep(deps, ticket.ref, { 'migration.proposedProjects.trusted': true }, {}, {
-    at: deps.now(),
-    actor: `slack:${input.userId}`,
-    action: 'address_trusted',
-    note: `${address} may now confirm projects by email`,
-  }, { addTrusted: address });
+  await recordBillingStep(
+    deps,
+    ticket.ref,
+    { 'migration.proposedProjects.trusted': true },
+    {},
+    {
+      at: deps.now(),
+      actor: `slack:${input.userId}`,
+      action: 'address_trusted',
+      note: `${address} may now confirm projects by email`,
+    },
+    { addTrusted: address },
+  );
   return `${address} is now trusted on ${ticket.ref}: their emails may confirm projects. The projects they named are still waiting: confirm them with Projects.`;
 }
 
@@ -325,7 +459,12 @@ export async function startMigration(deps: MigrationDeps, input: { ref: string; 
   const { ticket } = await checkStep(deps, input.ref, input.userId, 'start');
   if (!(await claimStepEffect(deps, `start:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now();
-  await applyStep(deps, ticket, { action: 'migrating', actor: `slack:${input.userId}`, note: 'Migration started', set: { 'migration.stage': 'migrating' satisfies MigrationStage, 'migration.migratingAt': at } });
+  await applyStep(deps, ticket, {
+    action: 'migrating',
+    actor: `slack:${input.userId}`,
+    note: 'Migration started',
+    set: { 'migration.stage': 'migrating' satisfies MigrationStage, 'migration.migratingAt': at },
+  });
   return `Started: ${ticket.ref} is migrating. Complete it once the projects are on Enterprise.`;
 }
 
@@ -352,7 +491,10 @@ export function introductionText(ticket: Ticket, team: AccountTeam): string {
 }
 
 /** Billing completes the migration: the customer gets the confirmation, the salesperson the introductions to make. */
-export async function completeMigration(deps: MigrationDeps, input: { ref: string; userId: string; team: AccountTeam }): Promise<string> {
+export async function completeMigration(
+  deps: MigrationDeps,
+  input: { ref: string; userId: string; team: AccountTeam },
+): Promise<string> {
   const { ticket, m } = await checkStep(deps, input.ref, input.userId, 'complete');
   if (!(await claimStepEffect(deps, `complete:${ticket.ref}`, ticket.ref))) return already(ticket.ref);
   const at = deps.now();
@@ -370,11 +512,28 @@ export async function completeMigration(deps: MigrationDeps, input: { ref: strin
     action: 'completed',
     actor: `slack:${input.userId}`,
     note: `Migration completed; account team: CSM ${team.csm}${team.tam ? `, TAM ${team.tam}` : ''}${team.kam ? `, KAM ${team.kam}` : ''}`,
-    set: { 'migration.stage': 'completed' satisfies MigrationStage, 'migration.completedAt': at, 'migration.accountTeam': team },
+    set: {
+      'migration.stage': 'completed' satisfies MigrationStage,
+      'migration.completedAt': at,
+      'migration.accountTeam': team,
+    },
     email: { key: 'completed', mail: migrationCompletedMail(mailContext(ticket, deps.links), projects) },
   });
   const text = introductionText(updated, team);
-  if (m.salesUserId) await deps.outbox.enqueue({ key: `dm:${ticket.ref}:introduce`, channel: 'slack', kind: 'dm', payload: { type: 'direct_message', user: m.salesUserId, text }, ticketRef: ticket.ref });
-  await deps.outbox.enqueue({ key: `thread:${ticket.ref}:completed`, channel: 'slack', kind: 'thread_reply', payload: { type: 'thread_reply', ref: ticket.ref, text }, ticketRef: ticket.ref });
+  if (m.salesUserId)
+    await deps.outbox.enqueue({
+      key: `dm:${ticket.ref}:introduce`,
+      channel: 'slack',
+      kind: 'dm',
+      payload: { type: 'direct_message', user: m.salesUserId, text },
+      ticketRef: ticket.ref,
+    });
+  await deps.outbox.enqueue({
+    key: `thread:${ticket.ref}:completed`,
+    channel: 'slack',
+    kind: 'thread_reply',
+    payload: { type: 'thread_reply', ref: ticket.ref, text },
+    ticketRef: ticket.ref,
+  });
   return `Completed: ${ticket.ref} is on Enterprise. ${toldCustomer(emailed, 'sent the confirmation')}${m.salesUserId ? ` <@${m.salesUserId}> was asked to introduce the account team.` : ''}`;
 }

@@ -55,14 +55,22 @@ export function billingToday(deps: Pick<MigrationDeps, 'timeZone' | 'now'>): Iso
 const isOpenMigration = (t: Ticket | null): t is Ticket => !!t && t.kind === 'migration' && t.status !== 'closed';
 
 function alreadyHandedOff(ref: string): AppError {
-  return new AppError('conflict', `This account's migration is already handed off on ${ref}; add to that ticket instead.`, { field: 'account_id' });
+  return new AppError(
+    'conflict',
+    `This account's migration is already handed off on ${ref}; add to that ticket instead.`,
+    { field: 'account_id' },
+  );
 }
 
 /**
  * The guard row for the account, unless it belongs to another view whose ticket is still an open
  * migration (then the handoff is refused). A row left by a closed ticket is removed here.
  */
-async function currentGuard(deps: MigrationDeps, accountId: string, viewId: string): Promise<MigrationHandoffDoc | null> {
+async function currentGuard(
+  deps: MigrationDeps,
+  accountId: string,
+  viewId: string,
+): Promise<MigrationHandoffDoc | null> {
   const guard = await deps.models.MigrationHandoff.findById(accountId).lean();
   if (!guard || guard.viewId === viewId) return guard;
   const ticket = await deps.models.Ticket.findById(guard.ref).lean<Ticket>();
@@ -72,18 +80,27 @@ async function currentGuard(deps: MigrationDeps, accountId: string, viewId: stri
 }
 
 /** Runs before the modal is acknowledged, so refusals show inline: the role and one `_id` lookup. */
-export async function checkHandoff(deps: MigrationDeps, input: { userId: string; accountId: string; viewId: string }): Promise<void> {
+export async function checkHandoff(
+  deps: MigrationDeps,
+  input: { userId: string; accountId: string; viewId: string },
+): Promise<void> {
   await requireRole(deps.models, input.userId, ['sales'], 'hand off a migration');
   await currentGuard(deps, input.accountId, input.viewId);
 }
 
 /** The account's open migration ticket, oldest first (e.g. one the customer opened by email). */
 async function openMigrationOf(deps: MigrationDeps, accountId: string): Promise<Ticket | null> {
-  return await deps.models.Ticket.findOne({ accountId, kind: 'migration', status: { $ne: 'closed' } }).sort({ number: 1 }).lean<Ticket>();
+  return await deps.models.Ticket.findOne({ accountId, kind: 'migration', status: { $ne: 'closed' } })
+    .sort({ number: 1 })
+    .lean<Ticket>();
 }
 
 /** Takes the account's guard for this view; `first` is false when this view already held it (a retry). */
-async function takeGuard(deps: MigrationDeps, input: HandoffInput, ref: string): Promise<{ guard: MigrationHandoffDoc; first: boolean }> {
+async function takeGuard(
+  deps: MigrationDeps,
+  input: HandoffInput,
+  ref: string,
+): Promise<{ guard: MigrationHandoffDoc; first: boolean }> {
   const row = { _id: input.accountId, ref, viewId: input.viewId, at: deps.now() };
   const got = await claimOnce(deps.models.MigrationHandoff, row);
   if (got.won) return { guard: row, first: true };
@@ -117,8 +134,18 @@ export async function handOff(deps: MigrationDeps, input: HandoffInput): Promise
   }
   const { guard, first } = held ? { guard: held, first: false } : await takeGuard(deps, input, ref);
   const ticket = await recordHandoff(deps, guard, input);
-  await deps.outbox.enqueue({ key: `handoff-card:${guard.ref}:${input.viewId}`, channel: 'slack', kind: 'post', payload: { type: 'handoff_card', ref: guard.ref }, ticketRef: guard.ref });
-  if (first) deps.log.info({ event: 'migration.handed_off', ref: guard.ref, accountId: input.accountId, actor: input.userId }, 'migration handed off');
+  await deps.outbox.enqueue({
+    key: `handoff-card:${guard.ref}:${input.viewId}`,
+    channel: 'slack',
+    kind: 'post',
+    payload: { type: 'handoff_card', ref: guard.ref },
+    ticketRef: guard.ref,
+  });
+  if (first)
+    deps.log.info(
+      { event: 'migration.handed_off', ref: guard.ref, accountId: input.accountId, actor: input.userId },
+      'migration handed off',
+    );
   return { ticket, first };
 }
 
@@ -140,15 +167,30 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
     handedOffAt: guard.at,
     viewId: input.viewId,
   };
-  const set = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined).map(([k, v]) => [`migration.${k}`, v]));
-  const line = { at: guard.at, actor: `slack:${input.userId}`, action: 'handed_off', note: `Handed off to billing: ${input.enterprisePlan} from ${input.enterpriseStartDate}` };
+  const set = Object.fromEntries(
+    Object.entries(m)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [`migration.${k}`, v]),
+  );
+  const line = {
+    at: guard.at,
+    actor: `slack:${input.userId}`,
+    action: 'handed_off',
+    note: `Handed off to billing: ${input.enterprisePlan} from ${input.enterpriseStartDate}`,
+  };
   const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: guard.ref },
     { $set: { ...set, accountId: input.accountId }, $addToSet: { history: line } },
     { returnDocument: 'after' },
   ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${guard.ref}.`);
-  await deps.outbox.enqueue({ key: `ticket-card:${guard.ref}:handed_off:${input.viewId}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref: guard.ref }, ticketRef: guard.ref });
+  await deps.outbox.enqueue({
+    key: `ticket-card:${guard.ref}:handed_off:${input.viewId}`,
+    channel: 'slack',
+    kind: 'update',
+    payload: { type: 'ticket_card', ref: guard.ref },
+    ticketRef: guard.ref,
+  });
   return updated;
 }
 
@@ -156,9 +198,12 @@ async function recordHandoff(deps: MigrationDeps, guard: MigrationHandoffDoc, in
 function billable(ticket: Ticket): NonNullable<Ticket['migration']> & { enterpriseStartDate: string } {
   const m = ticket.migration;
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed; nothing was changed.`);
-  if (!m || m.stage === 'requested' || !m.enterpriseStartDate) throw new AppError('conflict', `${ticket.ref} has no handoff from sales yet; nothing was changed.`);
-  if (m.c4sCancelledAt) throw new AppError('conflict', `The C4S plan on ${ticket.ref} was already cancelled; nothing was changed.`);
-  if (m.stage === 'completed') throw new AppError('conflict', `The migration on ${ticket.ref} is completed; nothing was changed.`);
+  if (!m || m.stage === 'requested' || !m.enterpriseStartDate)
+    throw new AppError('conflict', `${ticket.ref} has no handoff from sales yet; nothing was changed.`);
+  if (m.c4sCancelledAt)
+    throw new AppError('conflict', `The C4S plan on ${ticket.ref} was already cancelled; nothing was changed.`);
+  if (m.stage === 'completed')
+    throw new AppError('conflict', `The migration on ${ticket.ref} is completed; nothing was changed.`);
   return m as NonNullable<Ticket['migration']> & { enterpriseStartDate: string };
 }
 
@@ -187,12 +232,30 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
     ticket.ref,
     { 'migration.stage': advance(m.stage, 'scheduled'), 'migration.cancelAt': cancelAt },
     {},
-    { at: now, actor: `slack:${userId}`, action: 'scheduled', note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}` },
+    {
+      at: now,
+      actor: `slack:${userId}`,
+      action: 'scheduled',
+      note: `C4S plan cancellation scheduled for ${when}${again ? ', replacing the earlier time' : ''}`,
+    },
   );
   // One email per schedule: a re-confirmation with the same time does not write again.
-  const mail = migrationScheduledMail({ ...mailContext(updated, deps.links), c4sCancelAt: cancelAt, timeZone: deps.timeZone });
+  const mail = migrationScheduledMail({
+    ...mailContext(updated, deps.links),
+    c4sCancelAt: cancelAt,
+    timeZone: deps.timeZone,
+  });
   const sent = await emailMigrationCustomer(deps, updated, `scheduled:${cancelAt.getTime()}`, mail);
-  deps.log.info({ event: 'migration.scheduled', ref: ticket.ref, cancelAt: cancelAt.toISOString(), actor: userId, emailed: sent.startsWith('emailed') }, 'C4S cancellation scheduled');
+  deps.log.info(
+    {
+      event: 'migration.scheduled',
+      ref: ticket.ref,
+      cancelAt: cancelAt.toISOString(),
+      actor: userId,
+      emailed: sent.startsWith('emailed'),
+    },
+    'C4S cancellation scheduled',
+  );
   return `Scheduled: ${ticket.ref}'s C4S plan is cancelled at ${when}.${again ? ' This replaces the earlier time.' : ''} The customer was ${sent.startsWith('emailed') ? 'emailed the dates' : `not emailed (${sent})`}.`;
 }
 
@@ -200,7 +263,11 @@ async function confirm(deps: MigrationDeps, ticket: Ticket, userId: string): Pro
 async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Promise<string> {
   const m = billable(ticket);
   if (!m.cancelAt) throw new AppError('conflict', `Nothing is scheduled on ${ticket.ref}; nothing was changed.`);
-  if (m.stage !== 'scheduled') throw new AppError('conflict', `The customer's steps on ${ticket.ref} have begun (${STAGE_LABELS[m.stage]}); confirm again to change the time instead. Nothing was changed.`);
+  if (m.stage !== 'scheduled')
+    throw new AppError(
+      'conflict',
+      `The customer's steps on ${ticket.ref} have begun (${STAGE_LABELS[m.stage]}); confirm again to change the time instead. Nothing was changed.`,
+    );
   const jobs = requireJobs(deps);
   const now = deps.now();
   await jobs.unschedule(ticket.ref);
@@ -217,13 +284,24 @@ async function withdraw(deps: MigrationDeps, ticket: Ticket, userId: string): Pr
 }
 
 function requireJobs(deps: MigrationDeps): MigrationJobs {
-  if (!deps.jobs) throw new AppError('unavailable', 'Scheduling is not available in this process; nothing was changed.');
+  if (!deps.jobs)
+    throw new AppError('unavailable', 'Scheduling is not available in this process; nothing was changed.');
   return deps.jobs;
 }
 
 /** Billing's buttons on the handoff card: only billing (or an admin) may press them. Returns what to tell the person. */
-export async function billingAction(deps: MigrationDeps, refText: string, userId: string, verb: 'confirm' | 'withdraw'): Promise<string> {
+export async function billingAction(
+  deps: MigrationDeps,
+  refText: string,
+  userId: string,
+  verb: 'confirm' | 'withdraw',
+): Promise<string> {
   const ticket = await findTicket(deps.models, refText);
-  await requireRole(deps.models, userId, ['billing'], verb === 'confirm' ? `confirm ${ticket.ref}` : `withdraw ${ticket.ref}`);
+  await requireRole(
+    deps.models,
+    userId,
+    ['billing'],
+    verb === 'confirm' ? `confirm ${ticket.ref}` : `withdraw ${ticket.ref}`,
+  );
   return verb === 'confirm' ? confirm(deps, ticket, userId) : withdraw(deps, ticket, userId);
 }

@@ -25,7 +25,14 @@ export type SlackIntent =
   | { type: 'handoff_card'; ref: string }
   /** In the thread of the ticket's card, or (`post: 'handoff'`) of its billing handoff card. */
   | { type: 'thread_reply'; ref: string; text: string; post?: 'card' | 'handoff' }
-  | { type: 'review_notice'; inboundId: string; mailbox: string; reason: string; from?: string | undefined; subject?: string | undefined }
+  | {
+      type: 'review_notice';
+      inboundId: string;
+      mailbox: string;
+      reason: string;
+      from?: string | undefined;
+      subject?: string | undefined;
+    }
   | { type: 'direct_message'; user: string; text: string }
   /** An SLA breach: to SLACK_CHANNEL_ESCALATION, or the ticket's team channel. */
   | { type: 'escalation'; ref: string; text: string };
@@ -63,7 +70,14 @@ export function kindOf(row: { kind?: string | null; channel: string; key: string
 
 /** `lane` defaults to interactive: only the mail path knows its rows can wait. */
 export type OutboxEntry =
-  | { key: string; channel: 'slack'; kind: Exclude<OutboxKind, 'email'>; payload: SlackIntent; ticketRef?: string; lane?: OutboxLane }
+  | {
+      key: string;
+      channel: 'slack';
+      kind: Exclude<OutboxKind, 'email'>;
+      payload: SlackIntent;
+      ticketRef?: string;
+      lane?: OutboxLane;
+    }
   | { key: string; channel: 'email'; kind: 'email'; payload: EmailPayload; ticketRef?: string; lane?: OutboxLane };
 
 /**
@@ -81,7 +95,14 @@ export function createOutbox(
   return {
     async enqueue(entry) {
       const lane = entry.lane ?? 'interactive';
-      const inserted = await insertOnce(models.Outbox, { _id: entry.key, ...entry, lane, status: 'pending', attempts: 0, nextAttemptAt: now() });
+      const inserted = await insertOnce(models.Outbox, {
+        _id: entry.key,
+        ...entry,
+        lane,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now(),
+      });
       // A channel that is off (Slack without credentials) keeps its rows until it is on.
       if (inserted && channelsOn.has(entry.channel)) deliverSoon(entry.key, lane);
       return inserted;

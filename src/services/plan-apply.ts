@@ -46,7 +46,11 @@ const BILLING_TYPE: Record<ChangeType, BillingEventType | undefined> = {
 };
 
 /** What the account becomes when a change is applied, with the rules that depend on its state then. */
-function effectOf(change: PlanChange, account: AccountDoc, at: Date): { set: Record<string, unknown>; unset: Record<string, ''> } {
+function effectOf(
+  change: PlanChange,
+  account: AccountDoc,
+  at: Date,
+): { set: Record<string, unknown>; unset: Record<string, ''> } {
   const set = { ...((change.set ?? {}) as Record<string, unknown>) };
   const unset: Record<string, ''> = {};
   switch (change.type as ChangeType) {
@@ -65,7 +69,12 @@ function effectOf(change: PlanChange, account: AccountDoc, at: Date): { set: Rec
     case 'trial_end':
       // With billing details the account becomes paying from today; without, it stays locked.
       if (account.status === 'trial' || account.status === 'locked') {
-        Object.assign(set, account.billingDetailsComplete ? { status: 'active', billingAnchor: change.effectiveDay } : { status: 'locked' });
+        Object.assign(
+          set,
+          account.billingDetailsComplete
+            ? { status: 'active', billingAnchor: change.effectiveDay }
+            : { status: 'locked' },
+        );
       }
       break;
     default:
@@ -111,16 +120,28 @@ export async function applyChange(deps: PlanDeps, changeId: string): Promise<App
     const attempts = (change.billingAttempts ?? 0) + 1;
     const retryAt = new Date(at.getTime() + backoff(attempts, BILLING_BACKOFF));
     await deps.models.PlanEffect.deleteOne({ _id: changeId, outcome: 'applied' });
-    await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } });
+    await deps.models.PlanChange.updateOne(
+      { _id: changeId },
+      { $set: { billingAttempts: attempts, lastBillingError: (err as Error).message } },
+    );
     await deps.jobs.retry(changeId, retryAt, (err as Error).message);
     const event = err instanceof BillingUnavailable ? 'plan.billing_retry' : 'plan.apply_retry';
-    log.warn({ event, changeId, attempts, retryAt: retryAt.toISOString(), err: (err as Error).message }, 'change not applied yet; will be retried');
+    log.warn(
+      { event, changeId, attempts, retryAt: retryAt.toISOString(), err: (err as Error).message },
+      'change not applied yet; will be retried',
+    );
     return 'retry';
   }
 }
 
 /** The steps of applying a change, each idempotent; throws to have the change retried. */
-async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc, at: Date, claimedAt: Date): Promise<ApplyOutcome> {
+async function carryOut(
+  deps: PlanDeps,
+  change: PlanChange,
+  account: AccountDoc,
+  at: Date,
+  claimedAt: Date,
+): Promise<ApplyOutcome> {
   const log = deps.log.child({ component: 'plans' });
   const changeId = change._id;
   const billingType = BILLING_TYPE[change.type as ChangeType];
@@ -144,7 +165,10 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
 
   const { set, unset } = effectOf(change, account, at);
   if (Object.keys(set).length + Object.keys(unset).length > 0) {
-    await deps.models.Account.updateOne({ _id: account._id }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) });
+    await deps.models.Account.updateOne(
+      { _id: account._id },
+      { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+    );
   }
   const lateMs = Math.max(0, at.getTime() - change.dueAt.getTime());
 
@@ -173,14 +197,31 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
     );
   }
 
-  const timing = lateMs >= 1000 ? `${formatDuration(lateMs)} after its time ${formatInstant(change.dueAt, deps.timeZone)}` : 'on time';
-  await noteOnTicket(deps, change.ticketRef, changeId, { at: claimedAt, actor: 'system', action: `plan_${change.type}_applied`, note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}` });
+  const timing =
+    lateMs >= 1000
+      ? `${formatDuration(lateMs)} after its time ${formatInstant(change.dueAt, deps.timeZone)}`
+      : 'on time';
+  await noteOnTicket(deps, change.ticketRef, changeId, {
+    at: claimedAt,
+    actor: 'system',
+    action: `plan_${change.type}_applied`,
+    note: `${CHANGE_LABELS[change.type as ChangeType]} applied, ${timing}: ${change.summary}`,
+  });
   const applied = { ...change, status: 'applied' } as PlanChange;
-  if (isRequested(change.type) || change.type === 'pause_delete') await emailCustomer(deps, applied, account, 'applied');
+  if (isRequested(change.type) || change.type === 'pause_delete')
+    await emailCustomer(deps, applied, account, 'applied');
   await freeSlot(deps, change);
   // Marked applied last: "applied" means every step above is done (a takeover redoes only idempotent steps).
-  await deps.models.PlanChange.updateOne({ _id: changeId }, { $set: { status: 'applied', appliedAt: at, lateMs, ...(deps.processName ? { appliedBy: deps.processName } : {}) } });
-  log.info({ event: 'plan.applied', changeId, type: change.type, accountId: change.accountId, lateMs, by: deps.processName }, 'plan change applied');
+  await deps.models.PlanChange.updateOne(
+    { _id: changeId },
+    {
+      $set: { status: 'applied', appliedAt: at, lateMs, ...(deps.processName ? { appliedBy: deps.processName } : {}) },
+    },
+  );
+  log.info(
+    { event: 'plan.applied', changeId, type: change.type, accountId: change.accountId, lateMs, by: deps.processName },
+    'plan change applied',
+  );
   return 'applied';
 }
 
@@ -191,10 +232,18 @@ async function carryOut(deps: PlanDeps, change: PlanChange, account: AccountDoc,
  */
 export async function sweepOverdue(deps: PlanDeps, graceMs = 2 * 60_000): Promise<number> {
   const cutoff = new Date(nowOf(deps).getTime() - graceMs);
-  const overdue = await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } }).sort({ dueAt: 1 }).limit(200).select({ _id: 1, dueAt: 1 }).lean<{ _id: string; dueAt: Date }[]>();
+  const overdue = await deps.models.PlanChange.find({ status: 'scheduled', dueAt: { $lt: cutoff } })
+    .sort({ dueAt: 1 })
+    .limit(200)
+    .select({ _id: 1, dueAt: 1 })
+    .lean<{ _id: string; dueAt: Date }[]>();
   let rearmed = 0;
   for (const { _id, dueAt } of overdue) if (await deps.jobs.ensure(_id, dueAt)) rearmed += 1;
-  if (rearmed > 0) deps.log.warn({ event: 'plan.sweep', overdue: overdue.length, rearmed }, 'overdue plan changes without a due row armed again');
+  if (rearmed > 0)
+    deps.log.warn(
+      { event: 'plan.sweep', overdue: overdue.length, rearmed },
+      'overdue plan changes without a due row armed again',
+    );
   return rearmed;
 }
 
@@ -220,21 +269,50 @@ export async function cancelChange(
   const got = await claim(deps, change._id, 'cancelled', at);
   if (!got.won && got.existing?.outcome === 'applied') return 'already_applied';
   await deps.jobs.unschedule(change._id);
-  await deps.models.PlanChange.updateOne({ _id: change._id }, { $set: { status: 'cancelled', cancelledAt: got.won ? at : got.existing!.at, cancelledBy: actor } });
+  await deps.models.PlanChange.updateOne(
+    { _id: change._id },
+    { $set: { status: 'cancelled', cancelledAt: got.won ? at : got.existing!.at, cancelledBy: actor } },
+  );
   await freeSlot(deps, change);
   if (!got.won) return 'already_cancelled';
-  await noteOnTicket(deps, change.ticketRef, change._id, { at, actor, action: `plan_${change.type}_cancelled`, note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}` });
+  await noteOnTicket(deps, change.ticketRef, change._id, {
+    at,
+    actor,
+    action: `plan_${change.type}_cancelled`,
+    note: `${CHANGE_LABELS[change.type as ChangeType]} cancelled (${why}): ${change.summary}`,
+  });
   const account = await deps.models.Account.findById(change.accountId).lean<AccountDoc>();
-  if (account && (isRequested(change.type) || change.type === 'pause_delete')) await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', { why: customerWhy });
-  deps.log.info({ event: 'plan.cancelled', changeId: change._id, type: change.type, accountId: change.accountId, actor }, 'plan change cancelled');
+  if (account && (isRequested(change.type) || change.type === 'pause_delete'))
+    await emailCustomer(deps, { ...change, status: 'cancelled' } as PlanChange, account, 'cancelled', {
+      why: customerWhy,
+    });
+  deps.log.info(
+    { event: 'plan.cancelled', changeId: change._id, type: change.type, accountId: change.accountId, actor },
+    'plan change cancelled',
+  );
   return 'cancelled';
 }
 
 /** Schedules a change the rules make (trial lock and end at account creation). */
-export async function scheduleSystemChange(deps: PlanDeps, account: AccountDoc, type: SystemChange, dueAt: Date, day: string): Promise<PlanChange> {
+export async function scheduleSystemChange(
+  deps: PlanDeps,
+  account: AccountDoc,
+  type: SystemChange,
+  dueAt: Date,
+  day: string,
+): Promise<PlanChange> {
   const { change } = await storeChange(
     deps,
-    { _id: `${account._id}:${type}:${day}`, account, type, dueAt, effectiveDay: day, set: {}, summary: `${CHANGE_LABELS[type]} on ${formatInstant(dueAt, deps.timeZone)}`, requestedBy: 'system' },
+    {
+      _id: `${account._id}:${type}:${day}`,
+      account,
+      type,
+      dueAt,
+      effectiveDay: day,
+      set: {},
+      summary: `${CHANGE_LABELS[type]} on ${formatInstant(dueAt, deps.timeZone)}`,
+      requestedBy: 'system',
+    },
     { schedule: true },
   );
   return change;
@@ -244,8 +322,17 @@ export async function scheduleSystemChange(deps: PlanDeps, account: AccountDoc, 
  * For the migration flow: the C4S plan's cancellation through the billing port, once per key, and
  * the account marked `migrated` (when the bot knows it). Throws BillingUnavailable to be retried.
  */
-export async function cancelC4sPlan(deps: PlanDeps, input: { key: string; accountId: string; at: Date; ref?: string }): Promise<{ first: boolean; via: string }> {
-  const res = await deps.billing.apply({ key: input.key, accountId: input.accountId, type: 'c4s_cancel', at: input.at, details: { ref: input.ref ?? null } });
+export async function cancelC4sPlan(
+  deps: PlanDeps,
+  input: { key: string; accountId: string; at: Date; ref?: string },
+): Promise<{ first: boolean; via: string }> {
+  const res = await deps.billing.apply({
+    key: input.key,
+    accountId: input.accountId,
+    type: 'c4s_cancel',
+    at: input.at,
+    details: { ref: input.ref ?? null },
+  });
   await deps.models.Account.updateOne({ _id: input.accountId }, { $set: { status: 'migrated' } });
   return { first: res.first, via: res.via };
 }

@@ -9,7 +9,13 @@ import { claimOnce, insertOnce } from '../db/claims.js';
 import type { AccountDoc, PlanChangeDoc } from '../db/models/account.js';
 import { changeAppliedMail, changeCancelledMail, changeScheduledMail } from '../domain/plan-emails.js';
 import { formatInstant } from '../domain/dates.js';
-import { CHANGE_LABELS, REQUESTED_CHANGES, type AccountState, type ChangeType, type SystemChange } from '../domain/plans.js';
+import {
+  CHANGE_LABELS,
+  REQUESTED_CHANGES,
+  type AccountState,
+  type ChangeType,
+  type SystemChange,
+} from '../domain/plans.js';
 import type { TicketKind } from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { BillingPort, PlanJobs } from './ports.js';
@@ -45,7 +51,8 @@ export const TICKET_KIND: Record<(typeof REQUESTED_CHANGES)[number], TicketKind>
 
 const slotKey = (accountId: string, type: ChangeType) => `${accountId}:${type}`;
 export const nowOf = (deps: Pick<PlanDeps, 'now'>) => deps.now?.() ?? new Date();
-export const isRequested = (type: string): type is (typeof REQUESTED_CHANGES)[number] => (REQUESTED_CHANGES as readonly string[]).includes(type);
+export const isRequested = (type: string): type is (typeof REQUESTED_CHANGES)[number] =>
+  (REQUESTED_CHANGES as readonly string[]).includes(type);
 
 export function toState(doc: AccountDoc): AccountState {
   return {
@@ -69,12 +76,19 @@ export function toState(doc: AccountDoc): AccountState {
 
 export async function loadAccount(deps: Pick<PlanDeps, 'models'>, accountId: string): Promise<AccountDoc> {
   const doc = (await deps.models.Account.findById(accountId).lean()) as AccountDoc | null;
-  if (!doc) throw new AppError('not_found', `There is no account ${accountId}. Check the ID (they look like R74-ZWR-R44Z).`, { field: 'account_id' });
+  if (!doc)
+    throw new AppError('not_found', `There is no account ${accountId}. Check the ID (they look like R74-ZWR-R44Z).`, {
+      field: 'account_id',
+    });
   return doc;
 }
 
 /** The account's pending change of a slotted kind (scheduled downgrade, pause deletion…), if any. */
-export async function pendingOf(deps: Pick<PlanDeps, 'models'>, accountId: string, type: ChangeType): Promise<PlanChange | null> {
+export async function pendingOf(
+  deps: Pick<PlanDeps, 'models'>,
+  accountId: string,
+  type: ChangeType,
+): Promise<PlanChange | null> {
   const slot = await deps.models.PlanSlot.findById(slotKey(accountId, type)).lean();
   if (!slot) return null;
   const change = (await deps.models.PlanChange.findById(slot.changeId).lean()) as PlanChange | null;
@@ -85,8 +99,17 @@ export async function pendingOf(deps: Pick<PlanDeps, 'models'>, accountId: strin
 // Tickets and customer emails
 
 /** The open ticket of this kind for the account (e.g. the customer's own email), else a new one. */
-export async function ticketFor(deps: PlanDeps, account: AccountDoc, kind: TicketKind, requestKey: string, userId: string, description?: string): Promise<Ticket> {
-  const open = (await deps.models.Ticket.findOne({ accountId: account._id, kind, status: { $ne: 'closed' } }).sort({ number: -1 }).lean()) as Ticket | null;
+export async function ticketFor(
+  deps: PlanDeps,
+  account: AccountDoc,
+  kind: TicketKind,
+  requestKey: string,
+  userId: string,
+  description?: string,
+): Promise<Ticket> {
+  const open = (await deps.models.Ticket.findOne({ accountId: account._id, kind, status: { $ne: 'closed' } })
+    .sort({ number: -1 })
+    .lean()) as Ticket | null;
   if (open) return open;
   const { ticket } = await openTicket(deps, {
     kind,
@@ -112,19 +135,36 @@ const CHANGE_LABEL_BY_KIND: Partial<Record<TicketKind, string>> = {
  * One history line per change and step: the line names the change, and a line already there (a
  * retry or takeover after a crash) is not added again. Only the guard's holder writes it.
  */
-export async function noteOnTicket(deps: PlanDeps, ref: string | null | undefined, changeId: string, line: { at: Date; actor: string; action: string; note: string }): Promise<void> {
+export async function noteOnTicket(
+  deps: PlanDeps,
+  ref: string | null | undefined,
+  changeId: string,
+  line: { at: Date; actor: string; action: string; note: string },
+): Promise<void> {
   if (!ref) return;
   const tag = `(change ${changeId})`;
   const ticket = await deps.models.Ticket.findById(ref).select({ history: 1 }).lean();
   if (!ticket) return;
   if (ticket.history.some((h) => h.action === line.action && h.note?.endsWith(tag))) return;
   await deps.models.Ticket.updateOne({ _id: ref }, { $push: { history: { ...line, note: `${line.note} ${tag}` } } });
-  await deps.outbox.enqueue({ key: `ticket-card:${ref}:plan:${changeId}:${line.action}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+  await deps.outbox.enqueue({
+    key: `ticket-card:${ref}:plan:${changeId}:${line.action}`,
+    channel: 'slack',
+    kind: 'update',
+    payload: { type: 'ticket_card', ref },
+    ticketRef: ref,
+  });
 }
 
 type MailKind = 'scheduled' | 'cancelled' | 'applied';
 
-export async function emailCustomer(deps: PlanDeps, change: PlanChange, account: AccountDoc, kind: MailKind, extra: { why?: string } = {}): Promise<void> {
+export async function emailCustomer(
+  deps: PlanDeps,
+  change: PlanChange,
+  account: AccountDoc,
+  kind: MailKind,
+  extra: { why?: string } = {},
+): Promise<void> {
   if (!change.ticketRef) return;
   const ticket = (await deps.models.Ticket.findById(change.ticketRef).lean()) as Ticket | null;
   if (!ticket) return;
@@ -137,10 +177,15 @@ export async function emailCustomer(deps: PlanDeps, change: PlanChange, account:
         : changeAppliedMail({
             ...common,
             summary: change.summary,
-            invoice: change.lines && change.amountCents !== undefined && change.amountCents !== null ? { lines: change.lines, totalCents: change.amountCents, periodEnd: change.periodEnd ?? '' } : undefined,
+            invoice:
+              change.lines && change.amountCents !== undefined && change.amountCents !== null
+                ? { lines: change.lines, totalCents: change.amountCents, periodEnd: change.periodEnd ?? '' }
+                : undefined,
           });
   // A customer who wrote in is answered from the mailbox they wrote to; plan changes from Slack come from billing@.
-  const mailbox = (ticket.source?.channel === 'email' && ticket.source.mailbox ? ticket.source.mailbox : 'billing') as Mailbox;
+  const mailbox = (
+    ticket.source?.channel === 'email' && ticket.source.mailbox ? ticket.source.mailbox : 'billing'
+  ) as Mailbox;
   const ids = ticket.source?.channel === 'email' ? await conversationIds(deps.models, ticket.ref) : [];
   await enqueueTicketEmail(deps, {
     key: `plan:${change._id}:${kind}`,
@@ -179,15 +224,27 @@ interface NewChange {
  * writes its due row. Returns the stored change; a repeat of the same id returns the first one.
  * Throws `conflict` when the slot is another change's (a second pending downgrade).
  */
-export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule: boolean }): Promise<{ change: PlanChange; created: boolean }> {
+export async function storeChange(
+  deps: PlanDeps,
+  c: NewChange,
+  opts: { schedule: boolean },
+): Promise<{ change: PlanChange; created: boolean }> {
   const now = nowOf(deps);
   if (SLOTTED.has(c.type)) {
-    const took = await insertOnce(deps.models.PlanSlot, { _id: slotKey(c.account._id, c.type), changeId: c._id, at: now });
+    const took = await insertOnce(deps.models.PlanSlot, {
+      _id: slotKey(c.account._id, c.type),
+      changeId: c._id,
+      at: now,
+    });
     if (!took) {
       const slot = await deps.models.PlanSlot.findById(slotKey(c.account._id, c.type)).lean();
       if (slot && slot.changeId !== c._id) {
         const other = (await deps.models.PlanChange.findById(slot.changeId).lean()) as PlanChange | null;
-        throw new AppError('conflict', `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${formatInstant(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`, { field: 'target_tier' });
+        throw new AppError(
+          'conflict',
+          `A ${CHANGE_LABELS[c.type].toLowerCase()} is already pending for ${c.account._id}${other ? ` (${formatInstant(other.dueAt, deps.timeZone)})` : ''}; nothing was changed.`,
+          { field: 'target_tier' },
+        );
       }
     }
   }
@@ -205,7 +262,9 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
     ...(c.ticketRef ? { ticketRef: c.ticketRef } : {}),
     ...(c.parentId ? { parentId: c.parentId } : {}),
     ...(c.reason ? { reason: c.reason } : {}),
-    ...(c.proration ? { lines: c.proration.lines, amountCents: c.proration.totalCents, periodEnd: c.proration.periodEnd } : {}),
+    ...(c.proration
+      ? { lines: c.proration.lines, amountCents: c.proration.totalCents, periodEnd: c.proration.periodEnd }
+      : {}),
     ...(c.follows?.length ? { follows: c.follows.map((f) => ({ type: f.type, dueAt: f.dueAt, day: f.day })) } : {}),
   };
   const created = await insertOnce(deps.models.PlanChange, doc);
@@ -217,12 +276,26 @@ export async function storeChange(deps: PlanDeps, c: NewChange, opts: { schedule
 
 /** Frees the account's slot of this change's kind, if this change holds it. */
 export async function freeSlot(deps: PlanDeps, change: PlanChange): Promise<void> {
-  if (SLOTTED.has(change.type as ChangeType)) await deps.models.PlanSlot.deleteOne({ _id: slotKey(change.accountId, change.type as ChangeType), changeId: change._id });
+  if (SLOTTED.has(change.type as ChangeType))
+    await deps.models.PlanSlot.deleteOne({
+      _id: slotKey(change.accountId, change.type as ChangeType),
+      changeId: change._id,
+    });
 }
 
 /** Inserts the change's guard; returns the guard already there when another got it first. */
-export async function claim(deps: PlanDeps, changeId: string, outcome: 'applied' | 'cancelled', at: Date): Promise<{ won: true } | { won: false; existing: { outcome: string; at: Date } | null }> {
-  const got = await claimOnce(deps.models.PlanEffect, { _id: changeId, outcome, at, ...(deps.processName ? { by: deps.processName } : {}) });
+export async function claim(
+  deps: PlanDeps,
+  changeId: string,
+  outcome: 'applied' | 'cancelled',
+  at: Date,
+): Promise<{ won: true } | { won: false; existing: { outcome: string; at: Date } | null }> {
+  const got = await claimOnce(deps.models.PlanEffect, {
+    _id: changeId,
+    outcome,
+    at,
+    ...(deps.processName ? { by: deps.processName } : {}),
+  });
   if (got.won) return got;
   return { won: false, existing: got.existing ? { outcome: got.existing.outcome, at: got.existing.at } : null };
 }

@@ -12,7 +12,13 @@
 import type { OutboxEntry } from './outbox.js';
 
 export type { Clock } from '../clock.js';
-export { BillingUnavailable, type BillingChange, type BillingEventType, type BillingPort, type BillingResult } from '../billing/port.js';
+export {
+  BillingUnavailable,
+  type BillingChange,
+  type BillingEventType,
+  type BillingPort,
+  type BillingResult,
+} from '../billing/port.js';
 
 export interface Outbox {
   /** Stores the entry once (by key) and asks for delivery. Returns false if it was already there. */

@@ -37,7 +37,8 @@ type AnyModel = { deleteMany(filter: any): { exec(): Promise<{ deletedCount: num
 export async function purgeExpired(models: Models, policy: RetentionPolicy, now: Date): Promise<RetentionReport> {
   const deleted: RetentionCounts = {};
   const add = (collection: string, n: number) => (deleted[collection] = (deleted[collection] ?? 0) + n);
-  const remove = async (model: AnyModel, collection: string, filter: object) => add(collection, (await model.deleteMany(filter).exec()).deletedCount);
+  const remove = async (model: AnyModel, collection: string, filter: object) =>
+    add(collection, (await model.deleteMany(filter).exec()).deletedCount);
 
   const opCut = new Date(now.getTime() - policy.operationalDays * DAY_MS);
   await remove(models.SlackDelivery, 'slack_deliveries', { at: { $lt: opCut } });
@@ -48,11 +49,38 @@ export async function purgeExpired(models: Models, policy: RetentionPolicy, now:
   await remove(models.Outbox, 'outbox', { status: { $in: ['sent', 'dead'] }, updatedAt: { $lt: opCut } });
   // A claim goes once its row no longer needs it: a pending row's claim of its current attempt is
   // what tells the next process that an attempt was made (a lost claim would let it post blind).
-  add('outbox_claims', await purgeClaims(models.OutboxClaim, opCut, ':', async (ids) => idsOf(await models.Outbox.find({ _id: { $in: ids }, status: 'pending' }).select({ _id: 1 }).lean())));
-  add('mail_claims', await purgeClaims(models.MailClaim, opCut, ':', async (ids) => idsOf(await models.InboundMail.find({ _id: { $in: ids }, status: 'received' }).select({ _id: 1 }).lean())));
+  add(
+    'outbox_claims',
+    await purgeClaims(models.OutboxClaim, opCut, ':', async (ids) =>
+      idsOf(
+        await models.Outbox.find({ _id: { $in: ids }, status: 'pending' })
+          .select({ _id: 1 })
+          .lean(),
+      ),
+    ),
+  );
+  add(
+    'mail_claims',
+    await purgeClaims(models.MailClaim, opCut, ':', async (ids) =>
+      idsOf(
+        await models.InboundMail.find({ _id: { $in: ids }, status: 'received' })
+          .select({ _id: 1 })
+          .lean(),
+      ),
+    ),
+  );
   // A due row's claims are needed while the row exists (a re-armed row has a new attempt, but the
   // cost of keeping its few old claims is nothing).
-  add('due_claims', await purgeClaims(models.DueClaim, opCut, '#', async (ids) => idsOf(await models.DueWork.find({ _id: { $in: ids } }).select({ _id: 1 }).lean())));
+  add(
+    'due_claims',
+    await purgeClaims(models.DueClaim, opCut, '#', async (ids) =>
+      idsOf(
+        await models.DueWork.find({ _id: { $in: ids } })
+          .select({ _id: 1 })
+          .lean(),
+      ),
+    ),
+  );
 
   const custCut = new Date(now.getTime() - policy.customerDays * DAY_MS);
   const ticketsKeptPending = await purgeTickets(models, custCut, add);
@@ -77,7 +105,12 @@ async function purgeClaims(
   let after = '';
   let count = 0;
   for (;;) {
-    const rows = (await model.find({ at: { $lt: cut }, _id: { $gt: after } }).select({ _id: 1 }).sort({ _id: 1 }).limit(BATCH).lean()) as { _id: string }[];
+    const rows = (await model
+      .find({ at: { $lt: cut }, _id: { $gt: after } })
+      .select({ _id: 1 })
+      .sort({ _id: 1 })
+      .limit(BATCH)
+      .lean()) as { _id: string }[];
     if (rows.length === 0) return count;
     after = rows.at(-1)!._id;
     const parentOf = (id: string) => id.slice(0, Math.max(0, id.lastIndexOf(sep)));
@@ -105,9 +138,21 @@ async function purgeTickets(models: Models, cut: Date, add: (collection: string,
     const expired = candidates.filter((t) => lastActivity(t).getTime() < cut.getTime());
     const refs = expired.map((t) => String(t._id));
     const pending = new Set<string>([
-      ...(await models.PlanChange.find({ ticketRef: { $in: refs }, status: 'scheduled' }).select({ ticketRef: 1 }).lean()).map((c) => String(c.ticketRef)),
-      ...(await models.DueWork.find({ key: { $in: refs } }).select({ key: 1 }).lean()).map((d) => d.key),
-      ...(await models.Outbox.find({ ticketRef: { $in: refs }, status: 'pending' }).select({ ticketRef: 1 }).lean()).map((o) => String(o.ticketRef)),
+      ...(
+        await models.PlanChange.find({ ticketRef: { $in: refs }, status: 'scheduled' })
+          .select({ ticketRef: 1 })
+          .lean()
+      ).map((c) => String(c.ticketRef)),
+      ...(
+        await models.DueWork.find({ key: { $in: refs } })
+          .select({ key: 1 })
+          .lean()
+      ).map((d) => d.key),
+      ...(
+        await models.Outbox.find({ ticketRef: { $in: refs }, status: 'pending' })
+          .select({ ticketRef: 1 })
+          .lean()
+      ).map((o) => String(o.ticketRef)),
     ]);
     kept += pending.size;
     const going = expired.filter((t) => !pending.has(String(t._id)));
@@ -121,15 +166,30 @@ function lastActivity(t: { updatedAt?: Date | null; history?: { at: Date }[] }):
   return new Date(Math.max(...times));
 }
 
-async function deleteTickets(models: Models, tickets: { _id: unknown; idempotencyKey?: string | null }[], add: (collection: string, n: number) => void): Promise<void> {
+async function deleteTickets(
+  models: Models,
+  tickets: { _id: unknown; idempotencyKey?: string | null }[],
+  add: (collection: string, n: number) => void,
+): Promise<void> {
   const refs = tickets.map((t) => String(t._id));
-  const mail = await models.InboundMail.find({ ticketRef: { $in: refs } }).select({ _id: 1, rawId: 1, rawChunks: 1 }).lean();
+  const mail = await models.InboundMail.find({ ticketRef: { $in: refs } })
+    .select({ _id: 1, rawId: 1, rawChunks: 1 })
+    .lean();
   await deleteInbound(models, mail, add);
   add('mail_messages', (await models.MailMessage.deleteMany({ ticketRef: { $in: refs } })).deletedCount);
-  add('outbox', (await models.Outbox.deleteMany({ ticketRef: { $in: refs }, status: { $ne: 'pending' } })).deletedCount);
-  add('slack_posts', (await models.SlackPost.deleteMany({ _id: { $in: refs.flatMap((r) => [`card:${r}`, `handoff:${r}`]) } })).deletedCount);
+  add(
+    'outbox',
+    (await models.Outbox.deleteMany({ ticketRef: { $in: refs }, status: { $ne: 'pending' } })).deletedCount,
+  );
+  add(
+    'slack_posts',
+    (await models.SlackPost.deleteMany({ _id: { $in: refs.flatMap((r) => [`card:${r}`, `handoff:${r}`]) } }))
+      .deletedCount,
+  );
   add('migration_effects', (await models.MigrationEffect.deleteMany({ ref: { $in: refs } })).deletedCount);
   add('migration_handoffs', (await models.MigrationHandoff.deleteMany({ ref: { $in: refs } })).deletedCount);
+  // A CSAT answer's `_id` is its ticket's ref.
+  add('csat_answers', (await models.CsatAnswer.deleteMany({ _id: { $in: refs } })).deletedCount);
   const keys = tickets.map((t) => t.idempotencyKey).filter((k): k is string => Boolean(k));
   add('ticket_keys', (await models.TicketKey.deleteMany({ _id: { $in: keys } })).deletedCount);
   // Last: a run stopped before this finds the ticket again and finishes.
@@ -140,7 +200,11 @@ async function deleteTickets(models: Models, tickets: { _id: unknown; idempotenc
 async function purgeLooseMail(models: Models, cut: Date, add: (collection: string, n: number) => void): Promise<void> {
   let after = '';
   for (;;) {
-    const rows = await models.InboundMail.find({ createdAt: { $lt: cut }, status: { $ne: 'received' }, _id: { $gt: after } })
+    const rows = await models.InboundMail.find({
+      createdAt: { $lt: cut },
+      status: { $ne: 'received' },
+      _id: { $gt: after },
+    })
       .select({ _id: 1, rawId: 1, rawChunks: 1, ticketRef: 1 })
       .sort({ _id: 1 })
       .limit(BATCH)
@@ -148,22 +212,51 @@ async function purgeLooseMail(models: Models, cut: Date, add: (collection: strin
     if (rows.length === 0) return;
     after = String(rows.at(-1)!._id);
     const refs = [...new Set(rows.map((r) => r.ticketRef).filter((r): r is string => Boolean(r)))];
-    const live = idsOf(refs.length > 0 ? await models.Ticket.find({ _id: { $in: refs } }).select({ _id: 1 }).lean() : []);
-    await deleteInbound(models, rows.filter((r) => !r.ticketRef || !live.has(r.ticketRef)), add);
+    const live = idsOf(
+      refs.length > 0
+        ? await models.Ticket.find({ _id: { $in: refs } })
+            .select({ _id: 1 })
+            .lean()
+        : [],
+    );
+    await deleteInbound(
+      models,
+      rows.filter((r) => !r.ticketRef || !live.has(r.ticketRef)),
+      add,
+    );
     if (rows.length < BATCH) return;
   }
 }
 
 /** Inbound rows and their raw pieces; pieces another row still shares (one message to two mailboxes) stay. */
-async function deleteInbound(models: Models, rows: { _id: unknown; rawId?: string | null; rawChunks: number }[], add: (collection: string, n: number) => void): Promise<void> {
+async function deleteInbound(
+  models: Models,
+  rows: { _id: unknown; rawId?: string | null; rawChunks: number }[],
+  add: (collection: string, n: number) => void,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += BATCH) {
     const batch = rows.slice(i, i + BATCH);
-    add('inbound_mail', (await models.InboundMail.deleteMany({ _id: { $in: batch.map((r) => String(r._id)) } })).deletedCount);
+    add(
+      'inbound_mail',
+      (await models.InboundMail.deleteMany({ _id: { $in: batch.map((r) => String(r._id)) } })).deletedCount,
+    );
     const rawIds = [...new Set(batch.map((r) => r.rawId).filter((r): r is string => Boolean(r)))];
-    const shared = new Set(rawIds.length > 0 ? (await models.InboundMail.find({ rawId: { $in: rawIds } }).select({ rawId: 1 }).lean()).map((r) => String(r.rawId)) : []);
+    const shared = new Set(
+      rawIds.length > 0
+        ? (
+            await models.InboundMail.find({ rawId: { $in: rawIds } })
+              .select({ rawId: 1 })
+              .lean()
+          ).map((r) => String(r.rawId))
+        : [],
+    );
     const pieces = batch
       .filter((r) => !r.rawId || !shared.has(r.rawId))
       .flatMap((r) => Array.from({ length: r.rawChunks }, (_, n) => `${r.rawId ?? String(r._id)}#${n}`));
-    for (let j = 0; j < pieces.length; j += BATCH) add('raw_mail_chunks', (await models.RawMailChunk.deleteMany({ _id: { $in: pieces.slice(j, j + BATCH) } })).deletedCount);
+    for (let j = 0; j < pieces.length; j += BATCH)
+      add(
+        'raw_mail_chunks',
+        (await models.RawMailChunk.deleteMany({ _id: { $in: pieces.slice(j, j + BATCH) } })).deletedCount,
+      );
   }
 }

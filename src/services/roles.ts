@@ -8,7 +8,9 @@ export async function seedRoles(models: Models, seed: Record<Role, string[]>): P
   let count = 0;
   for (const [role, users] of Object.entries(seed) as [Role, string[]][]) {
     for (const userId of users) {
-      await racingUpsert(() => models.Role.updateOne({ _id: userId }, { $addToSet: { roles: role } }, { upsert: true }));
+      await racingUpsert(() =>
+        models.Role.updateOne({ _id: userId }, { $addToSet: { roles: role } }, { upsert: true }),
+      );
       count += 1;
     }
   }
@@ -23,7 +25,9 @@ export async function rolesOf(models: Models, userId: string): Promise<Role[]> {
 /** Who to ask for a role: a few admins by name, so a refusal says whom to ask. */
 async function askAnAdmin(models: Models): Promise<string> {
   const admins = await models.Role.find({ roles: 'admin' }).select({ _id: 1 }).limit(3).lean();
-  return admins.length ? `Ask an admin (${admins.map((a) => `<@${a._id}>`).join(', ')}) to add you.` : 'Ask an admin to add you.';
+  return admins.length
+    ? `Ask an admin (${admins.map((a) => `<@${a._id}>`).join(', ')}) to add you.`
+    : 'Ask an admin to add you.';
 }
 
 /** Admins may do everything a team member may. */
@@ -42,5 +46,8 @@ export const STAFF_ROLES: Role[] = ['sales', 'billing', 'support', 'admin'];
 export async function requireStaff(models: Models, userId: string, what: string): Promise<Role[]> {
   const roles = await rolesOf(models, userId);
   if (roles.some((r) => STAFF_ROLES.includes(r))) return roles;
-  throw new AppError('forbidden', `Only sales, billing, support and admin team members can ${what}. ${await askAnAdmin(models)}`);
+  throw new AppError(
+    'forbidden',
+    `Only sales, billing, support and admin team members can ${what}. ${await askAnAdmin(models)}`,
+  );
 }

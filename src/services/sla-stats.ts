@@ -28,8 +28,12 @@ export async function countOverdue(models: Models, now: Date): Promise<number> {
 /** Every ticket opened since `since` (optionally of some teams), a page at a time, oldest first. */
 export async function* ticketsSince(models: Models, since: Date, teams?: Team[]): AsyncGenerator<Ticket> {
   let after = 0;
-  for (let read = 0; read < MAX_TICKETS; ) {
-    const page = (await models.Ticket.find({ number: { $gt: after }, createdAt: { $gte: since }, ...(teams ? { team: { $in: teams } } : {}) })
+  for (let read = 0; read < MAX_TICKETS;) {
+    const page = (await models.Ticket.find({
+      number: { $gt: after },
+      createdAt: { $gte: since },
+      ...(teams ? { team: { $in: teams } } : {}),
+    })
       .sort({ number: 1 })
       .limit(PAGE)
       .select({ history: 0, description: 0 })
@@ -69,8 +73,22 @@ export interface TeamStats {
   csat: { good: number; bad: number };
 }
 
-export async function teamStats(models: Models, opts: { since: Date; teams?: Team[] | undefined; now: Date }): Promise<TeamStats> {
-  const s: TeamStats = { since: opts.since, teams: opts.teams ?? 'all', opened: 0, answered: 0, closed: 0, reopened: 0, firstResponse: {}, resolution: {}, attainment: [], csat: { good: 0, bad: 0 } };
+export async function teamStats(
+  models: Models,
+  opts: { since: Date; teams?: Team[] | undefined; now: Date },
+): Promise<TeamStats> {
+  const s: TeamStats = {
+    since: opts.since,
+    teams: opts.teams ?? 'all',
+    opened: 0,
+    answered: 0,
+    closed: 0,
+    reopened: 0,
+    firstResponse: {},
+    resolution: {},
+    attainment: [],
+    csat: { good: 0, bad: 0 },
+  };
   const fr: number[] = [];
   const res: number[] = [];
   const byKind = new Map<string, { decided: number; met: number }>();
@@ -101,7 +119,9 @@ export async function teamStats(models: Models, opts: { since: Date; teams?: Tea
   res.sort((a, b) => a - b);
   s.firstResponse = { median: percentile(fr, 50), p90: percentile(fr, 90) };
   s.resolution = { median: percentile(res, 50), p90: percentile(res, 90) };
-  s.attainment = [...byKind.entries()].map(([kind, v]) => ({ kind, ...v })).sort((a, b) => a.kind.localeCompare(b.kind));
+  s.attainment = [...byKind.entries()]
+    .map(([kind, v]) => ({ kind, ...v }))
+    .sort((a, b) => a.kind.localeCompare(b.kind));
   return s;
 }
 
@@ -110,13 +130,31 @@ const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"
 const safeText = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 /** One row per ticket opened since `since`: ref, kind, team, account, opened, first response, closed, SLA met (times in TZ_BILLING). */
-export async function ticketsCsv(models: Models, opts: { since: Date; teams?: Team[] | undefined; now: Date; timeZone: string }): Promise<{ csv: string; rows: number }> {
+export async function ticketsCsv(
+  models: Models,
+  opts: { since: Date; teams?: Team[] | undefined; now: Date; timeZone: string },
+): Promise<{ csv: string; rows: number }> {
   const when = (d: Date | null | undefined) => (d ? `${dayIn(opts.timeZone, d)} ${timeOfDay(d, opts.timeZone)}` : '');
-  const lines = [['ref', 'kind', 'team', 'account', `opened (${opts.timeZone})`, 'first response', 'closed', 'sla met'].join(',')];
+  const lines = [
+    ['ref', 'kind', 'team', 'account', `opened (${opts.timeZone})`, 'first response', 'closed', 'sla met'].join(','),
+  ];
   for await (const t of ticketsSince(models, opts.since, opts.teams)) {
     const sla = t.sla as SlaState | null | undefined;
     const closedAt = t.status === 'closed' ? (sla?.resolution.metAt ?? t.updatedAt) : undefined;
-    lines.push([t.ref, t.kind, t.team, safeText(t.accountId ?? ''), when(t.createdAt), when(sla?.firstResponse.metAt), when(closedAt), slaOutcome(sla, opts.now)].map(csvCell).join(','));
+    lines.push(
+      [
+        t.ref,
+        t.kind,
+        t.team,
+        safeText(t.accountId ?? ''),
+        when(t.createdAt),
+        when(sla?.firstResponse.metAt),
+        when(closedAt),
+        slaOutcome(sla, opts.now),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
   }
   return { csv: `${lines.join('\r\n')}\r\n`, rows: lines.length - 1 };
 }
@@ -137,8 +175,17 @@ const QUEUE_SCAN = 2000;
 /** An owner's open tickets read for App Home; more are not listed one by one anyway. */
 const MINE_LIMIT = 500;
 
-export async function homeQueues(models: Models, opts: { userId: string; teams: Team[]; now: Date; page?: { team: Team; page: number } | undefined }): Promise<HomeQueues> {
-  const mine = ((await models.Ticket.find({ assignee: opts.userId }).sort({ number: -1 }).limit(MINE_LIMIT * 2).select({ history: 0, description: 0 }).lean()) as Ticket[])
+export async function homeQueues(
+  models: Models,
+  opts: { userId: string; teams: Team[]; now: Date; page?: { team: Team; page: number } | undefined },
+): Promise<HomeQueues> {
+  const mine = (
+    (await models.Ticket.find({ assignee: opts.userId })
+      .sort({ number: -1 })
+      .limit(MINE_LIMIT * 2)
+      .select({ history: 0, description: 0 })
+      .lean()) as Ticket[]
+  )
     .filter((t) => t.status !== 'closed')
     .slice(0, MINE_LIMIT);
   const now = opts.now.getTime();
@@ -151,18 +198,26 @@ export async function homeQueues(models: Models, opts: { userId: string; teams: 
   const waiting = mine.filter((t) => t.status === 'waiting_on_customer');
   const running = mine.filter((t) => t.status !== 'waiting_on_customer');
   const overdue = running.filter((t) => (dueOf(t) ?? Infinity) < now).sort(byDue);
-  const dueSoon = running.filter((t) => {
-    const due = dueOf(t);
-    return due !== undefined && due >= now && due - now <= DUE_SOON_MS;
-  }).sort(byDue);
+  const dueSoon = running
+    .filter((t) => {
+      const due = dueOf(t);
+      return due !== undefined && due >= now && due - now <= DUE_SOON_MS;
+    })
+    .sort(byDue);
   const queues = [];
   for (const team of opts.teams) {
     const page = opts.page?.team === team ? opts.page.page : 0;
     // Equality on top-level fields only (what FerretDB hands to its backend): unowned open tickets
     // are `new`, or waiting on a customer with nobody on them; the many owned ones are never read.
     const unowned = [
-      ...((await models.Ticket.find({ team, status: 'new' }).select({ history: 0, description: 0 }).limit(QUEUE_SCAN).lean()) as Ticket[]),
-      ...((await models.Ticket.find({ team, status: 'waiting_on_customer' }).select({ history: 0, description: 0 }).limit(QUEUE_SCAN).lean()) as Ticket[]),
+      ...((await models.Ticket.find({ team, status: 'new' })
+        .select({ history: 0, description: 0 })
+        .limit(QUEUE_SCAN)
+        .lean()) as Ticket[]),
+      ...((await models.Ticket.find({ team, status: 'waiting_on_customer' })
+        .select({ history: 0, description: 0 })
+        .limit(QUEUE_SCAN)
+        .lean()) as Ticket[]),
     ]
       .filter((t) => !t.assignee)
       .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || x.number - y.number);

@@ -14,7 +14,17 @@ import type { Team } from '../config.js';
 import type { Models } from '../db/models.js';
 import { formatInstant } from '../domain/dates.js';
 import { escapeText } from '../domain/slack-text.js';
-import { resumedTimer, SLA_STEPS, SLA_TARGETS, startTimers, stepTimes, TARGET_LABELS, type SlaState, type SlaStep, type SlaTarget } from '../domain/sla.js';
+import {
+  resumedTimer,
+  SLA_STEPS,
+  SLA_TARGETS,
+  startTimers,
+  stepTimes,
+  TARGET_LABELS,
+  type SlaState,
+  type SlaStep,
+  type SlaTarget,
+} from '../domain/sla.js';
 import type { SlaRules } from '../domain/sla-policy.js';
 import type { TicketKind } from '../domain/ticket.js';
 import type { DueWork } from '../jobs/due-work.js';
@@ -29,7 +39,10 @@ import { slaDueKind } from '../jobs/sla-steps.js';
 /** What ticket and email code tells the service levels; every call is safe to repeat. */
 export interface SlaHooks {
   /** The timers of a new ticket (stored with it when it is created). */
-  timersFor(ticket: { kind: TicketKind; source: { channel: string; mailbox?: string | undefined } }, at: Date): SlaState;
+  timersFor(
+    ticket: { kind: TicketKind; source: { channel: string; mailbox?: string | undefined } },
+    at: Date,
+  ): SlaState;
   /** The ticket is stored: its escalation steps are armed. */
   started(ref: string): Promise<void>;
   /** Staff answered the customer (a reply from Slack, a migration or plan step's email). */
@@ -83,7 +96,8 @@ export function createSla(deps: SlaDeps): Sla {
       const first = SLA_STEPS.find((step) => times[step]);
       for (const step of SLA_STEPS) {
         const at = times[step];
-        if (step === first && at) await due.schedule(slaDueKind(step), stepKey(ref, target), at, { at: at.toISOString() });
+        if (step === first && at)
+          await due.schedule(slaDueKind(step), stepKey(ref, target), at, { at: at.toISOString() });
         else await due.cancel(slaDueKind(step), stepKey(ref, target));
       }
     }
@@ -97,11 +111,18 @@ export function createSla(deps: SlaDeps): Sla {
   }
 
   async function disarm(ref: string, targets: readonly SlaTarget[] = SLA_TARGETS): Promise<void> {
-    for (const target of targets) for (const step of SLA_STEPS) await due.cancel(slaDueKind(step), stepKey(ref, target));
+    for (const target of targets)
+      for (const step of SLA_STEPS) await due.cancel(slaDueKind(step), stepKey(ref, target));
   }
 
   async function cardUpdate(ref: string, why: string): Promise<void> {
-    await deps.outbox.enqueue({ key: `ticket-card:${ref}:sla:${why}`, channel: 'slack', kind: 'update', payload: { type: 'ticket_card', ref }, ticketRef: ref });
+    await deps.outbox.enqueue({
+      key: `ticket-card:${ref}:sla:${why}`,
+      channel: 'slack',
+      kind: 'update',
+      payload: { type: 'ticket_card', ref },
+      ticketRef: ref,
+    });
   }
 
   /** Who is told in the thread: the owner, or the team's members when nobody owns it. */
@@ -122,11 +143,21 @@ export function createSla(deps: SlaDeps): Sla {
     const note = `no answer to the customer by ${Math.round(rules.reminderAt * 100)} % of the first-response target: <@${ticket.assignee}> → <@${next}>`;
     const updated = (await models.Ticket.findOneAndUpdate(
       { _id: ticket.ref },
-      { $set: { assignee: next, status: 'claimed', openFor: openForOf({ ...ticket, assignee: next, status: 'claimed' }) }, $push: { history: { at: now(), actor: 'system', action: 'reassigned', note, key } } },
+      {
+        $set: {
+          assignee: next,
+          status: 'claimed',
+          openFor: openForOf({ ...ticket, assignee: next, status: 'claimed' }),
+        },
+        $push: { history: { at: now(), actor: 'system', action: 'reassigned', note, key } },
+      },
       { returnDocument: 'after' },
     ).lean()) as Ticket | null;
     await cardUpdate(ticket.ref, 'replaced');
-    log.info({ event: 'sla.owner_replaced', ref: ticket.ref, from: ticket.assignee, to: next }, 'silent owner replaced');
+    log.info(
+      { event: 'sla.owner_replaced', ref: ticket.ref, from: ticket.assignee, to: next },
+      'silent owner replaced',
+    );
     return updated ?? ticket;
   }
 
@@ -152,7 +183,11 @@ export function createSla(deps: SlaDeps): Sla {
         key: `sla:${ref}:${target}:remind`,
         channel: 'slack',
         kind: 'thread_reply',
-        payload: { type: 'thread_reply', ref, text: `:alarm_clock: ${await mentionsFor(ticket)}: the ${label} on ${ticket.ref} is due at ${when}.` },
+        payload: {
+          type: 'thread_reply',
+          ref,
+          text: `:alarm_clock: ${await mentionsFor(ticket)}: the ${label} on ${ticket.ref} is due at ${when}.`,
+        },
         ticketRef: ref,
       });
       await armNext(ref, sla, target, step);
@@ -163,14 +198,29 @@ export function createSla(deps: SlaDeps): Sla {
       if (!ticket.history.some((h) => h.key === breachKey)) {
         await models.Ticket.updateOne(
           { _id: ref },
-          { $set: { [`sla.${target}.breachedAt`]: now() }, $push: { history: { at: now(), actor: 'system', action: 'sla_breached', note: `${label} target missed (due ${when})`, key: breachKey } } },
+          {
+            $set: { [`sla.${target}.breachedAt`]: now() },
+            $push: {
+              history: {
+                at: now(),
+                actor: 'system',
+                action: 'sla_breached',
+                note: `${label} target missed (due ${when})`,
+                key: breachKey,
+              },
+            },
+          },
         );
       }
       const posted = await deps.outbox.enqueue({
         key: `sla:${ref}:${target}:breach`,
         channel: 'slack',
         kind: 'post',
-        payload: { type: 'escalation', ref, text: `:rotating_light: ${title}: the ${label} target was missed (due ${when}). Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.` },
+        payload: {
+          type: 'escalation',
+          ref,
+          text: `:rotating_light: ${title}: the ${label} target was missed (due ${when}). Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.`,
+        },
         ticketRef: ref,
       });
       // Counted by the process whose row went in: once per ticket and target across processes.
@@ -180,7 +230,11 @@ export function createSla(deps: SlaDeps): Sla {
           key: `sla:${ref}:${target}:breach-dm`,
           channel: 'slack',
           kind: 'dm',
-          payload: { type: 'direct_message', user: ticket.assignee, text: `:rotating_light: You own ${title}; its ${label} target was missed (due ${when}).` },
+          payload: {
+            type: 'direct_message',
+            user: ticket.assignee,
+            text: `:rotating_light: You own ${title}; its ${label} target was missed (due ${when}).`,
+          },
           ticketRef: ref,
         });
       }
@@ -195,7 +249,11 @@ export function createSla(deps: SlaDeps): Sla {
         key: `sla:${ref}:${target}:admins:${admin._id}`,
         channel: 'slack',
         kind: 'dm',
-        payload: { type: 'direct_message', user: admin._id, text: `:rotating_light: ${title} (${ticket.team}) still has no ${label}: it was due ${when}. Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.` },
+        payload: {
+          type: 'direct_message',
+          user: admin._id,
+          text: `:rotating_light: ${title} (${ticket.team}) still has no ${label}: it was due ${when}. Owner: ${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'}.`,
+        },
         ticketRef: ref,
       });
     }
@@ -204,7 +262,15 @@ export function createSla(deps: SlaDeps): Sla {
 
   return {
     timersFor(ticket, at) {
-      return startTimers(rules.policyFor({ kind: ticket.kind, source: { channel: ticket.source.channel, mailbox: ticket.source.mailbox as never } }), at, rules.hours, rules.reminderAt);
+      return startTimers(
+        rules.policyFor({
+          kind: ticket.kind,
+          source: { channel: ticket.source.channel, mailbox: ticket.source.mailbox as never },
+        }),
+        at,
+        rules.hours,
+        rules.reminderAt,
+      );
     },
     async started(ref) {
       const sla = slaOf(await loadTicket(models, ref));
@@ -235,13 +301,20 @@ export function createSla(deps: SlaDeps): Sla {
         resolution: resumedTimer(sla.resolution, sla.pausedAt, at, rules.hours),
         pausedAt: null,
       };
-      await models.Ticket.updateOne({ _id: ref }, { $set: { 'sla.firstResponse': next.firstResponse, 'sla.resolution': next.resolution }, $unset: { 'sla.pausedAt': '' } });
+      await models.Ticket.updateOne(
+        { _id: ref },
+        {
+          $set: { 'sla.firstResponse': next.firstResponse, 'sla.resolution': next.resolution },
+          $unset: { 'sla.pausedAt': '' },
+        },
+      );
       await arm(ref, next);
     },
     async closed(ref) {
       const sla = slaOf(await loadTicket(models, ref));
       if (!sla) return;
-      if (!sla.resolution.metAt) await models.Ticket.updateOne({ _id: ref }, { $set: { 'sla.resolution.metAt': now() } });
+      if (!sla.resolution.metAt)
+        await models.Ticket.updateOne({ _id: ref }, { $set: { 'sla.resolution.metAt': now() } });
       await disarm(ref);
     },
     async reopened(ref) {
@@ -250,4 +323,3 @@ export function createSla(deps: SlaDeps): Sla {
     runStep,
   };
 }
-

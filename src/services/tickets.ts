@@ -5,7 +5,15 @@ import type { Models } from '../db/models.js';
 import { claimOnce } from '../db/claims.js';
 import { racingUpsert } from '../db/models.js';
 import type { TicketDoc } from '../db/models/ticket.js';
-import { FIRST_TICKET_NUMBER, formatRef, KIND_LABELS, openForOf, parseRef, teamFor, type TicketKind } from '../domain/ticket.js';
+import {
+  FIRST_TICKET_NUMBER,
+  formatRef,
+  KIND_LABELS,
+  openForOf,
+  parseRef,
+  teamFor,
+  type TicketKind,
+} from '../domain/ticket.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -35,7 +43,8 @@ export interface OpenTicketInput {
   title: string;
   description?: string | undefined;
   accountId?: string | undefined;
-  source: { channel: 'slack'; slackUserId: string } | { channel: 'email'; mailbox: Mailbox; email: string; replyTo?: string };
+  source:
+    { channel: 'slack'; slackUserId: string } | { channel: 'email'; mailbox: Mailbox; email: string; replyTo?: string };
   /** Same key, same ticket: `slack:view:<id>`, `email:<mailbox>:<message-id>`. */
   idempotencyKey: string;
   actor: string;
@@ -54,7 +63,11 @@ const MAX_NUMBER_ATTEMPTS = 100;
  */
 async function nextNumber(models: Models): Promise<number> {
   // Two first-ever upserts can race; the loser goes again.
-  const doc = await racingUpsert(() => models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
+  const doc = await racingUpsert(() =>
+    models.Counter.findOneAndUpdate({ _id: 'ticket' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' })
+      .lean()
+      .exec(),
+  );
   return FIRST_TICKET_NUMBER - 1 + (doc?.seq ?? 1);
 }
 
@@ -68,7 +81,10 @@ async function ticketForKey(models: Models, key: string): Promise<Ticket | null>
  * settles number races), then its key (whose unique `_id` settles request races); the loser of a
  * key race deletes its unannounced ticket and returns the winner's. The number it took is never reused.
  */
-export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Promise<{ ticket: Ticket; created: boolean }> {
+export async function openTicket(
+  deps: TicketDeps,
+  input: OpenTicketInput,
+): Promise<{ ticket: Ticket; created: boolean }> {
   const { models } = deps;
   const now = deps.now();
   let ticket = await ticketForKey(models, input.idempotencyKey);
@@ -97,7 +113,11 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         team,
         source: input.source,
         ...(input.source.channel === 'slack' ? { openedBy: input.source.slackUserId } : {}),
-        openFor: openForOf({ status: owner ? 'claimed' : 'new', openedBy: input.source.channel === 'slack' ? input.source.slackUserId : undefined, assignee: owner }),
+        openFor: openForOf({
+          status: owner ? 'claimed' : 'new',
+          openedBy: input.source.channel === 'slack' ? input.source.slackUserId : undefined,
+          assignee: owner,
+        }),
         idempotencyKey: input.idempotencyKey,
         participants: input.participants ?? [],
         rule: input.rule,
@@ -105,8 +125,15 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
         ...(owner ? { assignee: owner } : {}),
         ...(sla ? { sla } : {}),
         history: [
-          { at: now, actor: input.actor, action: 'opened', note: `${input.kind} ticket opened via ${input.source.channel}` },
-          ...(owner ? [{ at: now, actor: 'system', action: 'assigned', note: `assigned to <@${owner}> (round-robin)` }] : []),
+          {
+            at: now,
+            actor: input.actor,
+            action: 'opened',
+            note: `${input.kind} ticket opened via ${input.source.channel}`,
+          },
+          ...(owner
+            ? [{ at: now, actor: 'system', action: 'assigned', note: `assigned to <@${owner}> (round-robin)` }]
+            : []),
         ],
       },
       { readExisting: false },
@@ -117,14 +144,17 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
       continue;
     }
     // Probed past the counter: move it up, so later requests do not walk the same taken numbers.
-    if (number !== hint) await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
+    if (number !== hint)
+      await models.Counter.updateOne({ _id: 'ticket' }, { $max: { seq: number - FIRST_TICKET_NUMBER + 1 } });
     const keyed = await claimOnce(models.TicketKey, { _id: input.idempotencyKey, ref });
     if (keyed.won) {
       ticket = await models.Ticket.findById(ref).lean<Ticket>();
       created = true;
     } else {
       await models.Ticket.deleteOne({ _id: ref });
-      ticket = keyed.existing ? ((await models.Ticket.findById(keyed.existing.ref).lean()) as Ticket | null) : await ticketForKey(models, input.idempotencyKey);
+      ticket = keyed.existing
+        ? ((await models.Ticket.findById(keyed.existing.ref).lean()) as Ticket | null)
+        : await ticketForKey(models, input.idempotencyKey);
     }
   }
   if (!ticket) throw new Error('could not open the ticket after many attempts');
@@ -142,7 +172,10 @@ export async function openTicket(deps: TicketDeps, input: OpenTicketInput): Prom
   });
   if (created) {
     deps.metrics?.ticketsCreated.inc({ source: input.source.channel, kind: input.kind });
-    deps.log.info({ event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel, rule: input.rule }, 'ticket opened');
+    deps.log.info(
+      { event: 'ticket.opened', ref: ticket.ref, kind: ticket.kind, source: input.source.channel, rule: input.rule },
+      'ticket opened',
+    );
   }
   return { ticket, created };
 }
@@ -154,7 +187,8 @@ function laneOf(source: OpenTicketInput['source']): OutboxLane {
 
 export async function findTicket(models: Models, refText: string): Promise<Ticket> {
   const number = parseRef(refText);
-  if (number === undefined) throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
+  if (number === undefined)
+    throw new AppError('invalid_input', `"${refText.slice(0, 40)}" is not a ticket reference; they look like AR-1001.`);
   const ticket = await models.Ticket.findById(formatRef(number)).lean<Ticket>();
   if (!ticket) throw new AppError('not_found', `There is no ticket ${formatRef(number)}.`);
   return ticket;
@@ -180,7 +214,10 @@ async function changeTicket(
   const now = deps.now();
   const updated = await deps.models.Ticket.findOneAndUpdate(
     { _id: ref },
-    { $set: change.set, $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } } },
+    {
+      $set: change.set,
+      $push: { history: { at: now, actor: `slack:${userId}`, action: change.action, note: change.note } },
+    },
     { returnDocument: 'after' },
   ).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
@@ -200,14 +237,24 @@ export async function claimTicket(deps: TicketDeps, refText: string, userId: str
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `claim ${ticket.ref}`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
   if (ticket.assignee === userId) return ticket; // a repeated click changes nothing
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: userId, status: 'claimed', openFor: openForOf({ ...ticket, assignee: userId, status: 'claimed' }) }, action: 'claimed' });
+  return changeTicket(deps, ticket.ref, userId, {
+    set: {
+      assignee: userId,
+      status: 'claimed',
+      openFor: openForOf({ ...ticket, assignee: userId, status: 'claimed' }),
+    },
+    action: 'claimed',
+  });
 }
 
 export async function closeTicket(deps: TicketDeps, refText: string, userId: string): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
   await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `close ${ticket.ref}`);
   if (ticket.status === 'closed') return ticket;
-  const closed = await changeTicket(deps, ticket.ref, userId, { set: { status: 'closed', openFor: [] }, action: 'closed' });
+  const closed = await changeTicket(deps, ticket.ref, userId, {
+    set: { status: 'closed', openFor: [] },
+    action: 'closed',
+  });
   await deps.sla?.closed(ticket.ref);
   await deps.csatHooks?.closed(closed);
   return closed;
@@ -219,7 +266,10 @@ export async function waitOnCustomer(deps: TicketDeps, refText: string, userId: 
   await requireRole(deps.models, userId, [ticket.team as Team], `change ${ticket.ref}`);
   if (ticket.status === 'closed') throw new AppError('conflict', `${ticket.ref} is closed.`);
   if (ticket.status === 'waiting_on_customer') return ticket;
-  const updated = await changeTicket(deps, ticket.ref, userId, { set: { status: 'waiting_on_customer' }, action: 'waiting_on_customer' });
+  const updated = await changeTicket(deps, ticket.ref, userId, {
+    set: { status: 'waiting_on_customer' },
+    action: 'waiting_on_customer',
+  });
   await deps.sla?.paused(ticket.ref);
   return updated;
 }
@@ -234,12 +284,21 @@ export async function checkReassign(deps: TicketDeps, refText: string, userId: s
 }
 
 /** The team (or an admin) gives the ticket to another member. */
-export async function reassignTicket(deps: TicketDeps, refText: string, userId: string, owner: string): Promise<Ticket> {
+export async function reassignTicket(
+  deps: TicketDeps,
+  refText: string,
+  userId: string,
+  owner: string,
+): Promise<Ticket> {
   const ticket = await checkReassign(deps, refText, userId, owner);
   if (ticket.assignee === owner) return ticket;
   const status = ticket.status === 'new' ? 'claimed' : ticket.status;
   const note = `${ticket.assignee ? `<@${ticket.assignee}>` : 'nobody'} → <@${owner}>`;
-  return changeTicket(deps, ticket.ref, userId, { set: { assignee: owner, status, openFor: openForOf({ ...ticket, assignee: owner, status }) }, action: 'reassigned', note });
+  return changeTicket(deps, ticket.ref, userId, {
+    set: { assignee: owner, status, openFor: openForOf({ ...ticket, assignee: owner, status }) },
+    action: 'reassigned',
+    note,
+  });
 }
 
 /**
@@ -250,7 +309,13 @@ export async function reassignTicket(deps: TicketDeps, refText: string, userId: 
 export async function recordOnTicket(
   deps: TicketDeps,
   ref: string,
-  entry: { actor: string; action: string; note?: string | undefined; messageId?: string | undefined; key?: string | undefined },
+  entry: {
+    actor: string;
+    action: string;
+    note?: string | undefined;
+    messageId?: string | undefined;
+    key?: string | undefined;
+  },
   change: { set?: Record<string, unknown>; addParticipant?: string; updateCard?: boolean; lane?: OutboxLane } = {},
 ): Promise<Ticket> {
   if (entry.key) {
@@ -262,7 +327,9 @@ export async function recordOnTicket(
   const update: Record<string, unknown> = { $push: { history: { at: now, ...entry } } };
   if (change.set) update.$set = change.set;
   if (change.addParticipant) update.$addToSet = { participants: change.addParticipant };
-  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, { returnDocument: 'after' }).lean<Ticket>();
+  const updated = await deps.models.Ticket.findOneAndUpdate({ _id: ref }, update, {
+    returnDocument: 'after',
+  }).lean<Ticket>();
   if (!updated) throw new AppError('not_found', `There is no ticket ${ref}.`);
   if (change.updateCard) {
     await deps.outbox.enqueue({
@@ -302,7 +369,11 @@ export async function addCustomerReply(
     key: `thread:${ref}:${reply.messageId}`,
     channel: 'slack',
     kind: 'thread_reply',
-    payload: { type: 'thread_reply', ref, text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}` },
+    payload: {
+      type: 'thread_reply',
+      ref,
+      text: `:incoming_envelope: *${escapeText(reply.from)}* replied${reopen ? ' (ticket reopened)' : ''}:\n>${escapeText(reply.excerpt).replace(/\n/g, '\n>')}`,
+    },
     ticketRef: ref,
     lane: 'bulk',
   });
@@ -319,14 +390,33 @@ export async function addCustomerReply(
  */
 export async function changeKind(deps: TicketDeps, refText: string, userId: string, kind: TicketKind): Promise<Ticket> {
   const ticket = await findTicket(deps.models, refText);
-  await requireRole(deps.models, userId, [ticket.team as 'sales' | 'billing' | 'support'], `change the kind of ${ticket.ref}`);
+  await requireRole(
+    deps.models,
+    userId,
+    [ticket.team as 'sales' | 'billing' | 'support'],
+    `change the kind of ${ticket.ref}`,
+  );
   if (ticket.kind === kind) return ticket;
   if (ticket.kind === 'migration' && ticket.migration) {
-    throw new AppError('rule_refused', `${ticket.ref} stays a migration: it has a handoff to billing (${ticket.migration.stage.replace(/_/g, ' ')}). Nothing was changed.`);
+    throw new AppError(
+      'rule_refused',
+      `${ticket.ref} stays a migration: it has a handoff to billing (${ticket.migration.stage.replace(/_/g, ' ')}). Nothing was changed.`,
+    );
   }
-  const pending = await deps.models.PlanChange.exists({ ...(ticket.accountId ? { accountId: ticket.accountId } : {}), ticketRef: ticket.ref, status: 'scheduled' });
+  const pending = await deps.models.PlanChange.exists({
+    ...(ticket.accountId ? { accountId: ticket.accountId } : {}),
+    ticketRef: ticket.ref,
+    status: 'scheduled',
+  });
   if (pending) {
-    throw new AppError('rule_refused', `${ticket.ref} has plan changes still scheduled, so it stays ${KIND_LABELS[ticket.kind as TicketKind] ?? ticket.kind}. Cancel them first (see /account). Nothing was changed.`);
+    throw new AppError(
+      'rule_refused',
+      `${ticket.ref} has plan changes still scheduled, so it stays ${KIND_LABELS[ticket.kind as TicketKind] ?? ticket.kind}. Cancel them first (see /account). Nothing was changed.`,
+    );
   }
-  return changeTicket(deps, ticket.ref, userId, { set: { kind }, action: 'kind_changed', note: `${ticket.kind} → ${kind}` });
+  return changeTicket(deps, ticket.ref, userId, {
+    set: { kind },
+    action: 'kind_changed',
+    note: `${ticket.kind} → ${kind}`,
+  });
 }

@@ -88,7 +88,15 @@ export function createSlackApp(opts: {
   let app: App;
   if (config.mode === 'socket') {
     // installerOptions.clientOptions is where Bolt's Socket Mode client reads the API URL for apps.connections.open.
-    app = new App({ token: config.botToken, appToken: config.appToken, socketMode: true, logger, clientOptions, installerOptions: { clientOptions }, convoStore: false });
+    app = new App({
+      token: config.botToken,
+      appToken: config.appToken,
+      socketMode: true,
+      logger,
+      clientOptions,
+      installerOptions: { clientOptions },
+      convoStore: false,
+    });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.signingSecret ?? '',
@@ -121,7 +129,10 @@ export function createSlackApp(opts: {
   app.use(retryGuard(opts.models, log));
   registerHandlers(app, opts.deps);
   app.error(async (error) => {
-    log.error({ event: 'slack.unhandled', err: error.message, code: (error as { code?: string }).code }, 'unhandled error in a Slack listener');
+    log.error(
+      { event: 'slack.unhandled', err: error.message, code: (error as { code?: string }).code },
+      'unhandled error in a Slack listener',
+    );
   });
 
   return {

@@ -39,8 +39,16 @@ export async function findEarlierPost(client: WebClient, place: PostPlace, key: 
   const oldest = slackTs(since.getTime() - LOOKBACK_MARGIN_MS);
   let cursor: string | undefined;
   for (let page = 0; page < LOOKUP_MAX_PAGES; page += 1) {
-    const args = { channel: place.channel, oldest, include_all_metadata: true, limit: LOOKUP_PAGE_SIZE, ...(cursor ? { cursor } : {}) };
-    const res = place.threadTs ? await client.conversations.replies({ ...args, ts: place.threadTs }) : await client.conversations.history(args);
+    const args = {
+      channel: place.channel,
+      oldest,
+      include_all_metadata: true,
+      limit: LOOKUP_PAGE_SIZE,
+      ...(cursor ? { cursor } : {}),
+    };
+    const res = place.threadTs
+      ? await client.conversations.replies({ ...args, ts: place.threadTs })
+      : await client.conversations.history(args);
     const hit = res.messages?.find((m) => carries(m, key));
     if (hit?.ts) return { ts: hit.ts };
     cursor = res.response_metadata?.next_cursor || undefined;

@@ -51,7 +51,11 @@ export function toDeliveryError(err: unknown): DeliveryError {
     return new DeliveryError(`slack unreachable: HTTP ${status}`, { outcomeUnknown: status >= 500 });
   }
   const original = (err as { original?: { name?: string; code?: string; cause?: { code?: string } } }).original;
-  if (original?.name === 'TimeoutError') return new DeliveryError(`slack gave no answer within ${SLACK_CALL_TIMEOUT_MS / 1000} s; it may still have done it`, { outcomeUnknown: true });
+  if (original?.name === 'TimeoutError')
+    return new DeliveryError(
+      `slack gave no answer within ${SLACK_CALL_TIMEOUT_MS / 1000} s; it may still have done it`,
+      { outcomeUnknown: true },
+    );
   // A refused connection never reached Slack; a dropped one may have.
   const refused = (original?.cause?.code ?? original?.code) === 'ECONNREFUSED';
   return new DeliveryError(`slack unreachable: ${e.message ?? String(err)}`, { outcomeUnknown: !refused });
@@ -118,18 +122,41 @@ export function createSlackDeliverer(deps: {
    * went out unseen (a timeout, a crash mid-call), so it looks for that post first and takes it.
    * The look reaches back to the row's creation, which comes before every attempt at it.
    */
-  async function postOnce(row: OutboxDoc, attempt: Attempt, target: Target, message: { text: string; blocks?: KnownBlock[] }): Promise<Posted> {
+  async function postOnce(
+    row: OutboxDoc,
+    attempt: Attempt,
+    target: Target,
+    message: { text: string; blocks?: KnownBlock[] },
+  ): Promise<Posted> {
     if (lookBeforeRepeat && attempt.number > 0) {
       const place = 'user' in target ? { channel: await dmChannel(target.user) } : target;
       const earlier = await call(() => findEarlierPost(client, place, row.key, row.createdAt ?? row.nextAttemptAt));
       if (!('exhausted' in earlier)) {
-        log.info({ event: 'slack.repeat_avoided', key: row.key, channel: place.channel, ts: earlier.ts, attempt: attempt.number }, 'an earlier attempt had posted; not posting again');
+        log.info(
+          {
+            event: 'slack.repeat_avoided',
+            key: row.key,
+            channel: place.channel,
+            ts: earlier.ts,
+            attempt: attempt.number,
+          },
+          'an earlier attempt had posted; not posting again',
+        );
         return { channel: place.channel, ts: earlier.ts, found: true };
       }
-      if (earlier.exhausted) log.warn({ event: 'slack.lookup_exhausted', key: row.key, channel: place.channel, pages: LOOKUP_MAX_PAGES }, 'no earlier post in the pages read; posting');
+      if (earlier.exhausted)
+        log.warn(
+          { event: 'slack.lookup_exhausted', key: row.key, channel: place.channel, pages: LOOKUP_MAX_PAGES },
+          'no earlier post in the pages read; posting',
+        );
     }
-    const where = 'user' in target ? { channel: target.user } : { channel: target.channel, ...(target.threadTs ? { thread_ts: target.threadTs } : {}) };
-    const res = await call(() => client.chat.postMessage({ ...where, ...message, metadata: outboxMetadata(row.key), unfurl_links: false }));
+    const where =
+      'user' in target
+        ? { channel: target.user }
+        : { channel: target.channel, ...(target.threadTs ? { thread_ts: target.threadTs } : {}) };
+    const res = await call(() =>
+      client.chat.postMessage({ ...where, ...message, metadata: outboxMetadata(row.key), unfurl_links: false }),
+    );
     if (!res.ts) throw new DeliveryError('slack answered a post without its ts');
     return { channel: res.channel ?? where.channel, ts: res.ts };
   }
@@ -140,7 +167,9 @@ export function createSlackDeliverer(deps: {
     const card = ticketCard(ticket, { timeZone, now: now() });
     const posted = await models.SlackPost.findById(`card:${ref}`).lean();
     if (posted) {
-      await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
+      await call(() =>
+        client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }),
+      );
       return { channel: posted.channel, ts: posted.ts, updated: true };
     }
     // Only the row that posts the card posts it; updates wait for it so a ticket never gets two cards.
@@ -163,7 +192,9 @@ export function createSlackDeliverer(deps: {
     const kind = kindOf(row);
     if (posted) {
       if (kind === 'post') return { channel: posted.channel, ts: posted.ts, alreadyPosted: true };
-      await call(() => client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }));
+      await call(() =>
+        client.chat.update({ channel: posted.channel, ts: posted.ts, text: card.text, blocks: card.blocks }),
+      );
       return { channel: posted.channel, ts: posted.ts, updated: true };
     }
     if (kind !== 'post') throw new DeliveryError(`handoff for ${ref} not posted yet`, { retryAfterMs: 2000 });
@@ -200,14 +231,24 @@ export function createSlackDeliverer(deps: {
       case 'update':
         return message(row, attempt, intent);
       case 'thread_reply': {
-        if (intent.type !== 'thread_reply') throw new DeliveryError(`a thread reply row holds a ${intent.type}`, { permanent: true });
+        if (intent.type !== 'thread_reply')
+          throw new DeliveryError(`a thread reply row holds a ${intent.type}`, { permanent: true });
         // `post`: the billing channel's handoff card, or (by default) the team's ticket card.
         const post = await models.SlackPost.findById(`${intent.post ?? 'card'}:${intent.ref}`).lean();
-        if (!post) throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
-        return { ...(await postOnce(row, attempt, { channel: post.channel, threadTs: post.ts }, { text: intent.text.slice(0, 3900) })) };
+        if (!post)
+          throw new DeliveryError(`${intent.post ?? 'card'} for ${intent.ref} not posted yet`, { retryAfterMs: 2000 });
+        return {
+          ...(await postOnce(
+            row,
+            attempt,
+            { channel: post.channel, threadTs: post.ts },
+            { text: intent.text.slice(0, 3900) },
+          )),
+        };
       }
       case 'dm':
-        if (intent.type !== 'direct_message') throw new DeliveryError(`a DM row holds a ${intent.type}`, { permanent: true });
+        if (intent.type !== 'direct_message')
+          throw new DeliveryError(`a DM row holds a ${intent.type}`, { permanent: true });
         return { ...(await postOnce(row, attempt, { user: intent.user }, { text: intent.text })) };
       default:
         throw new DeliveryError(`slack cannot deliver a row of kind ${kind}`, { permanent: true });

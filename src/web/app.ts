@@ -111,16 +111,30 @@ export async function createWebApp(deps: WebDeps): Promise<WebApp> {
       return html(reply.code(403)).send(refusalPage('forbidden'));
     }
     if (status >= 400 && status < 500) return html(reply.code(status)).send(refusalPage('unreadable'));
-    deps.log.error({ event: 'web.error', route: routeOf(req), err: withoutLinkTokens(err.message) }, 'web request failed');
+    deps.log.error(
+      { event: 'web.error', route: routeOf(req), err: withoutLinkTokens(err.message) },
+      'web request failed',
+    );
     return html(reply.code(500)).send(refusalPage('error'));
   });
   app.setNotFoundHandler((_req, reply) => html(reply.code(404)).send(refusalPage('notFound')));
   app.addHook('onResponse', async (req, reply) => {
-    deps.log.debug({ event: 'web.request', method: req.method, route: routeOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'web request');
+    deps.log.debug(
+      {
+        event: 'web.request',
+        method: req.method,
+        route: routeOf(req),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'web request',
+    );
   });
 
   for (const asset of Object.values(ASSETS)) {
-    app.get(asset.path, async (_req, reply) => reply.type(asset.type).header('cache-control', 'public, max-age=86400, immutable').send(asset.body));
+    app.get(asset.path, async (_req, reply) =>
+      reply.type(asset.type).header('cache-control', 'public, max-age=86400, immutable').send(asset.body),
+    );
   }
   deps.extraRoutes?.(app);
   await app.register(migrationRoutes, { deps });

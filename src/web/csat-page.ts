@@ -21,7 +21,12 @@ export function csatPages(deps: { answer: (path: string) => Promise<{ status: nu
       })
       .then(({ status, line }) => {
         const html = page(line);
-        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+        res.writeHead(status, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': Buffer.byteLength(html),
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        });
         res.end(html);
       });
     return true;

@@ -5,5 +5,8 @@ import { createHash } from 'node:crypto';
  * is kept as a key in memory, and a CSRF token is bound to the link it was made on.
  */
 export function tokenHash(params: unknown): string {
-  return createHash('sha256').update((params as { token?: string } | undefined)?.token ?? '').digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update((params as { token?: string } | undefined)?.token ?? '')
+    .digest('base64url')
+    .slice(0, 22);
 }

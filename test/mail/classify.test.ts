@@ -31,12 +31,22 @@ describe('classify', () => {
     ['sales', 'sales'],
     ['support', 'support'],
     ['selfserve', 'support'],
-  ] as const)('when nothing matches in the %s mailbox, then the kind is %s and the rule names the default', (mailbox, kind) => {
-    expect(classify(mail('Hello', 'A question about our invoice address.', mailbox))).toEqual({ kind, rule: `default:${mailbox}` });
-  });
+  ] as const)(
+    'when nothing matches in the %s mailbox, then the kind is %s and the rule names the default',
+    (mailbox, kind) => {
+      expect(classify(mail('Hello', 'A question about our invoice address.', mailbox))).toEqual({
+        kind,
+        rule: `default:${mailbox}`,
+      });
+    },
+  );
 
   it('when a rule matches, then the result names the rule and the account ID found', () => {
-    expect(classify(mail('Upgrade for R74-ZWR-R44Z', 'thanks'))).toEqual({ kind: 'upgrade', rule: 'upgrade', accountId: 'R74-ZWR-R44Z' });
+    expect(classify(mail('Upgrade for R74-ZWR-R44Z', 'thanks'))).toEqual({
+      kind: 'upgrade',
+      rule: 'upgrade',
+      accountId: 'R74-ZWR-R44Z',
+    });
     expect(classify(mail('Hi', 'Account: R74-ZWR-R44Z. Please pause my account.')).accountId).toBe('R74-ZWR-R44Z');
   });
 
@@ -49,7 +59,9 @@ describe('classify', () => {
   });
 
   it('when a rule is limited to some mailboxes, then mail to other mailboxes falls through', () => {
-    const rules = compileRules({ rules: [{ id: 'sales-only', kind: 'migration', mailboxes: ['sales'], subject: ['switch'] }] });
+    const rules = compileRules({
+      rules: [{ id: 'sales-only', kind: 'migration', mailboxes: ['sales'], subject: ['switch'] }],
+    });
     expect(classify(mail('Switch plans', '', 'sales'), rules).rule).toBe('sales-only');
     expect(classify(mail('Switch plans', '', 'billing'), rules).rule).toBe('default:billing');
   });

@@ -40,14 +40,28 @@ const EXPECTED: Record<string, { cls: InboundClass; ack: boolean; status: string
 
 describe('the project’s own mail fixtures', () => {
   it('when the folder is listed, then every fixture has an expectation (none is left untested)', () => {
-    expect(readdirSync(DIR).filter((n) => n.endsWith('.eml')).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(
+      readdirSync(DIR)
+        .filter((n) => n.endsWith('.eml'))
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  it.each(Object.entries(EXPECTED).filter(([name]) => name !== 'headerless-fragment.eml'))('when %s is parsed, then it is classified as expected', async (name, want) => {
-    const mail = await parsed(name);
-    expect(classifyInbound(mail)).toBe(want.cls);
-    expect(shouldAutoReply(mail, ['support@example.com', 'billing@example.com', 'sales@example.com', 'selfserve@example.com']).ok).toBe(want.ack);
-  });
+  it.each(Object.entries(EXPECTED).filter(([name]) => name !== 'headerless-fragment.eml'))(
+    'when %s is parsed, then it is classified as expected',
+    async (name, want) => {
+      const mail = await parsed(name);
+      expect(classifyInbound(mail)).toBe(want.cls);
+      expect(
+        shouldAutoReply(mail, [
+          'support@example.com',
+          'billing@example.com',
+          'sales@example.com',
+          'selfserve@example.com',
+        ]).ok,
+      ).toBe(want.ack);
+    },
+  );
 
   it('when a delivery status report is parsed, then the failed recipient and our returned message are read from it', async () => {
     const mail = await parsed('bounce-dsn.eml');
@@ -72,7 +86,9 @@ describe('the project’s own mail fixtures', () => {
     const mail = await parsed('html-accented-cjk.eml');
     expect(mail.subject).toBe('Reçu et 日本語');
     expect(mail.from?.name).toBe('Chloé');
-    expect(mail.text).toBe('Bonjour, le reçu de décembre est erroné : « Übersicht » & €42.\n\n日本語の請求書も必要です。\n\nMerci…');
+    expect(mail.text).toBe(
+      'Bonjour, le reçu de décembre est erroné : « Übersicht » & €42.\n\n日本語の請求書も必要です。\n\nMerci…',
+    );
     expect(mail.text).not.toMatch(/alert|color:red|&[a-z]+;/);
   });
 
@@ -108,15 +124,28 @@ describe('the fixtures over SMTP', () => {
   });
 
   it('when every fixture is delivered, then each ends as its class says: a ticket, a bounce or auto-reply record, or a row kept for review', async () => {
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: t.app.smtpPort, secure: false, ignoreTLS: true });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: t.app.smtpPort,
+      secure: false,
+      ignoreTLS: true,
+    });
     const names = Object.keys(EXPECTED);
     try {
-      for (const name of names) await transport.sendMail({ envelope: { from: 'fixtures@customer.test', to: ['support@example.com'] }, raw: raw(name) });
+      for (const name of names)
+        await transport.sendMail({
+          envelope: { from: 'fixtures@customer.test', to: ['support@example.com'] },
+          raw: raw(name),
+        });
     } finally {
       transport.close();
     }
     const M = t.app.db.models.InboundMail;
-    await eventually(async () => (await M.countDocuments({ status: 'received' })) === 0 && (await M.countDocuments()) === names.length, 'every fixture processed', 60_000);
+    await eventually(
+      async () => (await M.countDocuments({ status: 'received' })) === 0 && (await M.countDocuments()) === names.length,
+      'every fixture processed',
+      60_000,
+    );
     const rows = await M.find().lean();
     const byMessageId = new Map(rows.map((r) => [r.messageId ?? '(none)', r]));
     for (const name of names) {

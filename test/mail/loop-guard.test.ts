@@ -54,7 +54,10 @@ describe('shouldAutoReply', () => {
   });
 
   it('when a delivery report arrives, then it is never answered', async () => {
-    expect(shouldAutoReply(await fromRaw(postfixBounce()), OURS)).toEqual({ ok: false, reason: expect.stringMatching(/^bounce/) });
+    expect(shouldAutoReply(await fromRaw(postfixBounce()), OURS)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^bounce/),
+    });
   });
 });
 
@@ -64,7 +67,10 @@ describe('classifyInbound', () => {
   });
 
   it('when a plain-text bounce comes from MAILER-DAEMON, then it is a bounce', async () => {
-    const m = await mail({ From: 'Mail Delivery System <MAILER-DAEMON@mx.example.net>', Subject: 'Mail delivery failed: returning message to sender' });
+    const m = await mail({
+      From: 'Mail Delivery System <MAILER-DAEMON@mx.example.net>',
+      Subject: 'Mail delivery failed: returning message to sender',
+    });
     expect(classifyInbound(m)).toBe('bounce');
   });
 
@@ -74,7 +80,9 @@ describe('classifyInbound', () => {
   });
 
   it('when an out-of-office reply arrives, then it is an auto-reply', async () => {
-    expect(classifyInbound(await mail({ 'Auto-Submitted': 'auto-replied', Subject: 'Away until May 5' }))).toBe('auto-reply');
+    expect(classifyInbound(await mail({ 'Auto-Submitted': 'auto-replied', Subject: 'Away until May 5' }))).toBe(
+      'auto-reply',
+    );
     expect(classifyInbound(await mail({ Subject: 'Out of Office: [AR-1001] Your request' }))).toBe('auto-reply');
   });
 

@@ -101,7 +101,8 @@ describe('parseMail', () => {
   });
 
   it('when the body is HTML only, then text is a rendering without tags, scripts or styles', async () => {
-    const html = '<html><head><style>p{color:red}</style></head><body><p>Hi&nbsp;team,</p><script>alert(1)</script><p>Please <b>upgrade</b> us &amp; thanks</p></body></html>';
+    const html =
+      '<html><head><style>p{color:red}</style></head><body><p>Hi&nbsp;team,</p><script>alert(1)</script><p>Please <b>upgrade</b> us &amp; thanks</p></body></html>';
     const mail = await parsed(rawMail({ 'Content-Type': 'text/html; charset=utf-8' }, html));
     expect(mail.text).toMatch(/Hi\s+team,\s+Please upgrade us & thanks/);
     expect(mail.text).not.toMatch(/<|alert|color/);
@@ -180,7 +181,9 @@ describe('parseMail', () => {
 });
 
 const MiB = 1024 * 1024;
-const BASE64_BLOCK = Buffer.alloc(57 * 1024, 'x').toString('base64').replace(/.{76}/g, '$&\r\n');
+const BASE64_BLOCK = Buffer.alloc(57 * 1024, 'x')
+  .toString('base64')
+  .replace(/.{76}/g, '$&\r\n');
 
 /** A message made as it is read: a small attachment, then one of `largeBytes`, never whole in memory. */
 function* streamedMessage(largeBytes: number): Generator<Buffer> {
@@ -235,14 +238,20 @@ describe('parseMail from a stream', () => {
       })(),
       { objectMode: false },
     );
-    expect(await parseMail(source, { maxBytes: 2 * MiB })).toEqual({ ok: false, reason: expect.stringMatching(/^too large/) });
+    expect(await parseMail(source, { maxBytes: 2 * MiB })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^too large/),
+    });
     expect(produced).toBeLessThan(8 * MiB);
   });
 
   it('when parts nest deeper than the limit, then the stream is refused as too deeply nested', async () => {
     const bytes = nested(40);
     const pieces = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(i * 7, (i + 1) * 7));
-    expect(await parseMail(Readable.from(pieces, { objectMode: false }))).toEqual({ ok: false, reason: expect.stringMatching(/^too deeply nested/) });
+    expect(await parseMail(Readable.from(pieces, { objectMode: false }))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^too deeply nested/),
+    });
   });
 
   it('when the source itself fails (the database), then parseMail throws so the caller retries, rather than calling the mail unreadable', async () => {

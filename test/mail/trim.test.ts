@@ -12,7 +12,10 @@ const EXPECTED_MATCHES = 64;
 
 const ends = (s: string) => s.replace(/\r\n?/g, '\n').trim();
 
-describeWithShared(SHARED_FIXTURES, 'the public reply-trimmer fixtures (../shared/corpus/email/reply-trimmer) were not compared')('trimReply on the public fixtures', () => {
+describeWithShared(
+  SHARED_FIXTURES,
+  'the public reply-trimmer fixtures (../shared/corpus/email/reply-trimmer) were not compared',
+)('trimReply on the public fixtures', () => {
   it('when run over the reply-trimmer fixtures, then the trimmed replies match', () => {
     const names = readdirSync(path.join(SHARED_FIXTURES!, 'emails')).sort();
     const mismatched = names.filter((name) => {
@@ -21,14 +24,18 @@ describeWithShared(SHARED_FIXTURES, 'the public reply-trimmer fixtures (../share
       return ends(trimReply(body)) !== ends(expected);
     });
     const matched = names.length - mismatched.length;
-    process.stderr.write(`reply-trimmer fixtures: ${matched}/${names.length} match${mismatched.length ? `; not: ${mismatched.join(', ')}` : ''}\n`);
+    process.stderr.write(
+      `reply-trimmer fixtures: ${matched}/${names.length} match${mismatched.length ? `; not: ${mismatched.join(', ')}` : ''}\n`,
+    );
     expect(names.length).toBeGreaterThan(50);
     expect(matched).toBeGreaterThanOrEqual(EXPECTED_MATCHES);
   });
 });
 
 describe('trimReply', () => {
-  const own = readdirSync(OWN_FIXTURES).filter((n) => n.endsWith('.txt') && !n.endsWith('.expected.txt')).sort();
+  const own = readdirSync(OWN_FIXTURES)
+    .filter((n) => n.endsWith('.txt') && !n.endsWith('.expected.txt'))
+    .sort();
 
   it('has its own fixtures for each way replies are quoted', () => {
     expect(own.length).toBeGreaterThanOrEqual(10);
@@ -41,12 +48,14 @@ describe('trimReply', () => {
   });
 
   it('when a reply is top-posted above a quoted message, then only the reply stays', () => {
-    const text = 'Yes, please upgrade us.\n\nOn Mon, 6 May 2024 at 10:00, Billing <billing@example.com> wrote:\n> Which tier?\n';
+    const text =
+      'Yes, please upgrade us.\n\nOn Mon, 6 May 2024 at 10:00, Billing <billing@example.com> wrote:\n> Which tier?\n';
     expect(trimReply(text)).toBe('Yes, please upgrade us.');
   });
 
   it('when an Outlook header block follows the reply, then the block and everything below go', () => {
-    const text = 'Thanks!\n\nFrom: Billing <billing@example.com>\nSent: Monday, May 6, 2024 10:00 AM\nTo: Ada\nSubject: [AR-1001] Your request\n\nOld text';
+    const text =
+      'Thanks!\n\nFrom: Billing <billing@example.com>\nSent: Monday, May 6, 2024 10:00 AM\nTo: Ada\nSubject: [AR-1001] Your request\n\nOld text';
     expect(trimReply(text)).toBe('Thanks!');
   });
 
@@ -56,7 +65,8 @@ describe('trimReply', () => {
   });
 
   it('when the customer answers inline below quotes, then the quotes they answer stay', () => {
-    const text = 'On Mon, 6 May 2024, Billing <billing@example.com> wrote:\n> Which tier?\n\nThe 50k tier.\n\n> And when?\n\nToday.';
+    const text =
+      'On Mon, 6 May 2024, Billing <billing@example.com> wrote:\n> Which tier?\n\nThe 50k tier.\n\n> And when?\n\nToday.';
     expect(trimReply(text)).toBe('The 50k tier.\n\n> And when?\n\nToday.');
   });
 

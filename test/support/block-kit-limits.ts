@@ -28,8 +28,7 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const problem = (message: string, pointer: string): string =>
-  `[ERROR] ${message} [json-pointer:${pointer}]`;
+const problem = (message: string, pointer: string): string => `[ERROR] ${message} [json-pointer:${pointer}]`;
 
 function textOf(v: unknown): string | undefined {
   return isObject(v) && typeof v.text === 'string' ? v.text : undefined;
@@ -49,9 +48,7 @@ function maxId(v: unknown, pointer: string): Problems {
 }
 
 function maxItems(v: unknown, max: number, pointer: string): Problems {
-  return Array.isArray(v) && v.length > max
-    ? [problem(`must provide at most ${max} items`, pointer)]
-    : [];
+  return Array.isArray(v) && v.length > max ? [problem(`must provide at most ${max} items`, pointer)] : [];
 }
 
 /** Interactive elements: buttons, selects, inputs, wherever they appear. */

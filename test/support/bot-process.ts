@@ -22,7 +22,15 @@ export function killBotProcesses(): void {
 
 export function startBotProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<BotProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_INBOUND_PORT: '0', MONGOMS_RUNTIME_DOWNLOAD: 'false', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      SMTP_INBOUND_PORT: '0',
+      MONGOMS_RUNTIME_DOWNLOAD: 'false',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   running.add(child);

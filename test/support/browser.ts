@@ -17,7 +17,11 @@ export const hasChromium = () => fs.existsSync(CHROMIUM);
 
 export async function launchChromium(): Promise<Browser> {
   // --no-sandbox: CI and these machines run as root in a container, where Chromium's sandbox cannot start.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
 }
 
 export interface AxeViolation {

@@ -142,7 +142,11 @@ function timeRange(a: Args): { within: (ts: string) => boolean } | Outcome {
 }
 
 /** One page of a cursor-paginated list; the cursor is opaque to clients, an offset here. */
-function page<T>(items: T[], a: Args, max: number): { items: T[]; has_more: boolean; response_metadata: { next_cursor: string } } | Outcome {
+function page<T>(
+  items: T[],
+  a: Args,
+  max: number,
+): { items: T[]; has_more: boolean; response_metadata: { next_cursor: string } } | Outcome {
   let offset = 0;
   if (present(a.cursor)) {
     const decoded = /^next:(\d+)$/.exec(Buffer.from(String(a.cursor), 'base64').toString('utf8'));
@@ -152,7 +156,11 @@ function page<T>(items: T[], a: Args, max: number): { items: T[]; has_more: bool
   const limit = Math.min(max, Math.max(1, present(a.limit) ? Number(a.limit) || 100 : 100));
   const slice = items.slice(offset, offset + limit);
   const more = offset + limit < items.length;
-  return { items: slice, has_more: more, response_metadata: { next_cursor: more ? Buffer.from(`next:${offset + limit}`).toString('base64') : '' } };
+  return {
+    items: slice,
+    has_more: more,
+    response_metadata: { next_cursor: more ? Buffer.from(`next:${offset + limit}`).toString('base64') : '' },
+  };
 }
 
 /** Slack's `invalid_metadata_format`: metadata must be `{ event_type: string, event_payload: object }`. */
@@ -160,7 +168,12 @@ function badMetadata(metadata: unknown): Outcome | undefined {
   if (metadata === undefined) return undefined;
   const m = metadata as { event_type?: unknown; event_payload?: unknown } | null;
   const valid =
-    typeof m === 'object' && m !== null && typeof m.event_type === 'string' && /^[A-Za-z0-9_]{1,255}$/.test(m.event_type) && typeof m.event_payload === 'object' && m.event_payload !== null;
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.event_type === 'string' &&
+    /^[A-Za-z0-9_]{1,255}$/.test(m.event_type) &&
+    typeof m.event_payload === 'object' &&
+    m.event_payload !== null;
   return valid ? undefined : { ok: false, error: 'invalid_metadata_format' };
 }
 
@@ -214,7 +227,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const failures = new Map<string, Failure[]>();
   const users = new Map<string, UserProfile>();
   const viewsByExternalId = new Map<string, string>();
-  const waiters = new Set<{ matches: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void; reject: (e: Error) => void }>();
+  const waiters = new Set<{
+    matches: (c: RecordedCall) => boolean;
+    resolve: (c: RecordedCall) => void;
+    reject: (e: Error) => void;
+  }>();
   const delays = new Map<string, number[]>();
   const latency = new Map<string, number>();
   const pauses = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
@@ -256,7 +273,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
   });
   const post = (a: Args): Outcome => {
-    const bad = missing(a, 'channel', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? badMetadata(a.metadata);
+    const bad =
+      missing(a, 'channel', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? badMetadata(a.metadata);
     if (bad) return bad;
     const channel = conversationOf(String(a.channel));
     const list = channelMessages(channel);
@@ -286,7 +304,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const top = list.filter((m) => !m.thread_ts && range.within(m.ts)).reverse();
     const p = page(top, a, 999);
     if ('ok' in p) return p;
-    return ok({ messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))), has_more: p.has_more, pin_count: 0, response_metadata: p.response_metadata });
+    return ok({
+      messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))),
+      has_more: p.has_more,
+      pin_count: 0,
+      response_metadata: p.response_metadata,
+    });
   };
   const replies = (a: Args): Outcome => {
     const bad = missing(a, 'channel', 'ts');
@@ -301,7 +324,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const thread = [parent, ...list.filter((m) => m.thread_ts === parent.ts)].filter((m) => range.within(m.ts));
     const p = page(thread, a, 1000);
     if ('ok' in p) return p;
-    return ok({ messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))), has_more: p.has_more, response_metadata: p.response_metadata });
+    return ok({
+      messages: p.items.map((m) => asListed(m, flag(a.include_all_metadata))),
+      has_more: p.has_more,
+      response_metadata: p.response_metadata,
+    });
   };
   const nextViewId = (): string => `V${String(++serial).padStart(10, '0')}`;
 
@@ -339,12 +366,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }),
     'chat.postMessage': post,
     'chat.postEphemeral': (a) =>
-      missing(a, 'channel', 'user', 'text|blocks') ?? invalidBlocks(messageProblems(a.blocks)) ?? ok({ message_ts: nextTs() }),
+      missing(a, 'channel', 'user', 'text|blocks') ??
+      invalidBlocks(messageProblems(a.blocks)) ??
+      ok({ message_ts: nextTs() }),
     'chat.update': (a) => {
       const bad = missing(a, 'channel', 'ts') ?? invalidBlocks(messageProblems(a.blocks)) ?? badMetadata(a.metadata);
       if (bad) return bad;
       const stored = channels.get(String(a.channel))?.find((m) => m.ts === String(a.ts));
-      if (stored) Object.assign(stored, typeof a.text === 'string' ? { text: a.text } : {}, a.blocks !== undefined ? { blocks: a.blocks } : {});
+      if (stored)
+        Object.assign(
+          stored,
+          typeof a.text === 'string' ? { text: a.text } : {},
+          a.blocks !== undefined ? { blocks: a.blocks } : {},
+        );
       return ok({ channel: a.channel, ts: a.ts, text: a.text, message: { text: a.text, blocks: a.blocks } });
     },
     'conversations.history': history,
@@ -362,19 +396,34 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const bad = missing(a, 'user');
       if (bad) return bad;
       const id = String(a.user);
-      const profile: UserProfile = { email: `${id.toLowerCase()}@example.com`, real_name: `User ${id}`, display_name: id.toLowerCase(), ...users.get(id) };
+      const profile: UserProfile = {
+        email: `${id.toLowerCase()}@example.com`,
+        real_name: `User ${id}`,
+        display_name: id.toLowerCase(),
+        ...users.get(id),
+      };
       return ok({
-        user: { id, team_id: BOT.teamId, name: profile.display_name, real_name: profile.real_name, deleted: false, is_bot: false, profile },
+        user: {
+          id,
+          team_id: BOT.teamId,
+          name: profile.display_name,
+          real_name: profile.real_name,
+          deleted: false,
+          is_bot: false,
+          profile,
+        },
       });
     },
     // Needs an app-level token (xapp-); a bot token gets Slack's refusal.
-    'apps.connections.open': (_a, token) => (token.startsWith('xapp-') && socketUrl ? ok({ url: socketUrl }) : { ok: false, error: 'not_allowed_token_type' }),
+    'apps.connections.open': (_a, token) =>
+      token.startsWith('xapp-') && socketUrl ? ok({ url: socketUrl }) : { ok: false, error: 'not_allowed_token_type' },
     // Slack's upload flow: a URL to send the bytes to, then completion, which shares the file.
     'files.getUploadURLExternal': (a) => {
       const bad = missing(a, 'filename', 'length');
       if (bad) return bad;
       const length = Number(a.length);
-      if (!Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments', messages: ['[ERROR] length must be a positive integer'] };
+      if (!Number.isInteger(length) || length <= 0)
+        return { ok: false, error: 'invalid_arguments', messages: ['[ERROR] length must be a positive integer'] };
       const id = `F${String(++serial).padStart(10, '0')}`;
       uploads.set(id, { filename: String(a.filename), length });
       return ok({ upload_url: `${uploadBase}/upload/${id}`, file_id: id });
@@ -383,7 +432,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const bad = missing(a, 'files');
       if (bad) return bad;
       const list = Array.isArray(a.files) ? (a.files as { id?: string; title?: string }[]) : [];
-      if (list.length === 0) return { ok: false, error: 'invalid_arguments', messages: ['[ERROR] files must be a JSON array of {id, title}'] };
+      if (list.length === 0)
+        return {
+          ok: false,
+          error: 'invalid_arguments',
+          messages: ['[ERROR] files must be a JSON array of {id, title}'],
+        };
       const done: StoredFile[] = [];
       for (const f of list) {
         const upload = f.id ? uploads.get(f.id) : undefined;
@@ -433,7 +487,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const headers: Record<string, string> = {};
     if (status === 429) headers['retry-after'] = String(failure.retryAfter ?? 1);
     else if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
-    const error = failure.error ?? (status === 429 ? 'ratelimited' : status >= 500 ? 'service_unavailable' : 'fatal_error');
+    const error =
+      failure.error ?? (status === 429 ? 'ratelimited' : status >= 500 ? 'service_unavailable' : 'fatal_error');
     record({ ...call, ok: false, error });
     reply(res, status, { ok: false, error }, headers);
     return true;
@@ -448,7 +503,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const upload = uploads.get(decodeURIComponent(name));
       const content = uploadedBytes(Buffer.concat(chunks), req.headers['content-type'] ?? '');
-      const call: RecordedCall = { method: 'file_upload', args: { file_id: name, bytes: content.length }, at: Date.now(), ok: Boolean(upload) };
+      const call: RecordedCall = {
+        method: 'file_upload',
+        args: { file_id: name, bytes: content.length },
+        at: Date.now(),
+        ok: Boolean(upload),
+      };
       record(call);
       if (!upload) return reply(res, 404, { ok: false, error: 'not_found' });
       upload.content = content;
@@ -463,7 +523,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     delete args.token;
 
     if (area === 'response') {
-      const call: RecordedCall = { method: 'response_url', args, at: Date.now(), ok: true, responseUrlId: decodeURIComponent(name) };
+      const call: RecordedCall = {
+        method: 'response_url',
+        args,
+        at: Date.now(),
+        ok: true,
+        responseUrlId: decodeURIComponent(name),
+      };
       if (interrupt(call, res)) return;
       // Slack answers a bad response_url post with 400, which Bolt's respond() turns into an error.
       const problems = parsed ? messageProblems(args.blocks) : ['[ERROR] body must be JSON'];
@@ -512,7 +578,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => reply(res, 500, { ok: false, error: 'fake_slack_crashed', detail: String(err) }));
+    handle(req, res).catch((err: unknown) =>
+      reply(res, 500, { ok: false, error: 'fake_slack_crashed', detail: String(err) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -522,7 +590,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const summary = (): string =>
     calls.length === 0
       ? '(no calls)'
-      : calls.map((c) => (c.ok ? c.method : `${c.method} ✗ ${c.error}${c.messages ? ` ${c.messages.join('; ')}` : ''}`)).join(', ');
+      : calls
+          .map((c) => (c.ok ? c.method : `${c.method} ✗ ${c.error}${c.messages ? ` ${c.messages.join('; ')}` : ''}`))
+          .join(', ');
 
   return {
     apiUrl: `${base}/api/`,
@@ -546,7 +616,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           finish();
         };
         const timer = setTimeout(
-          () => waiter.reject(new Error(`fake Slack: no successful ${method} call matched within ${timeoutMs} ms. Recorded: ${summary()}`)),
+          () =>
+            waiter.reject(
+              new Error(
+                `fake Slack: no successful ${method} call matched within ${timeoutMs} ms. Recorded: ${summary()}`,
+              ),
+            ),
           timeoutMs,
         );
         waiters.add(waiter);

@@ -18,7 +18,11 @@ export interface FakeSocketMode {
   /** Resolves once the app has connected and been greeted. */
   connected(timeoutMs?: number): Promise<void>;
   /** Sends one envelope and resolves with the app's ack of it. */
-  send(type: 'slash_commands' | 'interactive' | 'events_api', payload: Record<string, unknown>, opts?: { retryAttempt?: number; timeoutMs?: number }): Promise<SocketAck>;
+  send(
+    type: 'slash_commands' | 'interactive' | 'events_api',
+    payload: Record<string, unknown>,
+    opts?: { retryAttempt?: number; timeoutMs?: number },
+  ): Promise<SocketAck>;
   close(): Promise<void>;
 }
 
@@ -36,21 +40,45 @@ export async function startFakeSocketMode(): Promise<FakeSocketMode> {
       acks.get(ack.envelope_id)?.(ack);
       acks.delete(ack.envelope_id);
     });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake', approximate_connection_time: 3600 }, connection_info: { app_id: 'A0TEST' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake', approximate_connection_time: 3600 },
+        connection_info: { app_id: 'A0TEST' },
+      }),
+    );
     onConnect?.();
   });
 
   const within = <T>(p: Promise<T>, ms: number, what: string) =>
-    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`fake socket mode: no ${what} within ${ms} ms`)), ms).unref())]);
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`fake socket mode: no ${what} within ${ms} ms`)), ms).unref(),
+      ),
+    ]);
 
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link`,
-    connected: (timeoutMs = 5000) => (socket ? Promise.resolve() : within(new Promise<void>((resolve) => (onConnect = resolve)), timeoutMs, 'connection')),
+    connected: (timeoutMs = 5000) =>
+      socket
+        ? Promise.resolve()
+        : within(new Promise<void>((resolve) => (onConnect = resolve)), timeoutMs, 'connection'),
     send(type, payload, { retryAttempt = 0, timeoutMs = 5000 } = {}) {
       if (!socket) return Promise.reject(new Error('fake socket mode: the app is not connected'));
       const id = randomUUID();
       const acked = new Promise<SocketAck>((resolve) => acks.set(id, resolve));
-      socket.send(JSON.stringify({ envelope_id: id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: retryAttempt, retry_reason: retryAttempt > 0 ? 'timeout' : '' }));
+      socket.send(
+        JSON.stringify({
+          envelope_id: id,
+          type,
+          payload,
+          accepts_response_payload: type !== 'events_api',
+          retry_attempt: retryAttempt,
+          retry_reason: retryAttempt > 0 ? 'timeout' : '',
+        }),
+      );
       return within(acked, timeoutMs, `ack of ${type}`);
     },
     close: () =>

@@ -55,7 +55,11 @@ export interface FakeStripe {
   /** The next Pay on the Checkout page fails with this message (Stripe's words for a decline). */
   failNextPayment(message?: string): void;
   /** Signs and posts an event of `type` about `object`; `timestamp` (unix seconds) ages the signature. */
-  sendEvent(type: string, object: Record<string, unknown>, opts?: { timestamp?: number; secret?: string; id?: string }): Promise<SentEvent>;
+  sendEvent(
+    type: string,
+    object: Record<string, unknown>,
+    opts?: { timestamp?: number; secret?: string; id?: string },
+  ): Promise<SentEvent>;
   /** Posts exactly these bytes and header again (a replay). */
   resend(sent: Pick<SentEvent, 'payload' | 'header'>): Promise<SentEvent>;
   close(): Promise<void>;
@@ -95,10 +99,17 @@ function sessionProblem(b: Record<string, unknown>): { message: string; param: s
   const item = items?.['0'];
   const price = item?.price_data as Record<string, unknown> | undefined;
   if (!item || !price) return { message: 'Missing required param: line_items[0][price_data].', param: 'line_items' };
-  if (!/^[a-z]{3}$/.test(String(price.currency))) return { message: 'Invalid currency.', param: 'line_items[0][price_data][currency]' };
-  if (!/^[1-9]\d*$/.test(String(price.unit_amount))) return { message: 'Invalid integer: unit_amount.', param: 'line_items[0][price_data][unit_amount]' };
-  if (!/^[1-9]\d*$/.test(String(item.quantity))) return { message: 'Invalid integer: quantity.', param: 'line_items[0][quantity]' };
-  if (!(price.product_data as Record<string, unknown> | undefined)?.name) return { message: 'Missing required param: product_data[name].', param: 'line_items[0][price_data][product_data][name]' };
+  if (!/^[a-z]{3}$/.test(String(price.currency)))
+    return { message: 'Invalid currency.', param: 'line_items[0][price_data][currency]' };
+  if (!/^[1-9]\d*$/.test(String(price.unit_amount)))
+    return { message: 'Invalid integer: unit_amount.', param: 'line_items[0][price_data][unit_amount]' };
+  if (!/^[1-9]\d*$/.test(String(item.quantity)))
+    return { message: 'Invalid integer: quantity.', param: 'line_items[0][quantity]' };
+  if (!(price.product_data as Record<string, unknown> | undefined)?.name)
+    return {
+      message: 'Missing required param: product_data[name].',
+      param: 'line_items[0][price_data][product_data][name]',
+    };
   if (!isUrl(b.success_url)) return { message: 'Not a valid URL', param: 'success_url' };
   if (!isUrl(b.cancel_url)) return { message: 'Not a valid URL', param: 'cancel_url' };
   return undefined;
@@ -114,7 +125,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function startFakeStripe(): Promise<FakeStripe> {
   const secretKey = 'sk_test_fake_bot';
@@ -130,15 +142,37 @@ export async function startFakeStripe(): Promise<FakeStripe> {
 
   async function post(payload: string, header: string): Promise<SentEvent> {
     if (!webhookUrl) throw new Error('fake Stripe: deliverTo() was not called');
-    const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+    const res = await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': header },
+      body: payload,
+    });
     return { payload, header, status: res.status, body: await res.text() };
   }
 
-  async function sendEvent(type: string, object: Record<string, unknown>, opts: { timestamp?: number; secret?: string; id?: string } = {}): Promise<SentEvent> {
+  async function sendEvent(
+    type: string,
+    object: Record<string, unknown>,
+    opts: { timestamp?: number; secret?: string; id?: string } = {},
+  ): Promise<SentEvent> {
     counter += 1;
-    const event = { id: opts.id ?? `evt_fake_${counter}`, object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+    const event = {
+      id: opts.id ?? `evt_fake_${counter}`,
+      object: 'event',
+      api_version: '2025-01-01',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object },
+    };
     const payload = JSON.stringify(event);
-    const header = signer.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? webhookSecret, ...(opts.timestamp ? { timestamp: opts.timestamp } : {}) });
+    const header = signer.webhooks.generateTestHeaderString({
+      payload,
+      secret: opts.secret ?? webhookSecret,
+      ...(opts.timestamp ? { timestamp: opts.timestamp } : {}),
+    });
     return post(payload, header);
   }
 
@@ -158,37 +192,77 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return 400;
     }
     const body = parseForm(text);
-    calls.push({ method: req.method ?? '', path, headers: { 'idempotency-key': req.headers['idempotency-key'] as string | undefined, 'stripe-version': req.headers['stripe-version'] as string | undefined }, body, status: 0 });
+    calls.push({
+      method: req.method ?? '',
+      path,
+      headers: {
+        'idempotency-key': req.headers['idempotency-key'] as string | undefined,
+        'stripe-version': req.headers['stripe-version'] as string | undefined,
+      },
+      body,
+      status: 0,
+    });
     const record = (status: number) => (calls.at(-1)!.status = status);
     const expire = /^\/v1\/checkout\/sessions\/(cs_[\w]+)\/expire$/.exec(path);
     if (req.method === 'POST' && expire) {
       const s = sessions.get(expire[1]!);
-      if (!s) return record(404), stripeError(res, 404, 'invalid_request_error', `No such checkout.session: '${expire[1]}'`), 404;
-      if (s.status !== 'open') return record(400), stripeError(res, 400, 'invalid_request_error', 'Only Checkout Sessions with a status of open can be expired.'), 400;
+      if (!s)
+        return (
+          record(404),
+          stripeError(res, 404, 'invalid_request_error', `No such checkout.session: '${expire[1]}'`),
+          404
+        );
+      if (s.status !== 'open')
+        return (
+          record(400),
+          stripeError(
+            res,
+            400,
+            'invalid_request_error',
+            'Only Checkout Sessions with a status of open can be expired.',
+          ),
+          400
+        );
       s.status = 'expired';
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sessionObject(s)));
-      return record(200), 200;
+      return (record(200), 200);
     }
     const read = /^\/v1\/checkout\/sessions\/(cs_[\w]+)$/.exec(path);
     if (req.method === 'GET' && read) {
       const s = sessions.get(read[1]!);
-      if (!s) return record(404), stripeError(res, 404, 'invalid_request_error', `No such checkout.session: '${read[1]}'`), 404;
+      if (!s)
+        return (
+          record(404),
+          stripeError(res, 404, 'invalid_request_error', `No such checkout.session: '${read[1]}'`),
+          404
+        );
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sessionObject(s)));
-      return record(200), 200;
+      return (record(200), 200);
     }
     if (req.method !== 'POST' || path !== '/v1/checkout/sessions') {
       stripeError(res, 404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${path}).`);
-      return record(404), 404;
+      return (record(404), 404);
     }
     const key = req.headers['idempotency-key'] as string | undefined;
     const prior = key ? idempotent.get(key) : undefined;
     if (prior) {
-      if (prior.params !== text) return record(400), stripeError(res, 400, 'idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.'), 400;
+      if (prior.params !== text)
+        return (
+          record(400),
+          stripeError(
+            res,
+            400,
+            'idempotency_error',
+            'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+          ),
+          400
+        );
       res.writeHead(200, { 'content-type': 'application/json', 'idempotent-replayed': 'true' }).end(prior.response);
-      return record(200), 200;
+      return (record(200), 200);
     }
     const problem = sessionProblem(body);
-    if (problem) return record(400), stripeError(res, 400, 'invalid_request_error', problem.message, problem.param), 400;
+    if (problem)
+      return (record(400), stripeError(res, 400, 'invalid_request_error', problem.message, problem.param), 400);
     counter += 1;
     const id = `cs_test_fake${counter}`;
     const items = body.line_items as Record<string, Record<string, Record<string, string>>>;
@@ -215,7 +289,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     const response = JSON.stringify(sessionObject(session));
     if (key) idempotent.set(key, { params: text, response });
     res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_fake_${counter}` }).end(response);
-    return record(200), 200;
+    return (record(200), 200);
   }
 
   /** The hosted Checkout page: a Pay button and a way back. */
@@ -228,7 +302,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return void res.end(
         `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Fake Checkout</title></head><body><main><h1>Pay ${escape(amount)}</h1>` +
-          (s.status === 'open' ? `<form method="post" action="/pay/${s.id}/pay"><button id="fake-pay">Pay ${escape(amount)}</button></form>` : `<p id="fake-closed">This session is ${s.status}.</p>`) +
+          (s.status === 'open'
+            ? `<form method="post" action="/pay/${s.id}/pay"><button id="fake-pay">Pay ${escape(amount)}</button></form>`
+            : `<p id="fake-closed">This session is ${s.status}.</p>`) +
           `<p><a id="fake-back" href="${escape(s.cancel_url)}">Back</a></p></main></body></html>`,
       );
     }
@@ -243,7 +319,12 @@ export async function startFakeStripe(): Promise<FakeStripe> {
           amount: s.amount_total,
           currency: s.currency,
           metadata: s.pi_metadata,
-          last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: failure },
+          last_payment_error: {
+            type: 'card_error',
+            code: 'card_declined',
+            decline_code: 'generic_decline',
+            message: failure,
+          },
         });
         return void res.writeHead(303, { location: s.cancel_url }).end();
       }

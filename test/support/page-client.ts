@@ -35,16 +35,29 @@ export function pageClient() {
   };
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   async function send(url: string, init: RequestInit): Promise<PageResponse> {
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(jar.size ? { cookie: cookieHeader() } : {}) } });
+    const res = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), ...(jar.size ? { cookie: cookieHeader() } : {}) },
+    });
     keep(res.headers);
-    return { status: res.status, text: await res.text(), headers: res.headers, location: res.headers.get('location') ?? undefined };
+    return {
+      status: res.status,
+      text: await res.text(),
+      headers: res.headers,
+      location: res.headers.get('location') ?? undefined,
+    };
   }
   return {
     get: (url: string) => send(url, { method: 'GET' }),
     post: (url: string, form: Record<string, string | string[]>) => {
       const body = new URLSearchParams();
       for (const [k, v] of Object.entries(form)) for (const one of ([] as string[]).concat(v)) body.append(k, one);
-      return send(url, { method: 'POST', body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      return send(url, {
+        method: 'POST',
+        body: body.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
     },
     forgetCookies: () => jar.clear(),
   };

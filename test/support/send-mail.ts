@@ -17,7 +17,13 @@ export interface SendOptions {
 }
 
 function transport(port: number) {
-  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, tls: { rejectUnauthorized: true } });
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    tls: { rejectUnauthorized: true },
+  });
 }
 
 export async function sendMail(o: SendOptions): Promise<{ response: string; messageId: string }> {
@@ -33,7 +39,9 @@ export async function sendMail(o: SendOptions): Promise<{ response: string; mess
       ...(o.references ? { references: o.references.map((r) => `<${r}>`) } : {}),
       ...(o.headers ? { headers: o.headers } : {}),
       ...(o.replyTo ? { replyTo: o.replyTo } : {}),
-      ...(o.envelopeFrom !== undefined ? { envelope: { from: o.envelopeFrom, to: ([] as string[]).concat(o.to) } } : {}),
+      ...(o.envelopeFrom !== undefined
+        ? { envelope: { from: o.envelopeFrom, to: ([] as string[]).concat(o.to) } }
+        : {}),
     });
     return { response: info.response, messageId: info.messageId.replace(/^<|>$/g, '') };
   } finally {

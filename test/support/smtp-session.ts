@@ -62,7 +62,8 @@ export async function openSmtpSession(port: number): Promise<SmtpSession> {
     socket.once('error', reject);
   });
   const greeting = await nextReply();
-  const write = (bytes: Buffer | string) => new Promise<void>((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  const write = (bytes: Buffer | string) =>
+    new Promise<void>((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
   const command = async (line: string) => {
     const reply = nextReply();
     await write(`${line}\r\n`);

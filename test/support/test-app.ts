@@ -15,11 +15,18 @@ import type { FakeSlack } from './fake-slack.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const CHANNELS = { sales: 'C0SALES', billing: 'C0BILLING', support: 'C0SUPPORT' } as const;
-export const USERS = { rep: 'U0REP', billing: 'U0BILL', support: 'U0SUPP', admin: 'U0ADMIN', outsider: 'U0OUT' } as const;
+export const USERS = {
+  rep: 'U0REP',
+  billing: 'U0BILL',
+  support: 'U0SUPP',
+  admin: 'U0ADMIN',
+  outsider: 'U0OUT',
+} as const;
 
 export function testDatabaseUri(name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`): string {
   const base = process.env.TEST_MONGODB_URI;
-  if (!base) throw new Error('TEST_MONGODB_URI is not set: run tests through `npm test` (global setup starts the database)');
+  if (!base)
+    throw new Error('TEST_MONGODB_URI is not set: run tests through `npm test` (global setup starts the database)');
   const url = new URL(base);
   url.pathname = `/${name}`;
   return url.toString();
@@ -49,18 +56,20 @@ async function freePort(): Promise<number> {
 /** PUBLIC_URL of apps whose links are not followed: a loopback port where nothing listens. */
 export const UNUSED_PUBLIC_URL = 'http://127.0.0.1:9';
 
-export async function startTestApp(opts: {
-  slack?: FakeSlack;
-  env?: Record<string, string>;
-  databaseUri?: string;
-  start?: StartOptions;
-  /** The app's logger (tests that read its lines); by default silent unless TEST_LOG_LEVEL. */
-  log?: Logger;
-  /** Links in emails must open this app (page and browser tests): PUBLIC_URL names its real port. */
-  servesLinks?: boolean;
-  /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
-  logLines?: string[];
-} = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: {
+    slack?: FakeSlack;
+    env?: Record<string, string>;
+    databaseUri?: string;
+    start?: StartOptions;
+    /** The app's logger (tests that read its lines); by default silent unless TEST_LOG_LEVEL. */
+    log?: Logger;
+    /** Links in emails must open this app (page and browser tests): PUBLIC_URL names its real port. */
+    servesLinks?: boolean;
+    /** Every log line (debug and up) is pushed here, for tests of what logs must never hold. */
+    logLines?: string[];
+  } = {},
+): Promise<TestApp> {
   // The channels the app posts to exist before its first post, as they do in a workspace.
   opts.slack?.addChannels(...Object.values(CHANNELS));
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'arb-app-'));
@@ -94,7 +103,11 @@ export async function startTestApp(opts: {
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`test config invalid: ${result.problems.join('; ')}`);
   const lines = opts.logLines;
-  const log = opts.log ?? (lines ? createLogger('debug', { write: (line: string) => void lines.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const log =
+    opts.log ??
+    (lines
+      ? createLogger('debug', { write: (line: string) => void lines.push(line) })
+      : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
   const app = await startApp(result.config, log, { scheduleRetention: false, ...opts.start });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;
@@ -119,7 +132,11 @@ export async function postOf(t: TestApp, ref: string, what: 'card' | 'handoff' =
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails with `what`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false | null>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -148,7 +165,11 @@ export async function settled(t: TestApp, timeoutMs = 30_000): Promise<void> {
         (t.app.slack?.inFlight() ?? 0) > 0 ||
         lanesBusy ||
         (await models.InboundMail.exists({ status: 'received' })) !== null ||
-        (await models.Outbox.exists({ status: 'pending', channel: { $in: channels }, nextAttemptAt: { $lte: due } })) !== null;
+        (await models.Outbox.exists({
+          status: 'pending',
+          channel: { $in: channels },
+          nextAttemptAt: { $lte: due },
+        })) !== null;
       quiet = busy ? 0 : quiet + 1;
       return quiet >= 3;
     },

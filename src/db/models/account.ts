@@ -22,7 +22,18 @@ const accountSchema = new Schema(
     region: { type: String, required: true },
     retentionYears: { type: Number, required: true },
     /** The account's projects, live and test, offered to the customer on the migration page. */
-    projects: { type: [new Schema({ name: { type: String, required: true, maxlength: 64 }, kind: { type: String, enum: ['live', 'test'], required: true } }, { _id: false })], default: [] },
+    projects: {
+      type: [
+        new Schema(
+          {
+            name: { type: String, required: true, maxlength: 64 },
+            kind: { type: String, enum: ['live', 'test'], required: true },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
     pausedOn: { type: String },
     deletionDueAt: { type: Date },
     deletedAt: { type: Date },
@@ -37,7 +48,10 @@ export const accountModel = (conn: Connection) => conn.model('Account', accountS
  * view or ticket that asked for it, so a retried request is the same change). `status` is for
  * people and lists; whether it was applied or cancelled is decided by `plan_effects`.
  */
-const invoiceLineSchema = new Schema({ description: { type: String, required: true }, cents: { type: Number, required: true } }, { _id: false });
+const invoiceLineSchema = new Schema(
+  { description: { type: String, required: true }, cents: { type: Number, required: true } },
+  { _id: false },
+);
 const planChangeSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -100,7 +114,11 @@ export const planEffectModel = (conn: Connection) => conn.model('PlanEffect', pl
  * requests race. Removed when the change is applied or cancelled.
  */
 const planSlotSchema = new Schema(
-  { _id: { type: String, required: true }, changeId: { type: String, required: true }, at: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    changeId: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
   { collection: 'plan_slots', versionKey: false },
 );
 export const planSlotModel = (conn: Connection) => conn.model('PlanSlot', planSlotSchema);

@@ -25,7 +25,12 @@ const inboundSchema = new Schema(
      */
     rawId: { type: String },
     rawChunks: { type: Number, required: true },
-    status: { type: String, enum: ['received', 'ticket', 'reply', 'bounce', 'auto-reply', 'review'], required: true, default: 'received' },
+    status: {
+      type: String,
+      enum: ['received', 'ticket', 'reply', 'bounce', 'auto-reply', 'review'],
+      required: true,
+      default: 'received',
+    },
     reason: { type: String },
     ticketRef: { type: String },
     messageId: { type: String },
@@ -43,7 +48,10 @@ export type InboundMailModel = ReturnType<typeof inboundMailModel>;
 export type InboundMailDoc = InferSchemaType<typeof inboundSchema> & { createdAt: Date };
 
 /** Raw message bytes in pieces under the 16 MB document limit, fetched by `_id` (fast on every engine). */
-const rawChunkSchema = new Schema({ _id: { type: String, required: true }, data: { type: Buffer, required: true } }, { collection: 'raw_mail_chunks', versionKey: false });
+const rawChunkSchema = new Schema(
+  { _id: { type: String, required: true }, data: { type: Buffer, required: true } },
+  { collection: 'raw_mail_chunks', versionKey: false },
+);
 export const rawMailChunkModel = (conn: Connection) => conn.model('RawMailChunk', rawChunkSchema);
 export type RawMailChunkModel = ReturnType<typeof rawMailChunkModel>;
 
@@ -67,14 +75,22 @@ export type MailMessageModel = ReturnType<typeof mailMessageModel>;
 
 /** Addresses a bounce said cannot receive mail; they get no further automatic answers. */
 const undeliverableSchema = new Schema(
-  { _id: { type: String, required: true }, reason: { type: String }, ticketRef: { type: String }, at: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    reason: { type: String },
+    ticketRef: { type: String },
+    at: { type: Date, required: true },
+  },
   { collection: 'undeliverable_addresses', versionKey: false },
 );
 export const undeliverableModel = (conn: Connection) => conn.model('Undeliverable', undeliverableSchema);
 export type UndeliverableModel = ReturnType<typeof undeliverableModel>;
 
 /** Acknowledgement budget: a few slots per recipient per hour, each taken by a unique insert. */
-const ackSlotSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'ack_slots', versionKey: false });
+const ackSlotSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'ack_slots', versionKey: false },
+);
 export const ackSlotModel = (conn: Connection) => conn.model('AckSlot', ackSlotSchema);
 export type AckSlotModel = ReturnType<typeof ackSlotModel>;
 
@@ -82,6 +98,9 @@ export type AckSlotModel = ReturnType<typeof ackSlotModel>;
  * Processing an inbound message is claimed per attempt (`<inbound id>:<attempt>`) by a unique
  * insert, so two processes, or a sweep and this process's own queue, never process it at once.
  */
-const mailClaimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'mail_claims', versionKey: false });
+const mailClaimSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'mail_claims', versionKey: false },
+);
 export const mailClaimModel = (conn: Connection) => conn.model('MailClaim', mailClaimSchema);
 export type MailClaimModel = ReturnType<typeof mailClaimModel>;

@@ -33,11 +33,13 @@ const outboxSchema = new Schema(
 outboxSchema.index({ status: 1, nextAttemptAt: 1 });
 
 /** An attempt is claimed by inserting its key: the unique index lets only one process send it. */
-const claimSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'outbox_claims', versionKey: false });
+const claimSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'outbox_claims', versionKey: false },
+);
 
 export type OutboxDoc = InferSchemaType<typeof outboxSchema>;
 export const outboxModel = (conn: Connection) => conn.model('Outbox', outboxSchema);
 export type OutboxModel = ReturnType<typeof outboxModel>;
 export const outboxClaimModel = (conn: Connection) => conn.model('OutboxClaim', claimSchema);
 export type OutboxClaimModel = ReturnType<typeof outboxClaimModel>;
-

@@ -19,13 +19,21 @@ export type RoleModel = ReturnType<typeof roleModel>;
  * updates to one document at once can lose one of them, and deliveries run beside people's clicks.
  */
 const slackPostSchema = new Schema(
-  { _id: { type: String, required: true }, channel: { type: String, required: true }, ts: { type: String, required: true }, at: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    channel: { type: String, required: true },
+    ts: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
   { collection: 'slack_posts', versionKey: false },
 );
 export const slackPostModel = (conn: Connection) => conn.model('SlackPost', slackPostSchema);
 export type SlackPostModel = ReturnType<typeof slackPostModel>;
 
 /** Slack deliveries already handled (by event_id): a retry of one changes nothing twice. */
-const deliverySchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'slack_deliveries', versionKey: false });
+const deliverySchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'slack_deliveries', versionKey: false },
+);
 export const slackDeliveryModel = (conn: Connection) => conn.model('SlackDelivery', deliverySchema);
 export type SlackDeliveryModel = ReturnType<typeof slackDeliveryModel>;

@@ -72,7 +72,12 @@ const migrationSchema = new Schema(
     },
     payment: {
       type: new Schema(
-        { status: { type: String, enum: PAYMENT_STATUSES, required: true }, reason: { type: String, maxlength: 500 }, at: { type: Date, required: true }, by: { type: String } },
+        {
+          status: { type: String, enum: PAYMENT_STATUSES, required: true },
+          reason: { type: String, maxlength: 500 },
+          at: { type: Date, required: true },
+          by: { type: String },
+        },
         { _id: false },
       ),
     },
@@ -81,14 +86,28 @@ const migrationSchema = new Schema(
     /** Projects a customer named while a step was blocked, for billing to confirm. */
     proposedProjects: { type: projectsSchema },
     /** The account team sales introduces at completion (Slack user IDs). */
-    accountTeam: { type: new Schema({ csm: String, tam: String, kam: String, csmName: String, tamName: String, kamName: String }, { _id: false }) },
+    accountTeam: {
+      type: new Schema(
+        { csm: String, tam: String, kam: String, csmName: String, tamName: String, kamName: String },
+        { _id: false },
+      ),
+    },
     migratingAt: { type: Date },
     completedAt: { type: Date },
     /**
      * The customer's page link: tokens carry this generation, and "Send a new link" raises it so
      * every earlier link is refused. Absent means generation 1 (the first link, sent at scheduling).
      */
-    link: { type: new Schema({ generation: { type: Number, required: true }, at: { type: Date, required: true }, by: { type: String, required: true } }, { _id: false }) },
+    link: {
+      type: new Schema(
+        {
+          generation: { type: Number, required: true },
+          at: { type: Date, required: true },
+          by: { type: String, required: true },
+        },
+        { _id: false },
+      ),
+    },
     /** The newest link generation the customer has opened: later views of it skip the once-only claim. */
     viewedGeneration: { type: Number },
     /** The customer's latest card payment attempt on the page (attempts count up; each is one Checkout Session). */
@@ -106,7 +125,12 @@ const migrationSchema = new Schema(
       ),
     },
     /** The customer's last action on their page, as the cards show it: "customer (email) paid …". */
-    lastCustomerAction: { type: new Schema({ at: { type: Date, required: true }, text: { type: String, required: true, maxlength: 500 } }, { _id: false }) },
+    lastCustomerAction: {
+      type: new Schema(
+        { at: { type: Date, required: true }, text: { type: String, required: true, maxlength: 500 } },
+        { _id: false },
+      ),
+    },
   },
   { _id: false },
 );
@@ -185,7 +209,12 @@ const ticketSchema = new Schema(
     migration: { type: migrationSchema },
     sla: { type: slaSchema },
     /** The customer's answer to the closing email's question (CSAT_<TEAM>=on). */
-    csat: { type: new Schema({ score: { type: String, enum: ['good', 'bad'], required: true }, at: { type: Date, required: true } }, { _id: false }) },
+    csat: {
+      type: new Schema(
+        { score: { type: String, enum: ['good', 'bad'], required: true }, at: { type: Date, required: true } },
+        { _id: false },
+      ),
+    },
     history: { type: [historySchema], default: [] },
   },
   { timestamps: true, collection: 'tickets' },
@@ -213,18 +242,28 @@ export type TicketModel = ReturnType<typeof ticketModel>;
  * One row per request that opened a ticket (Slack view, email): `_id` is the idempotency key, so
  * "is there a ticket for this request?" is an `_id` lookup, and the unique `_id` is the guard.
  */
-const ticketKeySchema = new Schema({ _id: { type: String, required: true }, ref: { type: String, required: true } }, { collection: 'ticket_keys', versionKey: false });
+const ticketKeySchema = new Schema(
+  { _id: { type: String, required: true }, ref: { type: String, required: true } },
+  { collection: 'ticket_keys', versionKey: false },
+);
 export const ticketKeyModel = (conn: Connection) => conn.model('TicketKey', ticketKeySchema);
 export type TicketKeyModel = ReturnType<typeof ticketKeyModel>;
 
 /** One CSAT answer per ticket: `_id` is the ref, so the first click wins and a second finds it taken. */
 const csatAnswerSchema = new Schema(
-  { _id: { type: String, required: true }, score: { type: String, required: true }, at: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    score: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
   { collection: 'csat_answers', versionKey: false },
 );
 export const csatAnswerModel = (conn: Connection) => conn.model('CsatAnswer', csatAnswerSchema);
 
 /** The AR-n sequence. Its value is only a hint: uniqueness comes from the index on tickets.number. */
-const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'counters', versionKey: false });
+const counterSchema = new Schema(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
+  { collection: 'counters', versionKey: false },
+);
 export const counterModel = (conn: Connection) => conn.model('Counter', counterSchema);
 export type CounterModel = ReturnType<typeof counterModel>;
