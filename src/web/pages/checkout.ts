@@ -10,10 +10,10 @@ export function checkoutPage(o: { url: string; back: string }): string {
   return layout({
     title: 'Continue to the secure payment page',
     body: html`<main id="main">
-      <h1>Continue to the secure payment page</h1>
-      <p>Your card payment is ready. You will come back to your migration page afterwards.</p>
-      <p><a id="continue" href="${o.url}" rel="noreferrer noopener">Continue to payment</a></p>
-      <p><a href="${o.back}">Back to your migration page</a></p>
-    </main>`,
+<h1>Continue to the secure payment page</h1>
+<p>Your card payment is ready. You will come back to your migration page afterwards.</p>
+<p><a id="continue" href="${o.url}" rel="noreferrer noopener">Continue to payment</a></p>
+<p><a href="${o.back}">Back to your migration page</a></p>
+</main>`,
   }).replace('</head>', html`<meta http-equiv="refresh" content="0;url=${o.url}">\n</head>`.value);
 }

@@ -35,24 +35,13 @@ export type RefusalKind = keyof typeof WORDS;
 
 export function refusalPage(kind: RefusalKind): string {
   const w = WORDS[kind];
-  return layout({
-    title: w.title,
-    body: html`<main id="main">
-      <h1>${w.title}</h1>
-      <p>${w.text}</p>
-    </main>`,
-  });
+  return layout({ title: w.title, body: html`<main id="main"><h1>${w.title}</h1><p>${w.text}</p></main>` });
 }
 
 /** A step the customer tried that the server refused (bad input, a failed payment): why, and the way back. */
 export function problemPage(o: { title: string; text: string; back?: string | undefined }): string {
   return layout({
     title: o.title,
-    body: html`<main id="main">
-      <h1>${o.title}</h1>
-      <p role="alert">${o.text}</p>
-      ${o.back ? html`<p><a href="${o.back}">Back to your migration page</a></p>` : ''}
-      <p>Nothing was changed.</p>
-    </main>`,
+    body: html`<main id="main"><h1>${o.title}</h1><p role="alert">${o.text}</p>${o.back ? html`<p><a href="${o.back}">Back to your migration page</a></p>` : ''}<p>Nothing was changed.</p></main>`,
   });
 }
