@@ -131,11 +131,14 @@ export async function postOf(t: TestApp, ref: string, what: 'card' | 'handoff' =
   return t.app.db.models.SlackPost.findById(`${what}:${ref}`).lean();
 }
 
-/** Polls until `check` returns a value (not undefined/false), or fails with `what`. */
+/**
+ * Polls until `check` returns a value (not undefined/false), or fails with `what`. The default
+ * bound is for liveness, not speed: generous, since the suite must pass beside a CPU hog.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false | null>,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
