@@ -1,32 +1,15 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { splitProjects } from '../../src/domain/migration-steps.js';
 import { userFacing } from '../../src/errors.js';
 import { ACCOUNT_PROJECTS } from '../../views/ids.js';
 import type { HandlerDeps } from '../types.js';
 import { inlineErrors, readFields } from './fields.js';
+import { projectsForm } from './projects-form.js';
 import { originChannel, tellSubmitter } from './tell-submitter.js';
 
 const F = ACCOUNT_PROJECTS.fields;
-const list = (field: string) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      const { names, bad } = splitProjects(text ?? '');
-      if (bad.length > 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: [field],
-          message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -`,
-        });
-      return names;
-    });
-const form = z.object({ [F.live]: list(F.live), [F.test]: list(F.test) }).superRefine((f, ctx) => {
-  const both = f[F.live].filter((n) => f[F.test].includes(n));
-  if (both.length > 0)
-    ctx.addIssue({ code: 'custom', path: [F.test], message: `${both[0]} is listed as both live and test.` });
-});
+// Account projects may be all test ones: no live project required.
+const form = projectsForm(F, { liveRequired: false });
 const Metadata = z.object({ accountId: z.string().regex(/^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/) });
 
 /** Billing saves an account's projects: fields checked inline, the role and account by the service. */

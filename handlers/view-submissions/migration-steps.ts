@@ -6,7 +6,6 @@ import {
   PAYMENT_METHODS,
   parseAmount,
   paymentFailureText,
-  splitProjects,
   type Step,
 } from '../../src/domain/migration-steps.js';
 import { isAppError, userFacing } from '../../src/errors.js';
@@ -18,6 +17,7 @@ import {
 } from '../../views/ids.js';
 import { TicketRefValue } from '../../views/values.js';
 import type { HandlerDeps } from '../types.js';
+import { projectsForm as projectsFormFor } from './projects-form.js';
 import { inlineErrors, readFields } from './fields.js';
 import { originChannel, tellSubmitter } from './tell-submitter.js';
 
@@ -186,29 +186,7 @@ export function migrationPaymentFailedSubmission(deps: HandlerDeps) {
 }
 
 const P = MIGRATION_PROJECTS.fields;
-const projectList = (field: string, required: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      const { names, bad } = splitProjects(text ?? '');
-      if (bad.length > 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: [field],
-          message: `Not a project name: ${bad[0]!.slice(0, 40)}. Use letters, digits, spaces, . _ -`,
-        });
-      if (required && names.length === 0)
-        ctx.addIssue({ code: 'custom', path: [field], message: 'Name at least one live project.' });
-      return names;
-    });
-const projectsForm = z
-  .object({ [P.live]: projectList(P.live, true), [P.test]: projectList(P.test, false) })
-  .superRefine((f, ctx) => {
-    const both = f[P.live].filter((n) => f[P.test].includes(n));
-    if (both.length > 0)
-      ctx.addIssue({ code: 'custom', path: [P.test], message: `${both[0]} is listed as both live and test.` });
-  });
+const projectsForm = projectsFormFor(P, { liveRequired: true });
 
 /** The live and test projects to migrate. */
 export function migrationProjectsSubmission(deps: HandlerDeps) {
